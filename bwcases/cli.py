@@ -1,0 +1,304 @@
+"""The bwcases command: parses arguments and calls the same functions the notebooks call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import getpass
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+
+from bwcases.errors import BwcasesError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _store(ctx: click.Context) -> Any:
+    from bwcases.store import Store
+
+    obj = ctx.ensure_object(dict)
+    if "store" not in obj:
+        obj["store"] = Store(obj.get("db"))
+    return obj["store"]
+
+
+def _set_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(dict)["db"] = value
+
+
+def db_option(fn: F) -> F:
+    """--db URL, accepted by the group and by every command."""
+    return click.option(
+        "--db",
+        metavar="URL",
+        expose_value=False,
+        callback=_set_db,
+        help="SQLAlchemy URL of the store (default: BWCASES_DB, else the SQLite file)",
+    )(fn)
+
+
+def friendly(fn: F) -> F:
+    """Turn bwcases errors into one clear line per problem and the contract's exit status."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except BwcasesError as exc:
+            for line in str(exc).splitlines():
+                click.echo(f"bwcases: {line}", err=True)
+            sys.exit(exc.exit_status)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(frame: pd.DataFrame, fmt: str | None, out: Path | None = None) -> None:
+    """Print or write a frame as csv, json or an aligned table."""
+    fmt = fmt or ("table" if sys.stdout.isatty() and out is None else "csv")
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == bool:
+            frame[col] = frame[col].map({True: "yes", False: "no"})
+    if fmt == "csv":
+        text = frame.to_csv(index=False, lineterminator="\n")
+    elif fmt == "json":
+        text = frame.to_json(orient="records", date_format="iso", force_ascii=False, indent=1)
+        text += "\n"
+    else:
+        text = frame.to_string(index=False) + "\n" if len(frame) else "(nothing)\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["csv", "json", "table"]))
+
+
+@click.group()
+@db_option
+@click.version_option(package_name="bwcases")
+def main() -> None:
+    """Case management for Better Work factory cases."""
+
+
+@main.command()
+@db_option
+@click.pass_context
+@friendly
+def init(ctx: click.Context) -> None:
+    """Create or upgrade the store."""
+    from bwcases.store import Store
+
+    store = Store(ctx.ensure_object(dict).get("db"), create=False)
+    before = store.schema_revision()
+    store.upgrade()
+    after = store.schema_revision()
+    state = "created" if before is None else "up to date" if before == after else "upgraded"
+    click.echo(f"store {state} at schema {after}: {store.engine.url.render_as_string()}")
+
+
+@main.command("demo-data")
+@db_option
+@click.option("--factories", default=200, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.pass_context
+@friendly
+def demo_data(ctx: click.Context, factories: int, seed: int) -> None:
+    """Fill the store with a realistic synthetic portfolio."""
+    from bwcases.demo import fill_demo
+
+    click.echo(fill_demo(_store(ctx), factories=factories, seed=seed))
+
+
+@main.command("import")
+@db_option
+@click.argument("kind", type=click.Choice(["assessments", "improvement-plan", "partners"]))
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_context
+@friendly
+def import_(ctx: click.Context, kind: str, file: Path) -> None:
+    """Import a file of assessments, Improvement Plan items or partners (CSV or XLSX)."""
+    from bwcases.importers import import_file
+
+    click.echo(import_file(_store(ctx), kind, file, actor=_actor()))
+
+
+@main.command("export")
+@db_option
+@click.argument("kind", type=click.Choice(["assessments"]))
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="file to write (default: stdout)"
+)
+@click.pass_context
+@friendly
+def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None:
+    """Write the store's assessments in the programme's export format."""
+    from bwcases.exporters import export_assessments
+
+    store = _store(ctx)
+    if output is None:
+        export_assessments(store, sys.stdout)
+        return
+    tmp = output.with_name(output.name + ".part")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        count = export_assessments(store, fh)
+    tmp.replace(output)
+    click.echo(f"{count} rows written to {output}", err=True)
+
+
+@main.command()
+@db_option
+@click.option("--country")
+@FORMAT
+@click.pass_context
+@friendly
+def factories(ctx: click.Context, country: str | None, fmt: str | None) -> None:
+    """The factory register."""
+    emit(_store(ctx).factories_frame(country=country), fmt)
+
+
+@main.command()
+@db_option
+@FORMAT
+@click.pass_context
+@friendly
+def partners(ctx: click.Context, fmt: str | None) -> None:
+    """Partners with their factory links, one row per link."""
+    frame = _store(ctx).partners_frame()
+    frame["consent"] = frame["consent"].map({True: "yes", False: "no"})
+    emit(frame, fmt)
+
+
+@main.command()
+@db_option
+@click.option(
+    "--method", type=click.Choice(["latest", "cycle", "panel"]), default="latest", show_default=True
+)
+@click.option("--from", "first", metavar="YYYY-MM", help="first month of the window")
+@click.option("--to", "last", metavar="YYYY-MM", help="last month of the window (included)")
+@click.option("--cycle", type=int, help="the cycle (cycle and panel methods)")
+@click.option("--country")
+@click.option(
+    "--level",
+    type=click.Choice(["cp", "cluster", "question", "factory"]),
+    default="cp",
+    show_default=True,
+)
+@FORMAT
+@click.pass_context
+@friendly
+def rates(
+    ctx: click.Context,
+    method: str,
+    first: str | None,
+    last: str | None,
+    cycle: int | None,
+    country: str | None,
+    level: str,
+    fmt: str | None,
+) -> None:
+    """Non-compliance rates with the programme's method."""
+    from bwcases import analysis
+    from bwcases.metrics import Window
+
+    window = None
+    if method == "latest":
+        if not (first and last):
+            raise UsageError("--method latest needs --from YYYY-MM and --to YYYY-MM")
+        window = Window.months(first, last)
+    emit(
+        analysis.rates(
+            _store(ctx), method, window=window, cycle=cycle, country=country, level=level
+        ),
+        fmt,
+    )
+
+
+@main.command()
+@db_option
+@click.option("--factory", "factory_id")
+@click.option("--country")
+@click.option("--partner", "partner_id")
+@click.option(
+    "--as-of", "as_of", metavar="YYYY-MM-DD", help="the day to report on (default: today)"
+)
+@click.option(
+    "--by",
+    type=click.Choice(["factory", "country", "partner"]),
+    help="one row per factory, country or partner",
+)
+@FORMAT
+@click.pass_context
+@friendly
+def progress(
+    ctx: click.Context,
+    factory_id: str | None,
+    country: str | None,
+    partner_id: str | None,
+    as_of: str | None,
+    by: str | None,
+    fmt: str | None,
+) -> None:
+    """Remediation progress of Improvement Plans."""
+    from bwcases import analysis
+
+    day = None
+    if as_of:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise UsageError(f"--as-of {as_of!r} is not a date written YYYY-MM-DD") from None
+    emit(
+        analysis.progress(
+            _store(ctx),
+            factory_id=factory_id,
+            country=country,
+            partner_id=partner_id,
+            as_of=day,
+            by=by,
+        ),
+        fmt,
+    )
+
+
+@main.command()
+@db_option
+@click.option("--port", default=8866, show_default=True, type=int)
+@click.option(
+    "--demo",
+    "demo_factories",
+    type=int,
+    default=0,
+    help="first fill an empty store with this many demo factories",
+)
+@click.pass_context
+@friendly
+def serve(ctx: click.Context, port: int, demo_factories: int) -> None:
+    """Serve the advisor apps in Voilà and print the URL to open."""
+    from bwcases.serve import serve as run_server
+
+    store = _store(ctx)
+    if demo_factories and store.factories_frame().empty:
+        from bwcases.demo import fill_demo
+
+        click.echo(fill_demo(store, factories=demo_factories, seed=1))
+    run_server(store.url, port=port)
+
+
+if __name__ == "__main__":
+    main()

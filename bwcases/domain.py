@@ -1,0 +1,91 @@
+"""Domain vocabulary and rules of a case: statuses, kinds, and the moves between them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Status of an Improvement Plan item."""
+
+    PENDING = "Pending"
+    IN_PROGRESS = "In Progress"
+    COMPLETED = "Completed"
+
+    @classmethod
+    def parse(cls, value: str) -> Status:
+        """The status a spelling names, ignoring case and spacing; ValueError otherwise."""
+        key = " ".join(str(value).split()).casefold()
+        for status in cls:
+            if status.value.casefold() == key:
+                return status
+        raise ValueError(value)
+
+
+class Priority(StrEnum):
+    """How urgent an Improvement Plan item is."""
+
+    HIGH = "High"
+    MEDIUM = "Medium"
+    LOW = "Low"
+
+
+class PartnerType(StrEnum):
+    """Buyers read about their consenting factories; governance bodies read aggregates."""
+
+    BUYER = "buyer"
+    GOVERNANCE = "governance"
+
+
+class FactoryStatus(StrEnum):
+    """Whether a factory record is in use or retired."""
+
+    ACTIVE = "active"
+    OBSOLETE = "obsolete"
+
+
+class ItemSource(StrEnum):
+    """Where an Improvement Plan item comes from."""
+
+    FINDING = "finding"
+    SELF_DIAGNOSIS = "self-diagnosis"
+
+
+class VisitKind(StrEnum):
+    """Kinds of events on a case's timeline that advisors record."""
+
+    ADVISORY_VISIT = "advisory visit"
+    PICC_MEETING = "PICC meeting"
+
+
+class Verification(StrEnum):
+    """Programme verification of a completed public-disclosure item."""
+
+    AWAITING = "awaiting"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+# Moves a person may make; Completed -> In Progress needs a reason (see allowed_move).
+_MOVES = {
+    (Status.PENDING, Status.IN_PROGRESS),
+    (Status.IN_PROGRESS, Status.COMPLETED),
+    (Status.COMPLETED, Status.IN_PROGRESS),
+}
+
+
+def allowed_move(old: Status, new: Status, reason: str | None = None) -> str | None:
+    """Why a status move is not allowed, or None when it is."""
+    if old == new:
+        return None
+    if (old, new) not in _MOVES:
+        return f"cannot move from {old.value} to {new.value}"
+    if old == Status.COMPLETED and not (reason and reason.strip()):
+        return "reopening a completed item needs a reason"
+    return None
+
+
+def is_overdue(status: Status | str, due_date: dt.date | None, as_of: dt.date) -> bool:
+    """An item is overdue when its due date has passed and it is not completed."""
+    return due_date is not None and due_date < as_of and Status(status) != Status.COMPLETED

@@ -1,0 +1,101 @@
+"""Exceptions: one base class, subclasses that carry what went wrong and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class BwcasesError(Exception):
+    """Base class of every error bwcases raises on purpose."""
+
+    exit_status = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file: where it is and why it is wrong."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: object
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f" row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        if self.value is None or self.value == "":
+            return f"{where}: {self.reason}"
+        return f"{where}: {self.value!r} {self.reason}"
+
+
+class InputError(BwcasesError):
+    """Bad input: every problem found (up to a cap); nothing was written."""
+
+    exit_status = 2
+
+    def __init__(self, problems: list[Problem], more: int = 0) -> None:
+        self.problems = list(problems)
+        self.more = more
+        lines = [str(p) for p in self.problems]
+        if more:
+            lines.append(f"... and {more} more problems not listed")
+        lines.append("Nothing was written.")
+        super().__init__("\n".join(lines))
+
+
+class UsageError(BwcasesError):
+    """A command or function was called with arguments that do not fit."""
+
+    exit_status = 2
+
+
+class NotFoundError(BwcasesError):
+    """A record that was asked for does not exist."""
+
+    exit_status = 2
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} {key!r} in the store")
+
+
+class ConflictError(BwcasesError):
+    """A write was made against a stale version of a record; nothing was overwritten."""
+
+    exit_status = 1
+
+    def __init__(
+        self,
+        kind: str,
+        key: object,
+        expected_version: int | None,
+        current: dict[str, Any],
+        yours: dict[str, Any],
+    ) -> None:
+        self.kind = kind
+        self.key = key
+        self.expected_version = expected_version
+        self.current = current
+        self.yours = yours
+        by = current.get("updated_by") or "someone else"
+        super().__init__(
+            f"{kind} {key} was changed by {by} since you opened it "
+            f"(your version {expected_version}, stored version {current.get('version')}); "
+            "review both versions and apply yours again"
+        )
+
+
+class ValidationError(BwcasesError):
+    """Values a person entered that cannot be saved, keyed by field name."""
+
+    exit_status = 2
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = dict(fields)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.fields.items()))

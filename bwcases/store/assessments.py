@@ -1,0 +1,430 @@
+"""Assessments, the question catalogue and findings: bulk loading and reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Table, func, insert, select, update
+
+from bwcases.catalogue import is_obsolete, is_public_disclosure
+from bwcases.errors import InputError, Problem
+from bwcases.formats import ASSESSMENT_COLUMNS
+from bwcases.store import models as m
+from bwcases.store.gateway import Gateway, chunked
+
+MAX_PROBLEMS = 50
+_COLUMN = {v: k for k, v in ASSESSMENT_COLUMNS.items()}  # code name -> export header
+_SPELLING = [
+    "question_id",
+    "question_label",
+    "compliance_point",
+    "cluster",
+    "question_type",
+    "tags",
+]
+_ASSESSMENT = ["factory_id", "factory_name", "country", "cycle", "start_date"]
+
+
+@dataclass
+class LoadSummary:
+    """What one bulk load of assessments added to the store."""
+
+    rows_read: int = 0
+    findings_added: int = 0
+    assessments_added: int = 0
+    factories_added: int = 0
+    questions_added: int = 0
+    already_stored: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.rows_read} rows read: {self.assessments_added} assessments, "
+            f"{self.findings_added} findings, {self.factories_added} factories and "
+            f"{self.questions_added} questions added; {self.already_stored} rows already stored"
+        )
+
+
+def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert many rows fast: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        raw: Any = conn.connection.driver_connection
+        names = ", ".join(columns)
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+        conn.exec_driver_sql(sql, rows)
+        return
+    conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def _none(values: list[Any]) -> list[Any]:
+    return [None if v is None or v is pd.NA or v != v else v for v in values]
+
+
+@dataclass
+class AssessmentLoader:
+    """Loads validated chunks of an assessment export inside one transaction."""
+
+    conn: Connection
+    source: str
+    questions: dict[tuple, int] = field(default_factory=dict)
+    assessments: dict[int, tuple] = field(default_factory=dict)
+    first_rows: dict[int, int] = field(default_factory=dict)
+    factories: dict[str, str] = field(default_factory=dict)
+    with_findings: set[int] = field(default_factory=set)
+    touched_factories: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    more_problems: int = 0
+    summary: LoadSummary = field(default_factory=LoadSummary)
+
+    def __post_init__(self) -> None:
+        q = m.Question
+        for row in self.conn.execute(
+            select(
+                q.id,
+                q.question_id,
+                q.question_label,
+                q.compliance_point,
+                q.cluster,
+                q.question_type,
+                q.tags,
+            )
+        ):
+            self.questions[tuple(row[1:])] = row[0]
+        a = m.Assessment
+        for qid, *rest in self.conn.execute(
+            select(a.quest_id, a.factory_id, a.factory_name, a.country, a.cycle, a.start_date)
+        ):
+            self.assessments[qid] = tuple(rest)
+        for fid, country in self.conn.execute(select(m.Factory.factory_id, m.Factory.country)):
+            self.factories[fid] = country
+        self.with_findings = set(self.conn.execute(select(m.Finding.quest_id).distinct()).scalars())
+
+    def problem(self, row: int | None, column: str | None, value: object, reason: str) -> None:
+        """Record one problem (the first MAX_PROBLEMS are kept, the rest counted)."""
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(self.source, row, column, value, reason))
+        else:
+            self.more_problems += 1
+
+    def add_problems(self, problems: list[Problem]) -> None:
+        """Record problems found before loading (by the importer's validation)."""
+        for p in problems:
+            self.problem(p.row, p.column, p.value, p.reason)
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        """Stage one validated chunk (columns as in a findings frame, plus row and fact)."""
+        self.summary.rows_read += len(chunk)
+        self._add_assessments(chunk)
+        refs = self._question_refs(chunk)
+        self._add_findings(chunk.assign(question_ref=refs))
+
+    def _add_assessments(self, chunk: pd.DataFrame) -> None:
+        heads = chunk.drop_duplicates(subset=["quest_id", *_ASSESSMENT])
+        new_rows, new_factories = [], []
+        for rec in heads[["row", "quest_id", *_ASSESSMENT]].itertuples(index=False):
+            row, qid = int(rec.row), int(rec.quest_id)
+            values = (rec.factory_id, rec.factory_name, rec.country, int(rec.cycle), rec.start_date)
+            known = self.assessments.get(qid)
+            if known is not None:
+                for col, mine, theirs in zip(_ASSESSMENT, values, known, strict=True):
+                    if mine != theirs:
+                        where = (
+                            f"row {self.first_rows[qid]}" if qid in self.first_rows else "the store"
+                        )
+                        shown = (
+                            theirs.strftime("%d/%m/%Y") if isinstance(theirs, dt.date) else theirs
+                        )
+                        self.problem(
+                            row,
+                            _COLUMN[col],
+                            mine.strftime("%d/%m/%Y") if isinstance(mine, dt.date) else mine,
+                            f"differs from {shown!r} for Quest.ID {qid} in {where}",
+                        )
+                continue
+            known_country = self.factories.get(rec.factory_id)
+            if known_country is not None and known_country != rec.country:
+                self.problem(
+                    row,
+                    "Country",
+                    rec.country,
+                    f"differs from {known_country!r}, the country of factory {rec.factory_id}",
+                )
+                continue
+            self.assessments[qid] = values
+            self.first_rows[qid] = row
+            if known_country is None:
+                self.factories[rec.factory_id] = rec.country
+                new_factories.append(
+                    (
+                        rec.factory_id,
+                        rec.factory_name,
+                        rec.country,
+                        "obsolete" if is_obsolete(rec.factory_name) else "active",
+                        1,
+                    )
+                )
+            self.touched_factories.add(rec.factory_id)
+            new_rows.append(
+                (qid, rec.factory_id, int(rec.cycle), rec.start_date, rec.country, rec.factory_name)
+            )
+        if self.problems:
+            return
+        cols = ("factory_id", "factory_name", "country", "status", "version")
+        bulk_insert(self.conn, m.Factory.__table__, cols, new_factories)
+        cols = ("quest_id", "factory_id", "cycle", "start_date", "country", "factory_name")
+        bulk_insert(self.conn, m.Assessment.__table__, cols, new_rows)
+        self.summary.factories_added += len(new_factories)
+        self.summary.assessments_added += len(new_rows)
+
+    def _question_refs(self, chunk: pd.DataFrame) -> pd.Series:
+        spellings = chunk[_SPELLING].drop_duplicates()
+        for spelling in spellings.itertuples(index=False, name=None):
+            if spelling not in self.questions:
+                values = dict(zip(_SPELLING, spelling, strict=True))
+                values["public_disclosure"] = is_public_disclosure(values["tags"])
+                result = self.conn.execute(insert(m.Question).returning(m.Question.id), [values])
+                self.questions[spelling] = result.scalar_one()
+                self.summary.questions_added += 1
+        ids = pd.DataFrame(
+            [(*s, self.questions[s]) for s in spellings.itertuples(index=False, name=None)],
+            columns=[*_SPELLING, "question_ref"],
+        )
+        merged = chunk[_SPELLING].merge(ids, on=_SPELLING, how="left")
+        return pd.Series(merged["question_ref"].to_numpy(), index=chunk.index)
+
+    def _add_findings(self, chunk: pd.DataFrame) -> None:
+        cols = ["quest_id", "question_ref", "finding", "fact"]
+        f = chunk[["row", *cols]].drop_duplicates(subset=cols)
+        clash = f.duplicated(subset=["quest_id", "question_ref"], keep=False)
+        if clash.any():
+            self._report_clashes(f[clash], chunk)
+            f = f[~clash]
+        overlap = f["quest_id"].isin(self.with_findings)
+        if overlap.any():
+            f = pd.concat([f[~overlap], self._new_of_stored(f[overlap], chunk)])
+        self.with_findings.update(int(q) for q in chunk["quest_id"].unique())
+        if self.problems or f.empty:
+            return
+        rows = list(
+            zip(
+                f["quest_id"].astype("int64").tolist(),
+                f["question_ref"].astype("int64").tolist(),
+                _none(f["finding"].astype("object").tolist()),
+                _none(f["fact"].astype("object").tolist()),
+                strict=True,
+            )
+        )
+        bulk_insert(self.conn, m.Finding.__table__, cols, rows)
+        self.summary.findings_added += len(rows)
+
+    def _report_clashes(self, clashes: pd.DataFrame, chunk: pd.DataFrame) -> None:
+        first: dict[tuple, Any] = {}
+        for rec in clashes.itertuples(index=False):
+            key = (rec.quest_id, rec.question_ref)
+            if key not in first:
+                first[key] = rec
+                continue
+            earlier = first[key]
+            qid = chunk.loc[chunk["row"] == rec.row, "question_id"].iloc[0]
+            self.problem(
+                int(rec.row),
+                "Finding",
+                _shown(rec),
+                f"contradicts {_shown(earlier)!r} at row {earlier.row} "
+                f"for Quest.ID {rec.quest_id}, Question.ID {qid}",
+            )
+
+    def _new_of_stored(self, rows: pd.DataFrame, chunk: pd.DataFrame) -> pd.DataFrame:
+        """Rows not yet stored; rows that contradict stored findings become problems."""
+        parts = []
+        for ids in chunked(sorted(int(q) for q in rows["quest_id"].unique()), 500):
+            stmt = select(
+                m.Finding.quest_id, m.Finding.question_ref, m.Finding.finding, m.Finding.fact
+            ).where(m.Finding.quest_id.in_(ids))
+            parts.append(pd.DataFrame(self.conn.execute(stmt).fetchall()))
+        stored = pd.concat(parts) if parts else pd.DataFrame()
+        if stored.empty:
+            return rows
+        stored.columns = ["quest_id", "question_ref", "s_finding", "s_fact"]
+        both = rows.merge(stored, on=["quest_id", "question_ref"], how="left", indicator=True)
+        new = both["_merge"] == "left_only"
+        mine = pd.to_numeric(both["finding"]).astype("Int64").fillna(-1)
+        theirs = pd.to_numeric(both["s_finding"]).astype("Int64").fillna(-1)
+        same_finding = mine == theirs
+        same_fact = both["fact"].fillna("") == both["s_fact"].fillna("")
+        differs = ~new & ~(same_finding & same_fact)
+        for rec in both[differs].itertuples(index=False):
+            qid = chunk.loc[chunk["row"] == rec.row, "question_id"].iloc[0]
+            stored_value = _shown(rec._replace(finding=rec.s_finding, fact=rec.s_fact))
+            self.problem(
+                int(rec.row),
+                "Finding",
+                _shown(rec),
+                f"contradicts {stored_value!r} already stored for Quest.ID {rec.quest_id}, "
+                f"Question.ID {qid}",
+            )
+        self.summary.already_stored += int((~new & ~differs).sum())
+        return both.loc[new, rows.columns]
+
+    def finish(self) -> LoadSummary:
+        """Check the whole load; raise InputError (nothing kept) or update the register."""
+        if self.problems:
+            raise InputError(self.problems, self.more_problems)
+        a = m.Assessment
+        for fid in sorted(self.touched_factories):
+            latest = self.conn.execute(
+                select(a.factory_name)
+                .where(a.factory_id == fid)
+                .order_by(a.quest_id.desc())
+                .limit(1)
+            ).scalar_one()
+            self.conn.execute(
+                update(m.Factory)
+                .where(m.Factory.factory_id == fid, m.Factory.factory_name != latest)
+                .values(
+                    factory_name=latest,
+                    status="obsolete" if is_obsolete(latest) else "active",
+                    version=m.Factory.version + 1,
+                )
+            )
+        return self.summary
+
+
+def _shown(rec: Any) -> str:
+    finding = rec.finding
+    if finding is None or finding is pd.NA or finding != finding:
+        return str(rec.fact)
+    return str(int(finding))
+
+
+class AssessmentStore(Gateway):
+    """Bulk loading and reading of assessments and findings."""
+
+    @contextmanager
+    def assessment_loader(self, actor: str, source: str) -> Iterator[AssessmentLoader]:
+        """A loader whose chunks are all written in one transaction, or none of them."""
+        with self.connection() as conn:
+            loader = AssessmentLoader(conn, source)
+            yield loader
+            summary = loader.finish()
+            if summary.findings_added or summary.assessments_added or summary.questions_added:
+                self.log(conn, actor, "findings", source, {"file": source, **summary.__dict__})
+
+    def assessments_frame(
+        self, *, country: str | None = None, factory_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Assessments: quest_id, factory_id, factory_name, country, cycle, start_date."""
+        a = m.Assessment
+        stmt = select(
+            a.quest_id,
+            a.factory_id,
+            a.factory_name,
+            a.country,
+            a.cycle,
+            a.start_date,
+            a.cat_version,
+        ).order_by(a.factory_id, a.quest_id)
+        if country:
+            stmt = stmt.where(a.country == country)
+        if factory_ids is not None:
+            stmt = stmt.where(a.factory_id.in_(list(factory_ids)))
+        df = self.frame(stmt)
+        if df.empty:
+            df = pd.DataFrame(
+                columns=["quest_id", "factory_id", "factory_name", "country", "cycle", "start_date"]
+            )
+        df["start_date"] = pd.to_datetime(df["start_date"])
+        return df
+
+    def questions_frame(self) -> pd.DataFrame:
+        """The question catalogue as exports spelt it."""
+        q = m.Question
+        return self.frame(
+            select(
+                q.id.label("question_ref"),
+                q.question_id,
+                q.question_label,
+                q.compliance_point,
+                q.cluster,
+                q.question_type,
+                q.tags,
+                q.public_disclosure,
+            ).order_by(q.id)
+        )
+
+    def findings_frame(
+        self,
+        *,
+        country: str | None = None,
+        factory_ids: Sequence[str] | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        cycles: Sequence[int] | None = None,
+        ncq_only: bool = False,
+    ) -> pd.DataFrame:
+        """Findings in the export's shape (code names), filtered in the database."""
+        a = m.Assessment
+        stmt = select(a.quest_id)
+        if country:
+            stmt = stmt.where(a.country == country)
+        if factory_ids is not None:
+            stmt = stmt.where(a.factory_id.in_(list(factory_ids)))
+        if start:
+            stmt = stmt.where(a.start_date >= start)
+        if end:
+            stmt = stmt.where(a.start_date <= end)
+        if cycles is not None:
+            stmt = stmt.where(a.cycle.in_(list(cycles)))
+        questions = self.questions_frame()
+        if ncq_only:
+            questions = questions[questions["question_type"] == "NCQ"]
+        f = m.Finding
+        body = select(f.quest_id, f.question_ref, f.finding, f.fact).where(
+            f.quest_id.in_(stmt.scalar_subquery())
+        )
+        if ncq_only:
+            body = body.where(f.question_ref.in_(questions["question_ref"].tolist()))
+        findings = self.frame(body)
+        if findings.empty:
+            findings = pd.DataFrame(columns=["quest_id", "question_ref", "finding", "fact"])
+        assessments = self.assessments_frame(country=country, factory_ids=factory_ids)
+        out = findings.merge(
+            assessments.drop(columns=["cat_version"], errors="ignore"), on="quest_id"
+        )
+        out = out.merge(questions.drop(columns=["public_disclosure"]), on="question_ref")
+        out["finding"] = pd.to_numeric(out["finding"]).astype("Int64")
+        columns = [*ASSESSMENT_COLUMNS.values(), "fact"]
+        return out[columns].sort_values(["quest_id", "question_id"], ignore_index=True)
+
+    def count_findings(self) -> int:
+        """How many findings the store holds."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(m.Finding)).scalar() or 0)
+
+    def iter_export(self, batch: int = 200) -> Iterator[pd.DataFrame]:
+        """Findings in the export's shape, a batch of assessments at a time."""
+        with self.engine.connect() as conn:
+            quests = conn.execute(select(m.Assessment.quest_id).order_by(m.Assessment.quest_id))
+            ids = [int(q) for q in quests.scalars()]
+        questions = self.questions_frame().drop(columns=["public_disclosure"])
+        assessments = self.assessments_frame().drop(columns=["cat_version"])
+        for part in chunked(ids, batch):
+            f = m.Finding
+            stmt = select(f.quest_id, f.question_ref, f.finding, f.fact).where(f.quest_id.in_(part))
+            df = self.frame(stmt)
+            if df.empty:
+                continue
+            df = df.merge(assessments, on="quest_id").merge(questions, on="question_ref")
+            yield df.sort_values(["quest_id", "question_ref"], ignore_index=True)

@@ -1,0 +1,184 @@
+"""The store's tables, as SQLAlchemy 2 mapped classes (used only by the store)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Versioned:
+    """Records people edit: a version number guards every write against stale copies."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Factory(Versioned, Base):
+    __tablename__ = "factories"
+    factory_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    factory_name: Mapped[str] = mapped_column(String(400))
+    country: Mapped[str] = mapped_column(String(100), index=True)
+    workers: Mapped[int | None] = mapped_column(Integer)
+    advisor: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+    quest_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    factory_id: Mapped[str] = mapped_column(ForeignKey("factories.factory_id"), index=True)
+    cycle: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    cat_version: Mapped[str | None] = mapped_column(String(100))
+    # The country and factory name as the export spelt them for this assessment.
+    country: Mapped[str] = mapped_column(String(100), index=True)
+    factory_name: Mapped[str] = mapped_column(String(400))
+
+
+class Question(Base):
+    """One question of the CAT as an export spelt it (catalogue entries grow with imports)."""
+
+    __tablename__ = "questions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(100), index=True)
+    question_label: Mapped[str] = mapped_column(Text)
+    compliance_point: Mapped[str] = mapped_column(String(200))
+    cluster: Mapped[str] = mapped_column(String(200))
+    question_type: Mapped[str] = mapped_column(String(10))
+    tags: Mapped[str] = mapped_column(String(400), default="")
+    public_disclosure: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (
+        UniqueConstraint(
+            "question_id",
+            "question_label",
+            "compliance_point",
+            "cluster",
+            "question_type",
+            "tags",
+            name="uq_questions_spelling",
+        ),
+    )
+
+
+class Finding(Base):
+    __tablename__ = "findings"
+    quest_id: Mapped[int] = mapped_column(
+        ForeignKey("assessments.quest_id"), primary_key=True, autoincrement=False
+    )
+    question_ref: Mapped[int] = mapped_column(
+        ForeignKey("questions.id"), primary_key=True, autoincrement=False
+    )
+    finding: Mapped[int | None] = mapped_column(SmallInteger)
+    fact: Mapped[str | None] = mapped_column(Text)
+
+
+class Partner(Versioned, Base):
+    __tablename__ = "partners"
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    partner_name: Mapped[str] = mapped_column(String(400))
+    partner_type: Mapped[str] = mapped_column(String(20))
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class PartnerLink(Versioned, Base):
+    __tablename__ = "partner_links"
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.partner_id"), primary_key=True)
+    factory_id: Mapped[str] = mapped_column(ForeignKey("factories.factory_id"), primary_key=True)
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class PlanItem(Versioned, Base):
+    """An Improvement Plan item."""
+
+    __tablename__ = "plan_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    factory_id: Mapped[str] = mapped_column(ForeignKey("factories.factory_id"), index=True)
+    quest_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.quest_id"))
+    question_id: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(20))
+    compliance_point: Mapped[str] = mapped_column(String(200))
+    issue: Mapped[str] = mapped_column(Text, default="")
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(Text, default="")
+    responsible: Mapped[str] = mapped_column(String(200), default="")
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    priority: Mapped[str] = mapped_column(String(10), default="Medium")
+    status: Mapped[str] = mapped_column(String(20))
+    picc_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    verification: Mapped[str | None] = mapped_column(String(20))
+    verified_by: Mapped[str | None] = mapped_column(String(200))
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class ProgressUpdate(Base):
+    __tablename__ = "progress_updates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("plan_items.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    author: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    old_status: Mapped[str] = mapped_column(String(20))
+    new_status: Mapped[str] = mapped_column(String(20))
+    evidence_ref: Mapped[str | None] = mapped_column(String(200))
+
+
+class Visit(Versioned, Base):
+    """An advisory visit or a PICC meeting."""
+
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    factory_id: Mapped[str] = mapped_column(ForeignKey("factories.factory_id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(30))
+    attendees: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[str] = mapped_column(Text, default="")
+    follow_ups: Mapped[str] = mapped_column(Text, default="")
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class AuditEntry(Base):
+    """Who changed which record when, with the values before and after."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    table_name: Mapped[str] = mapped_column(String(50))
+    record_id: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_audit_log_record", "table_name", "record_id"),)
