@@ -22,11 +22,12 @@ PROGRESS_COLUMNS = [
 
 def status_as_of(items: pd.DataFrame, updates: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Items opened by `as_of`, with their status and completion date on that day."""
-    items = items[pd.to_datetime(items["opened_on"]).dt.date <= as_of].copy()
-    later = updates[pd.to_datetime(updates["date"]).dt.date > as_of]
+    day = pd.Timestamp(as_of)
+    items = items[pd.to_datetime(items["opened_on"]) <= day].copy()
+    later = updates[pd.to_datetime(updates["date"]) > day]
     first_later = later.sort_values(["date", "id"]).groupby("item_id")["old_status"].first()
-    rewound = items["item_id"].map(first_later)
-    items["status"] = rewound.fillna(items["status"])
+    rewound = items["item_id"].map(first_later.astype(object))
+    items["status"] = rewound.where(rewound.notna(), items["status"]).astype(str)
     completed_on = pd.to_datetime(items["completed_on"]).dt.date
     done = items["status"] == Status.COMPLETED.value
     items["completed_on"] = completed_on.where(
@@ -43,7 +44,7 @@ def persistent_items(
     linked = items.dropna(subset=["quest_id"])
     if linked.empty or assessments.empty:
         return out
-    seen = assessments[pd.to_datetime(assessments["start_date"]).dt.date <= as_of]
+    seen = assessments[pd.to_datetime(assessments["start_date"]) <= pd.Timestamp(as_of)]
     seen = seen.sort_values(["factory_id", "quest_id"])
     seen = seen.assign(next_quest=seen.groupby("factory_id")["quest_id"].shift(-1))
     nxt = linked.merge(
@@ -75,7 +76,7 @@ def plan_progress(
     now = status_as_of(items, updates, as_of)
     if now.empty:
         return pd.DataFrame(columns=[*by, *PROGRESS_COLUMNS])
-    due = pd.to_datetime(now["due_date"]).dt.date
+    due = pd.to_datetime(now["due_date"])
     is_open = now["status"] != Status.COMPLETED.value
     opened = pd.to_datetime(now["opened_on"])
     days = (pd.to_datetime(now["completed_on"]) - opened).dt.days
@@ -83,7 +84,7 @@ def plan_progress(
         pending=now["status"] == Status.PENDING.value,
         in_progress=now["status"] == Status.IN_PROGRESS.value,
         completed=~is_open,
-        overdue=is_open & due.notna() & (due < as_of),
+        overdue=is_open & (due < pd.Timestamp(as_of)),
         days=days,
         persistent_open=is_open & persistent_items(now, assessments, findings, as_of),
     )

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Start Debian's PostgreSQL server and make the test role and database; prints the URL to use.
 set -euo pipefail
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
 ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
 if ! pg_lsclusters -h | grep -q "^$ver main"; then
-  pg_createcluster "$ver" main >/dev/null
+  $sudo pg_createcluster "$ver" main >/dev/null
 fi
 if ! pg_lsclusters -h | grep "^$ver main" | grep -q online; then
-  pg_ctlcluster "$ver" main start
+  $sudo pg_ctlcluster "$ver" main start
 fi
 for _ in $(seq 1 30); do
   pg_isready -q -h 127.0.0.1 -p 5432 && break
   sleep 1
 done
-as_pg() { (cd / && su postgres -c "$1"); }
+as_pg() { (cd / && $sudo su postgres -c "$1"); }
 as_pg "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='bwcases'\"" | grep -q 1 ||
   as_pg "psql -qc \"CREATE ROLE bwcases LOGIN SUPERUSER PASSWORD 'bwcases'\""
 as_pg "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='bwcases_test'\"" | grep -q 1 ||

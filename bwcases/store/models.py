@@ -99,6 +99,8 @@ class Finding(Base):
     )
     finding: Mapped[int | None] = mapped_column(SmallInteger)
     fact: Mapped[str | None] = mapped_column(Text)
+    # Millions of rows: one B-tree keyed by assessment and question, no separate rowid.
+    __table_args__ = {"sqlite_with_rowid": False}
 
 
 class Partner(Versioned, Base):

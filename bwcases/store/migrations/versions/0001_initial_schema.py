@@ -155,6 +155,7 @@ def upgrade() -> None:
             ["question_ref"], ["questions.id"], name=op.f("fk_findings_question_ref_questions")
         ),
         sa.PrimaryKeyConstraint("quest_id", "question_ref", name=op.f("pk_findings")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "plan_items",

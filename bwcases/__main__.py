@@ -1,0 +1,5 @@
+"""python -m bwcases: the bwcases command."""
+
+from bwcases.cli import main
+
+main()

@@ -1,0 +1,226 @@
+"""The bwcases command as analysts script it: real processes, exit statuses, CSV contracts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_csv
+
+
+def bw(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the bwcases command; returns the finished process."""
+    return subprocess.run(
+        [sys.executable, "-m", "bwcases", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def table(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.fixture
+def loaded(store_url: str, export_file: Path) -> str:
+    done = bw("--db", store_url, "import", "assessments", str(export_file))
+    assert done.returncode == 0, done.stderr
+    return store_url
+
+
+def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    first = bw("init", "--db", url)
+    assert first.returncode == 0 and "created" in first.stdout
+    again = bw("init", "--db", url)
+    assert again.returncode == 0 and "up to date" in again.stdout
+
+
+def test_bwcases_db_environment_chooses_the_store(tmp_path: Path, export_file: Path) -> None:
+    path = tmp_path / "env.sqlite"
+    done = bw("import", "assessments", str(export_file), env={"BWCASES_DB": str(path)})
+    assert done.returncode == 0, done.stderr
+    assert path.exists()
+    listing = bw("factories", "--format", "csv", env={"BWCASES_DB": f"sqlite:///{path}"})
+    assert {r["factory_id"] for r in table(listing.stdout)} == {"VN001", "VN002", "KH001"}
+
+
+def test_rates_csv_has_the_contract_columns(loaded: str) -> None:
+    out = bw(
+        "rates",
+        "--db",
+        loaded,
+        "--method",
+        "latest",
+        "--from",
+        "2023-01",
+        "--to",
+        "2024-12",
+        "--country",
+        "Vietnam",
+        "--format",
+        "csv",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == (
+        "country,cluster,compliance_point,factories_assessed,factories_non_compliant,"
+        "non_compliance_rate"
+    )
+    rows = {r["compliance_point"]: r for r in table(out.stdout)}
+    # VN001's latest (Quest.ID 1500) is non-compliant on both; VN002 is obsolete
+    assert rows["Emergency Preparedness"]["cluster"] == "Occupational Safety and Health"
+    assert rows["Emergency Preparedness"]["factories_assessed"] == "1"
+    assert float(rows["Minimum Wages/Piece Rate Wages"]["non_compliance_rate"]) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("args", "header"),
+    [
+        (
+            ["--level", "cluster"],
+            "country,cluster,factories_assessed,factories_non_compliant,non_compliance_rate",
+        ),
+        (
+            ["--level", "question"],
+            "country,cluster,compliance_point,question_id,question_label,public_disclosure,findings,"
+            "assessments,non_compliance_rate",
+        ),
+        (
+            ["--level", "factory"],
+            "country,factory_id,factory_name,cps_non_compliant,cps_assessed,factory_score",
+        ),
+        (
+            ["--method", "cycle", "--cycle", "1"],
+            "country,cluster,compliance_point,cycle,factories_assessed,factories_non_compliant,"
+            "non_compliance_rate",
+        ),
+    ],
+)
+def test_rates_levels_and_methods(loaded: str, args: list[str], header: str) -> None:
+    window = [] if "--method" in args else ["--from", "2023-01", "--to", "2023-12"]
+    out = bw("rates", "--db", loaded, *window, *args, "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == header
+    assert len(out.stdout.splitlines()) > 1
+
+
+def test_question_level_says_yes_for_public_disclosure(loaded: str) -> None:
+    out = bw(
+        "rates",
+        "--db",
+        loaded,
+        "--from",
+        "2023-01",
+        "--to",
+        "2023-12",
+        "--level",
+        "question",
+        "--format",
+        "csv",
+    )
+    rows = {r["question_id"]: r for r in table(out.stdout)}
+    assert rows["CMP.MW.01"]["public_disclosure"] == "yes"
+    assert rows["OSH.EP.01"]["public_disclosure"] == "no"
+
+
+def test_listings_have_the_contract_columns(loaded: str, tmp_path: Path) -> None:
+    partners = write_csv(
+        tmp_path / "partners.csv",
+        [
+            "B01,Brand One,buyer,VN001,yes",
+            "B01,Brand One,buyer,KH001,no",
+            "PAC-VN,Vietnam PAC,governance,VN001,yes",
+        ],
+        header="Partner.ID,Partner.Name,Partner.Type,Factory.ID,Consent",
+    )
+    assert bw("import", "partners", str(partners), "--db", loaded).returncode == 0
+    out = bw("partners", "--db", loaded, "--format", "csv")
+    assert out.stdout.splitlines()[0] == "partner_id,partner_name,partner_type,factory_id,consent"
+    assert {(r["partner_id"], r["factory_id"], r["consent"]) for r in table(out.stdout)} == {
+        ("B01", "VN001", "yes"),
+        ("B01", "KH001", "no"),
+        ("PAC-VN", "VN001", "yes"),
+    }
+    out = bw("factories", "--db", loaded, "--country", "Vietnam", "--format", "csv")
+    assert out.stdout.splitlines()[0].startswith(
+        "factory_id,factory_name,country,workers,advisor,status"
+    )
+    assert [r["factory_id"] for r in table(out.stdout)] == ["VN001", "VN002"]
+    as_json = bw("factories", "--db", loaded, "--format", "json")
+    assert '"factory_id":"KH001"' in as_json.stdout.replace(" ", "")
+
+
+def test_bad_input_exits_2_with_one_line_per_problem_and_writes_nothing(
+    loaded: str, tmp_path: Path
+) -> None:
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        [
+            "Vietnam,1,VN009,New Mill,2001,31/02/2023,NCQ,Q?,CMP.MW.01,Minimum Wages/Piece Rate Wages,Compensation,1,",
+            "Vietnam,1,VN009,New Mill,2001,01/02/2023,NCQ,Q?,CMP.MW.02,Minimum Wages/Piece Rate Wages,Compensation,yes,",
+        ],
+    )
+    before = bw("export", "assessments", "--db", loaded).stdout
+    out = bw("import", "assessments", str(bad), "--db", loaded)
+    assert out.returncode == 2
+    lines = out.stderr.splitlines()
+    assert (
+        "bwcases: bad.csv row 2, column Assesment.Start.Date: '31/02/2023' is not a date"
+        in lines[0]
+    )
+    assert "bwcases: bad.csv row 3, column Finding: 'yes' is not 0 or 1" in lines[1]
+    assert "Traceback" not in out.stderr
+    assert bw("export", "assessments", "--db", loaded).stdout == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rates", "--method", "latest"],
+        ["rates", "--from", "2023-13", "--to", "2024-01"],
+        ["rates", "--method", "panel"],
+        ["progress", "--as-of", "yesterday"],
+        ["progress", "--factory", "NOPE"],
+    ],
+)
+def test_bad_usage_exits_2_with_a_clear_line(loaded: str, args: list[str]) -> None:
+    out = bw(*args, "--db", loaded)
+    assert out.returncode == 2
+    assert out.stderr.startswith("bwcases: ") and "Traceback" not in out.stderr
+
+
+def test_progress_csv(loaded: str, tmp_path: Path) -> None:
+    plan = write_csv(
+        tmp_path / "plan.csv",
+        [
+            "VN001,1001,CMP.MW.01,Minimum Wages/Piece Rate Wages,Underpaid,Pay,HR,01/06/2023,Pending,"
+        ],
+        header="Factory.ID,Quest.ID,Question.ID,Compliance.point,Issue,Action,Responsible,Due.Date,Status,Notes",
+    )
+    assert bw("import", "improvement-plan", str(plan), "--db", loaded).returncode == 0
+    out = bw(
+        "progress", "--db", loaded, "--factory", "VN001", "--as-of", "2024-06-30", "--format", "csv"
+    )
+    assert out.returncode == 0, out.stderr
+    row = table(out.stdout)[0]
+    assert (
+        row["factory_id"],
+        row["items"],
+        row["pending"],
+        row["overdue"],
+        row["persistent_open"],
+    ) == (
+        "VN001",
+        "1",
+        "1",
+        "1",
+        "1",
+    )
