@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, FromClause, Table, func, insert, select, update
 
 from bwcases.catalogue import is_obsolete, is_public_disclosure
 from bwcases.errors import InputError, Problem
@@ -49,10 +49,13 @@ class LoadSummary:
         )
 
 
-def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+def bulk_insert(
+    conn: Connection, table: FromClause, columns: Sequence[str], rows: list[tuple]
+) -> None:
     """Insert many rows fast: COPY on PostgreSQL, executemany elsewhere."""
     if not rows:
         return
+    table = cast(Table, table)
     if conn.dialect.name == "postgresql":
         raw: Any = conn.connection.driver_connection
         names = ", ".join(columns)
@@ -135,7 +138,13 @@ class AssessmentLoader:
         new_rows, new_factories = [], []
         for rec in heads[["row", "quest_id", *_ASSESSMENT]].itertuples(index=False):
             row, qid = int(rec.row), int(rec.quest_id)
-            values = (rec.factory_id, rec.factory_name, rec.country, int(rec.cycle), rec.start_date)
+            values: tuple = (
+                rec.factory_id,
+                rec.factory_name,
+                rec.country,
+                int(rec.cycle),
+                rec.start_date,
+            )
             known = self.assessments.get(qid)
             if known is not None:
                 for col, mine, theirs in zip(_ASSESSMENT, values, known, strict=True):
@@ -181,10 +190,10 @@ class AssessmentLoader:
             )
         if self.problems:
             return
-        cols = ("factory_id", "factory_name", "country", "status", "version")
-        bulk_insert(self.conn, m.Factory.__table__, cols, new_factories)
-        cols = ("quest_id", "factory_id", "cycle", "start_date", "country", "factory_name")
-        bulk_insert(self.conn, m.Assessment.__table__, cols, new_rows)
+        factory_cols = ("factory_id", "factory_name", "country", "status", "version")
+        bulk_insert(self.conn, m.Factory.__table__, factory_cols, new_factories)
+        quest_cols = ("quest_id", "factory_id", "cycle", "start_date", "country", "factory_name")
+        bulk_insert(self.conn, m.Assessment.__table__, quest_cols, new_rows)
         self.summary.factories_added += len(new_factories)
         self.summary.assessments_added += len(new_rows)
 

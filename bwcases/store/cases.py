@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from bwcases.domain import Status, Verification
 from bwcases.errors import NotFoundError
@@ -107,7 +107,7 @@ class CaseStore(Gateway):
     def partners_frame(self, partner_id: str | None = None) -> pd.DataFrame:
         """Partners with their factory links, one row per link."""
         p, link = m.Partner, m.PartnerLink
-        stmt: Select[Any] = (
+        stmt = (
             select(p.partner_id, p.partner_name, p.partner_type, link.factory_id, link.consent)
             .outerjoin(link, link.partner_id == p.partner_id)
             .order_by(p.partner_id, link.factory_id)
