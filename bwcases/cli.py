@@ -276,6 +276,61 @@ def progress(
     )
 
 
+@main.command("run")
+@db_option
+@click.argument("batch_file", type=click.Path(path_type=Path))
+@click.option("--workers", type=click.IntRange(1, 256), help="worker processes (default: cores)")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask scheduler")
+@click.option("--force", is_flag=True, help="run items whose outputs are already current")
+@click.option("--only", metavar="ID,...", help="run only these items")
+@click.pass_context
+@friendly
+def run_batch(
+    ctx: click.Context,
+    batch_file: Path,
+    workers: int | None,
+    scheduler: str | None,
+    force: bool,
+    only: str | None,
+) -> None:
+    """Run a notebook once per factory or partner, as a batch file says."""
+    from tqdm import tqdm
+
+    from bwcases import batch
+
+    spec = batch.load_spec(batch_file)
+    only_ids = [i.strip() for i in only.split(",") if i.strip()] if only else None
+    the_plan = batch.plan(spec, _store(ctx), force=force, only=only_ids)
+    total = len(the_plan.tasks) + len(the_plan.current)
+    click.echo(
+        f"{total} items: {len(the_plan.current)} current, {len(the_plan.tasks)} to run "
+        f"-> {spec.output}",
+        err=True,
+    )
+    failed: list[str] = []
+    with tqdm(
+        total=len(the_plan.tasks), unit="item", dynamic_ncols=True, disable=not the_plan.tasks
+    ) as bar:
+
+        def on_result(result: Any) -> None:
+            if result.status != "ok":
+                failed.append(result.item)
+                bar.write(f"bwcases: {result.item} failed: {result.error}", file=sys.stderr)
+            bar.set_postfix(failed=len(failed))
+            bar.update(1)
+
+        outcome = batch.execute(the_plan, workers=workers, scheduler=scheduler, on_result=on_result)
+    ok = len(outcome.results) - len(outcome.failed)
+    click.echo(
+        f"{ok} ok, {len(outcome.failed)} failed, {len(outcome.skipped)} current; "
+        f"manifest {outcome.manifest}, summary {outcome.summary}",
+        err=True,
+    )
+    for result in outcome.failed:
+        click.echo(f"bwcases: failed {result.item}: {result.error} (see {spec.output})", err=True)
+    sys.exit(outcome.exit_status)
+
+
 @main.command()
 @db_option
 @click.option("--port", default=8866, show_default=True, type=int)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bwcases.domain import Status, Verification
 from bwcases.errors import NotFoundError
@@ -328,6 +330,44 @@ class CaseStore(Gateway):
         ]
         return df if len(df) else pd.DataFrame(columns=cols)
 
+    # -- fingerprints --------------------------------------------------------------------
+
+    def factory_fingerprints(self, factory_ids: Sequence[str]) -> dict[str, str]:
+        """For each factory, a digest that changes whenever any of its data changes."""
+        ids = list(factory_ids)
+        a, i, u, v, f = m.Assessment, m.PlanItem, m.ProgressUpdate, m.Visit, m.Factory
+        parts: dict[str, list[Any]] = {fid: [] for fid in ids}
+        queries = [
+            select(f.factory_id, f.version, f.factory_name),
+            select(a.factory_id, func.count(), func.max(a.quest_id)).group_by(a.factory_id),
+            select(i.factory_id, func.count(), func.max(i.id), func.sum(i.version)).group_by(
+                i.factory_id
+            ),
+            select(i.factory_id, func.count(), func.max(u.id))
+            .join(i, i.id == u.item_id)
+            .group_by(i.factory_id),
+            select(v.factory_id, func.count(), func.max(v.id), func.sum(v.version)).group_by(
+                v.factory_id
+            ),
+        ]
+        with self.reading() as s:
+            for n, stmt in enumerate(queries):
+                for row in s.execute(stmt):
+                    if row[0] in parts:
+                        parts[row[0]].append((n, *map(str, row[1:])))
+        return {fid: _digest(parts[fid]) for fid in ids}
+
+    def partner_fingerprints(self, partner_ids: Sequence[str]) -> dict[str, str]:
+        """For each partner, a digest of its links and of its consenting factories' data."""
+        links = self.partners_frame()
+        out = {}
+        for pid in partner_ids:
+            mine = links[links["partner_id"] == pid]
+            consented = sorted(mine.loc[mine["consent"].astype(bool), "factory_id"].dropna())
+            factories = self.factory_fingerprints(consented)
+            out[pid] = _digest([mine.astype(str).values.tolist(), sorted(factories.items())])
+        return out
+
     # -- visits --------------------------------------------------------------------------
 
     def add_visit(self, values: dict[str, Any], actor: str) -> int:
@@ -372,3 +412,7 @@ def _assign(obj: Any, values: dict[str, Any], actor: str) -> bool:
     if changed:
         obj.updated_by = actor
     return changed
+
+
+def _digest(parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:20]

@@ -1,0 +1,250 @@
+"""Batch runs for real: papermill on warm kernels, failures kept, resume, isolation, Dask."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from bwcases import batch
+from bwcases.errors import InputError
+from bwcases.importers import import_file
+from bwcases.reports import factory_report
+from bwcases.store import Store
+from tests.conftest import ROOT
+
+REPORT = ROOT / "notebooks" / "factory_progress_report.ipynb"
+
+
+def notebook(path: Path, *cells: str) -> Path:
+    """A notebook whose first cell is tagged parameters."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+def batch_file(tmp_path: Path, **fields) -> Path:
+    spec = {
+        "notebook": str(REPORT),
+        "for_each": "factory",
+        "select": {"all": True},
+        "parameters": {"as_of": "2026-06-30"},
+        "output": str(tmp_path / "out"),
+        "formats": ["ipynb", "html"],
+        **fields,
+    }
+    path = tmp_path / "batch.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return path
+
+
+def rows(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return {r["item"]: r for r in csv.DictReader(fh)}
+
+
+@pytest.fixture
+def loaded(sqlite_store: Store, export_file: Path) -> Store:
+    import_file(sqlite_store, "assessments", export_file)
+    return sqlite_store
+
+
+def test_each_output_holds_its_factorys_figures(loaded: Store, tmp_path: Path) -> None:
+    spec = batch.load_spec(batch_file(tmp_path))
+    outcome = batch.run(spec, loaded, workers=2)
+    assert outcome.exit_status == 0 and len(outcome.results) == 3
+    summary = rows(outcome.summary)
+    for fid in ("VN001", "VN002", "KH001"):
+        expected = factory_report(loaded, fid, as_of="2026-06-30").figures
+        nb = nbformat.read(spec.output / f"{fid}.ipynb", as_version=4)
+        recorded = nb.metadata["bwcases"]
+        assert recorded["parameters"]["factory_id"] == fid and recorded["status"] == "ok"
+        assert summary[fid]["cps_non_compliant"] == str(expected["cps_non_compliant"])
+        assert summary[fid]["quest_id"] == str(expected["quest_id"])
+        html = (spec.output / f"{fid}.html").read_text(encoding="utf-8")
+        assert expected["factory_name"] in html and "factory_report(" not in html  # no code
+    assert summary["VN001"]["persistent_cps"] == "1"
+
+
+def test_a_failing_factory_is_kept_marked_and_reported(loaded: Store, tmp_path: Path) -> None:
+    nb = notebook(
+        tmp_path / "fragile.ipynb",
+        'factory_id = ""',
+        'if factory_id == "VN002":\n    raise ValueError("cannot report on " + factory_id)',
+        "print('done', factory_id)",
+    )
+    spec = batch.load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
+    outcome = batch.run(spec, loaded, workers=2)
+    assert outcome.exit_status == 1
+    assert [r.item for r in outcome.failed] == ["VN002"]
+    assert "ValueError: cannot report on VN002" in outcome.failed[0].error
+    kept = nbformat.read(spec.output / "VN002.ipynb", as_version=4)
+    assert any("papermill-error-cell-tag" in c.metadata.get("tags", []) for c in kept.cells)
+    manifest = rows(outcome.manifest)
+    assert manifest["VN002"]["status"] == "failed" and "ValueError" in manifest["VN002"]["error"]
+    assert manifest["KH001"]["status"] == "ok" and manifest["VN001"]["status"] == "ok"
+
+
+def test_rerun_skips_current_items_and_redoes_changed_or_forced(
+    loaded: Store, tmp_path: Path
+) -> None:
+    spec = batch.load_spec(batch_file(tmp_path, formats=["ipynb"]))
+    first = batch.run(spec, loaded, workers=1)
+    assert len(first.results) == 3
+    again = batch.run(spec, loaded, workers=1)
+    assert again.results == [] and sorted(again.skipped) == ["KH001", "VN001", "VN002"]
+    loaded.add_visit(
+        {"factory_id": "KH001", "date": dt.date(2026, 5, 1), "kind": "advisory visit"}, actor="sok"
+    )
+    changed = batch.run(spec, loaded, workers=1)
+    assert [r.item for r in changed.results] == ["KH001"]
+    forced = batch.run(spec, loaded, workers=1, force=True)
+    assert sorted(r.item for r in forced.results) == ["KH001", "VN001", "VN002"]
+    only = batch.run(spec, loaded, workers=1, force=True, only=["VN001"])
+    assert [r.item for r in only.results] == ["VN001"]
+    manifest = rows(spec.output / "manifest.csv")
+    assert set(manifest) == {"KH001", "VN001", "VN002"}
+    assert json.loads(manifest["VN001"]["parameters"]) == {
+        "as_of": "2026-06-30",
+        "factory_id": "VN001",
+    }
+    assert manifest["VN001"]["code_version"] and manifest["VN001"]["snapshot"]
+
+
+def test_no_half_written_output_is_taken_for_current(loaded: Store, tmp_path: Path) -> None:
+    spec = batch.load_spec(batch_file(tmp_path, formats=["ipynb"]))
+    spec.output.mkdir(parents=True)
+    (spec.output / "VN001.ipynb").write_text('{"cells": [', encoding="utf-8")  # a torn write
+    outcome = batch.run(spec, loaded, workers=1)
+    assert "VN001" in [r.item for r in outcome.results]
+    assert (
+        nbformat.read(spec.output / "VN001.ipynb", as_version=4).metadata["bwcases"]["status"]
+        == "ok"
+    )
+
+
+PROBE = """\
+import os, sys, importlib
+import pandas as pd
+import bwcases
+from bwcases.reports import record
+state = {
+    "user_names": sorted(n for n in globals() if n.startswith("defined_")),
+    "modules": sorted(n for n in sys.modules if n.startswith("bw_probe_")),
+    "env": sorted(k for k in os.environ if k.startswith("BW_PROBE_")),
+    "attrs": sorted(n for n in vars(bwcases) if n.startswith("probe_")),
+    "max_rows": pd.get_option("display.max_rows"),
+    "cwd": os.getcwd(),
+    "path": [p for p in sys.path if "nowhere" in p],
+}
+record({"state": json_state if False else __import__("json").dumps(state, sort_keys=True), "pid": os.getpid()})
+"""
+
+POLLUTE = """\
+globals()["defined_" + factory_id] = 1
+sys.path.insert(0, probe_dir)
+importlib.import_module("bw_probe_" + factory_id)
+os.environ["BW_PROBE_" + factory_id] = "1"
+setattr(bwcases, "probe_" + factory_id, True)
+pd.set_option("display.max_rows", 7)
+os.chdir(probe_dir)
+sys.path.append("/nowhere/" + factory_id)
+"""
+
+
+def test_a_warm_kernel_shows_no_run_what_the_one_before_left(loaded: Store, tmp_path: Path) -> None:
+    probe_dir = tmp_path / "probes"
+    probe_dir.mkdir()
+    for fid in ("VN001", "VN002", "KH001"):
+        (probe_dir / f"bw_probe_{fid}.py").write_text("VALUE = 1\n", encoding="utf-8")
+    nb = notebook(tmp_path / "probe.ipynb", 'factory_id = ""\nprobe_dir = ""', PROBE, POLLUTE)
+    spec = batch.load_spec(
+        batch_file(tmp_path, notebook=str(nb), parameters={"probe_dir": str(probe_dir)})
+    )
+    outcome = batch.run(spec, loaded, workers=1)
+    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
+    recorded = [r.figures for r in sorted(outcome.results, key=lambda r: r.item)]
+    assert len({f["pid"] for f in recorded}) == 1  # one kernel served all three
+    states = [json.loads(f["state"]) for f in recorded]
+    assert states[0] == states[1] == states[2]
+    assert states[0]["modules"] == [] and states[0]["env"] == [] and states[0]["attrs"] == []
+    assert states[0]["user_names"] == [] and states[0]["path"] == []
+    assert states[0]["max_rows"] == 60
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"parameters": {"as_of": "2026-06-30", "colour": "red"}}, "parameters.colour"),
+        ({"select": {"ids": ["VN001", "XX999"]}}, "'XX999' is not a factory in the store"),
+        ({"select": {"country": "Atlantis"}}, "has no factories"),
+        ({"for_each": "brand"}, "is not factory or partner"),
+        ({"formats": ["pdf"]}, "must be a list of ipynb and html"),
+        ({"notebook": "notebooks/nope.ipynb"}, "is not a notebook file"),
+    ],
+)
+def test_bad_batch_files_are_refused_with_the_field_named(
+    loaded: Store, tmp_path: Path, fields: dict, message: str
+) -> None:
+    with pytest.raises(InputError) as err:
+        spec = batch.load_spec(batch_file(tmp_path, **fields))
+        batch.plan(spec, loaded)
+    assert message in str(err.value) and "batch.yaml" in str(err.value)
+
+
+def test_cli_run_exits_1_when_an_item_failed(loaded: Store, tmp_path: Path) -> None:
+    nb = notebook(
+        tmp_path / "fragile.ipynb", 'factory_id = ""', 'assert factory_id != "KH001", "no"'
+    )
+    path = batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"])
+    done = subprocess.run(
+        [sys.executable, "-m", "bwcases", "--db", loaded.url, "run", str(path), "--workers", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "bwcases: failed KH001: In [3]: AssertionError: no" in done.stderr
+    assert "2 ok, 1 failed" in done.stderr
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_outputs_as_a_local_run(loaded: Store, tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    local = (
+        batch.run(
+            batch.load_spec(batch_file(tmp_path / "a", output=str(tmp_path / "local"))),
+            loaded,
+            workers=2,
+        )
+        if (tmp_path / "a").mkdir() is None
+        else None
+    )
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        (tmp_path / "b").mkdir()
+        spec = batch.load_spec(batch_file(tmp_path / "b", output=str(tmp_path / "dask")))
+        remote = batch.run(spec, loaded, scheduler=cluster.scheduler_address)
+    assert local is not None and remote.exit_status == 0 and len(remote.results) == 3
+    local_summary = rows(tmp_path / "local" / "summary.csv")
+    assert rows(tmp_path / "dask" / "summary.csv") == local_summary
+    for fid in local_summary:
+        a = nbformat.read(tmp_path / "local" / f"{fid}.ipynb", as_version=4)
+        b = nbformat.read(tmp_path / "dask" / f"{fid}.ipynb", as_version=4)
+        assert [c.get("outputs") for c in a.cells] == [c.get("outputs") for c in b.cells]
