@@ -1,0 +1,55 @@
+"""Helpers for tests that serve the apps with Voilà and drive Debian's chromium."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bwcases.serve import start_server, stop_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+needs_chromium = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None, reason=f"no chromium at {CHROMIUM}"
+)
+
+
+@contextmanager
+def served(store_url: str, log_path: Path) -> Iterator[str]:
+    """Voilà on a free localhost port over the store; yields the URL with its token."""
+    with log_path.open("wb") as log:
+        proc, url = start_server(store_url, log=log)
+        try:
+            yield url
+        finally:
+            stop_server(proc)
+
+
+@contextmanager
+def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
+    """A page in headless chromium (Playwright's sync API)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            yield page
+        finally:
+            browser.close()

@@ -1,0 +1,355 @@
+"""The case overview: its figures from the store, and the widget an advisor reads them in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+import pytest
+
+from bwcases.errors import NotFoundError
+from bwcases.importers import import_file
+from bwcases.overview import (
+    CaseOverview,
+    case_overview,
+    factory_options,
+    overview_tables,
+    requested_factory,
+)
+from bwcases.store import Store
+from tests.conftest import write_csv
+
+D = dt.date
+SCRIPT_ISSUE = "Wages below the minimum <script>alert('pwned')</script>"
+
+
+def _row(
+    country: str,
+    cycle: int,
+    fid: str,
+    name: str,
+    quest: int,
+    date: str,
+    qid: str,
+    cp: str,
+    cluster: str,
+    finding: int,
+    qtype: str = "NCQ",
+) -> str:
+    return f'{country},{cycle},{fid},{name},{quest},{date},{qtype},"Question {qid}?",{qid},"{cp}",{cluster},{finding},'
+
+
+def case_lines() -> list[str]:
+    """Saigon Garments: three assessments; the latest two differ CP by CP."""
+    sg = ("Vietnam", "VN001", "Saigon Garments")
+
+    def vn(cycle: int, quest: int, date: str, qid: str, cp: str, cluster: str, f: int) -> str:
+        return _row(sg[0], cycle, sg[1], sg[2], quest, date, qid, cp, cluster, f)
+
+    mw, ot, ep, gender, leave = (
+        ("CMP.MW.01", "Minimum Wages/Piece Rate Wages", "Compensation"),
+        ("WT.OT.01", "Overtime", "Working Time"),
+        ("OSH.EP.01", "Emergency Preparedness", "Occupational Safety and Health"),
+        ("DIS.GE.01", "Gender", "Discrimination"),
+        ("CMP.PL.01", "Paid Leave", "Compensation"),
+    )
+    return [
+        # the oldest assessment: not compared
+        vn(1, 800, "01/02/2022", *gender, 1),
+        # the one before the latest
+        vn(2, 1001, "15/03/2023", *mw, 1),
+        vn(2, 1001, "15/03/2023", "CMP.MW.02", mw[1], mw[2], 0),
+        vn(2, 1001, "15/03/2023", *ot, 0),
+        vn(2, 1001, "15/03/2023", ep[0], ep[1], "Systems", 1),  # old name of the OSH cluster
+        vn(2, 1001, "15/03/2023", *gender, 0),
+        # the latest
+        vn(3, 1500, "20/04/2024", *mw, 1),
+        vn(3, 1500, "20/04/2024", "CMP.MW.02", mw[1], mw[2], 0),
+        vn(3, 1500, "20/04/2024", *ot, 1),
+        vn(3, 1500, "20/04/2024", *ep, 0),
+        vn(3, 1500, "20/04/2024", *gender, 0),
+        vn(3, 1500, "20/04/2024", *leave, 1),
+        _row(
+            *sg[:1],
+            3,
+            sg[1],
+            sg[2],
+            1500,
+            "20/04/2024",
+            "FGW.01",
+            "Employment Contracts",
+            "Contracts and Human Resources",
+            1250,
+            "FGW",
+        ),  # fmt: skip
+        # other factories
+        _row("Vietnam", 1, "VN002", "Hanoi Knit (Obsolete)", 1002, "02/05/2023", *ep, 1),
+        _row("Cambodia", 1, "KH001", "Phnom Penh Apparel", 1003, "10/06/2023", *ot, 1),
+    ]
+
+
+def _item(factory_id: str, cp: str, issue: str, status: str, due: dt.date | None, **more: Any):
+    values = {
+        "factory_id": factory_id,
+        "source": "self-diagnosis",
+        "compliance_point": cp,
+        "issue": issue,
+        "action": "",
+        "responsible": "",
+        "due_date": due,
+        "status": status,
+        "opened_on": D(2024, 5, 1),
+    }
+    return {**values, **more}
+
+
+def fill_case(store: Store, tmp_path: Path) -> Store:
+    """A store with Saigon Garments' case, a Cambodian factory and a retired record."""
+    import_file(store, "assessments", write_csv(tmp_path / "case.csv", case_lines()))
+    store.update_factories(
+        [
+            {"factory_id": "VN001", "advisor": "Lan Nguyen", "workers": 1250},
+            {"factory_id": "KH001", "advisor": "Sokha Chan", "workers": 800},
+        ],
+        actor="test",
+    )
+    mw = "Minimum Wages/Piece Rate Wages"
+    items = [
+        _item(
+            "VN001",
+            mw,
+            SCRIPT_ISSUE,
+            "In Progress",
+            D(2024, 6, 30),
+            source="finding",
+            quest_id=1500,
+            question_id="CMP.MW.01",
+            action="Pay the arrears & fix the payroll",
+            responsible="HR manager",
+        ),
+        _item(
+            "VN001", "Emergency Preparedness", "Exit blocked by boxes", "Pending", D(2099, 1, 31)
+        ),
+        _item(
+            "VN001",
+            "Overtime",
+            "Overtime over the limit",
+            "Completed",
+            D(2024, 7, 1),
+            completed_on=D(2024, 7, 1),
+        ),  # fmt: skip
+        _item("KH001", "Overtime", "Cambodian item", "Pending", D(2024, 9, 1)),
+    ]
+    for values in items:
+        store.create_plan_item(values, actor="advisor")
+    return store
+
+
+@pytest.fixture
+def case_store(store: Store, tmp_path: Path) -> Store:
+    return fill_case(store, tmp_path)
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+
+def test_assessments_latest_first_with_cps_counted(case_store: Store) -> None:
+    got = overview_tables(case_store, "VN001")["assessments"]
+    assert got["quest_id"].tolist() == [1500, 1001, 800]
+    assert got["cycle"].tolist() == [3, 2, 1]
+    assert got["start_date"].dt.strftime("%d/%m/%Y").tolist() == [
+        "20/04/2024",
+        "15/03/2023",
+        "01/02/2022",
+    ]
+    assert got["cps_non_compliant"].tolist() == [3, 2, 1]
+    assert got["cps_assessed"].tolist() == [5, 4, 1]  # the FGW question never counts
+
+
+def test_latest_against_previous_per_cp(case_store: Store) -> None:
+    got = overview_tables(case_store, "VN001")["compliance"]
+    rows = {
+        r.compliance_point: (r.cluster, r.previous, r.latest, r.persistent, r.change)
+        for r in got.itertuples()
+    }
+    na = pd.NA
+    assert rows == {
+        "Gender": ("Discrimination", 0, 0, False, ""),
+        "Minimum Wages/Piece Rate Wages": ("Compensation", 1, 1, True, "persistent"),
+        "Paid Leave": ("Compensation", na, 1, False, ""),
+        # "Systems" in the older assessment counts as Occupational Safety and Health
+        "Emergency Preparedness": ("Occupational Safety and Health", 1, 0, False, "resolved"),
+        "Overtime": ("Working Time", 0, 1, False, "new"),
+    }
+    # in the catalogue's order of clusters and CPs
+    assert got["compliance_point"].tolist() == [
+        "Gender",
+        "Minimum Wages/Piece Rate Wages",
+        "Paid Leave",
+        "Emergency Preparedness",
+        "Overtime",
+    ]
+
+
+def test_open_items_only_with_overdue(case_store: Store) -> None:
+    got = overview_tables(case_store, "VN001", as_of=D(2025, 1, 1))["open_items"]
+    assert got["issue"].tolist() == [SCRIPT_ISSUE, "Exit blocked by boxes"]
+    assert got["status"].tolist() == ["In Progress", "Pending"]
+    assert got["overdue"].tolist() == [True, False]
+    early = overview_tables(case_store, "VN001", as_of=D(2024, 6, 1))["open_items"]
+    assert early["overdue"].tolist() == [False, False]
+
+
+def test_factory_with_one_assessment_has_no_previous(case_store: Store) -> None:
+    tables = overview_tables(case_store, "KH001")
+    got = tables["compliance"]
+    assert got["compliance_point"].tolist() == ["Overtime"]
+    assert got["previous"].isna().all() and got["latest"].tolist() == [1]
+    assert not got["persistent"].any()
+    assert tables["open_items"]["issue"].tolist() == ["Cambodian item"]
+
+
+def test_unknown_factory_is_named_in_the_error(case_store: Store) -> None:
+    with pytest.raises(NotFoundError, match="NOPE"):
+        overview_tables(case_store, "NOPE")
+
+
+def test_factory_without_assessments_or_items(case_store: Store) -> None:
+    tables = overview_tables(case_store, "VN002")  # retired: its findings never count
+    assert tables["compliance"].empty and tables["open_items"].empty
+
+
+@pytest.mark.parametrize(
+    ("query", "default", "expected"),
+    [
+        ("token=abc&factory=VN001", "", "VN001"),
+        ("factory=%20KH001%20", "", "KH001"),
+        ("token=abc", "VN001", "VN001"),
+        ("", "", ""),
+        ("factory=", "KH001", "KH001"),
+        ("factory=" + "X" * 500, "", "X" * 64),
+    ],
+)
+def test_requested_factory(query: str, default: str, expected: str) -> None:
+    assert requested_factory(default, query=query) == expected
+
+
+def test_requested_factory_reads_voilas_query_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUERY_STRING", "factory=VN001&token=secret")
+    assert requested_factory() == "VN001"
+
+
+def test_factory_options_filter_and_hide_retired_records(case_store: Store) -> None:
+    register = case_store.factories_frame()
+    assert factory_options(register) == [
+        ("KH001 — Phnom Penh Apparel", "KH001"),
+        ("VN001 — Saigon Garments", "VN001"),
+    ]
+    assert [v for _, v in factory_options(register, country="Vietnam")] == ["VN001"]
+    assert [v for _, v in factory_options(register, advisor="Sokha Chan")] == ["KH001"]
+    assert [v for _, v in factory_options(register, search="saigon")] == ["VN001"]
+    assert factory_options(register, country="Cambodia", search="saigon") == []
+
+
+# -- the widget ------------------------------------------------------------------------------
+
+
+def shown_html(widget: widgets.Widget) -> str:
+    """The HTML of every HTML widget inside `widget`, as the browser would receive it."""
+    parts = []
+    if isinstance(widget, widgets.HTML):
+        parts.append(widget.value)
+    for child in getattr(widget, "children", ()):
+        parts.append(shown_html(child))
+    return "\n".join(parts)
+
+
+def test_widget_shows_the_chosen_factorys_case(case_store: Store) -> None:
+    overview = case_overview(case_store)
+    assert "Saigon Garments" not in shown_html(overview)
+
+    overview.country.value = "Vietnam"
+    assert [v for _, v in overview.factory.options] == ["", "VN001"]
+    assert [v for _, v in overview.advisor.options] == ["", "Lan Nguyen"]
+    overview.factory.value = "VN001"
+
+    page = shown_html(overview)
+    assert "<h2>Saigon Garments</h2>" in page
+    assert "Lan Nguyen" in page and "1,250 workers" in page
+    assert "<b>3 of 5</b>CPs non-compliant (latest)" in page
+    assert "<b>2 of 4</b>CPs non-compliant (previous)" in page
+    assert "<b>1</b>persistent CPs" in page
+    assert "<b>2</b>open plan items" in page
+    assert "Latest (Quest.ID 1500, cycle 3, 20/04/2024)" in page
+    assert "Previous (Quest.ID 1001, cycle 2, 15/03/2023)" in page
+    assert '<td class="bw-bad">Persistent</td>' in page
+    assert "Gender" not in page  # compliant on both: listed only on request
+    assert "1 other CP assessed was compliant on both assessments" in page
+    assert "Overtime over the limit" not in page  # completed
+    assert "Cambodian item" not in page
+
+    # free text from users is shown, never run
+    assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in page or (
+        "&lt;script&gt;alert('pwned')&lt;/script&gt;" in page
+    )
+    assert "<script" not in page
+    assert "Pay the arrears &amp; fix the payroll" in page
+
+    overview.show_all.value = True
+    assert "Gender" in shown_html(overview)
+
+
+def test_widget_filters_and_clears_the_choice(case_store: Store) -> None:
+    overview = case_overview(case_store, "VN001")
+    assert overview.factory.value == "VN001"
+    assert "Saigon Garments" in shown_html(overview)
+
+    overview.country.value = "Cambodia"  # Saigon Garments no longer matches
+    assert overview.factory.value == ""
+    assert "Saigon Garments" not in shown_html(overview)
+    assert [v for _, v in overview.factory.options] == ["", "KH001"]
+
+    overview.country.value = ""
+    overview.search.value = "saigon"
+    assert [v for _, v in overview.factory.options] == ["", "VN001"]
+    assert "1 factory" in overview.count.value
+
+
+def test_widget_names_an_unknown_factory_safely(case_store: Store) -> None:
+    overview = CaseOverview(case_store, "<b>NOPE</b>")
+    page = shown_html(overview)
+    assert "&lt;b&gt;NOPE&lt;/b&gt;" in page and "<b>NOPE" not in page
+    assert overview.factory.value == ""
+
+
+def test_widget_shows_a_sentence_not_a_traceback(
+    case_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overview = case_overview(case_store)
+
+    def broken(*_args: Any, **_kwargs: Any) -> pd.DataFrame:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(case_store, "findings_frame", broken)
+    overview.factory.value = "VN001"
+    page = shown_html(overview)
+    assert "could not be loaded" in page
+    assert "connection lost" not in page and "Traceback" not in page
+
+
+def test_executed_notebooks_keep_a_static_copy(case_store: Store) -> None:
+    bundle = case_overview(case_store, "VN001")._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "<h2>Saigon Garments</h2>" in bundle["text/html"]
+    assert "<script" not in bundle["text/html"]
+
+
+def test_widget_with_one_assessment_compares_nothing(case_store: Store) -> None:
+    overview = case_overview(case_store, "KH001")
+    page = shown_html(overview)
+    assert "<b>1 of 1</b>CPs non-compliant (latest)" in page
+    assert "Previous (" not in page and "persistent CPs" not in page
+    assert overview.show_all.layout.display == "none"  # nothing compliant to reveal

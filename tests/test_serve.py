@@ -1,0 +1,109 @@
+"""The case overview served by Voilà, read in a real chromium, and closed to strangers."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from bwcases.errors import UsageError
+from bwcases.serve import app_url, start_server, voila_command
+from bwcases.store import Store
+from tests.browser import chromium_page, needs_chromium, served
+from tests.test_overview import SCRIPT_ISSUE, fill_case
+
+WIDGETS_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Voilà over a store holding Saigon Garments' case; yields the URL with the token."""
+    folder = tmp_path_factory.mktemp("served")
+    store = Store(f"sqlite:///{folder / 'cases.sqlite'}")
+    fill_case(store, folder)
+    store.dispose()
+    with served(store.url, folder / "voila.log") as url:
+        yield url
+
+
+def get(url: str) -> tuple[int, str | None, str]:
+    """Status, Location header and body of a GET, without following redirects."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+    try:
+        conn.request("GET", f"{parts.path}?{parts.query}" if parts.query else parts.path)
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("Location"), resp.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def test_the_command_hides_tracebacks_and_keeps_to_localhost() -> None:
+    cmd = voila_command(8866, "secret")
+    assert "--VoilaConfiguration.show_tracebacks=False" in cmd
+    assert "--Voila.ip=127.0.0.1" in cmd and "--Voila.token=secret" in cmd
+    assert app_url(8866, "a b", factory_id="VN 1").endswith("?token=a%20b&factory=VN%201")
+
+
+def test_a_taken_port_is_refused_not_silently_changed(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(UsageError, match="already in use"):
+            start_server(f"sqlite:///{tmp_path / 'cases.sqlite'}", port=busy.getsockname()[1])
+
+
+def test_a_folder_without_the_app_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="BWCASES_NOTEBOOKS"):
+        start_server(f"sqlite:///{tmp_path / 'cases.sqlite'}", notebooks=tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("token", ["", "wrong-token"])
+def test_without_the_token_no_factory_data(server: str, token: str) -> None:
+    base = server.split("?", 1)[0]
+    url = f"{base}?factory=VN001" + (f"&token={token}" if token else "")
+    status, location, body = get(url)
+    assert status in (302, 403)
+    if status == 302:
+        assert location is not None and location.startswith("/login")
+    assert "Saigon" not in body and "VN001 —" not in body
+    if location:  # the login page it sends you to shows nothing of the case either
+        parts = urlsplit(server)
+        status, _, body = get(f"http://{parts.hostname}:{parts.port}{location}")
+        assert status == 200 and "Saigon" not in body
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@needs_chromium
+def test_an_advisor_reads_the_case_in_chromium(server: str, tmp_path: Path) -> None:
+    dialogs: list[str] = []
+    with chromium_page(height=1800) as page:  # tall: the lab template scrolls inside
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{server}&factory=VN001")
+        # the widgets draw their parts one by one: wait for the last part, the assessments
+        page.get_by_role("heading", name="Assessments").wait_for(timeout=WIDGETS_TIMEOUT_MS)
+        assert page.locator(".bw-overview h2").inner_text() == "Saigon Garments"
+        text = page.locator(".bw-overview").first.inner_text()
+        assert "3 of 5" in text and "CPs non-compliant (latest)" in text
+        assert "Latest (Quest.ID 1500, cycle 3, 20/04/2024)" in text
+        assert "Minimum Wages/Piece Rate Wages" in text and "Persistent" in text
+        assert SCRIPT_ISSUE in text  # shown as text ...
+        assert dialogs == []  # ... and never run
+        assert page.locator(".bw-overview script").count() == 0
+        assert "Traceback" not in text
+        page.screenshot(path=str(tmp_path / "case_overview.png"), full_page=True)
+
+        # choosing another factory with the filters redraws the case
+        page.get_by_label("Country").select_option(label="Cambodia")
+        page.get_by_label("Factory").select_option(label="KH001 — Phnom Penh Apparel")
+        page.get_by_role("cell", name="10/06/2023").wait_for(timeout=30_000)
+        assert page.locator(".bw-overview h2").inner_text() == "Phnom Penh Apparel"
+        text = page.locator(".bw-overview").first.inner_text()
+        assert "Cambodian item" in text and "Saigon Garments" not in text
+        page.screenshot(path=str(tmp_path / "case_overview_cambodia.png"), full_page=True)
