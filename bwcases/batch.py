@@ -23,14 +23,16 @@ from bwcases.executor import Result, Task, figures_of
 from bwcases.store import Store
 
 FOR_EACH = {"factory": "factory_id", "partner": "partner_id"}
-SELECTORS = ("ids", "country", "partner", "all")
-FORMATS = ("ipynb", "html")
+SELECTORS = ("ids", "country", "partner", "partner_type", "all")
+FORMATS = ("ipynb", "html", "pdf")
+LAYOUTS = ("flat", "folders")
 MANIFEST_COLUMNS = [
     "item",
     "status",
     "duration_s",
     "ipynb",
     "html",
+    "pdf",
     "parameters",
     "snapshot",
     "code_version",
@@ -52,14 +54,29 @@ class BatchSpec:
     output: Path
     formats: list[str]
     timeout: int = 600
+    template: str | None = None
+    layout: str = "flat"
 
     @property
     def item_parameter(self) -> str:
         return FOR_EACH[self.for_each]
 
+    def outputs(self, item: str) -> dict[str, Path]:
+        """Where an item's files go: <output>/<item>.<ext>, or <output>/<item>/<notebook>.<ext>."""
+        base = (
+            self.output / item / self.notebook.stem
+            if self.layout == "folders"
+            else self.output / item
+        )
+        return {fmt: base.with_name(base.name + f".{fmt}") for fmt in self.formats}
+
+
+def _field(path: Path, field_name: str, value: object, reason: str) -> Problem:
+    return Problem(path.name, None, field_name, value, reason, label="field")
+
 
 def _problem(path: Path, field_name: str, value: object, reason: str) -> InputError:
-    return InputError([Problem(path.name, None, field_name, value, reason)])
+    return InputError([_field(path, field_name, value, reason)])
 
 
 def load_spec(path: str | Path) -> BatchSpec:
@@ -76,7 +93,7 @@ def load_spec(path: str | Path) -> BatchSpec:
     problems: list[Problem] = []
 
     def bad(field_name: str, value: object, reason: str) -> None:
-        problems.append(Problem(path.name, None, field_name, value, reason))
+        problems.append(_field(path, field_name, value, reason))
 
     for key in raw:
         if key not in (
@@ -87,6 +104,8 @@ def load_spec(path: str | Path) -> BatchSpec:
             "output",
             "formats",
             "timeout",
+            "template",
+            "layout",
         ):
             bad(key, None, "is not a batch file field")
     notebook = Path(str(raw.get("notebook", "")))
@@ -110,7 +129,16 @@ def load_spec(path: str | Path) -> BatchSpec:
         bad("output", None, "is missing")
     formats = raw.get("formats") or ["ipynb"]
     if not isinstance(formats, list) or any(f not in FORMATS for f in formats):
-        bad("formats", formats, "must be a list of ipynb and html")
+        bad("formats", formats, "must be a list of ipynb, html and pdf")
+    layout = raw.get("layout", "flat")
+    if layout not in LAYOUTS:
+        bad("layout", layout, "is not flat or folders")
+    template = raw.get("template")
+    if template is not None:
+        from bwcases.briefs.render import TEMPLATES
+
+        if not (TEMPLATES / str(template) / "index.html.j2").is_file():
+            bad("template", template, f"is not a template in {TEMPLATES}")
     if problems:
         raise InputError(problems)
     spec = BatchSpec(
@@ -122,6 +150,8 @@ def load_spec(path: str | Path) -> BatchSpec:
         output=Path(str(raw["output"])).resolve(),
         formats=sorted(set(formats) | {"ipynb"}),
         timeout=int(raw.get("timeout", 600)),
+        template=template,
+        layout=layout,
     )
     _check_parameters(spec)
     return spec
@@ -130,9 +160,8 @@ def load_spec(path: str | Path) -> BatchSpec:
 def _check_parameters(spec: BatchSpec) -> None:
     declared = set(pm.inspect_notebook(str(spec.notebook)))
     problems = [
-        Problem(
-            spec.path.name,
-            None,
+        _field(
+            spec.path,
             f"parameters.{name}",
             value,
             f"is not a parameter of {spec.notebook.name} (it declares: "
@@ -143,9 +172,8 @@ def _check_parameters(spec: BatchSpec) -> None:
     ]
     if spec.item_parameter not in declared:
         problems.append(
-            Problem(
-                spec.path.name,
-                None,
+            _field(
+                spec.path,
                 "for_each",
                 spec.for_each,
                 f"needs {spec.notebook.name} to declare {spec.item_parameter}",
@@ -169,8 +197,10 @@ def select_items(spec: BatchSpec, store: Store, only: Iterable[str] | None = Non
                 raise _problem(spec.path, "select.country", value, "has no factories in the store")
         elif how == "partner":
             ids = store.consented_factories(str(value))
-        else:
+        elif how == "all":
             ids = sorted(known)
+        else:
+            raise _problem(spec.path, f"select.{how}", value, "does not select factories")
     else:
         partners = store.partners_frame()
         known = set(partners["partner_id"])
@@ -178,15 +208,15 @@ def select_items(spec: BatchSpec, store: Store, only: Iterable[str] | None = Non
             ids = [str(i) for i in (value or [])]
         elif how == "all":
             ids = sorted(known)
+        elif how == "partner_type":
+            ids = sorted(set(partners.loc[partners["partner_type"] == value, "partner_id"]))
         else:
             raise _problem(spec.path, f"select.{how}", value, "does not select partners")
     unknown = [i for i in ids if i not in known]
     if unknown:
         raise InputError(
             [
-                Problem(
-                    spec.path.name, None, "select.ids", i, f"is not a {spec.for_each} in the store"
-                )
+                _field(spec.path, "select.ids", i, f"is not a {spec.for_each} in the store")
                 for i in unknown
             ]
         )
@@ -195,10 +225,7 @@ def select_items(spec: BatchSpec, store: Store, only: Iterable[str] | None = Non
         missing = [i for i in wanted if i not in ids]
         if missing:
             raise InputError(
-                [
-                    Problem(spec.path.name, None, "--only", i, "is not one of the batch's items")
-                    for i in missing
-                ]
+                [_field(spec.path, "--only", i, "is not one of the batch's items") for i in missing]
             )
         ids = [i for i in ids if i in set(wanted)]
     return list(dict.fromkeys(ids))
@@ -246,9 +273,8 @@ def plan(
         params = {**shared, spec.item_parameter: item}
         key = _digest(notebook_digest, params, snapshots[item], version, spec.formats)
         keys[item] = key
-        ipynb = spec.output / f"{item}.ipynb"
-        html = spec.output / f"{item}.html" if "html" in spec.formats else None
-        if not force and _is_current(ipynb, html, key):
+        paths = spec.outputs(item)
+        if not force and _is_current(paths, key):
             current.append(item)
             continue
         metadata = {
@@ -263,8 +289,11 @@ def plan(
                 item=item,
                 notebook=str(spec.notebook),
                 parameters=params,
-                ipynb=str(ipynb),
-                html=str(html) if html else None,
+                ipynb=str(paths["ipynb"]),
+                html=_str(paths.get("html")),
+                pdf=_str(paths.get("pdf")),
+                template=spec.template,
+                scratch=str(spec.output / ".tmp"),
                 metadata=metadata,
                 timeout=spec.timeout,
             )
@@ -272,11 +301,15 @@ def plan(
     return Plan(spec, tasks, current, keys, snapshots)
 
 
-def _is_current(ipynb: Path, html: Path | None, key: str) -> bool:
-    if not ipynb.is_file() or (html is not None and not html.is_file()):
+def _str(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
+
+
+def _is_current(paths: dict[str, Path], key: str) -> bool:
+    if not all(p.is_file() for p in paths.values()):
         return False
     try:
-        meta = nbformat.read(ipynb, as_version=4).metadata.get("bwcases", {})
+        meta = nbformat.read(paths["ipynb"], as_version=4).metadata.get("bwcases", {})
     except Exception:  # an unreadable output is not current
         return False
     return meta.get("key") == key and meta.get("status") == "ok"
@@ -386,11 +419,12 @@ class Manifest:
     def _base(self, item: str) -> dict[str, Any]:
         spec = self.plan.spec
         params = {**spec.parameters, spec.item_parameter: item}
-        html = spec.output / f"{item}.html" if "html" in spec.formats else None
+        paths = spec.outputs(item)
         return {
             "item": item,
-            "ipynb": str(spec.output / f"{item}.ipynb"),
-            "html": str(html) if html else "",
+            "ipynb": str(paths["ipynb"]),
+            "html": str(paths.get("html", "")),
+            "pdf": str(paths.get("pdf", "")),
             "parameters": json.dumps(params, sort_keys=True, default=str),
             "snapshot": self.plan.snapshots[item],
             "code_version": code_version(),
@@ -428,7 +462,7 @@ def write_summary(spec: BatchSpec, the_plan: Plan) -> Path:
     rows = []
     items = sorted({*the_plan.current, *(t.item for t in the_plan.tasks)})
     for item in items:
-        path = spec.output / f"{item}.ipynb"
+        path = spec.outputs(item)["ipynb"]
         figures: dict[str, Any] = {}
         status = "missing"
         if path.is_file():

@@ -333,6 +333,34 @@ def run_batch(
 
 @main.command()
 @db_option
+@click.argument("kind", type=click.Choice(["partner", "governance"]))
+@click.argument("subject", metavar="PARTNER_ID|COUNTRY")
+@click.option("--period", required=True, metavar="YYYY-MM:YYYY-MM", help="the months reported on")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("briefs"),
+    show_default=True,
+    help="folder for the brief's files",
+)
+@click.option("--lang", default="en", show_default=True, help="language of the fixed texts")
+@click.pass_context
+@friendly
+def brief(
+    ctx: click.Context, kind: str, subject: str, period: str, out_dir: Path, lang: str
+) -> None:
+    """A partner's brief or a country brief for its Project Advisory Committee (HTML and PDF)."""
+    from bwcases.briefs import render_brief
+
+    paths = render_brief(_store(ctx), kind, subject, period, out_dir, lang=lang)
+    for fmt in ("html", "pdf"):
+        click.echo(paths[fmt])
+
+
+@main.command()
+@db_option
 @click.option("--port", default=8866, show_default=True, type=int)
 @click.option(
     "--demo",

@@ -21,13 +21,14 @@ class Problem:
     column: str | None
     value: object
     reason: str
+    label: str = "column"  # what `column` names: a column of a table, a field of a YAML file
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
             where += f" row {self.row}"
         if self.column:
-            where += f", column {self.column}"
+            where += f", {self.label} {self.column}"
         if self.value is None or self.value == "":
             return f"{where}: {self.reason}"
         return f"{where}: {self.value!r} {self.reason}"

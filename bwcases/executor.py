@@ -47,6 +47,13 @@ class Task:
     metadata: dict[str, Any]
     timeout: int = 600
     kernel_name: str = "python3"
+    template: str | None = None
+    pdf: str | None = None
+    scratch: str = ""  # a folder for files being written (renamed into place when complete)
+
+    @property
+    def tmp_dir(self) -> Path:
+        return Path(self.scratch) if self.scratch else Path(self.ipynb).parent / ".tmp"
 
 
 @dataclass
@@ -210,31 +217,31 @@ def _peak_mb(kernel: WarmKernel | None) -> float:
     return round(own, 1)
 
 
-def _html(nb: Any, path: str) -> None:
-    exporter = getattr(_local, "exporter", None)
-    if exporter is None:
-        from nbconvert import HTMLExporter
-
-        exporter = HTMLExporter(
-            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-        )
-        _local.exporter = exporter
-    body, _ = exporter.from_notebook_node(nb)
-    _write_atomic(path, body)
-
-
-def _write_atomic(path: str, text: str) -> None:
-    tmp = Path(path).parent / ".tmp" / (Path(path).name + f".{os.getpid()}")
+def _write_atomic(path: str, text: str, tmp_dir: Path) -> None:
+    tmp = tmp_dir / (Path(path).name + f".{os.getpid()}")
     tmp.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _render(task: Task, nb: Any) -> None:
+    from bwcases.briefs.render import to_html, to_pdf
+
+    html = to_html(nb, task.template)
+    if task.html:
+        _write_atomic(task.html, html, task.tmp_dir)
+    if task.pdf:
+        tmp = task.tmp_dir / (Path(task.pdf).name + f".{os.getpid()}")
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        to_pdf(html, tmp)
+        os.replace(tmp, task.pdf)
 
 
 def run_task(task: Task) -> Result:
     """Run one item on this worker's warm kernel; never raises for a failing notebook."""
     started = time.perf_counter()
     kernel: WarmKernel | None = None
-    tmp = Path(task.ipynb).parent / ".tmp" / f"{Path(task.ipynb).name}.{os.getpid()}.ipynb"
+    tmp = task.tmp_dir / f"{Path(task.ipynb).name}.{os.getpid()}.ipynb"
     tmp.parent.mkdir(parents=True, exist_ok=True)
     status, error = "ok", ""
     try:
@@ -255,10 +262,11 @@ def run_task(task: Task) -> Result:
         nb = nbformat.read(tmp, as_version=4)
         nb.metadata["bwcases"] = {**task.metadata, "status": status, "error": error}
         figures = figures_of(nb)
-        _write_atomic(task.ipynb, nbformat.writes(nb))
+        Path(task.ipynb).parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(task.ipynb, nbformat.writes(nb), task.tmp_dir)
         tmp.unlink(missing_ok=True)
-        if task.html:
-            _html(nb, task.html)
+        if task.html or task.pdf:
+            _render(task, nb)
     return Result(
         item=task.item,
         status=status,

@@ -31,6 +31,7 @@ class FactoryReport:
     by_cluster: pd.DataFrame
     by_cp: pd.DataFrame
     persistent: pd.DataFrame
+    public_disclosure: pd.DataFrame
     plan: pd.DataFrame
     visits: pd.DataFrame
     figures: dict[str, Any] = field(default_factory=dict)
@@ -107,6 +108,7 @@ def factory_report(
         .rename(columns={"latest": "non_compliant_latest", "previous": "non_compliant_previous"})
     )
     persistent = _persistent_questions(rows, latest, previous)
+    disclosed = _disclosed_questions(rows, latest)
     plan = _plan(store, factory_id, day)
     visits = store.visits_frame(factory_ids=[factory_id])
     visits = visits[pd.to_datetime(visits["date"]).dt.date <= day] if len(visits) else visits
@@ -120,6 +122,7 @@ def factory_report(
         by_cluster=by_cluster,
         by_cp=by_cp,
         persistent=persistent,
+        public_disclosure=disclosed,
         plan=plan,
         visits=visits,
     )
@@ -138,6 +141,15 @@ def _persistent_questions(
     before = set(nc.loc[nc["quest_id"] == previous["quest_id"], "question_id"])
     out = now[now["question_id"].isin(before)][columns].drop_duplicates("question_id")
     return out.sort_values(["cluster", "compliance_point", "question_id"], ignore_index=True)
+
+
+def _disclosed_questions(rows: pd.DataFrame, latest: dict[str, Any] | None) -> pd.DataFrame:
+    columns = ["cluster", "compliance_point", "question_id", "question_label"]
+    if latest is None:
+        return pd.DataFrame(columns=columns)
+    mine = rows[(rows["quest_id"] == latest["quest_id"]) & (rows["finding"] == 1)]
+    out = mine[mine["public_disclosure"]][columns].drop_duplicates("question_id")
+    return out.sort_values(columns[:3], ignore_index=True)
 
 
 def _plan(store: Store, factory_id: str, day: dt.date) -> pd.DataFrame:
@@ -173,6 +185,7 @@ def _figures(report: FactoryReport) -> dict[str, Any]:
         "previous_score": prev_nc / prev_assessed if prev_assessed else None,
         "persistent_cps": int(cps["persistent"].sum()),
         "persistent_questions": len(report.persistent),
+        "public_disclosure_issues": len(report.public_disclosure),
         "plan_items": len(plan),
         "pending": int((status == Status.PENDING.value).sum()),
         "in_progress": int((status == Status.IN_PROGRESS.value).sum()),

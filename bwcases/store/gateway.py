@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -29,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bwcases.errors import BwcasesError, ConflictError, NotFoundError
 from bwcases.store import models as m
 
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 SYSTEM_ACTOR = "system"
 
 
@@ -210,7 +211,9 @@ class Gateway:
         with self.engine.connect() as conn:
             last = conn.execute(select(func.max(m.AuditEntry.id))).scalar() or 0
             quests = conn.execute(select(func.count()).select_from(m.Assessment)).scalar()
-        return f"{self.engine.url.render_as_string(hide_password=True)}#{last}.{quests}"
+        # Opaque: briefs show it to partners, who must not learn hosts, users or paths.
+        where = hashlib.sha256(self.engine.url.render_as_string().encode()).hexdigest()[:12]
+        return f"{where}-{last}.{quests}"
 
     # -- optimistic concurrency ----------------------------------------------------------
 

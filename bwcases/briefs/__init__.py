@@ -1,0 +1,96 @@
+"""Briefs for partners: rendered from notebooks, only what each reader may see."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bwcases.errors import BwcasesError, UsageError
+from bwcases.metrics import Window
+from bwcases.paths import NOTEBOOKS
+from bwcases.store import Store
+
+
+@dataclass(frozen=True)
+class BriefKind:
+    """A kind of brief: its notebook, the parameter naming its subject, and a check."""
+
+    notebook: str
+    parameter: str
+    check: Callable[[Store, str], None]
+
+
+def _check_partner(store: Store, partner_id: str) -> None:
+    partner = store.partner(partner_id)
+    if partner["partner_type"] != "buyer":
+        raise UsageError(
+            f"{partner_id} is a governance body: it reads the country brief "
+            "(bwcases brief governance COUNTRY), never one factory's figures"
+        )
+
+
+def _check_country(store: Store, country: str) -> None:
+    if store.factories_frame(country=country).empty:
+        raise UsageError(f"no factories in {country!r} in the store")
+
+
+KINDS: dict[str, BriefKind] = {
+    "partner": BriefKind("partner_brief.ipynb", "partner_id", _check_partner),
+    "governance": BriefKind("governance_brief.ipynb", "country", _check_country),
+}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "brief"
+
+
+def render_brief(
+    store: Store,
+    kind: str,
+    subject: str,
+    period: str,
+    out_dir: str | Path,
+    *,
+    lang: str = "en",
+    formats: tuple[str, ...] = ("html", "pdf"),
+) -> dict[str, Path]:
+    """Execute a brief's notebook for one subject and period; returns the files written."""
+    from bwcases import __version__
+    from bwcases.executor import Task, run_task
+
+    if kind not in KINDS:
+        raise UsageError(f"{kind!r} is not a kind of brief ({', '.join(KINDS)})")
+    brief = KINDS[kind]
+    brief.check(store, subject)
+    window = Window.parse(period)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{kind}-brief-{_slug(subject)}-{window.start:%Y-%m}_{window.end:%Y-%m}"
+    stem += "" if lang == "en" else f"-{_slug(lang)}"
+    params = {brief.parameter: subject, "period": str(window), "lang": lang}
+    paths = {fmt: out / f"{stem}.{fmt}" for fmt in ("ipynb", *formats)}
+    task = Task(
+        item=subject,
+        notebook=str(NOTEBOOKS / brief.notebook),
+        parameters={**params, "db": store.url},
+        ipynb=str(paths["ipynb"]),
+        html=str(paths["html"]) if "html" in paths else None,
+        pdf=str(paths["pdf"]) if "pdf" in paths else None,
+        template="brief",
+        scratch=str(out / ".tmp"),
+        metadata={
+            "item": subject,
+            "parameters": params,
+            "snapshot": store.snapshot_id(),
+            "code_version": __version__,
+        },
+    )
+    result = run_task(task)
+    if result.status != "ok":
+        raise BwcasesError(
+            f"the {kind} brief for {subject} failed ({result.error}); "
+            f"the executed notebook is kept at {paths['ipynb']}"
+        )
+    return paths

@@ -1,0 +1,78 @@
+"""Static charts for briefs, as inline SVG: the same in HTML and PDF, fetched from nowhere.
+
+Titles and legends (translated text) are HTML around a chart (see `legend`); inside it only data
+values (cluster names, factory IDs) appear, so any font the machine has can draw them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+COLOURS = ["#1f5f8b", "#e07b39", "#7a9e3a", "#b03a48", "#6b5b95"]
+plt.rcParams.update({"svg.fonttype": "path", "svg.hashsalt": "bwcases"})
+
+
+def _svg(fig: plt.Figure) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    text = text[text.index("<svg") :]
+    # Several charts share one page: give each its own element ids (matplotlib reuses them).
+    prefix = "c" + hashlib.sha1(text.encode()).hexdigest()[:8] + "-"
+    text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', text)
+
+
+def bar_chart(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    percent: bool = True,
+) -> str:
+    """Horizontal grouped bars, one group per label; None is left out."""
+    n = max(len(series), 1)
+    height = 0.8 / n
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(labels) + 1.2), dpi=100)
+    for i, (name, values) in enumerate(series.items()):
+        ys = [j + i * height for j in range(len(labels))]
+        xs = [v if v is not None else 0.0 for v in values]
+        ax.barh(ys, xs, height=height, label=name, color=COLOURS[i % len(COLOURS)])
+    ax.set_yticks([j + height * (n - 1) / 2 for j in range(len(labels))], labels=list(labels))
+    ax.invert_yaxis()
+    if percent:
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def stacked_bar(labels: Sequence[str], parts: Mapping[str, Sequence[int]]) -> str:
+    """Horizontal stacked bars (e.g. plan items by status for each factory)."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.4 * len(labels) + 1.2), dpi=100)
+    left = [0] * len(labels)
+    for i, (name, values) in enumerate(parts.items()):
+        ax.barh(range(len(labels)), values, left=left, label=name, color=COLOURS[i % len(COLOURS)])
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_yticks(range(len(labels)), labels=list(labels))
+    ax.invert_yaxis()
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def legend(names: Sequence[str]) -> str:
+    """An HTML legend for a chart's series, in the chart's colours (names already escaped)."""
+    items = "".join(
+        f"<span class='bw-key'><i style='background:{COLOURS[i % len(COLOURS)]}'></i>{name}</span>"
+        for i, name in enumerate(names)
+    )
+    return f"<div class='bw-legend'>{items}</div>"
