@@ -7,14 +7,15 @@ from typing import TextIO
 
 import pandas as pd
 
+from bwcases.catalogue import QuestionType
 from bwcases.formats import ASSESSMENT_COLUMNS, DATE_FORMAT
 from bwcases.store import Store
 
 
 def export_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """A batch of findings as export rows, values spelt as they came in."""
-    ncq = frame["question_type"] == "NCQ"
-    finding = pd.to_numeric(frame["finding"]).astype("Int64").astype(str)
+    ncq = frame["question_type"] == QuestionType.NCQ.value
+    finding = pd.to_numeric(frame["finding"]).astype("Int64").astype("string").fillna("")
     out = frame.assign(
         start_date=pd.to_datetime(frame["start_date"]).dt.strftime(DATE_FORMAT),
         finding=finding.where(ncq, frame["fact"].fillna("")),
@@ -29,6 +30,8 @@ def export_assessments(store: Store, out: TextIO) -> int:
     """Write every stored finding as an export row; returns how many rows."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(list(ASSESSMENT_COLUMNS))
+    if not store.count_findings():  # an empty store has nothing to batch
+        return 0
     count = 0
     for batch in store.iter_export():
         rows = export_rows(batch)

@@ -1,15 +1,15 @@
-"""Importers of the programme's files, by kind: validate every row, then write all or nothing."""
+"""Importers of the programme's files, by kind: check every row, then write all or nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from bwcases.catalogue import QuestionType
-from bwcases.domain import ItemSource, PartnerType, Priority, Status
+from bwcases.domain import ItemSource, PartnerType, Status
 from bwcases.errors import InputError, Problem
 from bwcases.formats import (
     ASSESSMENT_COLUMNS,
@@ -18,12 +18,27 @@ from bwcases.formats import (
     IMPROVEMENT_PLAN_REQUIRED,
     PARTNER_COLUMNS,
 )
-from bwcases.readers import ROW, Table, problems_where
+from bwcases.readers import ROW, Table
 from bwcases.store import Store
 
 MAX_PROBLEMS = 50
+MAX_ID = 2**53  # larger whole numbers do not survive a spreadsheet
+MAX_CYCLE = 100
 Importer = Callable[[Store, Path, str], str]
 IMPORTERS: dict[str, Importer] = {}
+
+# The longest text the store keeps in each column (bwcases/store/models.py).
+ASSESSMENT_LENGTHS = {
+    "Country": 100,
+    "Factory.Assessed.ID": 64,
+    "Factory.Assessed.Name": 400,
+    "Question.ID": 100,
+    "CP": 200,
+    "Cluster": 200,
+    "Tags": 400,
+}
+PLAN_LENGTHS = {"Question.ID": 100, "Compliance.point": 200, "Responsible": 200}
+PARTNER_LENGTHS = {"Partner.ID": 64, "Partner.Name": 400}
 
 
 def importer(kind: str) -> Callable[[Importer], Importer]:
@@ -39,219 +54,209 @@ def importer(kind: str) -> Callable[[Importer], Importer]:
 def import_file(store: Store, kind: str, path: str | Path, actor: str = "import") -> str:
     """Import one file of a kind; returns a one-line summary or raises InputError."""
     if kind not in IMPORTERS:
-        raise InputError([Problem(str(path), None, None, kind, "is not a kind of file to import")])
+        known = ", ".join(sorted(IMPORTERS))
+        raise InputError([Problem(Path(path).name, None, None, kind, f"is not one of {known}")])
     return IMPORTERS[kind](store, Path(path), actor)
 
 
 class Problems:
-    """Problems of one file, capped."""
+    """The problems of one file: the first MAX_PROBLEMS by row are kept, the rest counted."""
 
-    def __init__(self) -> None:
+    def __init__(self, file: str) -> None:
+        self.file = file
         self.items: list[Problem] = []
         self.more = 0
 
-    def extend(self, problems: list[Problem]) -> None:
-        room = MAX_PROBLEMS - len(self.items)
-        self.items.extend(problems[: max(room, 0)])
-        self.more += max(len(problems) - max(room, 0), 0)
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def add(self, problems: Iterable[Problem]) -> None:
+        """Record problems, keeping the first MAX_PROBLEMS by row."""
+        self.items.extend(problems)
+        self.items.sort(key=lambda p: (p.row or 0, p.column or ""))
+        self.more += max(len(self.items) - MAX_PROBLEMS, 0)
+        del self.items[MAX_PROBLEMS:]
+
+    def where(self, rows: pd.DataFrame, bad: pd.Series, column: str, reason: str) -> pd.Series:
+        """Record a problem in `column` of each row where `bad` holds; returns `bad`."""
+        count = int(bad.sum())
+        if count:
+            shown = rows.loc[bad, [ROW, column]].head(MAX_PROBLEMS)
+            self.more += count - len(shown)
+            self.add(
+                Problem(self.file, int(row), column, str(value).strip(), reason)
+                for row, value in shown.itertuples(index=False)
+            )
+        return bad
 
     def raise_if_any(self) -> None:
+        """Raise InputError with every problem recorded, if there is one."""
         if self.items:
             raise InputError(self.items, self.more)
 
 
-def _blank(chunk: pd.DataFrame, column: str) -> pd.Series:
-    return chunk[column].str.strip() == ""
+# -- checks of a frame of text, one column at a time ----------------------------------------
 
 
-def _required(file: str, chunk: pd.DataFrame, columns: list[str]) -> list[Problem]:
-    out: list[Problem] = []
-    for col in columns:
-        out += problems_where(file, chunk, _blank(chunk, col), col, "is empty; a value is required")
-    return out
+def _text(rows: pd.DataFrame, column: str) -> pd.Series:
+    return rows[column].astype(str).str.strip()
 
 
-def _integers(
-    file: str, chunk: pd.DataFrame, column: str, minimum: int = 0
-) -> tuple[pd.Series, list[Problem]]:
-    values = pd.to_numeric(chunk[column].str.strip(), errors="coerce")
-    bad = ~_blank(chunk, column) & (values.isna() | (values % 1 != 0) | (values < minimum))
-    reason = f"is not a whole number of at least {minimum}"
-    return values, problems_where(file, chunk, bad, column, reason)
+def _required(found: Problems, rows: pd.DataFrame, columns: Iterable[str]) -> pd.Series:
+    bad = pd.Series(False, index=rows.index)
+    for column in columns:
+        bad |= found.where(rows, _text(rows, column) == "", column, "is empty; a value is needed")
+    return bad
 
 
-def _dates(file: str, chunk: pd.DataFrame, column: str) -> tuple[pd.Series, list[Problem]]:
-    text = chunk[column].str.strip()
+def _too_long(found: Problems, rows: pd.DataFrame, lengths: dict[str, int]) -> pd.Series:
+    bad = pd.Series(False, index=rows.index)
+    for column, longest in lengths.items():
+        if column in rows:
+            reason = f"is longer than {longest} characters"
+            bad |= found.where(rows, _text(rows, column).str.len() > longest, column, reason)
+    return bad
+
+
+def _distinct(text: pd.Series) -> tuple[Any, pd.Index]:
+    """Codes and distinct values of a column (few distinct values: dates, IDs, cycles)."""
+    codes, uniques = pd.factorize(text)
+    return codes, pd.Index(uniques)
+
+
+def _whole_numbers(
+    found: Problems, rows: pd.DataFrame, column: str, low: int = 1, high: int = MAX_ID
+) -> tuple[pd.Series, pd.Series]:
+    """The numbers in `column` (NaN where empty or bad) and where they are bad."""
+    codes, uniques = _distinct(_text(rows, column))
+    numbers = pd.to_numeric(pd.Series(uniques), errors="coerce")
+    good = numbers.notna() & (numbers % 1 == 0) & (numbers >= low) & (numbers <= high)
+    numbers = numbers.where(good)
+    values = pd.Series(numbers.to_numpy()[codes], index=rows.index)
+    bad = pd.Series(((uniques != "") & ~good.to_numpy())[codes], index=rows.index)
+    upto = f" to {high}" if high < MAX_ID else ""
+    found.where(rows, bad, column, f"is not a whole number from {low}{upto}")
+    return values, bad
+
+
+def _dates(found: Problems, rows: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+    """The dates in `column` (None where empty or bad) and where they are bad."""
+    codes, uniques = _distinct(_text(rows, column))
+    text = pd.Series(uniques, dtype=object)
     parsed = pd.to_datetime(text, format=DATE_FORMAT, errors="coerce")
-    bad = (text != "") & parsed.isna()
-    problems = problems_where(file, chunk, bad, column, "is not a date written dd/mm/yyyy")
-    return parsed.dt.date, problems
+    dates = pd.Series([d.date() if pd.notna(d) else None for d in parsed], dtype=object)
+    wrong = (text != "") & parsed.isna()
+    shaped = text.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}").astype(bool)
+
+    def where(mask: pd.Series) -> pd.Series:
+        return pd.Series(mask.to_numpy()[codes], index=rows.index)
+
+    found.where(rows, where(wrong & shaped), column, "is not a date that exists (dd/mm/yyyy)")
+    reason = "is not a date written dd/mm/yyyy, e.g. 15/03/2023"
+    found.where(rows, where(wrong & ~shaped), column, reason)
+    return pd.Series(dates.to_numpy()[codes], index=rows.index), where(wrong)
+
+
+def _read_all(table: Table, found: Problems) -> pd.DataFrame:
+    """Every record of a small file (plans, partners), with the problems of unreadable rows."""
+    parts = []
+    for chunk in table.chunks():
+        found.add(chunk.problems)
+        parts.append(chunk.rows)
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if rows.empty:
+        found.raise_if_any()
+        raise InputError([Problem(table.name, None, None, None, "has a header but no rows")])
+    return rows
+
+
+def _conflicts(
+    found: Problems, rows: pd.DataFrame, key: list[str], columns: dict[str, str], what: str
+) -> pd.Series:
+    """Where a row repeats an earlier row's key; a repeat with other values is a problem."""
+    first: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    repeat = pd.Series(False, index=rows.index)
+    names = list(columns)
+    for i, rec in zip(rows.index, rows[[ROW, *key, *names]].itertuples(index=False), strict=True):
+        ident = tuple(rec[1 : 1 + len(key)])
+        if ident not in first:
+            first[ident] = tuple(rec)
+            continue
+        earlier = first[ident]
+        repeat[i] = True
+        for n, name in enumerate(names, start=1 + len(key)):
+            if rec[n] != earlier[n]:
+                reason = (
+                    f"differs from {earlier[n]!r} at row {earlier[0]} for the same {what} "
+                    f"({', '.join(str(k) for k in ident if k)})"
+                )
+                found.add([Problem(found.file, int(rec[0]), columns[name], rec[n], reason)])
+                break
+    return repeat
 
 
 # -- assessments ----------------------------------------------------------------------------
 
+_ASSESSMENT_OPTIONAL = ("Q.Label", "Finding", "Tags")
+_ASSESSMENT_TEXT = ["country", "factory_id", "factory_name", "question_id", "compliance_point"]
+_ASSESSMENT_TEXT += ["cluster", "question_label", "tags"]
 
-def validate_assessments(file: str, chunk: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """A chunk of the assessment export, typed, with every problem found in it."""
-    df = chunk.rename(columns=ASSESSMENT_COLUMNS)
-    problems = _required(
-        file,
-        chunk,
-        [c for c in ASSESSMENT_COLUMNS if c not in ("Tags", "Finding", "Q.Label")],
-    )
-    quest, p = _integers(file, chunk, "Quest.ID", 1)
-    problems += p
-    cycle, p = _integers(file, chunk, "Cycle", 1)
-    problems += p
-    start, p = _dates(file, chunk, "Assesment.Start.Date")
-    problems += p
-    qtype = chunk["Question.type"].str.strip().str.upper()
-    bad_type = ~qtype.isin([t.value for t in QuestionType]) & (qtype != "")
-    problems += problems_where(file, chunk, bad_type, "Question.type", "is not NCQ or FGW")
-    finding_text = chunk["Finding"].str.strip()
+
+def validate_assessments(found: Problems, chunk: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a chunk of the assessment export that pass every check, typed."""
+    required = [c for c in ASSESSMENT_COLUMNS if c not in _ASSESSMENT_OPTIONAL]
+    bad = _required(found, chunk, required)
+    bad |= _too_long(found, chunk, ASSESSMENT_LENGTHS)
+    quest, wrong = _whole_numbers(found, chunk, "Quest.ID")
+    bad |= wrong
+    cycle, wrong = _whole_numbers(found, chunk, "Cycle", 1, MAX_CYCLE)
+    bad |= wrong
+    start, wrong = _dates(found, chunk, "Assesment.Start.Date")
+    bad |= wrong
+    qtype = _text(chunk, "Question.type").str.upper()
+    known_type = qtype.isin([t.value for t in QuestionType])
+    bad |= found.where(chunk, (qtype != "") & ~known_type, "Question.type", "is not NCQ or FGW")
+    finding = _text(chunk, "Finding")
     ncq = qtype == QuestionType.NCQ.value
-    bad_finding = ncq & ~finding_text.isin(["0", "1"])
-    problems += problems_where(
-        file, chunk, bad_finding, "Finding", "is not 0 or 1 (the finding of an NCQ question)"
-    )
-    problems.sort(key=lambda p: (p.row or 0, p.column or ""))
-    if problems:
-        return df, problems
-    for col in (
-        "country",
-        "factory_id",
-        "factory_name",
-        "question_id",
-        "compliance_point",
-        "cluster",
-        "question_label",
-        "tags",
-    ):
+    reason = "is empty; an NCQ row needs its finding, 0 or 1"
+    bad |= found.where(chunk, ncq & (finding == ""), "Finding", reason)
+    reason = "is not 0 or 1 (the finding of an NCQ question)"
+    bad |= found.where(chunk, ncq & (finding != "") & ~finding.isin(["0", "1"]), "Finding", reason)
+    ok = ~bad
+    df = chunk[ok].rename(columns=ASSESSMENT_COLUMNS)
+    for col in _ASSESSMENT_TEXT:
         df[col] = df[col].str.strip()
-    df["quest_id"] = quest.astype("int64")
-    df["cycle"] = cycle.astype("int64")
-    df["start_date"] = start
-    df["question_type"] = qtype
-    df["finding"] = pd.to_numeric(finding_text.where(ncq), errors="coerce").astype("Int8")
-    df["fact"] = chunk["Finding"].where(~ncq)
-    return df, []
+    df["quest_id"] = quest[ok].astype("int64")
+    df["cycle"] = cycle[ok].astype("int64")
+    df["start_date"] = start[ok]
+    df["question_type"] = qtype[ok]
+    df["finding"] = pd.to_numeric(finding[ok].where(ncq[ok]), errors="coerce").astype("Int8")
+    df["fact"] = finding[ok].where(~ncq[ok])
+    return df.reset_index(drop=True)
 
 
 @importer("assessments")
 def import_assessments(store: Store, path: Path, actor: str) -> str:
-    """The programme's assessment export, CSV or XLSX; idempotent."""
+    """The programme's assessment export, CSV or XLSX; importing it again adds nothing."""
     table = Table(path)
     table.require(ASSESSMENT_COLUMNS)
+    records = 0
     with store.assessment_loader(actor, table.name) as loader:
         for chunk in table.chunks():
-            clean, problems = validate_assessments(table.name, chunk)
-            if problems:
-                loader.add_problems(problems)
-            elif not loader.problems:
-                loader.add(clean)
-            else:
-                loader.summary.rows_read += len(chunk)
-        if loader.summary.rows_read == 0:
+            records += len(chunk.rows) + len(chunk.problems)
+            found = Problems(table.name)
+            found.add(chunk.problems)
+            clean = validate_assessments(found, chunk.rows) if len(chunk.rows) else chunk.rows
+            if found:
+                loader.add_problems(found.items, found.more)
+            if len(clean):
+                loader.add(clean)  # goes on after a problem: every problem of the file is found
+        if records == 0:
             loader.problem(None, None, None, "has a header but no rows")
     return f"{table.name}: {loader.summary}"
 
 
 # -- Improvement Plans ----------------------------------------------------------------------
-
-
-def _read_all(table: Table) -> pd.DataFrame:
-    parts = list(table.chunks())
-    if not parts or sum(len(p) for p in parts) == 0:
-        raise InputError([Problem(table.name, None, None, None, "has a header but no rows")])
-    return pd.concat(parts, ignore_index=True)
-
-
-@importer("improvement-plan")
-def import_improvement_plan(store: Store, path: Path, actor: str) -> str:
-    """Improvement Plan items; an item already stored is updated, not added again."""
-    table = Table(path)
-    table.require(IMPROVEMENT_PLAN_REQUIRED)
-    rows = _read_all(table)
-    for col in IMPROVEMENT_PLAN_COLUMNS:
-        if col not in rows:
-            rows[col] = ""
-    name = table.name
-    found = Problems()
-    found.extend(_required(name, rows, ["Factory.ID", "Compliance.point", "Status"]))
-    statuses = rows["Status"].map(_status)
-    bad = statuses.isna() & ~_blank(rows, "Status")
-    found.extend(
-        problems_where(name, rows, bad, "Status", "is not Pending, In Progress or Completed")
-    )
-    due, p = _dates(name, rows, "Due.Date")
-    found.extend(p)
-    quest, p = _integers(name, rows, "Quest.ID", 1)
-    found.extend(p)
-    factory_ids = rows["Factory.ID"].str.strip()
-    known = store.known_factories(factory_ids[factory_ids != ""])
-    unknown = (factory_ids != "") & ~factory_ids.isin(known)
-    found.extend(problems_where(name, rows, unknown, "Factory.ID", "is not a factory in the store"))
-    has_quest = quest.notna()
-    assessments = store.known_assessments(int(q) for q in quest.dropna())
-    records: list[dict[str, Any]] = []
-    for i, rec in rows.iterrows():
-        row = int(rec[ROW])
-        qid = int(quest[i]) if has_quest[i] and quest[i] % 1 == 0 else None
-        question = rec["Question.ID"].strip() or None
-        if qid is not None:
-            stored = assessments.get(qid)
-            if stored is None:
-                found.extend(
-                    [
-                        Problem(
-                            name,
-                            row,
-                            "Quest.ID",
-                            rec["Quest.ID"],
-                            "is not an assessment in the store",
-                        )
-                    ]
-                )
-            elif stored[0] != factory_ids[i]:
-                found.extend(
-                    [
-                        Problem(
-                            name,
-                            row,
-                            "Quest.ID",
-                            rec["Quest.ID"],
-                            f"is an assessment of factory {stored[0]}, not {factory_ids[i]}",
-                        )
-                    ]
-                )
-            if question is None:
-                found.extend(
-                    [Problem(name, row, "Question.ID", "", "is empty but Quest.ID is given")]
-                )
-        elif question is not None:
-            found.extend([Problem(name, row, "Quest.ID", "", "is empty but Question.ID is given")])
-        records.append(
-            {
-                "factory_id": factory_ids[i],
-                "quest_id": qid,
-                "question_id": question if qid is not None else None,
-                "source": (
-                    ItemSource.FINDING if qid is not None else ItemSource.SELF_DIAGNOSIS
-                ).value,
-                "compliance_point": rec["Compliance.point"].strip(),
-                "issue": rec["Issue"].strip(),
-                "action": rec["Action"].strip(),
-                "responsible": rec["Responsible"].strip(),
-                "due_date": due[i] if pd.notna(due[i]) else None,
-                "status": statuses[i],
-                "notes": rec["Notes"].strip(),
-                "priority": Priority.MEDIUM.value,
-            }
-        )
-    found.items.sort(key=lambda p: (p.row or 0, p.column or ""))
-    found.raise_if_any()
-    added, changed = store.save_plan_items(records, actor)
-    return f"{name}: {len(records)} items read, {added} added, {changed} updated"
 
 
 def _status(text: str) -> str | None:
@@ -261,68 +266,158 @@ def _status(text: str) -> str | None:
         return None
 
 
+def _plan_links(store: Store, found: Problems, rows: pd.DataFrame, factory: pd.Series) -> None:
+    """Check that each item from a finding names an assessment of its factory and its question."""
+    quest, bad = _whole_numbers(found, rows, "Quest.ID")
+    question = _text(rows, "Question.ID")
+    given = _text(rows, "Quest.ID") != ""
+    both = "give both (an item from a finding) or neither (an item from self-diagnosis)"
+    found.where(
+        rows, given & (question == ""), "Question.ID", f"is empty but Quest.ID is given; {both}"
+    )
+    found.where(
+        rows, ~given & (question != ""), "Quest.ID", f"is empty but Question.ID is given; {both}"
+    )
+    linked = given & ~bad & (question != "")
+    stored = store.known_assessments(int(q) for q in quest[linked])
+    found.where(
+        rows,
+        linked & ~quest.isin(list(stored)),
+        "Quest.ID",
+        "is not an assessment in the store (import the assessment export first)",
+    )
+    problems = []
+    asked: set[tuple[int, str]] = set()
+    owners = sorted({fid for fid, _ in stored.values()})
+    if owners:
+        frame = store.findings_frame(factory_ids=owners)
+        asked = set(zip(frame["quest_id"].astype(int), frame["question_id"], strict=True))
+    for i in rows.index[linked & quest.isin(list(stored))]:
+        qid, row = int(quest[i]), int(rows.at[i, ROW])
+        owner = stored[qid][0]
+        if owner != factory[i]:
+            reason = f"is an assessment of factory {owner}, not of {factory[i]}"
+            problems.append(Problem(found.file, row, "Quest.ID", rows.at[i, "Quest.ID"], reason))
+        elif (qid, question[i]) not in asked:
+            reason = f"is not a question of assessment {qid}"
+            problems.append(Problem(found.file, row, "Question.ID", question[i], reason))
+    found.add(problems)
+
+
+@importer("improvement-plan")
+def import_improvement_plan(store: Store, path: Path, actor: str) -> str:
+    """Improvement Plan items; an item already stored is updated, not added again."""
+    table = Table(path)
+    table.require(IMPROVEMENT_PLAN_REQUIRED)
+    found = Problems(table.name)
+    rows = _read_all(table, found)
+    given = [c for c in IMPROVEMENT_PLAN_COLUMNS if c in rows]
+    for col in IMPROVEMENT_PLAN_COLUMNS:
+        if col not in rows:
+            rows[col] = ""
+    _required(found, rows, IMPROVEMENT_PLAN_REQUIRED)
+    _too_long(found, rows, PLAN_LENGTHS)
+    status = _text(rows, "Status").map(_status)
+    reason = "is not Pending, In Progress or Completed"
+    found.where(rows, status.isna() & (_text(rows, "Status") != ""), "Status", reason)
+    due, _ = _dates(found, rows, "Due.Date")
+    factory = _text(rows, "Factory.ID")
+    known = store.known_factories(factory[factory != ""])
+    reason = "is not a factory in the store (import the assessment export first)"
+    found.where(rows, (factory != "") & ~factory.isin(list(known)), "Factory.ID", reason)
+    _plan_links(store, found, rows, factory)
+    items = pd.DataFrame(
+        {
+            ROW: rows[ROW],
+            "factory_id": factory,
+            "quest_id": pd.to_numeric(_text(rows, "Quest.ID"), errors="coerce"),
+            "question_id": _text(rows, "Question.ID"),
+            "compliance_point": _text(rows, "Compliance.point"),
+            "issue": _text(rows, "Issue"),
+            "action": _text(rows, "Action"),
+            "responsible": _text(rows, "Responsible"),
+            "due_date": due,
+            "status": status,
+            "notes": _text(rows, "Notes"),
+        }
+    )
+    from_finding = items["quest_id"].notna()
+    items["source"] = ItemSource.SELF_DIAGNOSIS.value
+    items.loc[from_finding, "source"] = ItemSource.FINDING.value
+    # The key the store finds an item by: its finding, or its compliance point and issue.
+    items["key_a"] = items["quest_id"].astype(str).where(from_finding, items["compliance_point"])
+    items["key_b"] = items["question_id"].where(from_finding, items["issue"])
+    # Only the columns the file has: a slim file must not blank what advisors wrote.
+    fields = {
+        IMPROVEMENT_PLAN_COLUMNS[c]: c
+        for c in given
+        if c not in ("Factory.ID", "Quest.ID", "Question.ID")
+    }
+    repeat = _conflicts(found, items, ["factory_id", "key_a", "key_b"], fields, "item")
+    found.raise_if_any()
+    records = [
+        {
+            "factory_id": rec["factory_id"],
+            "quest_id": int(rec["quest_id"]) if pd.notna(rec["quest_id"]) else None,
+            "question_id": rec["question_id"] or None,
+            "source": rec["source"],
+            **{f: rec[f] for f in fields},
+        }
+        for rec in items[~repeat].to_dict("records")
+    ]
+    added, changed = store.save_plan_items(records, actor)
+    return f"{table.name}: {len(records)} items read, {added} added, {changed} updated"
+
+
 # -- partners -------------------------------------------------------------------------------
 
 
 @importer("partners")
 def import_partners(store: Store, path: Path, actor: str) -> str:
-    """Partners and their consented factory links; one row per link."""
+    """Partners and their factory links with consent; one row per link; idempotent."""
     table = Table(path)
     table.require(PARTNER_COLUMNS)
-    rows = _read_all(table)
-    name = table.name
-    found = Problems()
-    found.extend(_required(name, rows, ["Partner.ID", "Partner.Name", "Partner.Type"]))
-    ptype = rows["Partner.Type"].str.strip().str.lower()
-    bad = ~ptype.isin([t.value for t in PartnerType]) & (ptype != "")
-    found.extend(problems_where(name, rows, bad, "Partner.Type", "is not buyer or governance"))
-    consent = rows["Consent"].str.strip().str.lower()
-    has_link = rows["Factory.ID"].str.strip() != ""
-    bad = has_link & ~consent.isin(["yes", "no"])
-    found.extend(problems_where(name, rows, bad, "Consent", "is not yes or no"))
-    factory_ids = rows["Factory.ID"].str.strip()
-    known = store.known_factories(factory_ids[has_link])
-    unknown = has_link & ~factory_ids.isin(known)
-    found.extend(problems_where(name, rows, unknown, "Factory.ID", "is not a factory in the store"))
-    partners: dict[str, dict[str, Any]] = {}
-    first_row: dict[str, int] = {}
-    links: dict[tuple[str, str], dict[str, Any]] = {}
-    for i, rec in rows.iterrows():
-        pid = rec["Partner.ID"].strip()
-        if not pid:
-            continue
-        values = {
-            "partner_id": pid,
-            "partner_name": rec["Partner.Name"].strip(),
-            "partner_type": ptype[i],
+    found = Problems(table.name)
+    rows = _read_all(table, found)
+    _required(found, rows, ["Partner.ID", "Partner.Name", "Partner.Type"])
+    _too_long(found, rows, PARTNER_LENGTHS)
+    ptype = _text(rows, "Partner.Type").str.lower()
+    reason = "is not buyer or governance"
+    known_type = ptype.isin([t.value for t in PartnerType])
+    found.where(rows, (ptype != "") & ~known_type, "Partner.Type", reason)
+    factory = _text(rows, "Factory.ID")
+    consent = _text(rows, "Consent").str.lower()
+    linked = factory != ""
+    found.where(rows, linked & ~consent.isin(["yes", "no"]), "Consent", "is not yes or no")
+    known = store.known_factories(factory[linked])
+    reason = "is not a factory in the store (import the assessment export first)"
+    found.where(rows, linked & ~factory.isin(list(known)), "Factory.ID", reason)
+    frame = pd.DataFrame(
+        {
+            ROW: rows[ROW],
+            "partner_id": _text(rows, "Partner.ID"),
+            "partner_name": _text(rows, "Partner.Name"),
+            "partner_type": ptype,
+            "factory_id": factory,
+            "consent": consent,
         }
-        if pid in partners and partners[pid] != values:
-            for key, col in (("partner_name", "Partner.Name"), ("partner_type", "Partner.Type")):
-                if partners[pid][key] != values[key]:
-                    found.extend(
-                        [
-                            Problem(
-                                name,
-                                int(rec[ROW]),
-                                col,
-                                rec[col].strip(),
-                                f"differs from {partners[pid][key]!r} for partner "
-                                f"{pid} at row {first_row[pid]}",
-                            )
-                        ]
-                    )
-        partners.setdefault(pid, values)
-        first_row.setdefault(pid, int(rec[ROW]))
-        if has_link[i]:
-            links[(pid, factory_ids[i])] = {
-                "partner_id": pid,
-                "factory_id": factory_ids[i],
-                "consent": consent[i] == "yes",
-            }
-    found.items.sort(key=lambda p: (p.row or 0, p.column or ""))
+    )
+    named = frame[frame["partner_id"] != ""]
+    columns = {"partner_name": "Partner.Name", "partner_type": "Partner.Type"}
+    partners = named[~_conflicts(found, named, ["partner_id"], columns, "partner")]
+    links = named[named["factory_id"] != ""]
+    columns = {"consent": "Consent"}
+    links = links[~_conflicts(found, links, ["partner_id", "factory_id"], columns, "link")]
     found.raise_if_any()
-    changed_p, changed_l = store.save_partners(list(partners.values()), list(links.values()), actor)
+    changed_partners, changed_links = store.save_partners(
+        partners[["partner_id", "partner_name", "partner_type"]].to_dict("records"),
+        [
+            {"partner_id": p, "factory_id": f, "consent": c == "yes"}
+            for p, f, c in links[["partner_id", "factory_id", "consent"]].itertuples(index=False)
+        ],
+        actor,
+    )
     return (
-        f"{name}: {len(partners)} partners and {len(links)} links read; "
-        f"{changed_p} partners and {changed_l} links added or changed"
+        f"{table.name}: {len(partners)} partners and {len(links)} links read; "
+        f"{changed_partners} partners and {changed_links} links added or changed"
     )

@@ -28,11 +28,9 @@ def status_as_of(items: pd.DataFrame, updates: pd.DataFrame, as_of: dt.date) -> 
     first_later = later.sort_values(["date", "id"]).groupby("item_id")["old_status"].first()
     rewound = items["item_id"].map(first_later.astype(object))
     items["status"] = rewound.where(rewound.notna(), items["status"]).astype(str)
-    completed_on = pd.to_datetime(items["completed_on"]).dt.date
+    completed_on = pd.to_datetime(items["completed_on"])
     done = items["status"] == Status.COMPLETED.value
-    items["completed_on"] = completed_on.where(
-        done & completed_on.notna() & (completed_on <= as_of)
-    )
+    items["completed_on"] = completed_on.where(done & (completed_on <= day))
     return items
 
 

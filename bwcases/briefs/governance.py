@@ -15,7 +15,7 @@ from bwcases import metrics
 from bwcases.briefs import charts
 from bwcases.briefs.common import BRIEF_MIME, header_record, para, percent, section
 from bwcases.briefs.suppression import MIN_FACTORIES, is_suppressed, suppress
-from bwcases.catalogue import canonical_cluster, canonical_compliance_point
+from bwcases.catalogue import COMPLIANCE_POINTS, canonical_cluster, canonical_compliance_point
 from bwcases.errors import UsageError
 from bwcases.html import escape, figure_table
 from bwcases.i18n import translator
@@ -149,11 +149,16 @@ def _progress(store: Store, country: str, window: Window) -> pd.DataFrame:
 
 
 def _cluster_of_cp(store: Store) -> dict[str, str]:
-    questions = store.questions_frame()
-    return {
-        canonical_compliance_point(cp): canonical_cluster(cl)
-        for cp, cl in zip(questions["compliance_point"], questions["cluster"], strict=True)
+    """The cluster of each compliance point: the CAT's, and those the store's exports name."""
+    known = {
+        canonical_compliance_point(cp): cluster
+        for cluster, cps in COMPLIANCE_POINTS.items()
+        for cp in cps
     }
+    questions = store.questions_frame()
+    for cp, cl in zip(questions["compliance_point"], questions["cluster"], strict=True):
+        known.setdefault(canonical_compliance_point(cp), canonical_cluster(cl))
+    return known
 
 
 def _persistent(rows: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:

@@ -1,11 +1,12 @@
 """The case store: the only layer that speaks SQL."""
 
 from bwcases.store.assessments import AssessmentLoader, AssessmentStore, LoadSummary
+from bwcases.store.bulk import BulkStore
 from bwcases.store.cases import CaseStore
 from bwcases.store.gateway import default_path, resolve_url
 
 
-class Store(AssessmentStore, CaseStore):
+class Store(AssessmentStore, CaseStore, BulkStore):
     """The case store: one object that owns the database and every read and write."""
 
 

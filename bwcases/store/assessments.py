@@ -86,6 +86,7 @@ class AssessmentLoader:
     first_rows: dict[int, int] = field(default_factory=dict)
     factories: dict[str, str] = field(default_factory=dict)
     with_findings: set[int] = field(default_factory=set)
+    stored_before: set[int] = field(default_factory=set)
     touched_factories: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
     more_problems: int = 0
@@ -113,6 +114,7 @@ class AssessmentLoader:
         for fid, country in self.conn.execute(select(m.Factory.factory_id, m.Factory.country)):
             self.factories[fid] = country
         self.with_findings = set(self.conn.execute(select(m.Finding.quest_id).distinct()).scalars())
+        self.stored_before = set(self.with_findings)
 
     def problem(self, row: int | None, column: str | None, value: object, reason: str) -> None:
         """Record one problem (the first MAX_PROBLEMS are kept, the rest counted)."""
@@ -121,17 +123,30 @@ class AssessmentLoader:
         else:
             self.more_problems += 1
 
-    def add_problems(self, problems: list[Problem]) -> None:
-        """Record problems found before loading (by the importer's validation)."""
+    def add_problems(self, problems: list[Problem], more: int = 0) -> None:
+        """Record problems found before loading (by the importer's validation), and a count."""
         for p in problems:
             self.problem(p.row, p.column, p.value, p.reason)
+        self.more_problems += more
 
     def add(self, chunk: pd.DataFrame) -> None:
         """Stage one validated chunk (columns as in a findings frame, plus row and fact)."""
         self.summary.rows_read += len(chunk)
         self._add_assessments(chunk)
+        chunk = chunk[self._of_accepted_assessments(chunk)]
         refs = self._question_refs(chunk)
         self._add_findings(chunk.assign(question_ref=refs))
+
+    def _of_accepted_assessments(self, chunk: pd.DataFrame) -> pd.Series:
+        """Rows whose assessment columns agree with the assessment kept for their Quest.ID."""
+        quests = [int(q) for q in chunk["quest_id"].unique() if int(q) in self.assessments]
+        accepted = pd.DataFrame(
+            [(q, *self.assessments[q]) for q in quests], columns=["quest_id", *_ASSESSMENT]
+        ).astype({"quest_id": "int64", "cycle": "int64"})
+        keys = ["quest_id", *_ASSESSMENT]
+        both = chunk[keys].astype({"quest_id": "int64", "cycle": "int64"})
+        both = both.merge(accepted, on=keys, how="left", indicator=True)
+        return pd.Series((both["_merge"] == "both").to_numpy(), index=chunk.index)
 
     def _add_assessments(self, chunk: pd.DataFrame) -> None:
         heads = chunk.drop_duplicates(subset=["quest_id", *_ASSESSMENT])
@@ -188,8 +203,8 @@ class AssessmentLoader:
             new_rows.append(
                 (qid, rec.factory_id, int(rec.cycle), rec.start_date, rec.country, rec.factory_name)
             )
-        if self.problems:
-            return
+        # Staged even after a problem, so that later rows are checked against these ones;
+        # finish() then raises and the whole transaction is rolled back.
         factory_cols = ("factory_id", "factory_name", "country", "status", "version")
         bulk_insert(self.conn, m.Factory.__table__, factory_cols, new_factories)
         quest_cols = ("quest_id", "factory_id", "cycle", "start_date", "country", "factory_name")
@@ -215,16 +230,18 @@ class AssessmentLoader:
 
     def _add_findings(self, chunk: pd.DataFrame) -> None:
         cols = ["quest_id", "question_ref", "finding", "fact"]
-        f = chunk[["row", *cols]].drop_duplicates(subset=cols)
-        clash = f.duplicated(subset=["quest_id", "question_ref"], keep=False)
+        # A question is asked once in an assessment: rows for the same Quest.ID and
+        # Question.ID must agree on everything (the finding and the question's spelling).
+        f = chunk[["row", "question_id", *cols]].drop_duplicates(subset=cols)
+        clash = f.duplicated(subset=["quest_id", "question_id"], keep=False)
         if clash.any():
-            self._report_clashes(f[clash], chunk)
+            self._report_clashes(f[clash])
             f = f[~clash]
         overlap = f["quest_id"].isin(self.with_findings)
         if overlap.any():
-            f = pd.concat([f[~overlap], self._new_of_stored(f[overlap], chunk)])
+            f = pd.concat([f[~overlap], self._new_of_stored(f[overlap])])
         self.with_findings.update(int(q) for q in chunk["quest_id"].unique())
-        if self.problems or f.empty:
+        if f.empty:
             return
         rows = list(
             zip(
@@ -238,51 +255,71 @@ class AssessmentLoader:
         bulk_insert(self.conn, m.Finding.__table__, cols, rows)
         self.summary.findings_added += len(rows)
 
-    def _report_clashes(self, clashes: pd.DataFrame, chunk: pd.DataFrame) -> None:
+    def _report_clashes(self, clashes: pd.DataFrame) -> None:
         first: dict[tuple, Any] = {}
         for rec in clashes.itertuples(index=False):
-            key = (rec.quest_id, rec.question_ref)
+            key = (rec.quest_id, rec.question_id)
             if key not in first:
                 first[key] = rec
                 continue
             earlier = first[key]
-            qid = chunk.loc[chunk["row"] == rec.row, "question_id"].iloc[0]
+            column, mine, theirs = self._difference(rec, earlier)
             self.problem(
                 int(rec.row),
-                "Finding",
-                _shown(rec),
-                f"contradicts {_shown(earlier)!r} at row {earlier.row} "
-                f"for Quest.ID {rec.quest_id}, Question.ID {qid}",
+                column,
+                mine,
+                f"contradicts {theirs!r} at row {earlier.row} "
+                f"for Quest.ID {rec.quest_id}, Question.ID {rec.question_id}",
             )
 
-    def _new_of_stored(self, rows: pd.DataFrame, chunk: pd.DataFrame) -> pd.DataFrame:
+    def _difference(self, mine: Any, theirs: Any) -> tuple[str, str, str]:
+        """The first export column where two findings of one question differ, and both values."""
+        if mine.question_ref != theirs.question_ref:
+            spellings = {ref: spelling for spelling, ref in self.questions.items()}
+            pairs = zip(spellings[mine.question_ref], spellings[theirs.question_ref], strict=True)
+            for name, (a, b) in zip(_SPELLING, pairs, strict=True):
+                if a != b:
+                    return _COLUMN[name], a, b
+        return "Finding", _shown(mine), _shown(theirs)
+
+    def _new_of_stored(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Rows not yet stored; rows that contradict stored findings become problems."""
         parts = []
+        f, q = m.Finding, m.Question
         for ids in chunked(sorted(int(q) for q in rows["quest_id"].unique()), 500):
-            stmt = select(
-                m.Finding.quest_id, m.Finding.question_ref, m.Finding.finding, m.Finding.fact
-            ).where(m.Finding.quest_id.in_(ids))
+            stmt = (
+                select(f.quest_id, q.question_id, f.question_ref, f.finding, f.fact)
+                .join(q, q.id == f.question_ref)
+                .where(f.quest_id.in_(ids))
+            )
             parts.append(pd.DataFrame(self.conn.execute(stmt).fetchall()))
         stored = pd.concat(parts) if parts else pd.DataFrame()
         if stored.empty:
             return rows
-        stored.columns = ["quest_id", "question_ref", "s_finding", "s_fact"]
-        both = rows.merge(stored, on=["quest_id", "question_ref"], how="left", indicator=True)
+        stored.columns = ["quest_id", "question_id", "s_ref", "s_finding", "s_fact"]
+        stored = stored.drop_duplicates(subset=["quest_id", "question_id"])
+        both = rows.merge(stored, on=["quest_id", "question_id"], how="left", indicator=True)
         new = both["_merge"] == "left_only"
         mine = pd.to_numeric(both["finding"]).astype("Int64").fillna(-1)
         theirs = pd.to_numeric(both["s_finding"]).astype("Int64").fillna(-1)
         same_finding = mine == theirs
         same_fact = both["fact"].fillna("") == both["s_fact"].fillna("")
-        differs = ~new & ~(same_finding & same_fact)
+        same_ref = both["question_ref"] == both["s_ref"]
+        differs = ~new & ~(same_ref & same_finding & same_fact)
         for rec in both[differs].itertuples(index=False):
-            qid = chunk.loc[chunk["row"] == rec.row, "question_id"].iloc[0]
-            stored_value = _shown(rec._replace(finding=rec.s_finding, fact=rec.s_fact))
+            stored_rec = rec._replace(
+                question_ref=rec.s_ref, finding=rec.s_finding, fact=rec.s_fact
+            )
+            column, value, stored_value = self._difference(rec, stored_rec)
+            where = (
+                "already stored" if rec.quest_id in self.stored_before else "earlier in the file"
+            )
             self.problem(
                 int(rec.row),
-                "Finding",
-                _shown(rec),
-                f"contradicts {stored_value!r} already stored for Quest.ID {rec.quest_id}, "
-                f"Question.ID {qid}",
+                column,
+                value,
+                f"contradicts {stored_value!r} {where} for Quest.ID {rec.quest_id}, "
+                f"Question.ID {rec.question_id}",
             )
         self.summary.already_stored += int((~new & ~differs).sum())
         return both.loc[new, rows.columns]
@@ -290,6 +327,7 @@ class AssessmentLoader:
     def finish(self) -> LoadSummary:
         """Check the whole load; raise InputError (nothing kept) or update the register."""
         if self.problems:
+            self.problems.sort(key=lambda p: p.row or 0)
             raise InputError(self.problems, self.more_problems)
         a = m.Assessment
         for fid in sorted(self.touched_factories):

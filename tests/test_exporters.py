@@ -1,0 +1,79 @@
+"""Exporting assessments: the programme's format, every distinct row, values as they came."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from bwcases.cli import main
+from bwcases.exporters import export_assessments
+from bwcases.importers import import_file
+from bwcases.store import Store
+from tests.conftest import EXPORT_HEADER
+
+
+def distinct_rows(text: str) -> tuple[list[str], set[tuple[str, ...]]]:
+    """The header and the set of distinct rows of a CSV text."""
+    header, *rows = csv.reader(io.StringIO(text))
+    return header, {tuple(r) for r in rows}
+
+
+def test_export_gives_back_every_distinct_row_as_it_came(store: Store, export_file: Path) -> None:
+    import_file(store, "assessments", export_file)
+    out = io.StringIO()
+    count = export_assessments(store, out)
+    header, exported = distinct_rows(out.getvalue())
+    _, imported = distinct_rows(export_file.read_text(encoding="utf-8"))
+    assert header == EXPORT_HEADER.split(",")
+    assert count == len(imported) == 8  # the fixture's exact duplicate once
+    assert exported == imported
+    by_question = {(r[4], r[8]): r for r in exported}
+    assert by_question[("1001", "FGW.01")][11] == "1250"
+    assert by_question[("1001", "FGW.01")][7] == "How many workers, in total?"
+    assert by_question[("1500", "CMP.MW.01")][12] == "Public Disclosure;Critical"
+    assert by_question[("1002", "OSH.EP.01")][3] == "Hanoi Knit (Obsolete)"
+    assert by_question[("1002", "OSH.EP.01")][10] == "Systems"
+    assert by_question[("1003", "CHL.HW.01")][9] == "Hazardous Work"
+    assert by_question[("1003", "CHL.HW.01")][5] == "10/06/2023"
+
+
+def test_an_export_imported_into_another_store_gives_the_same_findings(
+    store: Store, export_file: Path, tmp_path: Path
+) -> None:
+    import_file(store, "assessments", export_file)
+    exported = tmp_path / "exported.csv"
+    with exported.open("w", encoding="utf-8", newline="") as fh:
+        export_assessments(store, fh)
+    other = Store(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    try:
+        assert "8 findings" in import_file(other, "assessments", exported)
+        pd.testing.assert_frame_equal(other.findings_frame(), store.findings_frame())
+    finally:
+        other.dispose()
+
+
+def test_the_cli_writes_the_export_to_a_file(
+    store: Store, store_url: str, export_file: Path, tmp_path: Path
+) -> None:
+    import_file(store, "assessments", export_file)
+    path = tmp_path / "out" / "export.csv"
+    path.parent.mkdir()
+    args = ["--db", store_url, "export", "assessments", "-o", str(path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip() == f"8 rows written to {path}"
+    assert [p.name for p in path.parent.iterdir()] == ["export.csv"]  # no part file left
+    text = path.read_text(encoding="utf-8")
+    assert distinct_rows(text) == distinct_rows(export_file.read_text(encoding="utf-8"))
+    to_stdout = CliRunner().invoke(main, ["--db", store_url, "export", "assessments"])
+    assert to_stdout.exit_code == 0 and to_stdout.stdout == text
+
+
+def test_an_empty_store_exports_the_header_only(sqlite_store: Store) -> None:
+    out = io.StringIO()
+    assert export_assessments(sqlite_store, out) == 0
+    assert out.getvalue() == EXPORT_HEADER + "\n"
