@@ -230,7 +230,9 @@ def validate_assessments(found: Problems, chunk: pd.DataFrame) -> pd.DataFrame:
     df["cycle"] = cycle[ok].astype("int64")
     df["start_date"] = start[ok]
     df["question_type"] = qtype[ok]
-    df["finding"] = pd.to_numeric(finding[ok].where(ncq[ok]), errors="coerce").astype("Int8")
+    # Checked above: an NCQ finding is "0" or "1"; FGW rows carry a fact instead.
+    df["finding"] = pd.array((finding[ok] == "1").astype("int8"), dtype="Int8")
+    df.loc[~ncq[ok].to_numpy(), "finding"] = pd.NA
     df["fact"] = finding[ok].where(~ncq[ok])
     return df.reset_index(drop=True)
 

@@ -71,8 +71,10 @@ def bulk_insert(
     conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
 
 
-def _none(values: list[Any]) -> list[Any]:
-    return [None if v is None or v is pd.NA or v != v else v for v in values]
+def _nullable(values: pd.Series) -> list[Any]:
+    """Values as Python objects, None where missing (what DB drivers take)."""
+    out = values.astype(object)
+    return out.where(values.notna(), None).tolist()
 
 
 @dataclass
@@ -247,8 +249,8 @@ class AssessmentLoader:
             zip(
                 f["quest_id"].astype("int64").tolist(),
                 f["question_ref"].astype("int64").tolist(),
-                _none(f["finding"].astype("object").tolist()),
-                _none(f["fact"].astype("object").tolist()),
+                _nullable(f["finding"]),
+                _nullable(f["fact"]),
                 strict=True,
             )
         )
