@@ -33,8 +33,8 @@ def export_assessments(store: Store, out: TextIO) -> int:
     if not store.count_findings():  # an empty store has nothing to batch
         return 0
     count = 0
-    for batch in store.iter_export():
+    for batch in store.iter_export(batch=2000):
         rows = export_rows(batch)
-        writer.writerows(rows.itertuples(index=False, name=None))
+        rows.to_csv(out, header=False, index=False, lineterminator="\n")
         count += len(rows)
     return count

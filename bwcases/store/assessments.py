@@ -467,11 +467,13 @@ class AssessmentStore(Gateway):
         with self.engine.connect() as conn:
             quests = conn.execute(select(m.Assessment.quest_id).order_by(m.Assessment.quest_id))
             ids = [int(q) for q in quests.scalars()]
-        questions = self.questions_frame().drop(columns=["public_disclosure"])
-        assessments = self.assessments_frame().drop(columns=["cat_version"])
+        questions = self.questions_frame().drop(columns=["public_disclosure"], errors="ignore")
+        assessments = self.assessments_frame().drop(columns=["cat_version"], errors="ignore")
         for part in chunked(ids, batch):
             f = m.Finding
-            stmt = select(f.quest_id, f.question_ref, f.finding, f.fact).where(f.quest_id.in_(part))
+            stmt = select(f.quest_id, f.question_ref, f.finding, f.fact).where(
+                f.quest_id.between(part[0], part[-1])
+            )
             df = self.frame(stmt)
             if df.empty:
                 continue

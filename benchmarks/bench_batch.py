@@ -1,0 +1,84 @@
+"""Batch throughput: a shell loop of `papermill` calls against `bwcases run`, same factories.
+
+    .venv/bin/python benchmarks/bench_batch.py [--items 40] [--workers 2] [--store PATH]
+
+Both produce the executed factory progress report (.ipynb) of the same factories of a demo
+store; prints factories per second of each, the ratio, and the peak memory of a worker (its
+process and its kernel). Target (issue 4): at least 10x the shell loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from bwcases import batch
+from bwcases.demo import fill_demo
+from bwcases.paths import NOTEBOOKS
+from bwcases.store import Store
+
+NOTEBOOK = NOTEBOOKS / "factory_progress_report.ipynb"
+AS_OF = "2026-06-30"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--store", type=Path, help="an SQLite store to use (default: a new demo)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bwcases-batch-"))
+    path = args.store or work / "demo.sqlite"
+    store = Store(f"sqlite:///{path}")
+    if store.factories_frame().empty:
+        fill_demo(store, factories=200, seed=1)
+    register = store.factories_frame()
+    items = list(register[register["status"] == "active"]["factory_id"][: args.items])
+
+    papermill = Path(sys.executable).with_name("papermill")
+    loop = "\n".join(
+        f"{shlex.quote(str(papermill))} --log-level ERROR --no-progress-bar "
+        f"{shlex.quote(str(NOTEBOOK))} {shlex.quote(str(work / 'loop' / f'{i}.ipynb'))} "
+        f"-p factory_id {i} -p as_of {AS_OF} -p db {shlex.quote(store.url)}"
+        for i in items
+    )
+    (work / "loop").mkdir()
+    start = time.perf_counter()
+    subprocess.run(["bash", "-c", loop], check=True, capture_output=True)
+    shell = time.perf_counter() - start
+
+    spec_path = work / "batch.yaml"
+    spec_path.write_text(
+        yaml.safe_dump(
+            {
+                "notebook": str(NOTEBOOK),
+                "select": {"ids": items},
+                "parameters": {"as_of": AS_OF},
+                "output": str(work / "run"),
+                "formats": ["ipynb"],
+            }
+        )
+    )
+    start = time.perf_counter()
+    outcome = batch.run(batch.load_spec(spec_path), store, workers=args.workers)
+    ours = time.perf_counter() - start
+    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
+    peak = max(r.worker_peak_mb for r in outcome.results)
+    n = len(items)
+    print(f"shell loop of papermill  {n / shell:6.2f} factories/s ({shell:.1f} s for {n})")
+    print(
+        f"bwcases run --workers {args.workers}  {n / ours:6.2f} factories/s ({ours:.1f} s for {n})"
+    )
+    print(f"ratio                    {shell / ours:6.1f}x (target >= 10x)")
+    print(f"worker peak memory       {peak:.0f} MB (worker process + its kernel)")
+
+
+if __name__ == "__main__":
+    main()
