@@ -86,3 +86,21 @@ def test_every_change_is_in_the_audit_trail(store: Store, export_file) -> None:
     last = trail.iloc[-1]
     assert json.loads(last["before"])["action"] == ""
     assert json.loads(last["after"])["action"] == "Clear the exit"
+
+
+def test_a_re_export_that_renames_a_factory_updates_its_name(
+    store: Store, export_file, tmp_path
+) -> None:
+    import_file(store, "assessments", export_file)
+    text = export_file.read_text(encoding="utf-8").replace(
+        "Saigon Garments", "Saigon Garments (Obsolete)"
+    )
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(text, encoding="utf-8")
+    summary = import_file(store, "assessments", renamed)
+    assert "2 assessments renamed" in summary and "0 findings" in summary
+    reg = store.factories_frame().set_index("factory_id")
+    assert reg.loc["VN001", "factory_name"] == "Saigon Garments (Obsolete)"
+    assert reg.loc["VN001", "status"] == "obsolete"
+    names = store.findings_frame().query("factory_id == 'VN001'")["factory_name"].unique()
+    assert list(names) == ["Saigon Garments (Obsolete)"]

@@ -40,12 +40,18 @@ class LoadSummary:
     factories_added: int = 0
     questions_added: int = 0
     already_stored: int = 0
+    assessments_renamed: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.rows_read} rows read: {self.assessments_added} assessments, "
             f"{self.findings_added} findings, {self.factories_added} factories and "
             f"{self.questions_added} questions added; {self.already_stored} rows already stored"
+            + (
+                f"; {self.assessments_renamed} assessments renamed"
+                if self.assessments_renamed
+                else ""
+            )
         )
 
 
@@ -163,6 +169,8 @@ class AssessmentLoader:
                 rec.start_date,
             )
             known = self.assessments.get(qid)
+            if known is not None and qid not in self.first_rows and self._renamed(qid, values, row):
+                continue
             if known is not None:
                 for col, mine, theirs in zip(_ASSESSMENT, values, known, strict=True):
                     if mine != theirs:
@@ -213,6 +221,20 @@ class AssessmentLoader:
         bulk_insert(self.conn, m.Assessment.__table__, quest_cols, new_rows)
         self.summary.factories_added += len(new_factories)
         self.summary.assessments_added += len(new_rows)
+
+    def _renamed(self, qid: int, values: tuple, row: int) -> bool:
+        """Take a stored assessment's new factory name (exports re-spell retired factories)."""
+        known = self.assessments[qid]
+        if values[1] == known[1] or values[:1] + values[2:] != known[:1] + known[2:]:
+            return False
+        self.conn.execute(
+            update(m.Assessment).where(m.Assessment.quest_id == qid).values(factory_name=values[1])
+        )
+        self.assessments[qid] = values
+        self.first_rows[qid] = row
+        self.touched_factories.add(values[0])
+        self.summary.assessments_renamed += 1
+        return True
 
     def _question_refs(self, chunk: pd.DataFrame) -> pd.Series:
         spellings = chunk[_SPELLING].drop_duplicates()
@@ -368,7 +390,12 @@ class AssessmentStore(Gateway):
             loader = AssessmentLoader(conn, source)
             yield loader
             summary = loader.finish()
-            if summary.findings_added or summary.assessments_added or summary.questions_added:
+            if (
+                summary.findings_added
+                or summary.assessments_added
+                or summary.questions_added
+                or (summary.assessments_renamed)
+            ):
                 self.log(conn, actor, "findings", source, {"file": source, **summary.__dict__})
 
     def assessments_frame(
