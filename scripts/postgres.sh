@@ -17,6 +17,7 @@ done
 as_pg() { (cd / && $sudo su postgres -c "$1"); }
 as_pg "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='bwcases'\"" | grep -q 1 ||
   as_pg "psql -qc \"CREATE ROLE bwcases LOGIN SUPERUSER PASSWORD 'bwcases'\""
-as_pg "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='bwcases_test'\"" | grep -q 1 ||
-  as_pg "createdb -O bwcases bwcases_test"
-echo "postgresql+psycopg://bwcases:bwcases@127.0.0.1:5432/bwcases_test"
+db=${BWCASES_PG_DB:-bwcases_test}
+as_pg "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='$db'\"" | grep -q 1 ||
+  as_pg "createdb -O bwcases $db"
+echo "postgresql+psycopg://bwcases:bwcases@127.0.0.1:5432/$db"
