@@ -196,7 +196,7 @@ class CaseStore(Gateway):
         df = self.frame(stmt)
         if df.empty:
             return pd.DataFrame(columns=["item_id", *ITEM_FIELDS, "version", "country"])
-        return df
+        return df.astype({"quest_id": "Int64"})  # self-diagnosis items have none
 
     def plan_item(self, item_id: int) -> dict[str, Any]:
         """One plan item's fields with its version."""
