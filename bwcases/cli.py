@@ -319,7 +319,18 @@ def run_batch(
             bar.set_postfix(failed=len(failed))
             bar.update(1)
 
-        outcome = batch.execute(the_plan, workers=workers, scheduler=scheduler, on_result=on_result)
+        try:
+            outcome = batch.execute(
+                the_plan, workers=workers, scheduler=scheduler, on_result=on_result
+            )
+        except KeyboardInterrupt:
+            bar.close()
+            click.echo(
+                f"bwcases: interrupted after {bar.n} items; finished outputs are kept and the "
+                "same command resumes with the rest",
+                err=True,
+            )
+            sys.exit(130)
     ok = len(outcome.results) - len(outcome.failed)
     click.echo(
         f"{ok} ok, {len(outcome.failed)} failed, {len(outcome.skipped)} current; "

@@ -248,3 +248,39 @@ def test_dask_cluster_gives_the_same_outputs_as_a_local_run(loaded: Store, tmp_p
         a = nbformat.read(tmp_path / "local" / f"{fid}.ipynb", as_version=4)
         b = nbformat.read(tmp_path / "dask" / f"{fid}.ipynb", as_version=4)
         assert [c.get("outputs") for c in a.cells] == [c.get("outputs") for c in b.cells]
+
+
+def test_ctrl_c_keeps_finished_outputs_whole_and_the_rerun_resumes(
+    loaded: Store, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    nb = notebook(tmp_path / "slow.ipynb", 'factory_id = ""', "import time\ntime.sleep(1.5)")
+    path = batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bwcases", "--db", loaded.url, "run", str(path), "--workers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out = tmp_path / "out"
+    deadline = time.monotonic() + 120
+    while not list(out.glob("*.ipynb")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    finished = sorted(p.stem for p in out.glob("*.ipynb"))
+    assert 1 <= len(finished) < 3
+    for name in finished:  # every file there is complete and marked done
+        assert (
+            nbformat.read(out / f"{name}.ipynb", as_version=4).metadata["bwcases"]["status"] == "ok"
+        )
+    assert not (out / ".tmp").exists() or not any((out / ".tmp").iterdir())
+    rerun = batch.run(batch.load_spec(path), loaded, workers=1)
+    assert sorted(rerun.skipped) == finished
+    assert sorted(r.item for r in rerun.results) == sorted(
+        {"KH001", "VN001", "VN002"} - set(finished)
+    )
