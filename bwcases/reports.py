@@ -226,30 +226,47 @@ def show(report: FactoryReport) -> None:
             f"{escape(_('Non-compliant compliance points'))}: {f['cps_non_compliant']} / "
             f"{f['cps_assessed']} ({score})</p>"
         )
+    labels = {
+        "cluster": _("Cluster"),
+        "compliance_point": _("Compliance point"),
+        "cps_assessed": _("CPs assessed"),
+        "non_compliant_latest": _("Non-compliant CPs"),
+        "non_compliant_previous": _("Non-compliant CPs before"),
+        "latest": _("Latest assessment"),
+        "previous": _("Previous assessment"),
+        "persistent": _("Persistent"),
+        "question_id": _("Question ID"),
+        "question_label": _("Question"),
+        "public_disclosure": _("Publicly disclosed"),
+        "issue": _("Issue"),
+        "action": _("Action"),
+        "responsible": _("Responsible"),
+        "due_date": _("Due date"),
+        "status": _("Status"),
+        "overdue": _("Overdue"),
+        "date": _("Date"),
+        "kind": _("Kind"),
+        "topics": _("Topics"),
+        "follow_ups": _("Follow-ups"),
+    }
+    verdict = {1: _("Non-compliant"), 0: _("Compliant")}
+    by_cp = report.by_cp.assign(
+        latest=report.by_cp["latest"].map(verdict),
+        previous=report.by_cp["previous"].map(verdict),
+    )
+    plan_columns = ["compliance_point", "issue", "action", "responsible", "due_date", "status"]
     sections = [
         (_("Non-compliance by cluster"), report.by_cluster),
-        (_("Non-compliance by compliance point"), report.by_cp),
+        (_("Non-compliance by compliance point"), by_cp),
         (_("Persistent issues"), report.persistent),
-        (
-            _("Improvement Plan"),
-            report.plan.reindex(
-                columns=[
-                    "compliance_point",
-                    "issue",
-                    "action",
-                    "responsible",
-                    "due_date",
-                    "status",
-                    "overdue",
-                ]
-            ),
-        ),
+        (_("Improvement Plan"), report.plan.reindex(columns=[*plan_columns, "overdue"])),
         (
             _("Advisory visits and PICC meetings"),
             report.visits.reindex(columns=["date", "kind", "topics", "follow_ups"]),
         ),
     ]
+    parts.append("<style>.bw-table th, .bw-table td { text-align: start !important; }</style>")
     for title, frame in sections:
         parts.append(f"<h2>{escape(title)}</h2>")
-        parts.append(table(frame, empty=_("None")))
+        parts.append(table(frame.rename(columns=labels), empty=_("None")))
     display(HTML("\n".join(parts)))

@@ -14,19 +14,28 @@ _exporters: dict[str, Any] = {}
 
 
 def to_html(nb: Any, template: str | None = None) -> str:
-    """A notebook as HTML: with a template from templates/ (no code), or nbconvert's own."""
+    """A notebook as HTML for readers: no code, no notes for analysts, no recorded figures."""
     key = template or ""
     if key not in _exporters:
         from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
 
         if template:
-            _exporters[key] = HTMLExporter(
+            exporter = HTMLExporter(
                 template_name=template, extra_template_basedirs=[str(TEMPLATES)]
             )
         else:
-            _exporters[key] = HTMLExporter(
-                exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+            exporter = HTMLExporter(
+                exclude_input=True,
+                exclude_input_prompt=True,
+                exclude_output_prompt=True,
+                exclude_markdown=True,  # notes for analysts, not for readers
             )
+        # Cells tagged remove-output record figures for programs; readers do not see them.
+        exporter.register_preprocessor(
+            TagRemovePreprocessor(remove_all_outputs_tags={"remove-output"}), enabled=True
+        )
+        _exporters[key] = exporter
     nb.metadata.setdefault("bwcases", {})["rendered_at"] = dt.datetime.now(dt.UTC).isoformat(
         timespec="seconds"
     )
