@@ -378,20 +378,84 @@ def brief(
     "demo_factories",
     type=int,
     default=0,
-    help="first fill an empty store with this many demo factories",
+    help="first fill an empty store with this many demo factories, and sign-ins to try them",
 )
+@click.option("--cold", is_flag=True, help="no preheated kernels (each page starts its own)")
 @click.pass_context
 @friendly
-def serve(ctx: click.Context, port: int, demo_factories: int) -> None:
-    """Serve the advisor apps in Voilà and print the URL to open."""
+def serve(ctx: click.Context, port: int, demo_factories: int, cold: bool) -> None:
+    """Serve the advisor apps in Voilà (behind sign-in) and print the URL to open."""
     from bwcases.serve import serve as run_server
 
     store = _store(ctx)
-    if demo_factories and store.factories_frame().empty:
-        from bwcases.demo import fill_demo
+    greeting: list[str] = []
+    if demo_factories:
+        from bwcases.auth import demo_users
 
-        click.echo(fill_demo(store, factories=demo_factories, seed=1))
-    run_server(store.url, port=port)
+        if store.factories_frame().empty:
+            from bwcases.demo import fill_demo
+
+            click.echo(fill_demo(store, factories=demo_factories, seed=1))
+        greeting = demo_users(store)
+    elif store.users_frame().empty:
+        greeting = ["No one can sign in yet: add people with `bwcases users add NAME --role ...`."]
+    run_server(store.url, port=port, preheat=not cold, greeting=greeting)
+
+
+@main.group()
+def users() -> None:
+    """The people who sign in to the advisor apps."""
+
+
+@users.command("add")
+@db_option
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["advisor", "staff", "readonly"]))
+@click.option("--country", help="the country of programme staff (and of read-only users)")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@click.option("--replace", is_flag=True, help="change the role, country and password of NAME")
+@click.pass_context
+@friendly
+def users_add(
+    ctx: click.Context,
+    name: str,
+    role: str,
+    country: str | None,
+    password_stdin: bool,
+    replace: bool,
+) -> None:
+    """Let NAME sign in (NAME as the factory register spells advisors)."""
+    from bwcases.auth import add_user, new_password
+
+    printed = False
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password, printed = new_password(), True
+    added = add_user(
+        _store(ctx),
+        name,
+        role=role,
+        password=password,
+        country=country,
+        actor=_actor(),
+        replace=replace,
+    )
+    click.echo(f"{'changed' if replace else 'added'} {added.name} ({added.role.value})")
+    if printed:
+        click.echo(f"password: {password}")
+
+
+@users.command("list")
+@db_option
+@FORMAT
+@click.pass_context
+@friendly
+def users_list(ctx: click.Context, fmt: str | None) -> None:
+    """The people who can sign in (never their passwords)."""
+    emit(_store(ctx).users_frame(), fmt)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
-"""Serving the advisor apps: Voilà over the notebooks folder, behind a token."""
+"""Serving the advisor apps: Voilà over the notebooks folder, every page behind sign-in."""
+
+# Voilà runs as `python -m bwcases.serve FOLDER --port P`, so that its configuration (the
+# store's identity provider, preheated kernels, the cell time-out) is set here in Python.
 
 from __future__ import annotations
 
+import argparse
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -13,41 +16,82 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import FrameType
-from typing import IO
-from urllib.parse import quote
+from typing import IO, Any
+from urllib.parse import urlencode
 
 from bwcases.errors import BwcasesError, UsageError
 
 NOTEBOOKS = Path(
     os.environ.get("BWCASES_NOTEBOOKS", Path(__file__).resolve().parent.parent / "notebooks")
 )
-START_PAGE = "case_overview.ipynb"
+START_PAGE = "improvement_plan.ipynb"
+# The apps that wait for their request in a cell tagged REQUEST_TAG, so a preheated kernel
+# can run everything before it ahead of time (other notebooks get a fresh kernel per page).
+APPS = ("improvement_plan.ipynb", "remediation_tracker.ipynb", "case_timeline.ipynb")
+REQUEST_TAG = "request"
+NOTEBOOK_ONLY_TAG = "notebook-only"
 HOST = "127.0.0.1"
+CELL_TIMEOUT = 120  # seconds a cell may run before the page says it gave up
+POOL_SIZE = 1  # preheated kernels kept ready per app
+MAX_MESSAGE = 32 * 1024 * 1024  # websocket messages carry evidence files (10 MB) both ways
 
 
-def voila_command(port: int, token: str, notebooks: Path = NOTEBOOKS) -> list[str]:
-    """The Voilà command line that serves the apps."""
-    return [
-        sys.executable,
-        "-m",
-        "voila",
-        str(notebooks),
-        f"--port={port}",
-        "--no-browser",
-        f"--Voila.token={token}",
-        f"--Voila.ip={HOST}",
-        "--Voila.port_retries=0",  # fail rather than serve on a port the printed URL does not name
-        "--VoilaConfiguration.show_tracebacks=False",  # people see a sentence, never a traceback
-        "--VoilaExecutor.timeout=120",
-        # serve the apps, not the files beside them: an allowlist pattern that matches nothing
-        "--VoilaConfiguration.file_allowlist=(?!)",
-    ]
+def cell_timeout(cell: Any) -> int | None:
+    """A cell's time-out: none for the cell that waits for a page's request, else CELL_TIMEOUT."""
+    tags = cell.get("metadata", {}).get("tags", []) if cell is not None else []
+    return None if REQUEST_TAG in tags else CELL_TIMEOUT
 
 
-def app_url(port: int, token: str, page: str = START_PAGE, factory_id: str | None = None) -> str:
-    """The address a person opens, with the access token."""
-    url = f"http://{HOST}:{port}/voila/render/{page}?token={quote(token)}"
-    return f"{url}&factory={quote(factory_id)}" if factory_id else url
+def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
+    """Voilà's configuration: sign-in through the store, no tracebacks, a cell time-out."""
+    from traitlets.config import Config
+
+    from bwcases.auth import StoreIdentityProvider
+
+    c = Config()
+    c.Voila.identity_provider_class = StoreIdentityProvider
+    c.Voila.ip = HOST
+    c.Voila.open_browser = False
+    c.Voila.port_retries = 0  # fail rather than serve on a port the printed URL does not name
+    c.Voila.tornado_settings = {"websocket_max_message_size": MAX_MESSAGE}
+    c.VoilaConfiguration.show_tracebacks = False  # people see a sentence, never a traceback
+    # serve the apps, not the files beside them: an allowlist pattern that matches nothing
+    c.VoilaConfiguration.file_allowlist = ["(?!)"]
+    # The session cookie reaches the kernel, which checks it against the store: the signed-in
+    # person comes from there, never from the address (see bwcases.apps.request).
+    c.VoilaConfiguration.http_header_envs = ["Cookie", "Accept-Language"]
+    # the notebook's own introduction is for readers of the notebook; the apps have titles
+    c.TagRemovePreprocessor.remove_cell_tags = {NOTEBOOK_ONLY_TAG}
+    # what a page says when a cell failed or ran out of time (the details go to the log)
+    c.VoilaExecutor.cell_error_instruction = (
+        "This page could not be loaded. Try again in a moment; if it keeps failing, tell the "
+        "programme's data team."
+    )
+    c.VoilaExecutor.cell_timeout_instruction = "Try again in a moment."
+    c.VoilaExecutor.timeout = CELL_TIMEOUT
+    c.VoilaExecutor.timeout_func = cell_timeout
+    if preheat:
+        c.VoilaConfiguration.preheat_kernel = True
+        pools = {"default": {"pool_size": 0}}
+        pools.update({app: {"pool_size": pool_size} for app in APPS})
+        c.VoilaKernelManager.kernel_pools_config = pools
+        c.VoilaKernelManager.fill_delay = 0.5
+    return c
+
+
+def voila_command(port: int, notebooks: Path = NOTEBOOKS, *, preheat: bool = True) -> list[str]:
+    """The command line that serves the apps."""
+    cmd = [sys.executable, "-m", "bwcases.serve", str(notebooks), f"--port={port}"]
+    return cmd if preheat else [*cmd, "--cold"]
+
+
+def app_url(
+    port: int, page: str = START_PAGE, factory_id: str | None = None, lang: str | None = None
+) -> str:
+    """The address of an app (it asks for sign-in first)."""
+    query = {k: v for k, v in (("factory", factory_id), ("lang", lang)) if v}
+    url = f"http://{HOST}:{port}/voila/render/{page}"
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 def free_port() -> int:
@@ -69,10 +113,10 @@ def _port_taken(port: int) -> bool:
 
 def _answers(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/", timeout=2):
+        with urllib.request.urlopen(f"http://{HOST}:{port}/login", timeout=2):
             return True
     except urllib.error.HTTPError:
-        return True  # any HTTP answer (e.g. a redirect to the login page) means it is up
+        return True  # any HTTP answer means it is up
     except OSError:
         return False
 
@@ -81,21 +125,20 @@ def start_server(
     store_url: str,
     *,
     port: int | None = None,
-    token: str | None = None,
     notebooks: Path = NOTEBOOKS,
     log: IO[bytes] | None = None,
     timeout: float = 60.0,
+    preheat: bool = True,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start Voilà on the store and return (process, URL with token) once it answers."""
+    """Start Voilà on the store and return (process, address of the first app) once it answers."""
     if not (notebooks / START_PAGE).is_file():
         raise UsageError(f"no {START_PAGE} in {notebooks}; set BWCASES_NOTEBOOKS to the folder")
     port = port or free_port()
     if _port_taken(port):
         raise UsageError(f"port {port} is already in use; choose another with --port")
-    token = token or secrets.token_urlsafe(24)
-    env = {**os.environ, "BWCASES_DB": store_url}
+    env = {**os.environ, "BWCASES_DB": store_url, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        voila_command(port, token, notebooks),
+        voila_command(port, notebooks, preheat=preheat),
         env=env,
         cwd=notebooks,
         stdout=log,
@@ -110,7 +153,7 @@ def start_server(
             stop_server(proc)
             raise BwcasesError(f"Voilà did not answer on port {port} within {timeout:.0f}s")
         time.sleep(0.2)
-    return proc, app_url(port, token)
+    return proc, app_url(port)
 
 
 def stop_server(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
@@ -128,14 +171,43 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve(store_url: str, *, port: int = 8866, token: str | None = None) -> int:
-    """Run Voilà in the foreground until interrupted; prints the URL to open."""
-    proc, url = start_server(store_url, port=port, token=token)
+def serve(
+    store_url: str, *, port: int = 8866, preheat: bool = True, greeting: list[str] | None = None
+) -> int:
+    """Run Voilà in the foreground until interrupted; prints the address to open."""
+    proc, url = start_server(store_url, port=port, preheat=preheat)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill stops Voilà with us
-    print(f"Open the case overview at:\n    {url}\n(Ctrl-C to stop)", flush=True)
+    overview = app_url(port, "case_overview.ipynb")
+    lines = [
+        "Open the advisor apps at:",
+        f"    {url}",
+        f"    {overview}  (case overview)",
+        *(greeting or []),
+        "(Ctrl-C to stop)",
+    ]
+    print("\n".join(lines), flush=True)
     try:
         return proc.wait()
     except KeyboardInterrupt:
         return stop_server(proc)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Voilà itself, configured for the apps (what start_server runs)."""
+    parser = argparse.ArgumentParser(prog="python -m bwcases.serve")
+    parser.add_argument("notebooks", type=Path)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--cold", action="store_true", help="no preheated kernels")
+    args = parser.parse_args(argv)
+    from voila.app import Voila
+
+    Voila.launch_instance(
+        argv=[str(args.notebooks), f"--port={args.port}", "--no-browser"],
+        config=voila_config(preheat=not args.cold),
+    )
+
+
+if __name__ == "__main__":
+    main()

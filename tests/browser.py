@@ -31,14 +31,23 @@ needs_chromium = pytest.mark.skipif(
 
 
 @contextmanager
-def served(store_url: str, log_path: Path) -> Iterator[str]:
-    """Voilà on a free localhost port over the store; yields the URL with its token."""
+def served(store_url: str, log_path: Path, *, preheat: bool = True) -> Iterator[str]:
+    """Voilà on a free localhost port over the store; yields its base URL (ending in /)."""
     with log_path.open("wb") as log:
-        proc, url = start_server(store_url, log=log)
+        proc, url = start_server(store_url, log=log, preheat=preheat)
         try:
-            yield url
+            yield url.split("/voila/", 1)[0] + "/"
         finally:
             stop_server(proc)
+
+
+def sign_in(page: Page, base: str, name: str, password: str, lang: str = "") -> None:
+    """Sign in through the login form (the browser keeps the session cookie)."""
+    page.goto(f"{base}login" + (f"?lang={lang}" if lang else ""))
+    page.fill("#username", name)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 @contextmanager

@@ -10,43 +10,58 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bwcases.auth import COOKIE_NAME, StoreIdentityProvider, add_user
 from bwcases.errors import UsageError
-from bwcases.serve import app_url, start_server, voila_command
+from bwcases.serve import app_url, cell_timeout, start_server, voila_command, voila_config
 from bwcases.store import Store
-from tests.browser import chromium_page, needs_chromium, served
+from tests.browser import chromium_page, needs_chromium, served, sign_in
 from tests.test_overview import SCRIPT_ISSUE, fill_case
+
+PASSWORD = "correct horse battery"
 
 WIDGETS_TIMEOUT_MS = 90_000
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Voilà over a store holding Saigon Garments' case; yields the URL with the token."""
+    """Voilà over a store holding Saigon Garments' case; yields its base URL."""
     folder = tmp_path_factory.mktemp("served")
     store = Store(f"sqlite:///{folder / 'cases.sqlite'}")
     fill_case(store, folder)
+    add_user(store, "Lan Nguyen", role="advisor", password=PASSWORD)
     store.dispose()
     with served(store.url, folder / "voila.log") as url:
         yield url
 
 
-def get(url: str) -> tuple[int, str | None, str]:
+def get(url: str, cookie: str = "") -> tuple[int, str | None, str]:
     """Status, Location header and body of a GET, without following redirects."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
     try:
-        conn.request("GET", f"{parts.path}?{parts.query}" if parts.query else parts.path)
+        path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
         resp = conn.getresponse()
         return resp.status, resp.getheader("Location"), resp.read().decode("utf-8", "replace")
     finally:
         conn.close()
 
 
-def test_the_command_hides_tracebacks_and_keeps_to_localhost() -> None:
-    cmd = voila_command(8866, "secret")
-    assert "--VoilaConfiguration.show_tracebacks=False" in cmd
-    assert "--Voila.ip=127.0.0.1" in cmd and "--Voila.token=secret" in cmd
-    assert app_url(8866, "a b", factory_id="VN 1").endswith("?token=a%20b&factory=VN%201")
+def test_the_configuration_hides_tracebacks_signs_in_and_keeps_to_localhost() -> None:
+    c = voila_config()
+    assert c.VoilaConfiguration.show_tracebacks is False
+    assert c.Voila.ip == "127.0.0.1" and c.Voila.identity_provider_class is StoreIdentityProvider
+    assert c.VoilaConfiguration.preheat_kernel is True
+    assert c.VoilaExecutor.timeout == 120
+    assert cell_timeout({"metadata": {"tags": ["request"]}}) is None  # waits for its page
+    assert cell_timeout({"metadata": {}}) == 120
+    assert (
+        voila_command(8866)[-1] == "--port=8866"
+        and voila_command(8866, preheat=False)[-1] == "--cold"
+    )
+    assert app_url(8866, factory_id="VN 1", lang="vi").endswith(
+        "/voila/render/improvement_plan.ipynb?factory=VN+1&lang=vi"
+    )
 
 
 def test_a_taken_port_is_refused_not_silently_changed(tmp_path: Path) -> None:
@@ -63,11 +78,10 @@ def test_a_folder_without_the_app_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("token", ["", "wrong-token"])
-def test_without_the_token_no_factory_data(server: str, token: str) -> None:
-    base = server.split("?", 1)[0]
-    url = f"{base}?factory=VN001" + (f"&token={token}" if token else "")
-    status, location, body = get(url)
+@pytest.mark.parametrize("cookie", ["", f"{COOKIE_NAME}=forged-token"])
+def test_without_sign_in_no_factory_data(server: str, cookie: str) -> None:
+    url = f"{server}voila/render/case_overview.ipynb?factory=VN001&token=guess"
+    status, location, body = get(url, cookie)
     assert status in (302, 403)
     if status == 302:
         assert location is not None and location.startswith("/login")
@@ -85,7 +99,8 @@ def test_an_advisor_reads_the_case_in_chromium(server: str, tmp_path: Path) -> N
     dialogs: list[str] = []
     with chromium_page(height=1800) as page:  # tall: the lab template scrolls inside
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"{server}&factory=VN001")
+        sign_in(page, server, "Lan Nguyen", PASSWORD)
+        page.goto(f"{server}voila/render/case_overview.ipynb?factory=VN001")
         # the widgets draw their parts one by one: wait for the last part, the assessments
         page.get_by_role("heading", name="Assessments").wait_for(timeout=WIDGETS_TIMEOUT_MS)
         assert page.locator(".bw-overview h2").inner_text() == "Saigon Garments"

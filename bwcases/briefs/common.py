@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from bwcases.html import escape
+from bwcases.i18n import is_rtl
 
 BRIEF_MIME = "application/vnd.bwcases.brief+json"
-RIGHT_TO_LEFT = {"ar", "ur", "fa", "he"}
 
 
 def direction(lang: str) -> str:
     """Text direction of a language: rtl or ltr."""
-    return "rtl" if lang.split("-")[0] in RIGHT_TO_LEFT else "ltr"
+    return "rtl" if is_rtl(lang) else "ltr"
 
 
 def header_record(title: str, subject: str, period: str, lang: str) -> dict[str, Any]:

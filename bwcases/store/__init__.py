@@ -1,13 +1,21 @@
 """The case store: the only layer that speaks SQL."""
 
+from bwcases.store.advisors import AdvisorStore, Upload
 from bwcases.store.assessments import AssessmentLoader, AssessmentStore, LoadSummary
 from bwcases.store.bulk import BulkStore
 from bwcases.store.cases import CaseStore
 from bwcases.store.gateway import default_path, resolve_url
 
 
-class Store(AssessmentStore, CaseStore, BulkStore):
+class Store(AssessmentStore, CaseStore, BulkStore, AdvisorStore):
     """The case store: one object that owns the database and every read and write."""
 
 
-__all__ = ["AssessmentLoader", "LoadSummary", "Store", "default_path", "resolve_url"]
+__all__ = [
+    "AssessmentLoader",
+    "LoadSummary",
+    "Store",
+    "Upload",
+    "default_path",
+    "resolve_url",
+]

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -184,3 +185,53 @@ class AuditEntry(Base):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (Index("ix_audit_log_record", "table_name", "record_id"),)
+
+
+# -- advisor apps: people who sign in, their sessions, and evidence files (migration 0002) ------
+
+
+class User(Base):
+    """A person who signs in to the advisor apps (the password only as a hash)."""
+
+    __tablename__ = "users"
+    # The name as the factory register spells advisors (factories.advisor), e.g. "Lan Nguyen".
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(Base):
+    """A signed-in browser: only the hash of its cookie's token is kept."""
+
+    __tablename__ = "user_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EvidenceFile(Base):
+    """An evidence file, stored once by the SHA-256 of its content."""
+
+    __tablename__ = "evidence_files"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UpdateEvidence(Base):
+    """An evidence file attached to a progress update, under the name it was uploaded with."""
+
+    __tablename__ = "update_evidence"
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("progress_updates.id"), primary_key=True, autoincrement=False
+    )
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence_files.sha256"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))

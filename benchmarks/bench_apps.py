@@ -1,0 +1,221 @@
+"""Time from navigation to an interactive form in Chromium, for the advisor apps.
+
+    .venv/bin/python benchmarks/bench_apps.py [--factories 2000] [--runs 5] [--keep DIR]
+
+Serves a demo portfolio with `bwcases serve` twice (preheated kernels, and --cold), and plain
+Voilà twice on a notebook holding one slider (its defaults, and --preheat_kernel), all in the
+same run. For each it opens the page in Debian's chromium (already signed in where sign-in is
+needed: signing in is not part of the figure) and times navigation → the form is usable: for
+the Improvement Plan the "Work on" chooser holds the factory's findings; for plain Voilà the
+slider is drawn. Prints median, best and worst, and the ratios to plain Voilà.
+Targets (issue 3): <= 1 s with a preheated kernel, <= 3 s cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from bwcases.auth import add_user
+from bwcases.demo import fill_demo
+from bwcases.serve import free_port, start_server, stop_server
+from bwcases.store import Store
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "benchmark-password"
+REFILL = 6.0  # seconds for a used preheated kernel to be replaced before the next run
+
+
+def demo_store(folder: Path, factories: int) -> tuple[Store, str, str]:
+    """A demo store, a signed-up advisor and one factory of hers."""
+    store = Store(f"sqlite:///{folder / 'cases.sqlite'}")
+    if store.factories_frame().empty:
+        print(fill_demo(store, factories=factories, seed=1), flush=True)
+    register = store.factories_frame()
+    advisor = str(register["advisor"].value_counts().index[0])
+    factory = str(register.loc[register["advisor"] == advisor, "factory_id"].iloc[0])
+    add_user(store, advisor, role="advisor", password=PASSWORD, actor="bench", replace=True)
+    return store, advisor, factory
+
+
+def one_widget_notebook(folder: Path) -> Path:
+    """The plainest Voilà page: one slider."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell("import ipywidgets as widgets\nwidgets.IntSlider()")]
+    path = folder / "one_widget.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@contextmanager
+def plain_voila(notebook: Path, preheat: bool, log: Path) -> Iterator[str]:
+    """Plain Voilà (no sign-in) on one notebook; yields its URL."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", "--no-browser"]
+    cmd += [
+        "--Voila.ip=127.0.0.1",
+        "--Voila.token=",
+        *(["--preheat_kernel=True"] if preheat else []),
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            deadline = time.monotonic() + 60
+            while not _answers(url) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            yield url
+        finally:
+            stop_server(proc)  # type: ignore[arg-type]
+
+
+def _answers(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def ours(store: Store, preheat: bool, log: Path) -> Iterator[str]:
+    """`bwcases serve` on the store; yields its base URL."""
+    with log.open("wb") as out:
+        proc, url = start_server(store.url, log=out, preheat=preheat)
+        try:
+            yield url.split("/voila/", 1)[0] + "/"
+        finally:
+            stop_server(proc)
+
+
+def timed_loads(
+    browser: Any,
+    url: str,
+    ready: Callable[[Any], None],
+    runs: int,
+    *,
+    sign_in: tuple[str, str] | None = None,
+    pause: float,
+) -> list[float]:
+    """Seconds from navigation to a usable form, once per run, each in a fresh page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    if sign_in:
+        base, name = sign_in
+        page = context.new_page()
+        page.goto(f"{base}login")
+        page.fill("#username", name)
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        page.close()
+    times = []
+    for _ in range(runs):
+        time.sleep(pause)
+        page = context.new_page()
+        start = time.perf_counter()
+        page.goto(url, wait_until="commit", timeout=120_000)
+        ready(page)
+        times.append(time.perf_counter() - start)
+        page.close()
+    context.close()
+    return times
+
+
+def plan_ready(page: Any) -> None:
+    chooser = page.get_by_label("Work on", exact=True)
+    chooser.locator("option").nth(1).wait_for(state="attached", timeout=120_000)  # findings in
+    chooser.wait_for(state="visible")
+
+
+def slider_ready(page: Any) -> None:
+    page.locator(".widget-slider").first.wait_for(state="visible", timeout=120_000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--factories", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="keep the store and logs in this folder")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bwcases-bench-apps-"))
+    work.mkdir(parents=True, exist_ok=True)
+    store, advisor, factory = demo_store(work, args.factories)
+    notebook = one_widget_notebook(work)
+    page = f"voila/render/improvement_plan.ipynb?factory={factory}"
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, list[float]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for name, preheat in (("apps, preheated", True), ("apps, cold", False)):
+            with ours(store, preheat, work / f"voila-{preheat}.log") as base:
+                time.sleep(REFILL if preheat else 1)  # let the pools fill
+                results[name] = timed_loads(
+                    browser,
+                    base + page,
+                    plan_ready,
+                    args.runs,
+                    sign_in=(base, advisor),
+                    pause=REFILL if preheat else 1,
+                )
+        for name, preheat in (("plain Voilà, preheated", True), ("plain Voilà, cold", False)):
+            with plain_voila(notebook, preheat, work / f"plain-{preheat}.log") as url:
+                time.sleep(REFILL if preheat else 1)
+                results[name] = timed_loads(
+                    browser, url, slider_ready, args.runs, pause=REFILL if preheat else 1
+                )
+        browser.close()
+    register = store.factories_frame()
+    mine = int((register["advisor"] == advisor).sum())
+    print(
+        f"\n{len(register)} factories; page: Improvement Plan of {factory} "
+        f"({advisor}, {mine} factories in her portfolio); {args.runs} loads each\n"
+    )
+    print(f"{'':24} {'median':>8} {'best':>8} {'worst':>8}")
+    for name, times in results.items():
+        print(f"{name:24} {statistics.median(times):7.2f}s {min(times):7.2f}s {max(times):7.2f}s")
+    warm, cold = (
+        statistics.median(results["apps, preheated"]),
+        statistics.median(results["apps, cold"]),
+    )
+    plain_warm = statistics.median(results["plain Voilà, preheated"])
+    plain_cold = statistics.median(results["plain Voilà, cold"])
+    ratios = f"preheated {warm / plain_warm:.1f}x, cold {cold / plain_cold:.1f}x"
+    print(
+        f"\nratios to plain Voilà: {ratios}"
+        f"\ntargets: preheated <= 1 s ({'met' if warm <= 1 else 'missed'}), "
+        f"cold <= 3 s ({'met' if cold <= 3 else 'missed'})"
+    )
+    store.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,522 @@
+"""What the advisor apps share: the page around them, the factory picker, fields and notices."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import ipywidgets as widgets
+import pandas as pd
+from ipywidgets.widgets.widget_string import HTMLStyle
+
+from bwcases.apps.request import PageRequest
+from bwcases.auth import Person, Role
+from bwcases.domain import FactoryStatus, Priority, Status, Verification, VisitKind
+from bwcases.html import escape
+from bwcases.i18n import DEFAULT, LANGUAGES, N_, is_rtl, translator
+from bwcases.overview import factory_options
+from bwcases.store import Store
+
+log = logging.getLogger("bwcases.apps")
+
+ANY = ""  # a dropdown value: nothing chosen
+NOBODY = "\x00"  # a factory ID that cannot exist (queries that warm a kernel up)
+DATE_FORMAT = "%d/%m/%Y"  # the programme's way of writing dates
+PAGES = {
+    "improvement_plan.ipynb": N_("Improvement Plan"),
+    "remediation_tracker.ipynb": N_("Remediation tracker"),
+    "case_timeline.ipynb": N_("Case timeline"),
+    "case_overview.ipynb": N_("Case overview"),
+}
+STATUS_LABELS = {
+    Status.PENDING.value: N_("Pending"),
+    Status.IN_PROGRESS.value: N_("In Progress"),
+    Status.COMPLETED.value: N_("Completed"),
+}
+PRIORITY_LABELS = {
+    Priority.HIGH.value: N_("High"),
+    Priority.MEDIUM.value: N_("Medium"),
+    Priority.LOW.value: N_("Low"),
+}
+VERIFICATION_LABELS = {
+    Verification.AWAITING.value: N_("Awaiting verification"),
+    Verification.VERIFIED.value: N_("Verified"),
+    Verification.REJECTED.value: N_("Sent back"),
+}
+KIND_LABELS = {
+    VisitKind.ADVISORY_VISIT.value: N_("Advisory visit"),
+    VisitKind.PICC_MEETING.value: N_("PICC meeting"),
+}
+ROLE_LABELS = {
+    Role.ADVISOR.value: N_("advisor"),
+    Role.STAFF.value: N_("programme staff"),
+    Role.READONLY.value: N_("read-only"),
+}
+TROUBLE = N_(
+    "Something went wrong and nothing was saved. Try again; if it keeps failing, "
+    "tell the programme's data team."
+)
+
+TROUBLE_LOADING = N_(
+    "This page could not be loaded. Try again in a moment; if it keeps failing, tell the "
+    "programme's data team."
+)
+
+STYLE = """<style>
+.bw-app { font-size: 14px; max-width: 1100px; line-height: 1.4; }
+.bw-app.bw-rtl, .bw-app.bw-rtl .widget-label, .bw-app.bw-rtl input, .bw-app.bw-rtl textarea,
+.bw-app.bw-rtl select { direction: rtl; text-align: right; }
+/* what people type and what the store holds reads in its own direction (Latin names and
+   English CAT questions inside an Arabic page), still aligned to the right */
+.bw-app.bw-rtl input, .bw-app.bw-rtl textarea, .bw-app.bw-rtl select,
+.bw-app.bw-rtl .bw-table td, .bw-app.bw-rtl .bw-tree li { unicode-bidi: plaintext; }
+.bw-app.bw-rtl .bw-table th, .bw-app.bw-rtl .bw-table td { text-align: right; }
+.bw-app.bw-rtl h2 { unicode-bidi: plaintext; text-align: right; }
+.bw-app .widget-html-content { min-width: 0; line-height: 1.4; }
+.bw-app h1 { font-size: 1.5em; margin: 0.2em 0; }
+.bw-app h2 { font-size: 1.25em; margin: 0.6em 0 0.2em; }
+.bw-app h3 { font-size: 1.1em; margin: 1em 0 0.3em; }
+.bw-app h4 { font-size: 1em; margin: 0.6em 0 0.2em; }
+.bw-header { border-bottom: 1px solid #d0d7de; padding-bottom: 6px; margin-bottom: 8px; }
+.bw-nav a { margin-inline-end: 14px; } .bw-nav a[aria-current] { font-weight: 700; }
+.bw-who { color: #555; }
+.bw-muted { color: #555; }
+.bw-notice { padding: 8px 12px; border-inline-start: 4px solid #0b5cad; background: #eef4fb; }
+.bw-notice.bw-success { border-color: #1b7f3b; background: #e9f6ee; }
+.bw-notice.bw-error { border-color: #c62828; background: #fdecea; }
+.bw-notice.bw-warning { border-color: #e69500; background: #fff4e5; }
+.bw-app .bw-stack.widget-inline-hbox { flex-direction: column; align-items: stretch;
+  width: 100%; max-width: 640px; height: auto; }
+.bw-app .bw-stack select, .bw-app .bw-stack input { flex: 0 0 auto; height: 30px; }
+.bw-app .bw-stack textarea { flex: 0 0 auto; }
+.bw-app .bw-stack .widget-label { width: auto !important; max-width: none; text-align: start;
+  font-weight: 600; margin: 6px 0 2px; }
+.bw-app .bw-stack textarea { min-height: 4.5em; }
+.bw-field-error { color: #b71c1c; font-weight: 600; min-height: 0; }
+.bw-invalid input, .bw-invalid textarea, .bw-invalid select {
+  border: 2px solid #c62828 !important; background: #fff8f8 !important; }
+.bw-scroll { overflow-x: auto; max-width: 100%; }
+.bw-table { border-collapse: collapse; width: 100%; }
+.bw-table th, .bw-table td { padding: 4px 8px; border-bottom: 1px solid #e1e4e8;
+  text-align: start; vertical-align: top; }
+.bw-table thead th { background: #f3f5f7; }
+.bw-flag { display: inline-block; padding: 0 6px; margin-inline-start: 4px; border-radius: 8px;
+  font-size: 0.85em; font-weight: 600; }
+.bw-flag.bw-persistent { background: #fdecea; color: #b71c1c; }
+.bw-flag.bw-public { background: #e8eaf6; color: #283593; }
+.bw-flag.bw-overdue { background: #fdecea; color: #b71c1c; }
+.bw-flag.bw-planned { background: #e9f6ee; color: #1b5e20; }
+.bw-tree ul { margin: 0.2em 0; padding-inline-start: 1.4em; }
+.bw-tree li { margin: 0.15em 0; }
+.bw-box { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
+.bw-conflict { border-color: #e69500; background: #fffaf0; }
+.bw-diff .bw-changed { background: #fff4e5; font-weight: 600; }
+.bw-app .jupyter-button.mod-primary { background: #0b5cad; }
+.bw-app .lm-TabBar-tab { flex: 0 0 auto !important; max-width: none !important; min-width: 140px; }
+</style>"""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def esc(value: object) -> str:
+    """Text made safe to place in HTML."""
+    return escape(value)
+
+
+def fmt_date(value: Any) -> str:
+    """A date as the programme writes it (dd/mm/yyyy), or nothing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return pd.Timestamp(value).strftime(DATE_FORMAT)
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A date from whatever a frame or a JSON record holds."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
+        return None
+    return pd.Timestamp(value).date()
+
+
+def label_of(labels: dict[str, str], value: Any, _: Callable[[str], str]) -> str:
+    """The translated label of a stored value (the value itself when it has none)."""
+    key = str(value)
+    return _(labels[key]) if key in labels else key
+
+
+def status_move(old: str, new: str, _: Callable[[str], str]) -> str:
+    """A status move as people read it ("Pending → In Progress")."""
+    return " → ".join(label_of(STATUS_LABELS, s, _) for s in (old, new))
+
+
+def iso(text: str, rtl: bool) -> str:
+    """Stored data set apart (Unicode isolates) inside a right-to-left page's text."""
+    return f"\u2068{text}\u2069" if rtl else text
+
+
+def heading(text: str, level: int = 3) -> str:
+    """A heading (the text escaped)."""
+    return f"<h{level}>{esc(text)}</h{level}>"
+
+
+def muted(text: str) -> str:
+    """A quiet paragraph (the text escaped)."""
+    return f'<p class="bw-muted">{esc(text)}</p>'
+
+
+def notice_html(text: str, kind: str = "info") -> str:
+    """A message box (info, success, warning or error)."""
+    role = ' role="alert"' if kind == "error" else ""
+    return f'<div class="bw-notice bw-{kind}"{role}>{esc(text)}</div>'
+
+
+def html_table(header: list[str], rows: list[list[str]], *, empty: str = "") -> str:
+    """A table from cells that are already HTML (escape text before passing it)."""
+    if not rows:
+        return f'<p class="bw-muted">{esc(empty)}</p>' if empty else ""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return (
+        f'<div class="bw-scroll"><table class="bw-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def flag(text: str, kind: str) -> str:
+    """A small coloured label (persistent, public, overdue, planned)."""
+    return f'<span class="bw-flag bw-{kind}">{esc(text)}</span>'
+
+
+def guarded(method: F) -> F:
+    """Run a widget callback so that a failure shows a sentence, never a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            log.exception("%s failed", method.__qualname__)
+            self.notice.value = notice_html(self._(TROUBLE), "error")
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@functools.cache
+def shared_layout(width: str | None = None) -> widgets.Layout:
+    """One layout for the many widgets that are never hidden one by one."""
+    # Each widget's own layout is one more model sent to the browser: on a slow link dozens of
+    # them cost seconds.
+    return widgets.Layout(width=width) if width else widgets.Layout()
+
+
+@functools.cache
+def _html_style() -> HTMLStyle:
+    return HTMLStyle()
+
+
+def html(value: str = "") -> widgets.HTML:
+    """An HTML output that shares its layout and style with the others."""
+    return widgets.HTML(value, layout=shared_layout(), style=_html_style())
+
+
+def stacked(widget: widgets.Widget, width: str = "100%") -> widgets.Widget:
+    """A form control with its label above it (reads well in narrow and right-to-left pages)."""
+    widget.add_class("bw-stack")
+    widget.style.description_width = "initial"
+    widget.layout = shared_layout(width)
+    return widget
+
+
+class Field(widgets.VBox):
+    """A labelled form control with the message of its error right below it."""
+
+    def __init__(
+        self,
+        key: str,
+        kind: type[widgets.Widget],
+        label: str,
+        required: bool = False,
+        *,
+        hideable: bool = False,
+        **options: Any,
+    ) -> None:
+        self.key = key
+        self.label = label  # a message id (marked with N_ where defined)
+        self.required = required
+        if kind in (widgets.Checkbox, widgets.FileUpload):
+            self.control = kind(layout=shared_layout("auto"), **options)
+        else:
+            self.control = kind(
+                layout=shared_layout("100%"), style={"description_width": "initial"}, **options
+            )
+            self.control.add_class("bw-stack")
+        self.error = html()
+        layout = widgets.Layout(width="100%") if hideable else shared_layout("100%")
+        super().__init__([self.control, self.error], layout=layout)
+
+    def relabel(self, _: Callable[[str], str]) -> None:
+        """Put the label in the page's language."""
+        self.control.description = _(self.label) + (" *" if self.required else "")
+
+    def show_error(self, message: str | None) -> None:
+        """Show an error next to the field, or clear it."""
+        if message:
+            self.error.value = f'<div class="bw-field-error" role="alert">{esc(message)}</div>'
+            self.add_class("bw-invalid")
+        else:
+            self.error.value = ""
+            self.remove_class("bw-invalid")
+
+
+def replace_options(dropdown: widgets.Dropdown, new: list[tuple[str, Any]]) -> None:
+    """Give a dropdown new options, keeping its value when it is still offered."""
+    # ipywidgets resets the value when the options change; observers should hear of a change
+    # only when the value really changed.
+    old = dropdown.value
+    dropdown._bw_quiet = True  # see quiet()
+    try:
+        dropdown.options = new
+        values = [v for _label, v in new]
+        dropdown.value = old if old in values else (values[0] if values else None)
+    finally:
+        dropdown._bw_quiet = False
+    if dropdown.value != old:
+        dropdown._notify_trait("value", old, dropdown.value)
+
+
+def set_quietly(dropdown: widgets.Dropdown, value: Any) -> None:
+    """Choose a value without its observers hearing of it (the app already acted on it)."""
+    dropdown._bw_quiet = True
+    try:
+        dropdown.value = value
+    finally:
+        dropdown._bw_quiet = False
+
+
+def quiet(change: dict[str, Any]) -> bool:
+    """Whether a change is a step of replace_options (observers should ignore it)."""
+    return bool(getattr(change.get("owner"), "_bw_quiet", False))
+
+
+def options(labels: dict[str, str], _: Callable[[str], str]) -> list[tuple[str, str]]:
+    """Dropdown options (translated label, stored value)."""
+    return [(_(label), value) for value, label in labels.items()]
+
+
+class FactoryPicker(widgets.VBox):
+    """Search the person's portfolio by name or ID and choose a factory."""
+
+    def __init__(self) -> None:
+        self.register = pd.DataFrame(columns=["factory_id", "factory_name", "status"])
+        self.search = stacked(
+            widgets.Text(continuous_update=False), width="320px"
+        )  # one round trip per search, not per key: slow links
+        self.factory = stacked(widgets.Dropdown(options=[("…", ANY)]), width="460px")
+        self.count = html()
+        self._ = translator("en")
+        self.rtl = False
+        wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-end", grid_gap="12px")
+        super().__init__([widgets.HBox([self.search, self.factory, self.count], layout=wrap)])
+        self.search.observe(lambda _c: self.refresh(), names="value")
+
+    def set_register(self, register: pd.DataFrame) -> None:
+        """The factories to choose from (retired records left out)."""
+        self.register = register[register["status"] != FactoryStatus.OBSOLETE.value]
+
+    def relabel(self, _: Callable[[str], str], rtl: bool = False) -> None:
+        """Put the labels in the page's language."""
+        self._, self.rtl = _, rtl
+        self.search.description = _("Search")
+        self.search.placeholder = _("Factory name or ID, then Enter")
+        self.factory.description = _("Factory")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Offer the factories that match the search."""
+        _ = self._
+        found = factory_options(self.register, search=self.search.value)
+        shown = [(iso(label, self.rtl), value) for label, value in found]
+        replace_options(self.factory, [(_("Choose a factory…"), ANY), *shown])
+        count = _("Factories: {n}").format(n=len(found))
+        self.count.value = f'<span class="bw-muted">{esc(count)}</span>'
+
+    def select(self, factory_id: str) -> bool:
+        """Choose a factory of the portfolio; False when it is not in it."""
+        if factory_id not in set(self.register["factory_id"].astype(str)):
+            return False
+        if self.search.value:
+            self.search.value = ""
+        self.factory.value = factory_id
+        return True
+
+    def row(self, factory_id: str) -> dict[str, Any]:
+        """The register's row of a factory of the portfolio."""
+        rows = self.register[self.register["factory_id"] == factory_id]
+        return rows.iloc[0].to_dict() if len(rows) else {}
+
+
+class AppShell(widgets.VBox):
+    """The page around an app: title, links, who is signed in, language picker, messages."""
+
+    # Nothing of a factory is read, let alone shown, unless someone is signed in.
+
+    title = N_("Advisor apps")
+    page = ""
+
+    def __init__(self, store: Store, request: PageRequest | None = None) -> None:
+        self.store = store
+        self.request = PageRequest(None)
+        self.person: Person | None = None
+        self.lang = DEFAULT
+        self._ = translator(self.lang)
+        self.factory_id = ""
+        self.today = dt.date.today()
+        self.register = pd.DataFrame()
+        self.heading = html()
+        self.nav = html()
+        self.language = widgets.Dropdown(
+            options=[(label, code) for code, label in LANGUAGES.items()],
+            value=self.lang,
+            layout=widgets.Layout(width="260px"),
+        )
+        self.notice = html()
+        self.body = widgets.VBox(layout=shared_layout())
+        self.broken = False
+        row = widgets.HBox([self.nav, self.language], layout=shared_layout())
+        header = widgets.VBox([self.heading, row], layout=shared_layout())
+        header.add_class("bw-header")
+        super().__init__([html(STYLE), header, self.notice, self.body])
+        self.add_class("bw-app")
+        self.picker = FactoryPicker()
+        self.content: list[widgets.Widget] = []
+        self.build()  # widgets only: a preheated kernel builds them before anyone asks
+        self.language.observe(self._on_language, names="value")
+        if request is not None:
+            self.answer(request)
+        else:
+            self.warm_up()
+
+    def answer(self, request: PageRequest) -> None:
+        """Answer a page's request: the person's portfolio, the factory, the language."""
+        self.request, self.person, self.lang = request, request.person, request.lang
+        self._ = translator(self.lang)
+        set_quietly(self.language, self.lang)
+        self.apply_language()  # labels first: the factory is then drawn once, in her language
+        if self.person is None:
+            return
+        try:
+            self.start()
+            self.body.children = tuple(self.content)
+        except Exception:  # e.g. the database is unreachable: a sentence, not a traceback
+            log.exception("%s could not start", type(self).__name__)
+            self.person = None
+            self.broken = True
+            self.apply_language()
+
+    def warm_up(self) -> None:
+        """Run the app's queries once on nothing, so a preheated kernel has them compiled."""
+        try:
+            self.store.factories_frame(factory_ids=[NOBODY])
+            self.store.plan_items_frame(factory_ids=[NOBODY])
+        except Exception:  # only a head start; the page reports real trouble when asked
+            log.exception("warming up %s failed", type(self).__name__)
+
+    def start(self) -> None:
+        """Read the signed-in person's portfolio and open the factory the page asked for."""
+        self.today = dt.date.today()
+        self.register = self.portfolio()
+        self.picker.set_register(self.register)
+        self.picker.relabel(self._, self.rtl)
+        asked = self.request.factory_id
+        if asked and not self.picker.select(asked):
+            self.say(self._("Factory {id} is not in your portfolio.").format(id=asked), "warning")
+
+    # -- to be filled in by each app ---------------------------------------------------------
+
+    def build(self) -> None:
+        """Create the app's widgets into self.content (no data: nobody has asked yet)."""
+
+    def relabel(self) -> None:
+        """Put the app's fixed texts in the page's language and redraw what it shows."""
+
+    # -- shared behaviour ----------------------------------------------------------------------
+
+    @guarded
+    def _on_language(self, change: dict[str, Any]) -> None:
+        if quiet(change):
+            return
+        self.lang = str(change["new"])
+        self._ = translator(self.lang)
+        self.apply_language()
+
+    def apply_language(self) -> None:
+        """Show every text in the chosen language and lay the page out in its direction."""
+        _ = self._
+        if is_rtl(self.lang):
+            self.add_class("bw-rtl")
+        else:
+            self.remove_class("bw-rtl")
+        self.language.description = _("Language")
+        self.heading.value = heading(_(self.title), 1)
+        self.nav.value = self.nav_html()
+        if self.broken:
+            self.say(_(TROUBLE_LOADING), "error")
+            return
+        if self.person is None:
+            login = f"{self.request.base_url}login?lang={self.lang}"
+            why, sign_in = _("Sign in to see factory data."), _("Sign in")
+            self.notice.value = (
+                f'<div class="bw-notice bw-warning" role="alert">{esc(why)} '
+                f'<a href="{esc(login)}">{esc(sign_in)}</a></div>'
+            )
+            return
+        self.relabel()
+
+    def nav_html(self) -> str:
+        """Links to the apps (keeping the factory and language) and the signed-in person."""
+        _ = self._
+        query = {"lang": self.lang}
+        if self.factory_id:
+            query = {"factory": self.factory_id, **query}
+        links = []
+        for page, label in PAGES.items():
+            url = f"{self.request.base_url}voila/render/{page}?{urlencode(query)}"
+            current = ' aria-current="page"' if page == self.page else ""
+            text = _(label)
+            links.append(f'<a href="{esc(url)}"{current}>{esc(text)}</a>')
+        who = ""
+        if self.person is not None:
+            role = label_of(ROLE_LABELS, self.person.role.value, _)
+            place = f", {self.person.country}" if self.person.country else ""
+            signed = _("Signed in as {name} ({role})").format(
+                name=self.person.name, role=role + place
+            )
+            logout = f"{self.request.base_url}logout?lang={self.lang}"
+            sign_out = _("Sign out")
+            who = (
+                f'<div class="bw-who">{esc(signed)} · '
+                f'<a href="{esc(logout)}">{esc(sign_out)}</a></div>'
+            )
+        return f'<div class="bw-nav">{"".join(links)}</div>{who}'
+
+    @property
+    def rtl(self) -> bool:
+        """Whether the page's language reads right to left."""
+        return is_rtl(self.lang)
+
+    def say(self, text: str, kind: str = "info") -> None:
+        """Show a message at the top of the app (the text already translated)."""
+        self.notice.value = notice_html(text, kind) if text else ""
+
+    def portfolio(self) -> pd.DataFrame:
+        """The factory register rows of the signed-in person's portfolio."""
+        assert self.person is not None
+        return self.store.factories_frame(**self.person.scope())
+
+    def may_edit(self, factory: dict[str, Any]) -> bool:
+        """Whether the signed-in person may change this factory's case."""
+        return self.person is not None and self.person.can_edit and self.person.covers(factory)

@@ -1,0 +1,446 @@
+"""The Improvement Plan app: a factory's latest non-compliances and the plan items for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from bwcases import metrics
+from bwcases.apps.common import (
+    ANY,
+    NOBODY,
+    STATUS_LABELS,
+    AppShell,
+    as_date,
+    esc,
+    flag,
+    fmt_date,
+    guarded,
+    heading,
+    html,
+    iso,
+    label_of,
+    muted,
+    notice_html,
+    quiet,
+    replace_options,
+    set_quietly,
+)
+from bwcases.apps.forms import ItemForm, validate_item
+from bwcases.apps.request import PageRequest
+from bwcases.catalogue import CLUSTERS, COMPLIANCE_POINTS
+from bwcases.domain import ItemSource, Status
+from bwcases.errors import BwcasesError, ConflictError, ValidationError
+from bwcases.i18n import N_
+from bwcases.store import Store
+
+TREE_COLUMNS = [
+    "cluster",
+    "compliance_point",
+    "question_id",
+    "question_label",
+    "public_disclosure",
+    "persistent",
+]
+NEW = "new"  # the choice: a new issue from the factory's self-diagnosis
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """The latest assessment of a factory, and the one before it."""
+
+    quest_id: int
+    cycle: int
+    start_date: dt.date
+    previous_quest_id: int | None = None
+    previous_date: dt.date | None = None
+
+
+def _catalogue_order(cluster: str, compliance_point: str) -> tuple[int, int, str, str]:
+    points = list(COMPLIANCE_POINTS.get(cluster, ()))
+    return (
+        CLUSTERS.index(cluster) if cluster in CLUSTERS else len(CLUSTERS),
+        points.index(compliance_point) if compliance_point in points else len(points),
+        cluster,
+        compliance_point,
+    )
+
+
+def latest_non_compliance(findings: pd.DataFrame) -> tuple[pd.DataFrame, Assessed | None]:
+    """The latest assessment's non-compliant questions, flagged persistent and public."""
+    # persistent: non-compliant at the assessment before the latest too
+    rows = metrics.prepare(findings) if len(findings) else findings
+    if rows.empty:
+        return pd.DataFrame(columns=TREE_COLUMNS), None
+    quests = (
+        rows[["quest_id", "cycle", "start_date"]]
+        .drop_duplicates("quest_id")
+        .sort_values("quest_id")
+    )
+    latest = quests.iloc[-1]
+    previous = quests.iloc[-2] if len(quests) > 1 else None
+    assessed = Assessed(
+        quest_id=int(latest["quest_id"]),
+        cycle=int(latest["cycle"]),
+        start_date=pd.Timestamp(latest["start_date"]).date(),
+        previous_quest_id=None if previous is None else int(previous["quest_id"]),
+        previous_date=None if previous is None else pd.Timestamp(previous["start_date"]).date(),
+    )
+    nc = rows[(rows["quest_id"] == assessed.quest_id) & (rows["finding"] == 1)]
+    before = rows[(rows["quest_id"] == assessed.previous_quest_id) & (rows["finding"] == 1)]
+    out = nc.drop_duplicates("question_id").assign(
+        persistent=lambda d: d["question_id"].isin(set(before["question_id"]))
+    )
+    keys = [
+        (*_catalogue_order(str(c), str(p)), str(q))
+        for c, p, q in zip(out["cluster"], out["compliance_point"], out["question_id"], strict=True)
+    ]
+    order = sorted(range(len(out)), key=keys.__getitem__)
+    return out.iloc[order].reset_index(drop=True)[TREE_COLUMNS], assessed
+
+
+def items_by_question(items: pd.DataFrame, quest_id: int | None) -> dict[str, dict[str, Any]]:
+    """The plan item of each question of an assessment (the latest made, if several)."""
+    linked = items[items["quest_id"].notna() & (items["quest_id"] == quest_id)]
+    return {str(r["question_id"]): r for r in linked.to_dict("records")}
+
+
+class ImprovementPlan(AppShell):
+    """Choose a factory, read its latest non-compliances, and plan what fixes each one."""
+
+    title = N_("Improvement Plan")
+    page = "improvement_plan.ipynb"
+
+    def build(self) -> None:
+        """Create the findings, the chooser and the item form."""
+        self.tree = pd.DataFrame(columns=TREE_COLUMNS)
+        self.assessed: Assessed | None = None
+        self.items = pd.DataFrame()
+        self.item_id: int | None = None
+        self.version: int | None = None
+        self.target: dict[str, Any] = {}
+        self.summary = html()
+        self.findings = html()
+        self.choice = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="760px"))
+        self.choice.add_class("bw-stack")
+        self.choice.style.description_width = "initial"
+        self.form = ItemForm()
+        self.form.layout.display = "none"
+        self.details = widgets.VBox([self.summary, self.choice, self.form, self.findings])
+        self.details.layout.display = "none"
+        self.content = [self.picker, self.details]
+        self.picker.factory.observe(self._on_factory, names="value")
+        self.choice.observe(self._on_choice, names="value")
+        self.form.save.on_click(self._on_save)
+        self.form.cancel.on_click(self._on_close)
+        self.form.conflict.mine.on_click(self._on_apply_mine)
+        self.form.conflict.theirs.on_click(self._on_take_theirs)
+
+    def warm_up(self) -> None:
+        """Also the findings query and the tree's arithmetic, on nothing."""
+        super().warm_up()
+        findings = self.store.findings_frame(factory_ids=[NOBODY], ncq_only=True)
+        latest_non_compliance(findings)
+
+    def relabel(self) -> None:
+        """Put every text in the page's language and redraw."""
+        _ = self._
+        self.picker.relabel(_, self.rtl)
+        self.form.relabel(_)
+        self.choice.description = _("Work on")
+        if self.factory_id:
+            self.draw()
+            self._draw_target()
+        elif not self.notice.value or "bw-info" in self.notice.value:
+            self.say(_("Choose a factory of your portfolio."))
+
+    # -- what a person does ------------------------------------------------------------------
+
+    @guarded
+    def _on_factory(self, change: dict[str, Any]) -> None:
+        if quiet(change):
+            return
+        self.factory_id = str(change["new"] or "")
+        self.nav.value = self.nav_html()
+        self.form.layout.display = "none"
+        self.target = {}
+        if not self.factory_id:
+            self.details.layout.display = "none"
+            self.say(self._("Choose a factory of your portfolio."))
+            return
+        self.load()
+        self.say("")
+        self.draw()
+        self.details.layout.display = None
+
+    @guarded
+    def _on_choice(self, change: dict[str, Any]) -> None:
+        if quiet(change):
+            return
+        value = str(change["new"] or "")
+        if not value:
+            self.form.layout.display = "none"
+            self.target = {}
+            return
+        self.start_editing(value)
+
+    def start_editing(self, value: str) -> None:
+        """Open the form on a finding ("finding:QID"), an item ("item:ID") or a new issue."""
+        kind, _sep, key = value.partition(":")
+        linked = items_by_question(self.items, self.latest_quest)
+        if kind == "finding" and key in linked:
+            kind, key = "item", str(linked[key]["item_id"])
+        if kind == "item":
+            self.target = self.store.plan_item(int(key))
+            self.item_id, self.version = int(key), int(self.target["version"])
+            values = dict(self.target)
+        elif kind == "finding":
+            row = self.tree[self.tree["question_id"] == key].iloc[0].to_dict()
+            assert self.assessed is not None
+            self.target = {
+                "source": ItemSource.FINDING.value,
+                "quest_id": self.assessed.quest_id,
+                "question_id": key,
+                "compliance_point": row["compliance_point"],
+                "finding": row,
+            }
+            self.item_id, self.version = None, None
+            values = {"compliance_point": row["compliance_point"], "issue": row["question_label"]}
+        else:
+            self.target = {"source": ItemSource.SELF_DIAGNOSIS.value, "quest_id": None}
+            self.item_id, self.version = None, None
+            values = {}
+        stored = Status(self.target.get("status") or Status.PENDING.value)
+        self_diagnosis = self.target.get("source") == ItemSource.SELF_DIAGNOSIS.value
+        self.form.load(values, stored_status=stored, self_diagnosis=self_diagnosis)
+        self.form.set_editable(self.may_edit(self.picker.row(self.factory_id)))
+        self._draw_target()
+        self.form.layout.display = None
+
+    @guarded
+    def _on_save(self, _button: Any) -> None:
+        self.save(expected_version=self.version)
+
+    @guarded
+    def _on_apply_mine(self, _button: Any) -> None:
+        current = self.form.conflict.current
+        self.save(expected_version=int(current["version"]))
+
+    @guarded
+    def _on_take_theirs(self, _button: Any) -> None:
+        assert self.item_id is not None
+        self.start_editing(f"item:{self.item_id}")
+        self.form.message.value = notice_html(self._("The stored version is in the form now."))
+
+    def _on_close(self, _button: Any) -> None:
+        self.choice.value = ANY
+
+    def save(self, *, expected_version: int | None) -> bool:
+        """Validate and save the form in one transaction; the form keeps its text on failure."""
+        _ = self._
+        if not self.may_edit(self.picker.row(self.factory_id)):
+            self.form.message.value = notice_html(
+                _("You can read this plan but not change it."), "error"
+            )
+            return False
+        values = self.form.values()
+        if self.target.get("source") == ItemSource.FINDING.value:
+            values["compliance_point"] = self.target["compliance_point"]
+        problems = validate_item(
+            values,
+            old_status=self.form.stored_status,
+            reason=self.form.reason,
+            earliest_due=self.earliest_due(),
+            _=_,
+        )
+        self.form.show_errors(problems)
+        if problems:
+            self.form.message.value = notice_html(
+                _("Nothing was saved: correct the marked fields."), "error"
+            )
+            return False
+        if self.item_id is None:
+            values.update(
+                factory_id=self.factory_id,
+                source=self.target["source"],
+                quest_id=self.target.get("quest_id"),
+                question_id=self.target.get("question_id"),
+            )
+        try:
+            self.item_id, self.version = self.store.save_plan_item(
+                self.item_id,
+                values,
+                expected_version=expected_version,
+                actor=self.person.name if self.person else "",
+                reason=self.form.reason,
+            )
+        except ConflictError as exc:
+            self.form.conflict.show(exc.current, exc.yours, _)
+            self.form.message.value = notice_html(
+                _("Not saved: someone else changed this item meanwhile."), "error"
+            )
+            return False
+        except ValidationError as exc:
+            self.form.show_errors(exc.fields)
+            self.form.message.value = notice_html(str(exc), "error")
+            return False
+        except BwcasesError as exc:
+            self.form.message.value = notice_html(str(exc), "error")
+            return False
+        self.load()
+        self.draw()
+        self.start_editing(f"item:{self.item_id}")
+        set_quietly(self.choice, self.choice_of(self.item_id))
+        self.form.message.value = notice_html(_("Saved."), "success")
+        return True
+
+    def earliest_due(self) -> dt.date | None:
+        """The date a due date may not precede: the item's assessment (or the latest)."""
+        quest = self.target.get("quest_id")
+        if quest is not None and not pd.isna(quest):
+            dates = self.store.known_assessments([int(quest)])
+            if int(quest) in dates:
+                return as_date(dates[int(quest)][1])
+        return self.assessed.start_date if self.assessed else None
+
+    # -- reading and drawing -----------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read the factory's findings and plan items from the store."""
+        findings = self.store.findings_frame(factory_ids=[self.factory_id], ncq_only=True)
+        self.tree, self.assessed = latest_non_compliance(findings)
+        self.items = self.store.plan_items_frame(factory_ids=[self.factory_id])
+
+    def draw(self) -> None:
+        """Show the factory, its non-compliances by cluster, CP and question, and the choices."""
+        _ = self._
+        factory = self.picker.row(self.factory_id)
+        facts = [str(factory.get("factory_id", "")), str(factory.get("country", ""))]
+        head = f"<h2>{esc(factory.get('factory_name', ''))}</h2>"
+        head += f'<p class="bw-muted">{esc(" · ".join(facts))}</p>'
+        if self.assessed is None:
+            head += notice_html(_("No assessment with findings is stored for this factory yet."))
+        else:
+            a = self.assessed
+            text = _("Latest assessment: cycle {cycle}, {date} ({quest}).").format(
+                cycle=a.cycle, date=fmt_date(a.start_date), quest=f"Quest.ID {a.quest_id}"
+            )
+            if a.previous_date:
+                text += " " + _("Compared with the assessment of {date}.").format(
+                    date=fmt_date(a.previous_date)
+                )
+            head += f"<p>{esc(text)}</p>"
+        self.summary.value = head
+        self.findings.value = self.tree_html()
+        replace_options(self.choice, self.choices())
+
+    def tree_html(self) -> str:
+        """The non-compliant questions grouped cluster → CP → question, with their flags."""
+        _ = self._
+        if self.assessed is None:
+            return ""
+        if self.tree.empty:
+            return muted(_("No non-compliance at the latest assessment."))
+        linked = items_by_question(self.items, self.assessed.quest_id)
+        parts = [heading(_("Non-compliance at the latest assessment")) + "<div class='bw-tree'>"]
+        for cluster, by_cluster in self.tree.groupby("cluster", sort=False):
+            parts.append(f"<h4>{esc(cluster)}</h4><ul>")
+            for cp, by_cp in by_cluster.groupby("compliance_point", sort=False):
+                parts.append(f"<li><b>{esc(cp)}</b><ul>")
+                for row in by_cp.to_dict("records"):
+                    flags = ""
+                    if row["persistent"]:
+                        flags += flag(_("Persistent"), "persistent")
+                    if row["public_disclosure"]:
+                        flags += flag(_("Publicly disclosed"), "public")
+                    item = linked.get(str(row["question_id"]))
+                    if item is not None:
+                        state = _("Planned: {status}").format(
+                            status=label_of(STATUS_LABELS, item["status"], _)
+                        )
+                        flags += flag(state, "planned")
+                    parts.append(
+                        f"<li>{esc(row['question_id'])}: {esc(row['question_label'])} {flags}</li>"
+                    )
+                parts.append("</ul></li>")
+            parts.append("</ul>")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def choices(self) -> list[tuple[str, str]]:
+        """What the person may work on: each finding, each other item, a new issue."""
+        _ = self._
+        out = [(_("Choose a finding or an item…"), ANY)]
+        linked = items_by_question(self.items, self.latest_quest)
+        for row in self.tree.to_dict("records"):
+            qid = str(row["question_id"])
+            state = (
+                _("planned: {status}").format(
+                    status=label_of(STATUS_LABELS, linked[qid]["status"], _)
+                )
+                if qid in linked
+                else _("no plan item yet")
+            )
+            what = f"{row['compliance_point']} › {qid}: {_short(row['question_label'])}"
+            label = f"{iso(what, self.rtl)} ({state})"
+            out.append((label, f"finding:{qid}"))
+        linked_ids = {int(r["item_id"]) for r in linked.values()}
+        for row in self.items.to_dict("records") if len(self.items) else []:
+            if int(row["item_id"]) in linked_ids:
+                continue
+            origin = (
+                _("self-diagnosis")
+                if row["source"] == ItemSource.SELF_DIAGNOSIS.value
+                else _("earlier assessment")
+            )
+            status = label_of(STATUS_LABELS, row["status"], _)
+            what = f"#{row['item_id']} {row['compliance_point']}: {_short(row['issue'])}"
+            label = f"{iso(what, self.rtl)} ({origin}, {status})"
+            out.append((label, f"item:{row['item_id']}"))
+        out.append((_("New issue from the factory's self-diagnosis"), NEW))
+        return out
+
+    @property
+    def latest_quest(self) -> int | None:
+        """The latest assessment's Quest.ID, if the factory has one."""
+        return self.assessed.quest_id if self.assessed else None
+
+    def choice_of(self, item_id: int) -> str:
+        """The chooser's value that stands for an item (its finding's, when it has one)."""
+        linked = items_by_question(self.items, self.latest_quest)
+        for qid, row in linked.items():
+            if int(row["item_id"]) == item_id:
+                return f"finding:{qid}"
+        return f"item:{item_id}"
+
+    def _draw_target(self) -> None:
+        _ = self._
+        t = self.target
+        if not t:
+            return
+        if t.get("item_id"):
+            text = _("Plan item #{id}, version {version}, last changed by {name}.").format(
+                id=t["item_id"], version=self.version, name=t.get("updated_by") or "–"
+            )
+        elif t.get("source") == ItemSource.FINDING.value:
+            row = t["finding"]
+            text = _("New plan item for {question}: {label}").format(
+                question=row["question_id"], label=row["question_label"]
+            )
+        else:
+            text = _("New plan item for an issue from the factory's self-diagnosis.")
+        self.form.context.value = f"<h3>{esc(text)}</h3>"
+
+
+def _short(text: Any, width: int = 70) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def improvement_plan(store: Store, request: PageRequest | None = None) -> ImprovementPlan:
+    """The app, for the person who asked for the page (or built ahead, for .answer(request))."""
+    return ImprovementPlan(store, request)

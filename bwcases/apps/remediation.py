@@ -1,0 +1,103 @@
+"""Remediation rules on frames: persistence, the plan table, checks of updates, audit sentences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pandas as pd
+
+from bwcases.apps.common import STATUS_LABELS, as_date, fmt_date, label_of
+from bwcases.apps.forms import ITEM_LABELS, shown
+from bwcases.domain import Status, allowed_move, is_overdue
+
+
+def persistent_flags(
+    items: pd.DataFrame, assessments: pd.DataFrame, non_compliant: pd.DataFrame
+) -> pd.Series:
+    """Whether each item's question was non-compliant also just before or after its assessment."""
+    out = pd.Series(False, index=items.index, dtype=bool)
+    if items.empty or assessments.empty or non_compliant.empty:
+        return out
+    order = assessments.sort_values(["factory_id", "quest_id"])
+    before = dict(
+        zip(order["quest_id"], order.groupby("factory_id")["quest_id"].shift(1), strict=True)
+    )
+    after = dict(
+        zip(order["quest_id"], order.groupby("factory_id")["quest_id"].shift(-1), strict=True)
+    )
+    nc = set(zip(non_compliant["quest_id"].astype(int), non_compliant["question_id"], strict=True))
+    for idx, quest, question in zip(
+        items.index, items["quest_id"], items["question_id"], strict=True
+    ):
+        if pd.isna(quest) or not isinstance(question, str) or (int(quest), question) not in nc:
+            continue
+        for other in (before.get(int(quest)), after.get(int(quest))):
+            if other is not None and not pd.isna(other) and (int(other), question) in nc:
+                out.loc[idx] = True
+    return out
+
+
+def plan_table(
+    items: pd.DataFrame, updates: pd.DataFrame, persistent: pd.Series, as_of: dt.date
+) -> pd.DataFrame:
+    """The plan with each item's overdue flag and its last progress update."""
+    rows = items.copy()
+    rows["overdue"] = [
+        is_overdue(s, as_date(d), as_of)
+        for s, d in zip(rows["status"], rows["due_date"], strict=True)
+    ]
+    rows["persistent"] = persistent.reindex(rows.index, fill_value=False).astype(bool)
+    last = updates.sort_values(["date", "id"]).groupby("item_id").last() if len(updates) else None
+    rows["last_update"] = rows["item_id"].map(last["date"]) if last is not None else None
+    rows["last_author"] = rows["item_id"].map(last["author"]) if last is not None else None
+    return rows
+
+
+def validate_progress(
+    values: dict[str, Any], *, old_status: Status, opened_on: dt.date | None, today: dt.date, _: Any
+) -> dict[str, str]:
+    """What is wrong with a progress update, by field, in the person's language."""
+    problems: dict[str, str] = {}
+    date = values.get("date")
+    if date is None:
+        problems["date"] = _("Fill in this field.")
+    elif date > today:
+        problems["date"] = _("The date cannot be in the future.")
+    elif opened_on is not None and date < opened_on:
+        problems["date"] = _("The date cannot be before the item was opened ({date}).").format(
+            date=fmt_date(opened_on)
+        )
+    note = str(values.get("note") or "").strip()
+    new = Status(values.get("status") or old_status.value)
+    if allowed_move(old_status, new, note):
+        if old_status is Status.COMPLETED and new is Status.IN_PROGRESS:
+            problems["note"] = _("Say why the completed item is reopened.")
+        else:
+            problems["status"] = _("An item cannot move from {old} to {new}.").format(
+                old=label_of(STATUS_LABELS, old_status.value, _),
+                new=label_of(STATUS_LABELS, new.value, _),
+            )
+    elif not note:
+        problems["note"] = _("Fill in this field.")
+    return problems
+
+
+def changes_text(action: str, before: str | None, after: str | None, _: Any) -> str:
+    """One audit entry of an item as a sentence (values shortened)."""
+    if action in ("insert", "import"):
+        return _("Created")
+    old, new = json.loads(before or "{}"), json.loads(after or "{}")
+    parts = []
+    for key, value in new.items():
+        if key in ("version", "updated_by", "updated_at"):
+            continue
+        label = label_of(ITEM_LABELS, key, _) if key in ITEM_LABELS else key
+        parts.append(f"{label}: {cut(shown(key, old.get(key), _))} → {cut(shown(key, value, _))}")
+    return "; ".join(parts) or _("Saved without changes")
+
+
+def cut(text: str, width: int = 60) -> str:
+    """A text shortened to `width` characters."""
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,64 @@
+"""Who asked for a page, for which factory and in which language (the kernel's view of it)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from bwcases.auth import Person, person, person_for_token, token_from_cookies
+from bwcases.i18n import DEFAULT, language, negotiate
+from bwcases.store import Store
+
+MAX_ID_LENGTH = 64  # factory IDs are at most this long in the store
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A page asked for: the signed-in person (None: nobody), the factory and the language."""
+
+    person: Person | None
+    factory_id: str = ""
+    lang: str = DEFAULT
+    base_url: str = "/"
+
+
+def in_voila() -> bool:
+    """Whether this kernel serves a page for Voilà (rather than Jupyter or papermill)."""
+    return "VOILA_PREHEAT" in os.environ
+
+
+def _wait_for_request(store: Store) -> None:
+    """A preheated kernel waits here until Voilà hands it a request (query, cookies)."""
+    if os.environ.get("VOILA_PREHEAT") == "True":
+        from voila.utils import wait_for_request
+
+        person_for_token(store, "warm-up")  # the session query compiled before anyone waits
+        wait_for_request()
+
+
+def page_request(
+    store: Store, *, user: str = "", factory_id: str = "", lang: str = ""
+) -> PageRequest:
+    """The request this page answers: who (in Voilà, from the session cookie), factory, language."""
+    # In Voilà the person comes only from the session cookie the sign-in page set, checked
+    # against the store, never from the address or the notebook's parameters: nobody passes for
+    # someone else by editing a URL. Outside Voilà (papermill, Jupyter) `user` names her.
+    if in_voila():
+        _wait_for_request(store)
+        query = parse_qs(os.environ.get("QUERY_STRING", ""))
+        who = person_for_token(store, token_from_cookies(os.environ.get("HTTP_COOKIE")))
+        asked_factory = query.get("factory", [""])[-1].strip()
+        asked_lang = query.get("lang", [""])[-1]
+        browser = negotiate(os.environ.get("HTTP_ACCEPT_LANGUAGE"))
+        base_url = os.environ.get("VOILA_BASE_URL", "/") or "/"
+    else:
+        who = person(store.user(user)) if user else None
+        asked_factory, asked_lang, browser, base_url = "", "", DEFAULT, "/"
+    chosen = asked_lang or lang
+    return PageRequest(
+        person=who,
+        factory_id=(asked_factory or factory_id.strip())[:MAX_ID_LENGTH],
+        lang=language(chosen) if chosen else browser,
+        base_url=base_url,
+    )

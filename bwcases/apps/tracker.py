@@ -1,0 +1,546 @@
+"""The remediation tracker: plan table, progress with evidence, verification, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from bwcases.apps.common import (
+    ANY,
+    STATUS_LABELS,
+    VERIFICATION_LABELS,
+    AppShell,
+    Field,
+    as_date,
+    esc,
+    flag,
+    fmt_date,
+    guarded,
+    heading,
+    html,
+    html_table,
+    iso,
+    label_of,
+    muted,
+    notice_html,
+    options,
+    quiet,
+    replace_options,
+    shared_layout,
+    status_move,
+)
+from bwcases.apps.evidence import ACCEPT, check_uploads, download_link, size_text
+from bwcases.apps.remediation import (
+    changes_text,
+    cut,
+    persistent_flags,
+    plan_table,
+    validate_progress,
+)
+from bwcases.apps.request import PageRequest
+from bwcases.domain import Status, Verification
+from bwcases.errors import BwcasesError, ConflictError, ValidationError
+from bwcases.i18n import N_
+from bwcases.store import Store
+
+MAX_PORTFOLIO_ROWS = 300
+
+
+class RemediationTracker(AppShell):
+    """Follow each item of a factory's plan until it is fixed; see the portfolio's problems."""
+
+    title = N_("Remediation tracker")
+    page = "remediation_tracker.ipynb"
+
+    def build(self) -> None:
+        """Create the two tabs and the item's panels."""
+        self.items = pd.DataFrame()
+        self.table = pd.DataFrame()
+        self.item: dict[str, Any] = {}
+        self.updates = pd.DataFrame()
+        self.file_names: dict[str, str] = {}
+        self.summary = html()
+        self.plan = html()
+        self.choice = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="760px"))
+        self.choice.add_class("bw-stack")
+        self.choice.style.description_width = "initial"
+        self.detail = html()
+        self.files = html()
+        self.file_choice = widgets.Dropdown(layout=widgets.Layout(width="auto"))
+        self.download = widgets.Button(icon="download", layout=widgets.Layout(width="auto"))
+        self.link = html()
+        files = widgets.HBox([self.file_choice, self.download, self.link], layout=shared_layout())
+        self.evidence = widgets.VBox([self.files, files], layout=shared_layout())
+        self.fields = {
+            "date": Field("date", widgets.DatePicker, N_("Date"), True),
+            "status": Field("status", widgets.Dropdown, N_("New status")),
+            "note": Field("note", widgets.Textarea, N_("Note"), True, rows=3),
+            "files": Field(
+                "files", widgets.FileUpload, N_("Evidence files"), accept=ACCEPT, multiple=True
+            ),
+        }
+        self.record = widgets.Button(button_style="primary", icon="save")
+        self.record_message = html()
+        self.progress = widgets.VBox(
+            layout=shared_layout(),
+            children=[html(), *self.fields.values(), self.record_message, self.record],
+        )
+        self.progress.add_class("bw-box")
+        self.verify_note = Field("verify_note", widgets.Text, N_("Note"))
+        self.verify = widgets.Button(button_style="success", icon="check", layout=shared_layout())
+        self.reject = widgets.Button(button_style="warning", layout=shared_layout())
+        self.verify_message = html()
+        self.verification = widgets.VBox(
+            [
+                html(),
+                self.verify_note,
+                widgets.HBox([self.verify, self.reject], layout=shared_layout()),
+                self.verify_message,
+            ]
+        )
+        self.verification.add_class("bw-box")
+        self.history = html()
+        self.item_box = widgets.VBox(
+            [self.detail, self.verification, self.progress, self.evidence, self.history]
+        )
+        self.factory_box = widgets.VBox(
+            [self.summary, self.plan, self.choice, self.item_box], layout=shared_layout()
+        )
+        self.portfolio_view = html()
+        self.tabs = widgets.Tab(children=[self.factory_box, self.portfolio_view])
+        self.content = [self.picker, self.tabs]
+        self._show_item_box(False)
+        self.picker.factory.observe(self._on_factory, names="value")
+        self.choice.observe(self._on_choice, names="value")
+        self.record.on_click(self._on_record)
+        self.download.on_click(self._on_download)
+        self.verify.on_click(lambda _b: self._on_verify(True))
+        self.reject.on_click(lambda _b: self._on_verify(False))
+        self.tabs.observe(self._on_tab, names="selected_index")
+
+    def relabel(self) -> None:
+        """Put every text in the page's language and redraw."""
+        _ = self._
+        self.picker.relabel(_, self.rtl)
+        self.tabs.titles = (_("Factory plan"), _("Overdue and persistent items"))
+        self.choice.description = _("Item")
+        for field in [*self.fields.values(), self.verify_note]:
+            field.relabel(_)
+        self.fields["files"].control.description = _("Evidence files")
+        replace_options(self.fields["status"].control, options(STATUS_LABELS, _))
+        self.record.description = _("Record the update")
+        self.download.description = _("Download")
+        self.verify.description = _("Verify the fix")
+        self.reject.description = _("Send back")
+        self.progress.children[0].value = heading(_("Record progress"))
+        self.verification.children[0].value = heading(_("Verification"))
+        if self.factory_id:
+            self.draw()
+        else:
+            self.say(_("Choose a factory of your portfolio."))
+        if self.tabs.selected_index == 1:
+            self.draw_portfolio()
+
+    # -- what a person does ------------------------------------------------------------------
+
+    @guarded
+    def _on_factory(self, change: dict[str, Any]) -> None:
+        if quiet(change):
+            return
+        self.factory_id = str(change["new"] or "")
+        self.nav.value = self.nav_html()
+        self.item = {}
+        self._show_item_box(False)
+        if not self.factory_id:
+            self.summary.value = self.plan.value = ""
+            replace_options(self.choice, [])
+            self.say(self._("Choose a factory of your portfolio."))
+            return
+        self.say("")
+        self.load()
+        self.draw()
+
+    @guarded
+    def _on_choice(self, change: dict[str, Any]) -> None:
+        if quiet(change):
+            return
+        self.open_item(int(change["new"]) if change["new"] else None)
+
+    @guarded
+    def _on_tab(self, change: dict[str, Any]) -> None:
+        if change["new"] == 1:
+            self.draw_portfolio()
+
+    @guarded
+    def _on_download(self, _button: Any) -> None:
+        sha = self.file_choice.value
+        if not sha:
+            return
+        filename = self.file_names.get(sha, "evidence")
+        content, media_type = self.store.evidence_file(sha)
+        self.link.value = download_link(
+            filename, media_type, content, self._("Save {name}").format(name=filename)
+        )
+
+    @guarded
+    def _on_record(self, _button: Any) -> None:
+        self.record_progress()
+
+    @guarded
+    def _on_verify(self, verified: bool) -> None:
+        self.verify_item(verified)
+
+    def open_item(self, item_id: int | None) -> None:
+        """Show one item: its details, history, evidence and the forms to move it on."""
+        self.link.value = ""
+        if item_id is None:
+            self.item = {}
+            self._show_item_box(False)
+            return
+        self.item = self.store.plan_item(item_id)
+        editable = self.may_edit(self.picker.row(self.factory_id))
+        self.fields["date"].control.value = self.today
+        self.fields["status"].control.value = self.item["status"]
+        for field in self.fields.values():
+            field.show_error(None)
+            field.control.disabled = not editable
+        self.record.layout.display = None if editable else "none"
+        self.record_message.value = ""
+        self.verify_message.value = ""
+        self._show_item_box(True)
+        self.draw_item()
+
+    def record_progress(self) -> bool:
+        """Validate and save an update with its files; the form keeps its input on failure."""
+        _ = self._
+        if not self.item or not self.may_edit(self.picker.row(self.factory_id)):
+            return False
+        values = {k: f.control.value for k, f in self.fields.items()}
+        problems = validate_progress(
+            values,
+            old_status=Status(self.item["status"]),
+            opened_on=as_date(self.item.get("opened_on")),
+            today=self.today,
+            _=_,
+        )
+        uploads, bad_files = check_uploads(self.fields["files"].control.value, _)
+        if bad_files:
+            problems["files"] = bad_files
+        for key, field in self.fields.items():
+            field.show_error(problems.get(key))
+        if problems:
+            self.record_message.value = notice_html(
+                _("Nothing was saved: correct the marked fields."), "error"
+            )
+            return False
+        try:
+            self.store.add_progress(
+                int(self.item["item_id"]),
+                date=values["date"],
+                note=str(values["note"]).strip(),
+                new_status=Status(values["status"]),
+                expected_version=int(self.item["version"]),
+                actor=self.person.name if self.person else "",
+                files=uploads,
+            )
+        except ConflictError as exc:
+            self.item = self.store.plan_item(int(self.item["item_id"]))
+            self.draw_item()
+            self.record_message.value = notice_html(
+                _(
+                    "Not saved: {name} changed this item meanwhile (it is now {status}). "
+                    "Your update is still in the form: check it and record it again."
+                ).format(
+                    name=exc.current.get("updated_by") or _("someone else"),
+                    status=label_of(STATUS_LABELS, self.item["status"], _),
+                ),
+                "error",
+            )
+            return False
+        except (ValidationError, BwcasesError) as exc:
+            self.record_message.value = notice_html(str(exc), "error")
+            return False
+        item_id = int(self.item["item_id"])
+        self.fields["note"].control.value = ""
+        self.fields["files"].control.value = ()
+        self.load()
+        self.draw()
+        self.open_item(item_id)
+        self.record_message.value = notice_html(_("The update was recorded."), "success")
+        return True
+
+    def verify_item(self, verified: bool) -> bool:
+        """Programme staff verify the fix of a completed public-disclosure item, or send it back."""
+        _ = self._
+        if not (
+            self.person
+            and self.person.can_verify
+            and self.person.covers(self.picker.row(self.factory_id))
+        ):
+            return False
+        note = str(self.verify_note.control.value).strip()
+        if not verified and not note:
+            self.verify_note.show_error(_("Say why the fix is sent back."))
+            return False
+        self.verify_note.show_error(None)
+        try:
+            self.store.verify_item(
+                int(self.item["item_id"]),
+                verified=verified,
+                note=note,
+                expected_version=int(self.item["version"]),
+                actor=self.person.name,
+            )
+        except (ConflictError, ValidationError, BwcasesError) as exc:
+            self.verify_message.value = notice_html(str(exc), "error")
+            return False
+        item_id = int(self.item["item_id"])
+        self.verify_note.control.value = ""
+        self.load()
+        self.draw()
+        self.open_item(item_id)
+        done = (
+            _("The fix is verified.") if verified else _("The item was sent back to In Progress.")
+        )
+        self.verify_message.value = notice_html(done, "success")
+        return True
+
+    # -- reading and drawing -----------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read the factory's plan, progress updates and findings from the store."""
+        ids = [self.factory_id]
+        items = self.store.plan_items_frame(factory_ids=ids)
+        updates = self.store.progress_updates_frame(factory_ids=ids)
+        flags = persistent_flags(
+            items,
+            self.store.assessments_frame(factory_ids=ids),
+            self.store.non_compliant_findings(ids),
+        )
+        self.items = items
+        self.table = plan_table(items, updates, flags, self.today)
+        self.updates = updates
+
+    def draw(self) -> None:
+        """Show the factory's plan and the item chooser."""
+        _ = self._
+        factory = self.picker.row(self.factory_id)
+        rows = self.table
+        open_items = int((rows["status"] != Status.COMPLETED.value).sum()) if len(rows) else 0
+        overdue = int(rows["overdue"].sum()) if len(rows) else 0
+        facts = _("Items: {n} · open: {open} · overdue: {overdue}").format(
+            n=len(rows), open=open_items, overdue=overdue
+        )
+        self.summary.value = (
+            f"<h2>{esc(factory.get('factory_name', ''))}</h2>"
+            f'<p class="bw-muted">{esc(iso(self.factory_id, self.rtl))} · {esc(facts)}</p>'
+        )
+        self.plan.value = self.plan_html(rows)
+        choices = [(_("Choose an item…"), ANY)] + [
+            (
+                iso(
+                    f"#{r['item_id']} {r['compliance_point']}: {cut(str(r['issue']), 70)}", self.rtl
+                ),
+                str(r["item_id"]),
+            )
+            for r in rows.to_dict("records")
+        ]
+        replace_options(self.choice, choices)
+        if self.item:
+            self.draw_item()
+
+    def plan_html(self, rows: pd.DataFrame) -> str:
+        """The plan as a table: status, due date, overdue, last update, verification."""
+        _ = self._
+        body = []
+        for r in rows.to_dict("records"):
+            flags = flag(_("Overdue"), "overdue") if r["overdue"] else ""
+            if r["persistent"]:
+                flags += flag(_("Persistent"), "persistent")
+            last = ""
+            if r.get("last_update") is not None and not pd.isna(r["last_update"]):
+                last = f"{fmt_date(r['last_update'])} ({esc(r['last_author'])})"
+            verification = r.get("verification")
+            body.append(
+                [
+                    f"#{esc(r['item_id'])}",
+                    esc(r["compliance_point"]),
+                    esc(r["issue"]),
+                    esc(label_of(STATUS_LABELS, r["status"], _)),
+                    esc(fmt_date(r["due_date"])),
+                    flags,
+                    last,
+                    esc(label_of(VERIFICATION_LABELS, verification, _))
+                    if verification in VERIFICATION_LABELS
+                    else "",
+                ]
+            )
+        header = [
+            "#",
+            _("Compliance point"),
+            _("Issue"),
+            _("Status"),
+            _("Due date"),
+            _("Flags"),
+            _("Last update"),
+            _("Verification"),
+        ]
+        return heading(_("Improvement Plan")) + html_table(
+            header, body, empty=_("This factory has no plan items yet.")
+        )
+
+    def draw_item(self) -> None:
+        """Show the chosen item's details, evidence, verification and history."""
+        _ = self._
+        it = self.item
+        facts = [
+            (_("Issue"), it["issue"]),
+            (_("Action"), it["action"]),
+            (_("Responsible person"), it["responsible"]),
+            (_("Due date"), fmt_date(it["due_date"])),
+            (_("Status"), label_of(STATUS_LABELS, it["status"], _)),
+        ]
+        if it.get("verification") in VERIFICATION_LABELS:
+            who = f" ({it['verified_by']})" if it.get("verified_by") else ""
+            facts.append(
+                (_("Verification"), label_of(VERIFICATION_LABELS, it["verification"], _) + who)
+            )
+        rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts)
+        self.detail.value = (
+            heading(_("Plan item #{id}").format(id=it["item_id"]) + ": " + it["compliance_point"])
+            + f'<table class="bw-table">{rows}</table>'
+        )
+        awaiting = it.get("verification") == Verification.AWAITING.value
+        staff = bool(
+            self.person
+            and self.person.can_verify
+            and self.person.covers(self.picker.row(self.factory_id))
+        )
+        self.verification.layout.display = None if awaiting and staff else "none"
+        self.draw_evidence()
+        self.history.value = self.history_html()
+
+    def draw_evidence(self) -> None:
+        """List the item's evidence files and offer each for download."""
+        _ = self._
+        files = self.store.evidence_frame([int(self.item["item_id"])])
+        rows = [
+            [
+                esc(fmt_date(f["date"])),
+                esc(f["filename"]),
+                esc(size_text(int(f["size"]))),
+                esc(f["media_type"]),
+            ]
+            for f in files.to_dict("records")
+        ]
+        self.files.value = heading(_("Evidence files")) + html_table(
+            [_("Date"), _("File"), _("Size"), _("Type")], rows, empty=_("No evidence files yet.")
+        )
+        records = files.to_dict("records")
+        self.file_names = {f["sha256"]: f["filename"] for f in reversed(records)}
+        choices = [
+            (iso(f"{f['filename']} ({fmt_date(f['date'])})", self.rtl), f["sha256"])
+            for f in records
+        ]
+        replace_options(self.file_choice, choices)
+        shown_controls = "flex" if choices else "none"
+        self.file_choice.layout.display = self.download.layout.display = shown_controls
+
+    def history_html(self) -> str:
+        """The item's progress updates and its audit trail."""
+        _ = self._
+        item_id = int(self.item["item_id"])
+        mine = (
+            self.updates[self.updates["item_id"] == item_id] if len(self.updates) else self.updates
+        )
+        updates = [
+            [
+                esc(fmt_date(u["date"])),
+                esc(u["author"]),
+                esc(status_move(u["old_status"], u["new_status"], _)),
+                esc(u["note"]),
+            ]
+            for u in mine.to_dict("records")
+        ]
+        trail = self.store.history("plan_items", item_id)
+        changes = [
+            [
+                esc(fmt_date(a["at"])),
+                esc(a["actor"]),
+                esc(changes_text(a["action"], a["before"], a["after"], _)),
+            ]
+            for a in trail.to_dict("records")
+        ]
+        return (
+            heading(_("History"))
+            + heading(_("Progress updates"), 4)
+            + html_table(
+                [_("Date"), _("By"), _("Status"), _("Note")], updates, empty=_("None yet.")
+            )
+            + heading(_("Changes (audit trail)"), 4)
+            + html_table([_("Date"), _("By"), _("Change")], changes, empty=_("None yet."))
+        )
+
+    def draw_portfolio(self) -> None:
+        """The overdue and persistent open items of every factory of the portfolio."""
+        _ = self._
+        register = self.register
+        scope = self.person.scope() if self.person else {}
+        if scope.get("advisor"):
+            items = self.store.plan_items_frame(factory_ids=list(register["factory_id"]))
+        else:
+            items = self.store.plan_items_frame(country=scope.get("country"))
+        ids = sorted(items["factory_id"].unique()) if len(items) else []
+        flags = persistent_flags(
+            items,
+            self.store.assessments_frame(factory_ids=ids),
+            self.store.non_compliant_findings(ids),
+        )
+        table = plan_table(items, pd.DataFrame(), flags, self.today) if len(items) else items
+        if len(table):
+            still_open = table["status"] != Status.COMPLETED.value
+            table = table[table["overdue"] | (table["persistent"] & still_open)]
+            # the longest overdue first; a country's list is long, the page stays light
+            table = table.sort_values(["due_date", "factory_id"], na_position="last")
+        hidden = max(0, len(table) - MAX_PORTFOLIO_ROWS)
+        table = table.head(MAX_PORTFOLIO_ROWS)
+        body = [
+            [
+                esc(f"{r['factory_id']} — {r['factory_name']}"),
+                f"#{esc(r['item_id'])}",
+                esc(r["compliance_point"]),
+                esc(r["issue"]),
+                esc(label_of(STATUS_LABELS, r["status"], _)),
+                esc(fmt_date(r["due_date"])),
+                (flag(_("Overdue"), "overdue") if r["overdue"] else "")
+                + (flag(_("Persistent"), "persistent") if r["persistent"] else ""),
+            ]
+            for r in table.to_dict("records")
+        ]
+        header = [
+            _("Factory"),
+            "#",
+            _("Compliance point"),
+            _("Issue"),
+            _("Status"),
+            _("Due date"),
+            _("Flags"),
+        ]
+        intro = _(
+            "Open items that are overdue or whose non-compliance persisted, across your portfolio."
+        )
+        self.portfolio_view.value = f'<p class="bw-muted">{esc(intro)}</p>' + html_table(
+            header, body, empty=_("No overdue or persistent items.")
+        )
+        if hidden:
+            self.portfolio_view.value += muted(_("{n} more items are not shown.").format(n=hidden))
+
+    def _show_item_box(self, shown_: bool) -> None:
+        self.item_box.layout.display = None if shown_ else "none"
+
+
+def remediation_tracker(store: Store, request: PageRequest | None = None) -> RemediationTracker:
+    """The app, for the person who asked for the page (or built ahead, for .answer(request))."""
+    return RemediationTracker(store, request)

@@ -1,0 +1,438 @@
+"""Users, roles, hashed passwords, sign-in sessions and the Jupyter Server identity provider."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import secrets
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qs, quote, urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.auth.identity import IdentityProvider, User
+from jupyter_server.auth.login import LoginFormHandler
+from jupyter_server.base.handlers import JupyterHandler
+from tornado import web
+from traitlets import Unicode
+
+from bwcases.errors import UsageError
+from bwcases.html import escape
+from bwcases.i18n import LANGUAGES, is_rtl, language, negotiate, translator
+
+if TYPE_CHECKING:
+    from bwcases.store import Store
+
+COOKIE_NAME = "bwcases-session"
+SESSION_HOURS = 12  # a working day in the field; then sign in again
+MAX_FAILURES = 5  # wrong passwords for one name within FAILURE_WINDOW before it waits
+FAILURE_WINDOW = 15 * 60.0
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()
+
+
+class Role(StrEnum):
+    """What a person does in the programme, and so what the apps let her do."""
+
+    ADVISOR = "advisor"  # her own portfolio: the factories the register names her advisor of
+    STAFF = "staff"  # programme staff: every factory of her country; verifies fixes
+    READONLY = "readonly"  # reads her country's factories (all, without a country); writes nothing
+
+
+@dataclass(frozen=True)
+class Person:
+    """A signed-in person: her name (the audit trail's author), role and country."""
+
+    name: str
+    role: Role
+    country: str | None = None
+
+    def scope(self) -> dict[str, str | None]:
+        """The factory register's filters that give her portfolio."""
+        if self.role is Role.ADVISOR:
+            return {"advisor": self.name}
+        return {"country": self.country}
+
+    def covers(self, factory: dict[str, Any]) -> bool:
+        """Whether a factory (a register row) is in her portfolio."""
+        if self.role is Role.ADVISOR:
+            return factory.get("advisor") == self.name
+        return not self.country or factory.get("country") == self.country
+
+    @property
+    def can_edit(self) -> bool:
+        """Whether she may change plans, progress and visits (of factories she covers)."""
+        return self.role in (Role.ADVISOR, Role.STAFF)
+
+    @property
+    def can_verify(self) -> bool:
+        """Whether she may verify completed public-disclosure items."""
+        return self.role is Role.STAFF
+
+
+def person(record: dict[str, Any] | None) -> Person | None:
+    """The person a user record of the store describes."""
+    if not record:
+        return None
+    return Person(str(record["name"]), Role(record["role"]), record.get("country") or None)
+
+
+# -- passwords and users ------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of a password (salted; the password itself is never stored)."""
+    return _hasher.hash(password)
+
+
+def check_password(password_hash: str, password: str) -> bool:
+    """Whether a password matches its stored hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def add_user(
+    store: Store,
+    name: str,
+    *,
+    role: str,
+    password: str,
+    country: str | None = None,
+    actor: str = "admin",
+    replace: bool = False,
+) -> Person:
+    """Create (or with `replace` change) a user who can sign in."""
+    name = " ".join(name.split())
+    if not name:
+        raise UsageError("a user needs a name (as the factory register spells advisors)")
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise UsageError(
+            f"role {role!r} is not one of {', '.join(r.value for r in Role)}"
+        ) from None
+    if chosen is Role.STAFF and not country:
+        raise UsageError("programme staff work for a country: give --country")
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"a password needs at least {MIN_PASSWORD} characters")
+    store.add_user(
+        name,
+        role=chosen.value,
+        country=country or None,
+        password_hash=hash_password(password),
+        actor=actor,
+        replace=replace,
+    )
+    return Person(name, chosen, country or None)
+
+
+def new_password() -> str:
+    """A random password that is easy to type from a printout."""
+    return "-".join(secrets.token_hex(3) for _ in range(3))
+
+
+DEMO_ACTOR = "demo"
+
+
+def demo_users(store: Store) -> list[str]:
+    """Sign-ins to try a demo store with, new passwords at every start; lines to print."""
+    # An advisor of the register's first factory and programme staff of its country; people
+    # added by anyone else are never touched.
+    register = store.factories_frame()
+    register = register[register["advisor"].notna() & (register["status"] == "active")]
+    if register.empty:
+        return []
+    first = register.iloc[0]
+    wanted = [
+        (str(first["advisor"]), Role.ADVISOR, str(first["country"])),
+        (f"{first['country']} programme staff", Role.STAFF, str(first["country"])),
+    ]
+    lines = []
+    for name, role, country in wanted:
+        held = store.user(name)
+        if held is not None and held["created_by"] != DEMO_ACTOR:
+            continue
+        password = new_password()
+        add_user(
+            store,
+            name,
+            role=role,
+            password=password,
+            country=country,
+            actor=DEMO_ACTOR,
+            replace=held is not None,
+        )
+        lines.append(f'Sign in as "{name}" ({role.value}) with the password {password}')
+    return lines
+
+
+# -- sign-in sessions -----------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    """What the store keeps of a session token: its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_in(store: Store, login: str, password: str) -> tuple[Person, str] | None:
+    """Check a name and password; on success start a session and return (person, token)."""
+    record = store.login_record(login)
+    if record is None:
+        check_password(_dummy_hash(), password)  # take as long as for a real name
+        return None
+    name, stored = record
+    if not check_password(stored, password):
+        return None
+    if _hasher.check_needs_rehash(stored):
+        store.set_password_hash(name, hash_password(password))
+    token = secrets.token_urlsafe(32)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=SESSION_HOURS)
+    store.start_session(name, token_hash(token), expires)
+    found = person(store.user(name))
+    return (found, token) if found else None
+
+
+def person_for_token(store: Store, token: str | None) -> Person | None:
+    """The person a session token belongs to, or None when it is unknown or expired."""
+    if not token or len(token) > 200:
+        return None
+    return person(store.session_user(token_hash(token)))
+
+
+def token_from_cookies(cookie_header: str | None) -> str | None:
+    """The session token in a request's Cookie header."""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header or "")
+    except CookieError:
+        return None
+    morsel = jar.get(COOKIE_NAME)
+    return morsel.value if morsel else None
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_hex(16))
+
+
+# -- Jupyter Server: the identity provider and its sign-in pages ------------------------------
+
+
+@dataclass
+class SignedIn(User):
+    """A Jupyter Server user signed in through the store, with the token of her session."""
+
+    token: str = ""
+
+
+class StoreIdentityProvider(IdentityProvider):
+    """Jupyter Server identity from the store's users, through a login form and a session cookie."""
+
+    # The cookie holds a random token; the store keeps only its hash, so a copy of the database
+    # signs nobody in.
+
+    store_url = Unicode("", config=True, help="The store's URL (default: BWCASES_DB).")
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("login_handler_class", None)  # Voilà passes its own; ours reads the store
+        kwargs["token"] = ""  # no shared token: every person signs in as herself
+        super().__init__(**kwargs)
+        self.login_handler_class = LoginHandler
+        self.logout_handler_class = LogoutHandler
+        self._store: Store | None = None
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    @property
+    def store(self) -> Store:
+        """The store, opened on first use."""
+        if self._store is None:
+            from bwcases.store import Store
+
+            self._store = Store(self.store_url or None)
+        return self._store
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Sign-in is always required."""
+        return True
+
+    @property
+    def login_available(self) -> bool:
+        """There is a login form."""
+        return True
+
+    def validate_security(self, app: Any, ssl_options: dict[str, Any] | None = None) -> None:
+        """Nothing to warn about: every request is signed in or refused."""
+
+    def get_user_cookie(self, handler: web.RequestHandler) -> User | None:
+        """The signed-in person of the request's session cookie."""
+        found = person_for_token(self.store, handler.get_cookie(COOKIE_NAME))
+        return None if found is None else SignedIn(found.name, found.name, found.name)
+
+    def set_login_cookie(self, handler: web.RequestHandler, user: User) -> None:
+        """Give the browser its session token."""
+        if not isinstance(user, SignedIn) or not user.token:
+            return
+        handler.set_cookie(
+            COOKIE_NAME,
+            user.token,
+            path=getattr(handler, "base_url", "/"),
+            httponly=True,
+            samesite="Lax",
+            secure=handler.request.protocol == "https",
+            expires_days=SESSION_HOURS / 24,
+        )
+
+    def clear_login_cookie(self, handler: web.RequestHandler) -> None:
+        """End the browser's session in the store and drop its cookie."""
+        token = handler.get_cookie(COOKIE_NAME)
+        if token:
+            self.store.end_session(token_hash(token))
+        handler.clear_cookie(COOKIE_NAME, path=getattr(handler, "base_url", "/"))
+
+    def throttled(self, login: str) -> bool:
+        """Whether a name had too many wrong passwords lately to be tried now."""
+        recent = self._failures[login.casefold()]
+        while recent and recent[0] < time.monotonic() - FAILURE_WINDOW:
+            recent.popleft()
+        return len(recent) >= MAX_FAILURES
+
+    def authenticate(self, login: str, password: str) -> SignedIn | None:
+        """The user a name and password sign in, with a new session token; None otherwise."""
+        if self.throttled(login):
+            return None
+        signed = sign_in(self.store, login, password)
+        if signed is None:
+            self._failures[login.casefold()].append(time.monotonic())
+            return None
+        found, token = signed
+        return SignedIn(found.name, found.name, found.name, token=token)
+
+    def process_login_form(self, handler: web.RequestHandler) -> User | None:
+        """Check the login form's name and password against the store."""
+        return self.authenticate(
+            handler.get_argument("username", ""), handler.get_argument("password", "")
+        )
+
+
+def page_language(handler: web.RequestHandler) -> str:
+    """The language of a sign-in page: ?lang=, the lang of the page asked for, the browser's."""
+    asked = handler.get_argument("lang", "")
+    if not asked:
+        query = urlsplit(handler.get_argument("next", "")).query
+        asked = parse_qs(query).get("lang", [""])[-1]
+    if asked:
+        return language(asked)
+    return negotiate(handler.request.headers.get("Accept-Language"))
+
+
+LOGIN_STYLE = """
+body { font-family: system-ui, sans-serif; background: #f3f5f7; margin: 0; }
+main { max-width: 380px; margin: 8vh auto; background: #fff; padding: 24px 28px;
+  border: 1px solid #d0d7de; border-radius: 8px; }
+h1 { font-size: 1.4em; margin: 0 0 4px; } p { color: #444; }
+label { display: block; margin: 14px 0 4px; font-weight: 600; }
+input[type=text], input[type=password] { width: 100%; box-sizing: border-box; padding: 8px;
+  font-size: 1em; border: 1px solid #8c959f; border-radius: 4px; }
+button { margin-top: 18px; padding: 9px 20px; font-size: 1em; background: #0b5cad; color: #fff;
+  border: 0; border-radius: 4px; cursor: pointer; }
+.bw-error { background: #fdecea; border-inline-start: 4px solid #c62828; padding: 8px 10px; }
+nav { margin-top: 18px; font-size: 0.9em; } nav a { margin-inline-end: 10px; }
+"""
+
+
+class LoginHandler(LoginFormHandler):
+    """The sign-in page: name and password, in the person's language."""
+
+    def _render(self, message: dict[str, str] | None = None, login: str = "") -> None:
+        lang = page_language(self)
+        _ = translator(lang)
+        text = {
+            "title": _("Sign in"),
+            "about": _(
+                "Better Work advisor apps: Improvement Plans, remediation and case timelines."
+            ),
+            "name": _("Name"),
+            "password": _("Password"),
+            "language": _("Language"),
+        }
+        t = {k: escape(v) for k, v in text.items()}
+        nxt = self.get_argument("next", default=self.base_url)
+        error = ""
+        if message and message.get("error"):
+            error = f'<p class="bw-error" role="alert">{escape(message["error"])}</p>'
+        back = escape(quote(nxt))
+        languages = " ".join(
+            f'<a href="?lang={code}&amp;next={back}" lang="{code}">{escape(label)}</a>'
+            for code, label in LANGUAGES.items()
+        )
+        direction = "rtl" if is_rtl(lang) else "ltr"
+        self.write(
+            f"""<!DOCTYPE html>
+<html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{t["title"]} · Better Work</title><style>{LOGIN_STYLE}</style></head>
+<body><main>
+<h1>{t["title"]}</h1>
+<p>{t["about"]}</p>
+{error}
+<form method="post" action="{escape(self.request.path)}">
+{self.xsrf_form_html()}
+<input type="hidden" name="next" value="{escape(nxt)}">
+<input type="hidden" name="lang" value="{lang}">
+<label for="username">{t["name"]}</label>
+<input type="text" id="username" name="username" value="{escape(login)}"
+ autocomplete="username" required autofocus>
+<label for="password">{t["password"]}</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">{t["title"]}</button>
+</form>
+<nav aria-label="{t["language"]}">{languages}</nav>
+</main></body></html>"""
+        )
+
+    @allow_unauthenticated
+    def get(self) -> None:
+        """The form, or on to the page asked for when already signed in."""
+        super().get()
+
+    @allow_unauthenticated
+    async def post(self) -> None:
+        """Check the name and password (off the event loop: hashing takes a while)."""
+        provider = cast(StoreIdentityProvider, self.identity_provider)
+        login = self.get_argument("username", "")
+        password = self.get_argument("password", "")
+        loop = asyncio.get_running_loop()
+        user = await loop.run_in_executor(None, provider.authenticate, login, password)
+        if user is None:
+            _ = translator(page_language(self))
+            self.set_status(401)
+            error = _("Wrong name or password, or too many tries: try again.")
+            self._render({"error": error}, login=login)  # she retypes only the password
+            return
+        self.current_user = user
+        self.log.info("%s signed in", user.username)
+        provider.set_login_cookie(self, user)
+        self._redirect_safe(self.get_argument("next", default=self.base_url))
+
+
+class LogoutHandler(JupyterHandler):
+    """Signing out ends the session in the store and returns to the sign-in page."""
+
+    @allow_unauthenticated
+    def get(self) -> None:
+        """Sign out."""
+        self.identity_provider.clear_login_cookie(self)
+        lang = page_language(self)
+        self.redirect(f"{self.base_url}login?lang={lang}")

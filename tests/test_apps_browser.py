@@ -1,0 +1,312 @@
+"""The advisor apps end to end: `bwcases serve` (preheated kernels, sign-in) driven by chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from bwcases.auth import COOKIE_NAME
+from bwcases.store import Store
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, served, sign_in
+from tests.test_apps_plan import PASSWORD, fill_advisor_case
+from tests.test_apps_tracker import PDF
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
+expect = pytest.importorskip("playwright.sync_api").expect
+APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
+
+
+@pytest.fixture(scope="module")
+def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store, Path]]:
+    """`bwcases serve` over a store with the advisor case; yields (base URL, store)."""
+    folder = tmp_path_factory.mktemp("apps")
+    store = fill_advisor_case(Store(f"sqlite:///{folder / 'cases.sqlite'}"), folder)
+    with served(store.url, folder / "voila.log") as base:
+        yield base, store, folder / "voila.log"
+    store.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def person_page(browser: Browser, base: str, name: str) -> Page:
+    """A browser of its own (own cookies), signed in as `name`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1600}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, base, name, PASSWORD)
+    return page
+
+
+def open_app(page: Page, base: str, app: str, query: str) -> None:
+    page.goto(f"{base}voila/render/{app}.ipynb?{query}")
+    page.locator(".bw-app h1").wait_for(timeout=APP_TIMEOUT_MS)
+
+
+def choose(page: Page, label: str, containing: str) -> None:
+    """Pick the option of a labelled dropdown whose text contains `containing`."""
+    select = page.get_by_label(label, exact=True)
+    select.locator("option", has_text=containing).first.wait_for(state="attached")
+    values = select.locator("option").evaluate_all("options => options.map(o => o.value)")
+    select.select_option(value=next(v for v in values if containing in v.replace("\xa0", " ")))
+
+
+def field(page: Page, label: str) -> Any:
+    return page.get_by_label(label, exact=True)
+
+
+def get(url: str, cookie: str = "") -> tuple[int, str | None, str]:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+    try:
+        conn.request(
+            "GET", f"{parts.path}?{parts.query}", headers={"Cookie": cookie} if cookie else {}
+        )
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("Location"), resp.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("cookie", ["", f"{COOKIE_NAME}=forged-token"])
+def test_without_sign_in_no_data(served_store: tuple[str, Store, Path], cookie: str) -> None:
+    base, _store, _log = served_store
+    for app in ("improvement_plan", "remediation_tracker", "case_timeline"):
+        status, location, body = get(f"{base}voila/render/{app}.ipynb?factory=VN001", cookie)
+        assert status == 302 and location and location.startswith("/login")
+        assert "Saigon" not in body
+    status, _, body = get(f"{base}api/kernels/{uuid.uuid4()}", cookie)  # the kernel API too
+    assert status == 403 and "Saigon" not in body
+    status, _, body = get(f"{base}login?next=%2Fvoila%2Frender%2Fimprovement_plan.ipynb", cookie)
+    assert status == 200 and 'name="password"' in body and "Saigon" not in body
+
+
+def test_create_a_plan_item_and_see_it_after_a_reload(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, store, log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    open_app(page, base, "improvement_plan", "factory=VN003")
+    page.get_by_text("Non-compliance at the latest assessment").wait_for()
+    assert "Using pre-heated kernel" in log.read_text()  # ?factory= reached a preheated kernel
+    assert "Dong Nai Textiles" in page.locator(".bw-app").inner_text()
+    choose(page, "Work on", "OSH.CH.01")
+    field(page, "Action *").fill("Label every chemical container")
+    field(page, "Responsible person *").fill("OSH officer")
+    field(page, "Due date *").fill("2024-09-30")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved.").wait_for()
+    items = store.plan_items_frame(factory_ids=["VN003"])
+    assert items[["question_id", "action", "updated_by"]].values.tolist() == [
+        ["OSH.CH.01", "Label every chemical container", "Lan Nguyen"]
+    ]
+    page.reload()
+    page.get_by_text("Planned: Pending", exact=True).wait_for(timeout=APP_TIMEOUT_MS)
+    choose(page, "Work on", "OSH.CH.01")
+    expect(field(page, "Action *")).to_have_value("Label every chemical container")
+    page.context.close()
+
+
+def test_bad_input_shows_the_message_and_saves_nothing(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    open_app(page, base, "improvement_plan", "factory=VN003")
+    choose(page, "Work on", "CMP.WI.01")
+    field(page, "Responsible person *").fill("Payroll clerk")
+    field(page, "Due date *").fill("2024-05-01")  # before the assessment of 01/06/2024
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Nothing was saved: correct the marked fields.").wait_for()
+    assert page.get_by_text(
+        "The due date cannot be before the assessment of 01/06/2024."
+    ).is_visible()
+    assert page.get_by_text("Fill in this field.").first.is_visible()  # the action
+    expect(field(page, "Responsible person *")).to_have_value("Payroll clerk")
+    items = store.plan_items_frame(factory_ids=["VN003"])
+    assert "CMP.WI.01" not in set(items["question_id"].dropna())
+    page.context.close()
+
+
+def test_the_second_editor_gets_the_conflict(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, store, _log = served_store
+    lan = person_page(browser, base, "Lan Nguyen")
+    minh = person_page(browser, base, "Minh Tran")
+    for page in (lan, minh):
+        open_app(page, base, "improvement_plan", "factory=VN001")
+        choose(page, "Work on", "CMP.MW.01")
+    field(minh, "Responsible person *").fill("Chief accountant")
+    minh.get_by_role("button", name="Save").click()
+    minh.get_by_text("Saved.").wait_for()
+    field(lan, "Action *").fill("Pay the arrears by June")
+    lan.get_by_role("button", name="Save").click()
+    lan.get_by_text("Not saved: someone else changed this item meanwhile.").wait_for()
+    panel = lan.locator(".bw-conflict")
+    assert "Minh Tran changed this item" in panel.inner_text()
+    assert (
+        "Chief accountant" in panel.inner_text() and "Pay the arrears by June" in panel.inner_text()
+    )
+    assert store.plan_item(1)["responsible"] == "Chief accountant"
+    lan.get_by_role("button", name="Apply my version again").click()
+    lan.get_by_text("Saved.").wait_for()
+    item = store.plan_item(1)
+    assert (item["action"], item["updated_by"]) == ("Pay the arrears by June", "Lan Nguyen")
+    lan.context.close()
+    minh.context.close()
+
+
+def test_an_update_with_evidence_is_recorded_and_downloaded(
+    served_store: tuple[str, Store, Path], browser: Browser, tmp_path: Path
+) -> None:
+    base, store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    open_app(page, base, "remediation_tracker", "factory=VN001")
+    choose(page, "Item", "Exit blocked by boxes")
+    choose(page, "New status", "In Progress")
+    field(page, "Note *").fill("Boxes moved; photo of the clear exit attached")
+    evidence = tmp_path / "exit-cleared.pdf"
+    evidence.write_bytes(PDF)
+    with page.expect_file_chooser() as chooser:  # ipywidgets keeps its file input off the page
+        page.locator(".widget-upload").click()
+    chooser.value.set_files(str(evidence))
+    page.get_by_text("Evidence files (1)").wait_for()
+    page.get_by_role("button", name="Record the update").click()
+    page.get_by_text("The update was recorded.").wait_for()
+    files = store.evidence_frame([2])
+    assert files[["filename", "media_type", "size"]].values.tolist() == [
+        ["exit-cleared.pdf", "application/pdf", len(PDF)]
+    ]
+    assert store.plan_item(2)["status"] == "In Progress"
+    page.get_by_role("button", name="Download").click()
+    link = page.get_by_role("link", name="Save exit-cleared.pdf")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "exit-cleared.pdf"
+    assert Path(download.value.path()).read_bytes() == PDF
+    assert "Boxes moved" in page.locator(".bw-app").inner_text()  # the item's history
+    page.context.close()
+
+
+def test_another_advisors_factory_shows_nothing(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, _store, _log = served_store
+    page = person_page(browser, base, "Sokha Chan")
+    open_app(
+        page, base, "improvement_plan", "factory=VN001&user=Lan+Nguyen"
+    )  # the URL cannot make her Lan
+    page.get_by_text("Factory VN001 is not in your portfolio.").wait_for()
+    text = page.locator(".bw-app").inner_text()
+    assert "Signed in as Sokha Chan" in text and "Saigon" not in text
+    page.context.close()
+
+
+def test_the_arabic_page_reads_right_to_left(
+    served_store: tuple[str, Store, Path],
+    browser: Browser,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    base, _store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    open_app(page, base, "improvement_plan", "factory=VN001&lang=ar")
+    page.get_by_text("عدم الامتثال في آخر تقييم").wait_for()
+    choose(page, "العمل على", "CMP.MW.01")
+    page.get_by_text("بند الخطة #\u20681\u2069", exact=False).wait_for()  # the ID set apart
+    app = page.locator(".bw-app").first
+    assert app.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert page.locator("h1", has_text="خطة التحسين").is_visible()
+    # the labels stand at the right edge of their fields
+    label = page.get_by_text("الشخص المسؤول *", exact=True)
+    box, field_box = label.bounding_box(), field(page, "الشخص المسؤول *").bounding_box()
+    assert (
+        box
+        and field_box
+        and abs((box["x"] + box["width"]) - (field_box["x"] + field_box["width"])) < 4
+    )
+    shot = tmp_path_factory.getbasetemp() / "improvement_plan_ar.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"Arabic page: {shot}")
+    page.context.close()
+
+
+def test_a_visit_is_recorded_in_vietnamese(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    open_app(page, base, "case_timeline", "factory=VN001&lang=vi")
+    field(page, "Chủ đề *").fill("Kiểm tra lối thoát hiểm")
+    page.get_by_role("button", name="Lưu").click()
+    page.get_by_text("Đã lưu.").wait_for()
+    visits = store.visits_frame(factory_ids=["VN001"])
+    assert visits[["date", "topics", "updated_by"]].astype(str).values.tolist() == [
+        [dt.date.today().isoformat(), "Kiểm tra lối thoát hiểm", "Lan Nguyen"]
+    ]
+    assert "Kiểm tra lối thoát hiểm" in page.locator(".bw-app").inner_text()
+    page.context.close()
+
+
+def test_the_sign_in_page(served_store: tuple[str, Store, Path]) -> None:
+    base, _store, _log = served_store
+    parts = urlsplit(base)
+
+    def request(
+        method: str, path: str, body: str = "", cookie: str = ""
+    ) -> http.client.HTTPResponse:
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+        headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        conn.request(method, path, body=body, headers=headers)
+        return conn.getresponse()
+
+    page = request("GET", "/login?lang=ar")
+    form = page.read().decode()
+    assert '<html lang="ar" dir="rtl">' in form and "تسجيل الدخول" in form
+    xsrf_cookie = page.getheader("Set-Cookie", "").split(";")[0]
+    xsrf = form.split('name="_xsrf" value="', 1)[1].split('"', 1)[0]
+    wrong = request(
+        "POST",
+        "/login",
+        urlencode({"_xsrf": xsrf, "username": "Lan <b>Nguyen", "password": "nope"}),
+        xsrf_cookie,
+    )
+    body = wrong.read().decode()
+    assert wrong.status == 401 and "Wrong name or password" in body
+    assert 'value="Lan &lt;b&gt;Nguyen"' in body  # kept for her, escaped
+    right = request(
+        "POST",
+        "/login",
+        urlencode(
+            {
+                "_xsrf": xsrf,
+                "username": "Lan Nguyen",
+                "password": PASSWORD,
+                "next": "/voila/render/improvement_plan.ipynb",
+            }
+        ),
+        xsrf_cookie,
+    )
+    assert (
+        right.status == 302
+        and right.getheader("Location") == "/voila/render/improvement_plan.ipynb"
+    )
+    session = [c for c in right.headers.get_all("Set-Cookie") or [] if c.startswith(COOKIE_NAME)]
+    assert session and "HttpOnly" in session[0] and "SameSite=Lax" in session[0]

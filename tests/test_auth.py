@@ -1,0 +1,188 @@
+"""Users, roles, hashed passwords and sign-in sessions; who the kernel believes is signed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bwcases.apps.request import page_request
+from bwcases.auth import (
+    COOKIE_NAME,
+    Person,
+    Role,
+    add_user,
+    check_password,
+    demo_users,
+    hash_password,
+    person_for_token,
+    sign_in,
+    token_from_cookies,
+    token_hash,
+)
+from bwcases.errors import UsageError
+from bwcases.store import Store
+from bwcases.store import models as m
+from tests.test_apps_plan import PASSWORD, fill_advisor_case
+
+
+@pytest.fixture
+def people(store: Store, tmp_path: Path) -> Store:
+    return fill_advisor_case(store, tmp_path)
+
+
+def test_passwords_are_kept_only_as_salted_hashes() -> None:
+    first, second = hash_password(PASSWORD), hash_password(PASSWORD)
+    assert first != second and PASSWORD not in first and first.startswith("$argon2id$")
+    assert check_password(first, PASSWORD) and not check_password(first, PASSWORD + "x")
+    assert not check_password("not a hash", PASSWORD)
+
+
+def test_adding_a_user_checks_what_it_is_given(store: Store) -> None:
+    with pytest.raises(UsageError, match="role 'boss'"):
+        add_user(store, "Ann", role="boss", password=PASSWORD)
+    with pytest.raises(UsageError, match="--country"):
+        add_user(store, "Ann", role="staff", password=PASSWORD)
+    with pytest.raises(UsageError, match="at least 10"):
+        add_user(store, "Ann", role="advisor", password="short")
+    added = add_user(store, "  Ann   Tran ", role="staff", password=PASSWORD, country="Vietnam")
+    assert added == Person("Ann Tran", Role.STAFF, "Vietnam")
+    with pytest.raises(UsageError, match="exists already"):
+        add_user(store, "Ann Tran", role="advisor", password=PASSWORD)
+    add_user(store, "Ann Tran", role="advisor", password=PASSWORD + "!", replace=True)
+    assert store.user("Ann Tran")["role"] == "advisor"
+
+
+def test_the_audit_trail_never_holds_a_password_hash(store: Store) -> None:
+    add_user(store, "Ann Tran", role="advisor", password=PASSWORD, actor="admin")
+    trail = store.history("users", "Ann Tran")
+    assert trail["actor"].tolist() == ["admin"]
+    assert "argon2" not in trail["after"].iloc[0] and "password" not in trail["after"].iloc[0]
+
+
+def test_signing_in_starts_a_session_the_store_knows_only_by_hash(people: Store) -> None:
+    assert sign_in(people, "Lan Nguyen", "wrong password") is None
+    assert sign_in(people, "Nobody", PASSWORD) is None
+    signed = sign_in(people, "  lan   NGUYEN ", PASSWORD)  # a name in any letter case
+    assert signed is not None
+    who, token = signed
+    assert who == Person("Lan Nguyen", Role.ADVISOR, "Vietnam")
+    assert person_for_token(people, token) == who
+    assert person_for_token(people, token + "x") is None and person_for_token(people, None) is None
+    with people.reading() as s:
+        held = s.execute(select(m.UserSession.token_hash)).scalars().all()
+    assert held == [token_hash(token)] and token not in held
+    people.end_session(token_hash(token))
+    assert person_for_token(people, token) is None
+
+
+def test_an_expired_session_signs_nobody_in(people: Store) -> None:
+    people.start_session(
+        "Lan Nguyen", token_hash("old-token"), dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    )
+    assert person_for_token(people, "old-token") is None
+
+
+def test_the_session_cookie_is_read_from_the_header() -> None:
+    assert token_from_cookies(f"_xsrf=abc; {COOKIE_NAME}=tok-123; other=1") == "tok-123"
+    assert token_from_cookies("") is None and token_from_cookies(None) is None
+    assert token_from_cookies('bad"cookie') is None
+
+
+def test_roles_scope_the_portfolio() -> None:
+    lan = Person("Lan Nguyen", Role.ADVISOR, "Vietnam")
+    staff = Person("Minh Tran", Role.STAFF, "Vietnam")
+    reader = Person("Hoa Le", Role.READONLY, None)
+    vn = {"advisor": "Lan Nguyen", "country": "Vietnam"}
+    kh = {"advisor": "Sokha Chan", "country": "Cambodia"}
+    assert lan.scope() == {"advisor": "Lan Nguyen"} and staff.scope() == {"country": "Vietnam"}
+    assert lan.covers(vn) and not lan.covers(kh)
+    assert staff.covers(vn) and not staff.covers(kh)
+    assert reader.covers(kh) and not reader.can_edit
+    assert staff.can_verify and not lan.can_verify and lan.can_edit
+
+
+def test_in_voila_the_person_comes_from_the_session_cookie_only(
+    people: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed = sign_in(people, "Lan Nguyen", PASSWORD)
+    assert signed is not None
+    token = signed[1]
+    monkeypatch.setenv("VOILA_PREHEAT", "False")  # as Voilà starts a kernel for a page
+    monkeypatch.setenv("QUERY_STRING", "factory=VN003&lang=vi&user=Minh+Tran")
+    monkeypatch.setenv("HTTP_COOKIE", f"{COOKIE_NAME}={token}")
+    request = page_request(people, user="Minh Tran")  # parameters cannot name someone else
+    assert request.person == Person("Lan Nguyen", Role.ADVISOR, "Vietnam")
+    assert (request.factory_id, request.lang) == ("VN003", "vi")
+
+    monkeypatch.setenv("HTTP_COOKIE", f"{COOKIE_NAME}=forged")
+    assert page_request(people, user="Minh Tran").person is None
+    monkeypatch.delenv("HTTP_COOKIE")
+    assert page_request(people).person is None
+
+
+def test_outside_voila_the_parameter_names_the_person(
+    people: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    request = page_request(people, user="Minh Tran", factory_id="VN001", lang="km")
+    assert request.person == Person("Minh Tran", Role.STAFF, "Vietnam")
+    assert (request.factory_id, request.lang) == ("VN001", "km")
+    assert page_request(people, user="Nobody").person is None
+
+
+def test_demo_users_get_new_passwords_and_real_users_are_left_alone(people: Store) -> None:
+    lines = demo_users(people)  # the first factory is KH001, Sokha Chan's; she is a real user
+    assert len(lines) == 1 and "Cambodia programme staff" in lines[0]
+    password = lines[0].rsplit(" ", 1)[-1]
+    assert sign_in(people, "Cambodia programme staff", password) is not None
+    again = demo_users(people)
+    assert again[0].rsplit(" ", 1)[-1] != password  # a new one at every start
+    assert sign_in(people, "Sokha Chan", PASSWORD) is not None  # untouched
+
+
+def _bw(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bwcases", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_users_are_added_from_the_command_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    added = _bw(
+        "--db",
+        db,
+        "users",
+        "add",
+        "Lan Nguyen",
+        "--role",
+        "advisor",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "added Lan Nguyen (advisor)"
+    printed = _bw(
+        "--db", db, "users", "add", "Minh Tran", "--role", "staff", "--country", "Vietnam"
+    )
+    assert printed.returncode == 0 and "password: " in printed.stdout  # not a terminal: made one
+    password = printed.stdout.rsplit("password: ", 1)[1].strip()
+    bad = _bw(
+        "--db", db, "users", "add", "Hoa Le", "--role", "staff", "--password-stdin", stdin=PASSWORD
+    )
+    assert bad.returncode == 2 and "--country" in bad.stderr and "Traceback" not in bad.stderr
+    listed = _bw("--db", db, "users", "list", "--format", "csv")
+    assert listed.stdout.splitlines()[0] == "name,role,country,active,created_by,created_at"
+    assert "argon2" not in listed.stdout and PASSWORD not in listed.stdout
+    store = Store(db)
+    assert sign_in(store, "Lan Nguyen", PASSWORD) is not None
+    assert sign_in(store, "Minh Tran", password) is not None
+    store.dispose()
