@@ -6,7 +6,7 @@ import datetime as dt
 import html
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import ipywidgets as widgets
@@ -17,6 +17,9 @@ from bwcases.catalogue import CLUSTERS, COMPLIANCE_POINTS
 from bwcases.domain import FactoryStatus, Status, is_overdue
 from bwcases.errors import BwcasesError, NotFoundError
 from bwcases.store import Store
+
+if TYPE_CHECKING:
+    from bwcases.apps.request import PageRequest
 
 log = logging.getLogger(__name__)
 
@@ -350,12 +353,18 @@ class CaseOverview(widgets.VBox):
     """Pick a factory and read its case; reads the store, never writes it."""
 
     def __init__(
-        self, store: Store, factory_id: str | None = None, *, as_of: dt.date | None = None
+        self,
+        store: Store,
+        factory_id: str | None = None,
+        *,
+        as_of: dt.date | None = None,
+        scope: dict[str, str | None] | None = None,
     ) -> None:
         self.store = store
         self.as_of = as_of
         self.tables: dict[str, pd.DataFrame] | None = None
-        self.register = store.factories_frame()
+        # Only the factories the reader may see are ever offered (and so ever read).
+        self.register = store.factories_frame(**(scope or {}))
         active = self.register[self.register["status"] != FactoryStatus.OBSOLETE.value]
         wide = {"description_width": "70px"}
         self.country = widgets.Dropdown(
@@ -509,6 +518,16 @@ class CaseOverview(widgets.VBox):
         return bundle
 
 
-def case_overview(store: Store, factory_id: str | None = None) -> CaseOverview:
-    """The case overview widget, showing `factory_id` when one is given."""
-    return CaseOverview(store, factory_id or None)
+def case_overview(
+    store: Store, request: PageRequest | str | None = None
+) -> CaseOverview | widgets.HTML:
+    """The case overview of the signed-in person's factories (or of a factory ID outside Voilà)."""
+    from bwcases.apps.request import PageRequest, in_voila  # the apps build on this module
+
+    if not isinstance(request, PageRequest):
+        return CaseOverview(store, request or None)
+    if request.person is None:
+        if in_voila():  # never any factory data without a signed-in person
+            return widgets.HTML(_note("Sign in to see cases."))
+        return CaseOverview(store, request.factory_id or None)
+    return CaseOverview(store, request.factory_id or None, scope=request.person.scope())

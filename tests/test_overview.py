@@ -353,3 +353,19 @@ def test_widget_with_one_assessment_compares_nothing(case_store: Store) -> None:
     assert "<b>1 of 1</b>CPs non-compliant (latest)" in page
     assert "Previous (" not in page and "persistent CPs" not in page
     assert overview.show_all.layout.display == "none"  # nothing compliant to reveal
+
+
+def test_a_signed_in_advisor_is_offered_only_her_own_factories(
+    store: Store, tmp_path: Path
+) -> None:
+    from bwcases.apps.request import PageRequest
+    from bwcases.auth import Person, Role
+
+    fill_case(store, tmp_path)
+    lan = Person("Lan Nguyen", Role.ADVISOR)
+    view = case_overview(store, PageRequest(person=lan))
+    assert list(view.register["factory_id"]) == ["VN001"]
+    view = case_overview(store, PageRequest(person=lan, factory_id="KH001"))
+    assert view.tables is None and "Phnom Penh" not in view.summary.value
+    staff = Person("Dara", Role.STAFF, country="Cambodia")
+    assert set(case_overview(store, PageRequest(person=staff)).register["country"]) == {"Cambodia"}
