@@ -140,8 +140,8 @@ class AssessmentLoader:
     def add(self, chunk: pd.DataFrame) -> None:
         """Stage one validated chunk (columns as in a findings frame, plus row and fact)."""
         self.summary.rows_read += len(chunk)
-        self._add_assessments(chunk)
-        chunk = chunk[self._of_accepted_assessments(chunk)]
+        if not self._add_assessments(chunk):  # only then can some rows be left out
+            chunk = chunk[self._of_accepted_assessments(chunk)]
         refs = self._question_refs(chunk)
         self._add_findings(chunk.assign(question_ref=refs))
 
@@ -156,9 +156,11 @@ class AssessmentLoader:
         both = both.merge(accepted, on=keys, how="left", indicator=True)
         return pd.Series((both["_merge"] == "both").to_numpy(), index=chunk.index)
 
-    def _add_assessments(self, chunk: pd.DataFrame) -> None:
+    def _add_assessments(self, chunk: pd.DataFrame) -> bool:
+        """Add the chunk's new factories and assessments; whether every row's assessment agrees."""
         heads = chunk.drop_duplicates(subset=["quest_id", *_ASSESSMENT])
         new_rows, new_factories = [], []
+        agrees = True
         for rec in heads[["row", "quest_id", *_ASSESSMENT]].itertuples(index=False):
             row, qid = int(rec.row), int(rec.quest_id)
             values: tuple = (
@@ -174,6 +176,7 @@ class AssessmentLoader:
             if known is not None:
                 for col, mine, theirs in zip(_ASSESSMENT, values, known, strict=True):
                     if mine != theirs:
+                        agrees = False
                         where = (
                             f"row {self.first_rows[qid]}" if qid in self.first_rows else "the store"
                         )
@@ -189,6 +192,7 @@ class AssessmentLoader:
                 continue
             known_country = self.factories.get(rec.factory_id)
             if known_country is not None and known_country != rec.country:
+                agrees = False
                 self.problem(
                     row,
                     "Country",
@@ -221,6 +225,7 @@ class AssessmentLoader:
         bulk_insert(self.conn, m.Assessment.__table__, quest_cols, new_rows)
         self.summary.factories_added += len(new_factories)
         self.summary.assessments_added += len(new_rows)
+        return agrees
 
     def _renamed(self, qid: int, values: tuple, row: int) -> bool:
         """Take a stored assessment's new factory name (exports re-spell retired factories)."""
