@@ -30,16 +30,8 @@ from bwcases.auth import add_user
 from bwcases.demo import fill_demo
 from bwcases.serve import free_port, start_server, stop_server
 from bwcases.store import Store
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "benchmark-password"
 REFILL = 6.0  # seconds for a used preheated kernel to be replaced before the next run
 

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -441,8 +442,6 @@ class Manifest:
             "error": result.error,
             "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        import time
-
         if time.monotonic() - self.last_write > 1.0:
             self.write()
             self.last_write = time.monotonic()

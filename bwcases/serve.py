@@ -20,10 +20,8 @@ from typing import IO, Any
 from urllib.parse import urlencode
 
 from bwcases.errors import BwcasesError, UsageError
+from bwcases.paths import NOTEBOOKS
 
-NOTEBOOKS = Path(
-    os.environ.get("BWCASES_NOTEBOOKS", Path(__file__).resolve().parent.parent / "notebooks")
-)
 START_PAGE = "improvement_plan.ipynb"
 # The apps that wait for their request in a cell tagged REQUEST_TAG, so a preheated kernel
 # can run everything before it ahead of time (other notebooks get a fresh kernel per page).

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bwcases.briefs.governance import require_country
+from bwcases.briefs.partner import require_buyer
 from bwcases.errors import BwcasesError, UsageError
 from bwcases.metrics import Window
 from bwcases.paths import NOTEBOOKS
@@ -22,23 +24,13 @@ class BriefKind:
     check: Callable[[Store, str], None]
 
 
-def _check_partner(store: Store, partner_id: str) -> None:
-    partner = store.partner(partner_id)
-    if partner["partner_type"] != "buyer":
-        raise UsageError(
-            f"{partner_id} is a governance body: it reads the country brief "
-            "(bwcases brief governance COUNTRY), never one factory's figures"
-        )
-
-
-def _check_country(store: Store, country: str) -> None:
-    if store.factories_frame(country=country).empty:
-        raise UsageError(f"no factories in {country!r} in the store")
+def _require_buyer(store: Store, partner_id: str) -> None:
+    require_buyer(store, partner_id)
 
 
 KINDS: dict[str, BriefKind] = {
-    "partner": BriefKind("partner_brief.ipynb", "partner_id", _check_partner),
-    "governance": BriefKind("governance_brief.ipynb", "country", _check_country),
+    "partner": BriefKind("partner_brief.ipynb", "partner_id", _require_buyer),
+    "governance": BriefKind("governance_brief.ipynb", "country", require_country),
 }
 
 

@@ -44,10 +44,15 @@ class GovernanceBrief:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def governance_brief(store: Store, country: str, period: str, lang: str = "en") -> GovernanceBrief:
-    """The brief of a country for a period YYYY-MM:YYYY-MM."""
+def require_country(store: Store, country: str) -> None:
+    """Refuse a country the store has no factories of."""
     if store.factories_frame(country=country).empty:
         raise UsageError(f"no factories in {country!r} in the store")
+
+
+def governance_brief(store: Store, country: str, period: str, lang: str = "en") -> GovernanceBrief:
+    """The brief of a country for a period YYYY-MM:YYYY-MM."""
+    require_country(store, country)
     window = Window.parse(period)
     findings = store.findings_frame(country=country, ncq_only=True)
     rows = metrics.prepare(findings)

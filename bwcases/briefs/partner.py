@@ -32,14 +32,20 @@ class PartnerBrief:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def partner_brief(store: Store, partner_id: str, period: str, lang: str = "en") -> PartnerBrief:
-    """The brief of a buyer for a period YYYY-MM:YYYY-MM."""
+def require_buyer(store: Store, partner_id: str) -> dict[str, Any]:
+    """The partner, if it is a buyer; a governance body never reads one factory's figures."""
     partner = store.partner(partner_id)
     if partner["partner_type"] != PartnerType.BUYER.value:
         raise UsageError(
             f"{partner_id} is a governance body: it reads the country brief "
             "(bwcases brief governance COUNTRY), never one factory's figures"
         )
+    return partner
+
+
+def partner_brief(store: Store, partner_id: str, period: str, lang: str = "en") -> PartnerBrief:
+    """The brief of a buyer for a period YYYY-MM:YYYY-MM."""
+    partner = require_buyer(store, partner_id)
     window = Window.parse(period)
     reports = [
         factory_report(store, fid, as_of=window.end, window=window, lang=lang)

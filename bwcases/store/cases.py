@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, select
 
-from bwcases.domain import Status, Verification
+from bwcases.domain import Status
 from bwcases.errors import NotFoundError
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway
@@ -263,42 +263,6 @@ class CaseStore(Gateway):
             self.check_version(obj, expected_version, changes)
             _assign(obj, changes, actor)
             obj.updated_at = s.info["now"]
-            s.flush()
-            return obj.version
-
-    def record_progress(
-        self,
-        item_id: int,
-        *,
-        date: dt.date,
-        note: str,
-        new_status: Status,
-        expected_version: int,
-        actor: str,
-        evidence_ref: str | None = None,
-        public_disclosure: bool = False,
-    ) -> int:
-        """Add a progress update and move the item's status; returns the item's new version."""
-        with self.writing(actor) as s:
-            obj = self.get(s, m.PlanItem, item_id)
-            self.check_version(obj, expected_version, {"status": new_status, "note": note})
-            s.add(
-                m.ProgressUpdate(
-                    item_id=item_id,
-                    date=date,
-                    author=actor,
-                    note=note,
-                    old_status=obj.status,
-                    new_status=new_status.value,
-                    evidence_ref=evidence_ref,
-                )
-            )
-            if obj.status != new_status.value:
-                obj.status = new_status.value
-                obj.completed_on = date if new_status is Status.COMPLETED else None
-                if new_status is Status.COMPLETED and public_disclosure:
-                    obj.verification = Verification.AWAITING.value
-            obj.updated_by, obj.updated_at = actor, s.info["now"]
             s.flush()
             return obj.version
 
