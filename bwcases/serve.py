@@ -45,9 +45,11 @@ def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
     from traitlets.config import Config
 
     from bwcases.auth import StoreIdentityProvider
+    from bwcases.kernel_owners import KernelOwnerAuthorizer
 
     c = Config()
     c.Voila.identity_provider_class = StoreIdentityProvider
+    c.Voila.authorizer_class = KernelOwnerAuthorizer  # a page's kernel is its reader's only
     c.Voila.ip = HOST
     c.Voila.open_browser = False
     c.Voila.port_retries = 0  # fail rather than serve on a port the printed URL does not name
@@ -199,9 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--cold", action="store_true", help="no preheated kernels")
     args = parser.parse_args(argv)
-    from voila.app import Voila
+    from bwcases.kernel_owners import AppsVoila
 
-    Voila.launch_instance(
+    AppsVoila.launch_instance(
         argv=[str(args.notebooks), f"--port={args.port}", "--no-browser"],
         config=voila_config(preheat=not args.cold),
     )

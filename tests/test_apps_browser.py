@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import http.client
+import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -218,6 +221,62 @@ def test_another_advisors_factory_shows_nothing(
     text = page.locator(".bw-app").inner_text()
     assert "Signed in as Sokha Chan" in text and "Saigon" not in text
     page.context.close()
+
+
+def request(
+    url: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """(status, body) of a request; a websocket upgrade answers 101 when accepted."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+    try:
+        conn.request(method, f"{parts.path}?{parts.query}", headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, "" if resp.status == 101 else resp.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def upgrade(**headers: str) -> dict[str, str]:
+    """The headers of a websocket handshake."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    ws = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"}
+    return {**ws, "Sec-WebSocket-Key": key, **headers}
+
+
+def cookies(page: Page) -> tuple[str, str]:
+    """A signed-in browser's Cookie header and its XSRF token."""
+    jar = {c["name"]: c["value"] for c in page.context.cookies()}
+    return "; ".join(f"{k}={v}" for k, v in jar.items()), jar.get("_xsrf", "")
+
+
+def test_a_page_kernel_is_its_readers_only(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, _store, _log = served_store
+    lan = person_page(browser, base, "Lan Nguyen")
+    open_app(lan, base, "improvement_plan", "factory=VN003")
+    kernel_id = re.search(r'"kernelId": "([0-9a-f-]{36})"', lan.content())
+    assert kernel_id
+    kernel = f"{base}api/kernels/{kernel_id[1]}"
+    lan_cookie, lan_xsrf = cookies(lan)
+    minh_cookie, minh_xsrf = cookies(person_page(browser, base, "Minh Tran"))
+    # another signed-in person who learns the id can neither read, use nor stop the kernel
+    assert request(kernel, headers={"Cookie": minh_cookie})[0] == 403
+    assert request(f"{kernel}/channels", headers=upgrade(Cookie=minh_cookie))[0] == 403
+    stop = f"{base}voila/api/shutdown/{kernel_id[1]}"
+    assert request(stop, "POST", {"Cookie": minh_cookie, "X-XSRFToken": minh_xsrf})[0] == 403
+    # the request a preheated kernel receives (with its page's cookie) goes to that kernel only
+    query = f"{base}voila/query/{kernel_id[1]}"
+    assert request(query, headers=upgrade(Origin=base.rstrip("/")))[0] == 403  # a browser
+    assert request(query, headers=upgrade())[0] == 403  # the kernel has had it already
+    # its reader can
+    status, body = request(kernel, headers={"Cookie": lan_cookie})
+    assert status == 200 and kernel_id[1] in body
+    assert request(f"{kernel}/channels", headers=upgrade(Cookie=lan_cookie))[0] == 101
+    assert request(stop, "POST", {"Cookie": lan_cookie, "X-XSRFToken": lan_xsrf})[0] == 204
+    assert request(kernel, headers={"Cookie": lan_cookie})[0] == 404  # stopped
+    lan.context.close()
 
 
 def test_the_arabic_page_reads_right_to_left(

@@ -12,6 +12,7 @@ import pytest
 
 from bwcases.auth import COOKIE_NAME, StoreIdentityProvider, add_user
 from bwcases.errors import UsageError
+from bwcases.kernel_owners import KernelOwnerAuthorizer
 from bwcases.serve import app_url, cell_timeout, start_server, voila_command, voila_config
 from bwcases.store import Store
 from tests.browser import chromium_page, needs_chromium, served, sign_in
@@ -52,6 +53,7 @@ def test_the_configuration_hides_tracebacks_signs_in_and_keeps_to_localhost() ->
     assert c.VoilaConfiguration.show_tracebacks is False
     assert c.Voila.ip == "127.0.0.1" and c.Voila.identity_provider_class is StoreIdentityProvider
     assert c.VoilaConfiguration.preheat_kernel is True
+    assert c.Voila.authorizer_class is KernelOwnerAuthorizer  # see test_apps_browser
     assert c.VoilaExecutor.timeout == 120
     assert cell_timeout({"metadata": {"tags": ["request"]}}) is None  # waits for its page
     assert cell_timeout({"metadata": {}}) == 120
