@@ -15,7 +15,6 @@ from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import User
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
-from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
@@ -139,21 +138,8 @@ class KernelRequestHandler(RequestInfoSocketHandler):
         RequestInfoSocketHandler._cache.pop(kernel_id, None)
 
 
-REPLACED = {
+HANDLERS = {  # Voilà's handler -> the one that keeps kernels to their owners
     TornadoVoilaHandler: PageHandler,
     VoilaShutdownKernelHandler: ShutdownHandler,
     RequestInfoSocketHandler: KernelRequestHandler,
 }
-
-
-class AppsVoila(Voila):  # type: ignore[misc]
-    """Voilà with kernels kept to their owners."""
-
-    def init_handlers(self) -> list[Any]:
-        """Voilà's handlers, the kernel-reaching ones replaced by the owner-checking ones."""
-        handlers = []
-        for route in super().init_handlers():
-            if isinstance(route, tuple) and route[1] in REPLACED:
-                route = (route[0], REPLACED[route[1]], *route[2:])
-            handlers.append(route)
-        return handlers

@@ -31,6 +31,7 @@ NOTEBOOK_ONLY_TAG = "notebook-only"
 HOST = "127.0.0.1"
 CELL_TIMEOUT = 120  # seconds a cell may run before the page says it gave up
 POOL_SIZE = 1  # preheated kernels kept ready per app
+REFILL_DELAY = 3.0  # seconds before a used preheated kernel is replaced
 MAX_MESSAGE = 32 * 1024 * 1024  # websocket messages carry evidence files (10 MB) both ways
 
 
@@ -57,6 +58,8 @@ def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
     c.VoilaConfiguration.show_tracebacks = False  # people see a sentence, never a traceback
     # serve the apps, not the files beside them: an allowlist pattern that matches nothing
     c.VoilaConfiguration.file_allowlist = ["(?!)"]
+    # the apps show no code: the code-highlighting extension is weight on every page
+    c.VoilaConfiguration.extension_denylist = ["jupyterlab_pygments"]
     # The session cookie reaches the kernel, which checks it against the store: the signed-in
     # person comes from there, never from the address (see bwcases.apps.request).
     c.VoilaConfiguration.http_header_envs = ["Cookie", "Accept-Language"]
@@ -75,7 +78,9 @@ def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
         pools = {"default": {"pool_size": 0}}
         pools.update({app: {"pool_size": pool_size} for app in APPS})
         c.VoilaKernelManager.kernel_pools_config = pools
-        c.VoilaKernelManager.fill_delay = 0.5
+        # a used kernel is replaced after the page it went to is drawn: starting one at once
+        # takes the CPU that browser and server need to draw that page (measured: bench_apps)
+        c.VoilaKernelManager.fill_delay = REFILL_DELAY
     return c
 
 
@@ -201,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--cold", action="store_true", help="no preheated kernels")
     args = parser.parse_args(argv)
-    from bwcases.kernel_owners import AppsVoila
+    from bwcases.voila_app import AppsVoila
 
     AppsVoila.launch_instance(
         argv=[str(args.notebooks), f"--port={args.port}", "--no-browser"],

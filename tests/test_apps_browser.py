@@ -279,6 +279,24 @@ def test_a_page_kernel_is_its_readers_only(
     lan.context.close()
 
 
+def test_the_page_fetches_nothing_from_elsewhere(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    # a slow or offline connection pays for every outside fetch; Voilà's own page links two
+    # stylesheets from a CDN, the apps' page does not
+    base, _store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    page.on("websocket", lambda ws: asked.append(ws.url))
+    open_app(page, base, "remediation_tracker", "factory=VN001")
+    page.get_by_role("button", name="Record the update").wait_for()
+    server = urlsplit(base).netloc
+    assert asked and all(urlsplit(url).netloc == server for url in asked), asked
+    assert "cdn." not in page.content()
+    page.context.close()
+
+
 def test_the_arabic_page_reads_right_to_left(
     served_store: tuple[str, Store, Path],
     browser: Browser,

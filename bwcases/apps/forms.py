@@ -193,7 +193,7 @@ class ItemForm(widgets.VBox):
             ),
             "notes": Field("notes", widgets.Textarea, N_("Notes"), rows=2),
         }
-        self.save = widgets.Button(button_style="primary", icon="save")  # own layout: hidden alone
+        self.save = widgets.Button(button_style="primary")  # own layout: hidden alone
         self.cancel = widgets.Button(layout=shared_layout())
         self.message = html()
         self.conflict = ConflictPanel()

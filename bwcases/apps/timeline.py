@@ -147,7 +147,7 @@ class CaseTimeline(AppShell):
             "topics": Field("topics", widgets.Textarea, N_("Topics"), True, rows=3),
             "follow_ups": Field("follow_ups", widgets.Textarea, N_("Follow-ups"), rows=2),
         }
-        self.save = widgets.Button(button_style="primary", icon="save", layout=shared_layout())
+        self.save = widgets.Button(button_style="primary", layout=shared_layout())
         self.message = html()
         self.form = widgets.VBox([html(), *self.fields.values(), self.message, self.save])
         self.form.add_class("bw-box")

@@ -69,7 +69,7 @@ class RemediationTracker(AppShell):
         self.detail = html()
         self.files = html()
         self.file_choice = widgets.Dropdown(layout=widgets.Layout(width="auto"))
-        self.download = widgets.Button(icon="download", layout=widgets.Layout(width="auto"))
+        self.download = widgets.Button(layout=widgets.Layout(width="auto"))
         self.link = html()
         files = widgets.HBox([self.file_choice, self.download, self.link], layout=shared_layout())
         self.evidence = widgets.VBox([self.files, files], layout=shared_layout())
@@ -81,7 +81,7 @@ class RemediationTracker(AppShell):
                 "files", widgets.FileUpload, N_("Evidence files"), accept=ACCEPT, multiple=True
             ),
         }
-        self.record = widgets.Button(button_style="primary", icon="save")
+        self.record = widgets.Button(button_style="primary")
         self.record_message = html()
         self.progress = widgets.VBox(
             layout=shared_layout(),
@@ -89,7 +89,7 @@ class RemediationTracker(AppShell):
         )
         self.progress.add_class("bw-box")
         self.verify_note = Field("verify_note", widgets.Text, N_("Note"))
-        self.verify = widgets.Button(button_style="success", icon="check", layout=shared_layout())
+        self.verify = widgets.Button(button_style="success", layout=shared_layout())
         self.reject = widgets.Button(button_style="warning", layout=shared_layout())
         self.verify_message = html()
         self.verification = widgets.VBox(

@@ -1,0 +1,36 @@
+"""Voilà as the advisor apps need it: kernels kept to their owners, light pages, cached assets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.base.handlers import FileFindHandler
+from voila.app import Voila
+
+from bwcases.kernel_owners import HANDLERS
+from bwcases.paths import TEMPLATES
+
+PAGE_TEMPLATE = TEMPLATES / "apps"  # Voilà's lab page without the CDN stylesheets
+
+
+class AppsVoila(Voila):  # type: ignore[misc]
+    """Voilà with the apps' page template and owner-checking kernel handlers."""
+
+    def setup_template_dirs(self) -> None:
+        """Voilà's template folders, the apps' page first."""
+        super().setup_template_dirs()
+        self.template_paths.insert(0, str(PAGE_TEMPLATE))
+
+    def init_handlers(self) -> list[Any]:
+        """Voilà's handlers, with kernels kept to their owners and versioned assets cached."""
+        handlers = []
+        for route in super().init_handlers():
+            pattern, handler, *rest = route
+            if handler in HANDLERS:
+                handler = HANDLERS[handler]
+            elif handler is FileFindHandler and pattern.endswith("/voila/labextensions/(.*)"):
+                # Voilà asks browsers to re-check every extension file at every page; a file
+                # asked for with ?v=<its content hash> never changes, so let them keep it
+                rest = [{**rest[0], "no_cache_paths": []}]
+            handlers.append((pattern, handler, *rest))
+        return handlers
