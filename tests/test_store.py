@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 
@@ -64,6 +65,42 @@ def test_stale_write_is_refused_and_nothing_is_overwritten(store: Store, export_
     assert err.value.current["action"] == "Clear the exit"
     assert err.value.yours["action"] == "Move boxes"
     assert store.plan_item(item)["action"] == "Clear the exit"
+
+
+def test_a_save_racing_another_gets_the_conflict_with_both_versions(
+    store: Store, export_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Lan's save passes its version check; Minh's save commits before Lan's write reaches the
+    # database (another connection, as another advisor's page is); Lan gets the conflict
+    import_file(store, "assessments", export_file)
+    item = store.create_plan_item(
+        {
+            "factory_id": "VN001",
+            "source": "self-diagnosis",
+            "compliance_point": "Emergency Preparedness",
+            "issue": "Exit blocked",
+            "status": "Pending",
+            "opened_on": dt.date(2024, 5, 1),
+        },
+        actor="lan",
+    )
+    v1 = store.plan_item(item)["version"]
+    other = Store(store.url)
+    checked = Store.check_version
+
+    def check_then_race(self: Store, obj: Any, expected: int | None, yours: dict) -> None:
+        checked(self, obj, expected, yours)
+        if yours.get("action") == "Move boxes":
+            other.update_plan_item(item, {"action": "Clear the exit"}, v1, actor="minh")
+
+    monkeypatch.setattr(Store, "check_version", check_then_race)
+    with pytest.raises(ConflictError) as err:
+        store.update_plan_item(item, {"action": "Move boxes"}, expected_version=v1, actor="lan")
+    assert err.value.current["action"] == "Clear the exit"
+    assert err.value.current["updated_by"] == "minh"
+    assert err.value.yours == {"action": "Move boxes"}
+    assert store.plan_item(item)["action"] == "Clear the exit"
+    other.dispose()
 
 
 def test_every_change_is_in_the_audit_trail(store: Store, export_file) -> None:

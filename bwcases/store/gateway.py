@@ -24,7 +24,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bwcases.errors import BwcasesError, ConflictError, NotFoundError
@@ -175,7 +175,11 @@ class Gateway:
             yield session
             session.commit()
         except StaleDataError as exc:
+            # another save of the same record committed between our check and our write
             session.rollback()
+            conflict = self._conflict_after_race(session.info.get("checked", []))
+            if conflict is not None:
+                raise conflict from exc
             raise BwcasesError(
                 "the record was changed by someone else while saving; reload and try again"
             ) from exc
@@ -219,14 +223,29 @@ class Gateway:
 
     def check_version(self, obj: m.Versioned, expected: int | None, yours: dict[str, Any]) -> None:
         """Refuse a write made against a stale version of `obj`."""
-        if expected is not None and obj.version != expected:
-            raise ConflictError(
-                type(obj).__name__,
-                _record_key(obj),
-                expected,
-                _columns(obj),
-                {k: _jsonable(v) for k, v in yours.items()},
-            )
+        if expected is None:
+            return
+        yours = {k: _jsonable(v) for k, v in yours.items()}
+        if obj.version != expected:
+            kind, key = type(obj).__name__, _record_key(obj)
+            raise ConflictError(kind, key, expected, _columns(obj), yours)
+        session = object_session(obj)
+        if session is not None:  # should a racing save commit before ours, say the same
+            checked = (type(obj), inspect(obj).identity, expected, yours)
+            session.info.setdefault("checked", []).append(checked)
+
+    def _conflict_after_race(
+        self, checked: list[tuple[type[Any], Any, int, dict[str, Any]]]
+    ) -> ConflictError | None:
+        """The conflict a racing save caused: the checked record as that save left it."""
+        with self.reading() as session:
+            for model, identity, expected, yours in checked:
+                current = session.get(model, identity)
+                if current is not None and current.version != expected:
+                    return ConflictError(
+                        model.__name__, _record_key(current), expected, _columns(current), yours
+                    )
+        return None
 
     def get(self, session: Session, model: type[Any], key: Any) -> Any:
         """A record by primary key, or NotFoundError."""
