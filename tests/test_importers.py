@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 import bwcases.readers
+from bwcases.analysis import progress
 from bwcases.cli import main
 from bwcases.errors import InputError
 from bwcases.importers import import_file
@@ -457,6 +458,11 @@ def test_an_improvement_plan_is_stored_and_updated_on_import_again(
     assert (diagnosis["source"], diagnosis["status"]) == ("self-diagnosis", "In Progress")
     assert items.loc["Underpaid", "due_date"] == dt.date(2023, 6, 1)
     assert items.loc["Young workers on presses", "status"] == "Completed"
+    # the file says when it was due, not when it was done: days to complete are unknown
+    assert pd.isna(items.loc["Young workers on presses", "completed_on"])
+    done = progress(loaded, factory_id="KH001").set_index("factory_id")
+    assert done.loc["KH001", "completed"] == 1
+    assert pd.isna(done.loc["KH001", "median_days_to_complete"])
 
     before = state(loaded)
     again = import_file(loaded, "improvement-plan", path)

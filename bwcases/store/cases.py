@@ -220,13 +220,13 @@ class CaseStore(Gateway):
                     # An item from a finding is opened with the plan built on that assessment.
                     quest = s.get(m.Assessment, rec["quest_id"]) if rec.get("quest_id") else None
                     values = {"opened_on": quest.start_date if quest else today, **rec}
-                    if values["status"] == Status.COMPLETED and not values.get("completed_on"):
-                        values["completed_on"] = today
+                    # an item that comes Completed has no completion date in the file: it stays
+                    # unknown rather than today, so days-to-complete figures leave it out
                     s.add(m.PlanItem(**values, updated_by=actor, updated_at=s.info["now"]))
                     added += 1
                 elif _assign(obj, rec, actor):
                     if obj.status == Status.COMPLETED and obj.completed_on is None:
-                        obj.completed_on = today
+                        obj.completed_on = today  # seen completed by this import
                     elif obj.status != Status.COMPLETED:
                         obj.completed_on = None
                     obj.updated_at = s.info["now"]
