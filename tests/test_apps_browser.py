@@ -290,6 +290,7 @@ def test_the_page_fetches_nothing_from_elsewhere(
     page.on("request", lambda r: asked.append(r.url))
     page.on("websocket", lambda ws: asked.append(ws.url))
     open_app(page, base, "remediation_tracker", "factory=VN001")
+    choose(page, "Item", "Exit blocked by boxes")  # the widgets are drawn and answer
     page.get_by_role("button", name="Record the update").wait_for()
     server = urlsplit(base).netloc
     assert asked and all(urlsplit(url).netloc == server for url in asked), asked
