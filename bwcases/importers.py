@@ -98,14 +98,15 @@ class Problems:
 # -- checks of a frame of text, one column at a time ----------------------------------------
 
 
-def _text(rows: pd.DataFrame, column: str) -> pd.Series:
-    return rows[column].astype(str).str.strip()
+def _stripped(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as text without surrounding blanks: what every check below and the store see."""
+    return rows.assign(**{c: rows[c].astype(str).str.strip() for c in rows.columns if c != ROW})
 
 
 def _required(found: Problems, rows: pd.DataFrame, columns: Iterable[str]) -> pd.Series:
     bad = pd.Series(False, index=rows.index)
     for column in columns:
-        bad |= found.where(rows, _text(rows, column) == "", column, "is empty; a value is needed")
+        bad |= found.where(rows, rows[column] == "", column, "is empty; a value is needed")
     return bad
 
 
@@ -114,7 +115,7 @@ def _too_long(found: Problems, rows: pd.DataFrame, lengths: dict[str, int]) -> p
     for column, longest in lengths.items():
         if column in rows:
             reason = f"is longer than {longest} characters"
-            bad |= found.where(rows, _text(rows, column).str.len() > longest, column, reason)
+            bad |= found.where(rows, rows[column].str.len() > longest, column, reason)
     return bad
 
 
@@ -128,7 +129,7 @@ def _whole_numbers(
     found: Problems, rows: pd.DataFrame, column: str, low: int = 1, high: int = MAX_ID
 ) -> tuple[pd.Series, pd.Series]:
     """The numbers in `column` (NaN where empty or bad) and where they are bad."""
-    codes, uniques = _distinct(_text(rows, column))
+    codes, uniques = _distinct(rows[column])
     numbers = pd.to_numeric(pd.Series(uniques), errors="coerce")
     good = numbers.notna() & (numbers % 1 == 0) & (numbers >= low) & (numbers <= high)
     numbers = numbers.where(good)
@@ -141,7 +142,7 @@ def _whole_numbers(
 
 def _dates(found: Problems, rows: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
     """The dates in `column` (None where empty or bad) and where they are bad."""
-    codes, uniques = _distinct(_text(rows, column))
+    codes, uniques = _distinct(rows[column])
     text = pd.Series(uniques, dtype=object)
     parsed = pd.to_datetime(text, format=DATE_FORMAT, errors="coerce")
     dates = pd.Series([d.date() if pd.notna(d) else None for d in parsed], dtype=object)
@@ -167,7 +168,7 @@ def _read_all(table: Table, found: Problems) -> pd.DataFrame:
     if rows.empty:
         found.raise_if_any()
         raise InputError([Problem(table.name, None, None, None, "has a header but no rows")])
-    return rows
+    return _stripped(rows)
 
 
 def _conflicts(
@@ -198,13 +199,12 @@ def _conflicts(
 # -- assessments ----------------------------------------------------------------------------
 
 _ASSESSMENT_OPTIONAL = ("Q.Label", "Finding", "Tags")
-_ASSESSMENT_TEXT = ["country", "factory_id", "factory_name", "question_id", "compliance_point"]
-_ASSESSMENT_TEXT += ["cluster", "question_label", "tags"]
 
 
 def validate_assessments(found: Problems, chunk: pd.DataFrame) -> pd.DataFrame:
     """The rows of a chunk of the assessment export that pass every check, typed."""
     required = [c for c in ASSESSMENT_COLUMNS if c not in _ASSESSMENT_OPTIONAL]
+    chunk = _stripped(chunk)
     bad = _required(found, chunk, required)
     bad |= _too_long(found, chunk, ASSESSMENT_LENGTHS)
     quest, wrong = _whole_numbers(found, chunk, "Quest.ID")
@@ -213,10 +213,10 @@ def validate_assessments(found: Problems, chunk: pd.DataFrame) -> pd.DataFrame:
     bad |= wrong
     start, wrong = _dates(found, chunk, "Assesment.Start.Date")
     bad |= wrong
-    qtype = _text(chunk, "Question.type").str.upper()
+    qtype = chunk["Question.type"].str.upper()
     known_type = qtype.isin([t.value for t in QuestionType])
     bad |= found.where(chunk, (qtype != "") & ~known_type, "Question.type", "is not NCQ or FGW")
-    finding = _text(chunk, "Finding")
+    finding = chunk["Finding"]
     ncq = qtype == QuestionType.NCQ.value
     reason = "is empty; an NCQ row needs its finding, 0 or 1"
     bad |= found.where(chunk, ncq & (finding == ""), "Finding", reason)
@@ -224,8 +224,6 @@ def validate_assessments(found: Problems, chunk: pd.DataFrame) -> pd.DataFrame:
     bad |= found.where(chunk, ncq & (finding != "") & ~finding.isin(["0", "1"]), "Finding", reason)
     ok = ~bad
     df = chunk[ok].rename(columns=ASSESSMENT_COLUMNS)
-    for col in _ASSESSMENT_TEXT:
-        df[col] = df[col].str.strip()
     df["quest_id"] = quest[ok].astype("int64")
     df["cycle"] = cycle[ok].astype("int64")
     df["start_date"] = start[ok]
@@ -271,8 +269,8 @@ def _status(text: str) -> str | None:
 def _plan_links(store: Store, found: Problems, rows: pd.DataFrame, factory: pd.Series) -> None:
     """Check that each item from a finding names an assessment of its factory and its question."""
     quest, bad = _whole_numbers(found, rows, "Quest.ID")
-    question = _text(rows, "Question.ID")
-    given = _text(rows, "Quest.ID") != ""
+    question = rows["Question.ID"]
+    given = rows["Quest.ID"] != ""
     both = "give both (an item from a finding) or neither (an item from self-diagnosis)"
     found.where(
         rows, given & (question == ""), "Question.ID", f"is empty but Quest.ID is given; {both}"
@@ -319,11 +317,11 @@ def import_improvement_plan(store: Store, path: Path, actor: str) -> str:
             rows[col] = ""
     _required(found, rows, IMPROVEMENT_PLAN_REQUIRED)
     _too_long(found, rows, PLAN_LENGTHS)
-    status = _text(rows, "Status").map(_status)
+    status = rows["Status"].map(_status)
     reason = "is not Pending, In Progress or Completed"
-    found.where(rows, status.isna() & (_text(rows, "Status") != ""), "Status", reason)
+    found.where(rows, status.isna() & (rows["Status"] != ""), "Status", reason)
     due, _ = _dates(found, rows, "Due.Date")
-    factory = _text(rows, "Factory.ID")
+    factory = rows["Factory.ID"]
     known = store.known_factories(factory[factory != ""])
     reason = "is not a factory in the store (import the assessment export first)"
     found.where(rows, (factory != "") & ~factory.isin(list(known)), "Factory.ID", reason)
@@ -332,15 +330,15 @@ def import_improvement_plan(store: Store, path: Path, actor: str) -> str:
         {
             ROW: rows[ROW],
             "factory_id": factory,
-            "quest_id": pd.to_numeric(_text(rows, "Quest.ID"), errors="coerce"),
-            "question_id": _text(rows, "Question.ID"),
-            "compliance_point": _text(rows, "Compliance.point"),
-            "issue": _text(rows, "Issue"),
-            "action": _text(rows, "Action"),
-            "responsible": _text(rows, "Responsible"),
+            "quest_id": pd.to_numeric(rows["Quest.ID"], errors="coerce"),
+            "question_id": rows["Question.ID"],
+            "compliance_point": rows["Compliance.point"],
+            "issue": rows["Issue"],
+            "action": rows["Action"],
+            "responsible": rows["Responsible"],
             "due_date": due,
             "status": status,
-            "notes": _text(rows, "Notes"),
+            "notes": rows["Notes"],
         }
     )
     from_finding = items["quest_id"].notna()
@@ -383,12 +381,12 @@ def import_partners(store: Store, path: Path, actor: str) -> str:
     rows = _read_all(table, found)
     _required(found, rows, ["Partner.ID", "Partner.Name", "Partner.Type"])
     _too_long(found, rows, PARTNER_LENGTHS)
-    ptype = _text(rows, "Partner.Type").str.lower()
+    ptype = rows["Partner.Type"].str.lower()
     reason = "is not buyer or governance"
     known_type = ptype.isin([t.value for t in PartnerType])
     found.where(rows, (ptype != "") & ~known_type, "Partner.Type", reason)
-    factory = _text(rows, "Factory.ID")
-    consent = _text(rows, "Consent").str.lower()
+    factory = rows["Factory.ID"]
+    consent = rows["Consent"].str.lower()
     linked = factory != ""
     found.where(rows, linked & ~consent.isin(["yes", "no"]), "Consent", "is not yes or no")
     known = store.known_factories(factory[linked])
@@ -397,8 +395,8 @@ def import_partners(store: Store, path: Path, actor: str) -> str:
     frame = pd.DataFrame(
         {
             ROW: rows[ROW],
-            "partner_id": _text(rows, "Partner.ID"),
-            "partner_name": _text(rows, "Partner.Name"),
+            "partner_id": rows["Partner.ID"],
+            "partner_name": rows["Partner.Name"],
             "partner_type": ptype,
             "factory_id": factory,
             "consent": consent,

@@ -148,7 +148,9 @@ class Table:
                 start += len(frame)
                 frame.insert(0, ROW, rows)
                 blank = (frame[self.header] == "").all(axis=1)
-                yield Chunk(frame[~blank].reset_index(drop=True), [])
+                if blank.any():  # else no copy
+                    frame = frame[~blank].reset_index(drop=True)
+                yield Chunk(frame, [])
 
     def _careful_chunks(self, size: int, skip: int = 0) -> Iterator[Chunk]:
         """Records read one by one, each problem named; the first `skip` records are passed."""

@@ -8,8 +8,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, FromClause, Table, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    FromClause,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from bwcases.catalogue import is_obsolete, is_public_disclosure
 from bwcases.errors import InputError, Problem
@@ -99,6 +109,7 @@ class AssessmentLoader:
     problems: list[Problem] = field(default_factory=list)
     more_problems: int = 0
     summary: LoadSummary = field(default_factory=LoadSummary)
+    held: pd.DataFrame | None = None  # the rows of the last assessment of the chunk before
 
     def __post_init__(self) -> None:
         q = m.Question
@@ -139,6 +150,20 @@ class AssessmentLoader:
 
     def add(self, chunk: pd.DataFrame) -> None:
         """Stage one validated chunk (columns as in a findings frame, plus row and fact)."""
+        # An export lists an assessment's rows together, and a chunk ends anywhere: the rows of
+        # its last assessment wait for the next chunk, so that an assessment is staged whole
+        # (one split over two chunks would be checked against the database at the second).
+        if self.held is not None:
+            chunk = pd.concat([self.held, chunk], ignore_index=True)
+            self.held = None
+        quests = chunk["quest_id"].to_numpy()
+        others = np.flatnonzero(quests != quests[-1])
+        if len(others):  # slices, not copies
+            start = int(others[-1]) + 1
+            self.held, chunk = chunk.iloc[start:], chunk.iloc[:start]
+        self._stage(chunk)
+
+    def _stage(self, chunk: pd.DataFrame) -> None:
         self.summary.rows_read += len(chunk)
         if not self._add_assessments(chunk):  # only then can some rows be left out
             chunk = chunk[self._of_accepted_assessments(chunk)]
@@ -242,20 +267,19 @@ class AssessmentLoader:
         return True
 
     def _question_refs(self, chunk: pd.DataFrame) -> pd.Series:
-        spellings = chunk[_SPELLING].drop_duplicates()
-        for spelling in spellings.itertuples(index=False, name=None):
+        # each row's spelling numbered in order of first appearance, and where each first appears
+        which = chunk.groupby(_SPELLING, sort=False, dropna=False).ngroup().to_numpy()
+        _numbers, first = np.unique(which, return_index=True)
+        spellings = list(chunk[_SPELLING].iloc[first].itertuples(index=False, name=None))
+        for spelling in spellings:
             if spelling not in self.questions:
                 values = dict(zip(_SPELLING, spelling, strict=True))
                 values["public_disclosure"] = is_public_disclosure(values["tags"])
                 result = self.conn.execute(insert(m.Question).returning(m.Question.id), [values])
                 self.questions[spelling] = result.scalar_one()
                 self.summary.questions_added += 1
-        ids = pd.DataFrame(
-            [(*s, self.questions[s]) for s in spellings.itertuples(index=False, name=None)],
-            columns=[*_SPELLING, "question_ref"],
-        )
-        merged = chunk[_SPELLING].merge(ids, on=_SPELLING, how="left")
-        return pd.Series(merged["question_ref"].to_numpy(), index=chunk.index)
+        refs = np.asarray([self.questions[s] for s in spellings], dtype="int64")
+        return pd.Series(refs[which], index=chunk.index)
 
     def _add_findings(self, chunk: pd.DataFrame) -> None:
         cols = ["quest_id", "question_ref", "finding", "fact"]
@@ -355,25 +379,39 @@ class AssessmentLoader:
 
     def finish(self) -> LoadSummary:
         """Check the whole load; raise InputError (nothing kept) or update the register."""
+        if self.held is not None:
+            self._stage(self.held)
+            self.held = None
         if self.problems:
             self.problems.sort(key=lambda p: p.row or 0)
             raise InputError(self.problems, self.more_problems)
-        a = m.Assessment
-        for fid in sorted(self.touched_factories):
-            latest = self.conn.execute(
-                select(a.factory_name)
-                .where(a.factory_id == fid)
-                .order_by(a.quest_id.desc())
-                .limit(1)
-            ).scalar_one()
+        a, f = m.Assessment, m.Factory
+        # each touched factory takes the name of its latest assessment (highest Quest.ID)
+        latest_quest = (
+            select(a.factory_id, func.max(a.quest_id).label("quest_id"))
+            .group_by(a.factory_id)
+            .subquery()
+        )
+        latest = (
+            select(a.factory_id, a.factory_name, f.factory_name)
+            .join(latest_quest, a.quest_id == latest_quest.c.quest_id)
+            .join(f, f.factory_id == a.factory_id)
+        )
+        renamed = [
+            {"fid": fid, "name": name, "status": "obsolete" if is_obsolete(name) else "active"}
+            for fid, name, held in self.conn.execute(latest)
+            if fid in self.touched_factories and name != held
+        ]
+        if renamed:
             self.conn.execute(
-                update(m.Factory)
-                .where(m.Factory.factory_id == fid, m.Factory.factory_name != latest)
+                update(f)
+                .where(f.factory_id == bindparam("fid"))
                 .values(
-                    factory_name=latest,
-                    status="obsolete" if is_obsolete(latest) else "active",
-                    version=m.Factory.version + 1,
-                )
+                    factory_name=bindparam("name"),
+                    status=bindparam("status"),
+                    version=f.version + 1,
+                ),
+                renamed,
             )
         return self.summary
 
