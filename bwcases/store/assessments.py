@@ -156,6 +156,8 @@ class AssessmentLoader:
         if self.held is not None:
             chunk = pd.concat([self.held, chunk], ignore_index=True)
             self.held = None
+        if chunk.empty:
+            return
         quests = chunk["quest_id"].to_numpy()
         others = np.flatnonzero(quests != quests[-1])
         if len(others):  # slices, not copies
