@@ -15,7 +15,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 
 from bwcases.apps.request import PageRequest
 from bwcases.auth import Person, Role
-from bwcases.domain import FactoryStatus, Priority, Status, Verification, VisitKind
+from bwcases.domain import FactoryStatus, Priority, Status, Verification, VisitKind, allowed_move
 from bwcases.html import escape
 from bwcases.i18n import DEFAULT, LANGUAGES, N_, is_rtl, translator
 from bwcases.overview import factory_options
@@ -150,6 +150,21 @@ def label_of(labels: dict[str, str], value: Any, _: Callable[[str], str]) -> str
 def status_move(old: str, new: str, _: Callable[[str], str]) -> str:
     """A status move as people read it ("Pending → In Progress")."""
     return " → ".join(label_of(STATUS_LABELS, s, _) for s in (old, new))
+
+
+def move_problem(
+    old: Status, new: Status, reason: str, reason_field: str, _: Callable[[str], str]
+) -> dict[str, str]:
+    """What is wrong, by field, with a status move she may not make (nothing when she may)."""
+    if not allowed_move(old, new, reason):
+        return {}
+    if old is Status.COMPLETED and new is Status.IN_PROGRESS:
+        return {reason_field: _("Say why the completed item is reopened.")}
+    return {
+        "status": _("An item cannot move from {old} to {new}.").format(
+            old=label_of(STATUS_LABELS, old.value, _), new=label_of(STATUS_LABELS, new.value, _)
+        )
+    }
 
 
 def iso(text: str, rtl: bool) -> str:

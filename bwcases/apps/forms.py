@@ -19,12 +19,13 @@ from bwcases.apps.common import (
     html,
     html_table,
     label_of,
+    move_problem,
     options,
     replace_options,
     shared_layout,
 )
 from bwcases.catalogue import COMPLIANCE_POINTS
-from bwcases.domain import Priority, Status, allowed_move
+from bwcases.domain import Priority, Status
 from bwcases.i18n import N_
 
 Translate = Callable[[str], str]
@@ -68,14 +69,7 @@ def validate_item(
             date=fmt_date(earliest_due)
         )
     new = Status(values.get("status") or old_status.value)
-    if allowed_move(old_status, new, reason):
-        if old_status is Status.COMPLETED and new is Status.IN_PROGRESS:
-            problems["reason"] = _("Say why the completed item is reopened.")
-        else:
-            problems["status"] = _("An item cannot move from {old} to {new}.").format(
-                old=label_of(STATUS_LABELS, old_status.value, _),
-                new=label_of(STATUS_LABELS, new.value, _),
-            )
+    problems.update(move_problem(old_status, new, reason, "reason", _))
     return problems
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from bwcases.apps.common import STATUS_LABELS, as_date, fmt_date, label_of
+from bwcases.apps.common import as_date, fmt_date, label_of, move_problem
 from bwcases.apps.forms import ITEM_LABELS, shown
-from bwcases.domain import Status, allowed_move, is_overdue
+from bwcases.domain import Status, is_overdue
 
 
 def persistent_flags(
@@ -71,15 +71,9 @@ def validate_progress(
         )
     note = str(values.get("note") or "").strip()
     new = Status(values.get("status") or old_status.value)
-    if allowed_move(old_status, new, note):
-        if old_status is Status.COMPLETED and new is Status.IN_PROGRESS:
-            problems["note"] = _("Say why the completed item is reopened.")
-        else:
-            problems["status"] = _("An item cannot move from {old} to {new}.").format(
-                old=label_of(STATUS_LABELS, old_status.value, _),
-                new=label_of(STATUS_LABELS, new.value, _),
-            )
-    elif not note:
+    moved = move_problem(old_status, new, note, "note", _)
+    problems.update(moved)
+    if not moved and not note:
         problems["note"] = _("Fill in this field.")
     return problems
 

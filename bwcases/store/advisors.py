@@ -196,26 +196,21 @@ class AdvisorStore(Gateway):
                     if key != "status" and getattr(obj, key) != value:
                         setattr(obj, key, value)
             if status != old:
-                self._move(s, obj, old, status, reason, on, actor)
+                self._record(s, obj, status, reason, on, actor)
             if s.is_modified(obj) or item_id is None:
                 obj.updated_by, obj.updated_at = actor, s.info["now"]
             s.flush()
             return obj.id, obj.version
 
-    def _move(
-        self,
-        s: Session,
-        obj: m.PlanItem,
-        old: Status,
-        new: Status,
-        note: str,
-        on: dt.date,
-        actor: str,
+    def _record(
+        self, s: Session, obj: m.PlanItem, new: Status, note: str, on: dt.date, actor: str
     ) -> m.ProgressUpdate:
+        """A progress update of an item, moving its status to `new` when that differs."""
+        old = Status(obj.status)
         problem = allowed_move(old, new, note)
         if problem:
             raise ValidationError({"status": problem})
-        update_row = m.ProgressUpdate(
+        row = m.ProgressUpdate(
             item_id=obj.id,
             date=on,
             author=actor,
@@ -223,14 +218,16 @@ class AdvisorStore(Gateway):
             old_status=old.value,
             new_status=new.value,
         )
-        s.add(update_row)
+        s.add(row)
+        if new is old:
+            return row
         obj.status = new.value
         obj.completed_on = on if new is Status.COMPLETED else None
         if new is Status.COMPLETED and self._is_public(s, obj):
             obj.verification, obj.verified_by = Verification.AWAITING.value, None
         elif old is Status.COMPLETED:
             obj.verification, obj.verified_by = None, None
-        return update_row
+        return row
 
     def _is_public(self, s: Session, obj: m.PlanItem) -> bool:
         if obj.source != ItemSource.FINDING.value or not obj.question_id:
@@ -254,19 +251,7 @@ class AdvisorStore(Gateway):
         with self.writing(actor) as s:
             obj = self.get(s, m.PlanItem, item_id)
             self.check_version(obj, expected_version, {"status": new_status.value, "note": note})
-            old = Status(obj.status)
-            if new_status != old:
-                row = self._move(s, obj, old, new_status, note, date, actor)
-            else:
-                row = m.ProgressUpdate(
-                    item_id=item_id,
-                    date=date,
-                    author=actor,
-                    note=note,
-                    old_status=old.value,
-                    new_status=old.value,
-                )
-                s.add(row)
+            row = self._record(s, obj, new_status, note, date, actor)
             s.flush()
             for upload in {f.sha256: f for f in files}.values():
                 self._keep_file(s, upload, actor)
@@ -314,18 +299,9 @@ class AdvisorStore(Gateway):
                 raise ValidationError({"verification": "the item is not awaiting verification"})
             if verified:
                 obj.verification, obj.verified_by = Verification.VERIFIED.value, actor
-                s.add(
-                    m.ProgressUpdate(
-                        item_id=item_id,
-                        date=on,
-                        author=actor,
-                        note=note,
-                        old_status=obj.status,
-                        new_status=obj.status,
-                    )
-                )
+                self._record(s, obj, Status(obj.status), note, on, actor)
             else:
-                self._move(s, obj, Status.COMPLETED, Status.IN_PROGRESS, note, on, actor)
+                self._record(s, obj, Status.IN_PROGRESS, note, on, actor)
                 obj.verification, obj.verified_by = Verification.REJECTED.value, actor
             obj.updated_by, obj.updated_at = actor, s.info["now"]
             s.flush()
