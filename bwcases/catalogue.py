@@ -132,6 +132,17 @@ def is_obsolete(factory_name: str | None) -> bool:
     return bool(factory_name) and OBSOLETE_MARK.casefold() in str(factory_name).casefold()
 
 
+def catalogue_order(cluster: str, compliance_point: str) -> tuple[int, int, str, str]:
+    """A sort key putting clusters and their CPs in the catalogue's order (others after)."""
+    points = COMPLIANCE_POINTS.get(cluster, ())
+    return (
+        CLUSTERS.index(cluster) if cluster in CLUSTERS else len(CLUSTERS),
+        points.index(compliance_point) if compliance_point in points else len(points),
+        cluster,
+        compliance_point,
+    )
+
+
 def is_known_cluster(name: str) -> bool:
     """Whether a cluster name is one of the eight (or an older name that maps to one)."""
     return canonical_cluster(name) in CLUSTERS

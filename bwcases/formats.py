@@ -46,3 +46,12 @@ DATE_FORMAT = "%d/%m/%Y"
 
 # Columns of a findings frame, the shape metrics work on (the export's, in code names).
 FINDING_FRAME_COLUMNS = list(ASSESSMENT_COLUMNS.values())
+# The columns that spell a question; a new spelling of a Question.ID is a new catalogue entry.
+QUESTION_SPELLING = [
+    "question_id",
+    "question_label",
+    "compliance_point",
+    "cluster",
+    "question_type",
+    "tags",
+]

@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from bwcases import metrics
-from bwcases.catalogue import CLUSTERS, COMPLIANCE_POINTS
+from bwcases.catalogue import catalogue_order
 from bwcases.domain import FactoryStatus, Status, is_overdue
 from bwcases.errors import BwcasesError, NotFoundError
 from bwcases.store import Store
@@ -91,23 +91,12 @@ def _change(previous: Any, latest: Any) -> str:
     return ""
 
 
-def _catalogue_order(cluster: str, compliance_point: str) -> tuple[int, int, str, str]:
-    clusters = list(CLUSTERS)
-    points = list(COMPLIANCE_POINTS.get(cluster, ()))
-    return (
-        clusters.index(cluster) if cluster in clusters else len(clusters),
-        points.index(compliance_point) if compliance_point in points else len(points),
-        cluster,
-        compliance_point,
-    )
-
-
 def compliance_table(findings: pd.DataFrame, factory_id: str) -> pd.DataFrame:
     """Non-compliance per cluster and CP on the latest assessment against the one before."""
     out = metrics.compare_assessments(findings, factory_id)
     out["change"] = [_change(p, la) for p, la in zip(out["previous"], out["latest"], strict=True)]
     keys = [
-        _catalogue_order(str(c), str(p))
+        catalogue_order(str(c), str(p))
         for c, p in zip(out["cluster"], out["compliance_point"], strict=True)
     ]
     order = sorted(range(len(out)), key=keys.__getitem__)

@@ -32,7 +32,7 @@ from bwcases.apps.common import (
 )
 from bwcases.apps.forms import ItemForm, validate_item
 from bwcases.apps.request import PageRequest
-from bwcases.catalogue import CLUSTERS, COMPLIANCE_POINTS
+from bwcases.catalogue import catalogue_order
 from bwcases.domain import ItemSource, Status
 from bwcases.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.i18n import N_
@@ -58,16 +58,6 @@ class Assessed:
     start_date: dt.date
     previous_quest_id: int | None = None
     previous_date: dt.date | None = None
-
-
-def _catalogue_order(cluster: str, compliance_point: str) -> tuple[int, int, str, str]:
-    points = list(COMPLIANCE_POINTS.get(cluster, ()))
-    return (
-        CLUSTERS.index(cluster) if cluster in CLUSTERS else len(CLUSTERS),
-        points.index(compliance_point) if compliance_point in points else len(points),
-        cluster,
-        compliance_point,
-    )
 
 
 def latest_non_compliance(findings: pd.DataFrame) -> tuple[pd.DataFrame, Assessed | None]:
@@ -96,7 +86,7 @@ def latest_non_compliance(findings: pd.DataFrame) -> tuple[pd.DataFrame, Assesse
         persistent=lambda d: d["question_id"].isin(set(before["question_id"]))
     )
     keys = [
-        (*_catalogue_order(str(c), str(p)), str(q))
+        (*catalogue_order(str(c), str(p)), str(q))
         for c, p, q in zip(out["cluster"], out["compliance_point"], out["question_id"], strict=True)
     ]
     order = sorted(range(len(out)), key=keys.__getitem__)

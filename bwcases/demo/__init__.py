@@ -34,6 +34,7 @@ from bwcases.demo.vocabulary import (
 )
 from bwcases.domain import ItemSource, PartnerType, Priority, Status, Verification, VisitKind
 from bwcases.errors import UsageError
+from bwcases.formats import QUESTION_SPELLING
 from bwcases.store import Store
 
 AS_OF = dt.date(2026, 11, 26)  # the portfolio's "today": nothing in it happens later
@@ -44,7 +45,6 @@ MAX_ITEMS = 25  # Improvement Plan items from findings, per factory
 DECAY = 0.3  # each later cycle lowers the log-odds of non-compliance by this much
 CYCLE_SHARES = (0.1, 0.13, 0.16, 0.18, 0.19, 0.24)  # of factories with 1, 2, ... 6 cycles
 EFFECTS = (0.45, 0.45, 0.55)  # spread of a factory's own log-odds: overall, cluster, CP
-SPELLING = ["question_id", "question_label", "compliance_point", "cluster", "question_type", "tags"]
 CHUNK_COLUMNS = [
     "row",
     "country",
@@ -197,7 +197,7 @@ class _Portfolio:
 
     def _catalogue(self) -> pd.DataFrame:
         """The questions, as the current CAT and then the older one spell them."""
-        q = pd.DataFrame(QUESTIONS, columns=[*SPELLING, "fact_kind"])
+        q = pd.DataFrame(QUESTIONS, columns=[*QUESTION_SPELLING, "fact_kind"])
         q["cp_index"] = q["compliance_point"].map({cp: i for i, cp in enumerate(CPS)})
         q["ncq"] = q["question_type"] == QuestionType.NCQ.value
         q["public_disclosure"] = q["tags"] == PUBLIC_DISCLOSURE
@@ -208,13 +208,13 @@ class _Portfolio:
         self.cp_questions = [
             np.flatnonzero(q["ncq"] & (q["cp_index"] == j)) for j in range(len(CPS))
         ]
-        old = q[SPELLING].copy()  # the older CAT's quirks
+        old = q[QUESTION_SPELLING].copy()  # the older CAT's quirks
         old["cluster"] = old["cluster"].replace({OSH: "Systems"})
         old["compliance_point"] = old["compliance_point"].replace(
             {MERGED_HAZARDOUS_CP: "Hazardous Work"}
         )
-        both = pd.concat([q[SPELLING], old], ignore_index=True)
-        self.spellings = {c: both[c].to_numpy(object) for c in SPELLING}
+        both = pd.concat([q[QUESTION_SPELLING], old], ignore_index=True)
+        self.spellings = {c: both[c].to_numpy(object) for c in QUESTION_SPELLING}
         return q
 
     def _asked(self) -> np.ndarray:
@@ -400,12 +400,12 @@ class _Portfolio:
                 "factory_name": f["factory_name"].to_numpy(object)[a],
                 "quest_id": block["quest_id"].to_numpy(np.int64)[a],
                 "start_date": self.days[block["day"].to_numpy()][a],
-                **{c: self.spellings[c][spelling] for c in SPELLING},
+                **{c: self.spellings[c][spelling] for c in QUESTION_SPELLING},
                 "finding": pd.arrays.IntegerArray(found[a, question].astype(np.int8), fgw),
                 "fact": fact,
             }
         )
-        text = ["country", "factory_id", "factory_name", *SPELLING, "fact"]
+        text = ["country", "factory_id", "factory_name", *QUESTION_SPELLING, "fact"]
         return frame.astype(dict.fromkeys(text, "str"))[CHUNK_COLUMNS]
 
     # -- partners --------------------------------------------------------------------------

@@ -23,20 +23,13 @@ from sqlalchemy import (
 
 from bwcases.catalogue import is_obsolete, is_public_disclosure
 from bwcases.errors import InputError, Problem
-from bwcases.formats import ASSESSMENT_COLUMNS
+from bwcases.formats import ASSESSMENT_COLUMNS, QUESTION_SPELLING
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway, chunked
 
 MAX_PROBLEMS = 50
 _COLUMN = {v: k for k, v in ASSESSMENT_COLUMNS.items()}  # code name -> export header
-_SPELLING = [
-    "question_id",
-    "question_label",
-    "compliance_point",
-    "cluster",
-    "question_type",
-    "tags",
-]
+
 _ASSESSMENT = ["factory_id", "factory_name", "country", "cycle", "start_date"]
 
 
@@ -270,12 +263,12 @@ class AssessmentLoader:
 
     def _question_refs(self, chunk: pd.DataFrame) -> pd.Series:
         # each row's spelling numbered in order of first appearance, and where each first appears
-        which = chunk.groupby(_SPELLING, sort=False, dropna=False).ngroup().to_numpy()
+        which = chunk.groupby(QUESTION_SPELLING, sort=False, dropna=False).ngroup().to_numpy()
         _numbers, first = np.unique(which, return_index=True)
-        spellings = list(chunk[_SPELLING].iloc[first].itertuples(index=False, name=None))
+        spellings = list(chunk[QUESTION_SPELLING].iloc[first].itertuples(index=False, name=None))
         for spelling in spellings:
             if spelling not in self.questions:
-                values = dict(zip(_SPELLING, spelling, strict=True))
+                values = dict(zip(QUESTION_SPELLING, spelling, strict=True))
                 values["public_disclosure"] = is_public_disclosure(values["tags"])
                 result = self.conn.execute(insert(m.Question).returning(m.Question.id), [values])
                 self.questions[spelling] = result.scalar_one()
@@ -332,7 +325,7 @@ class AssessmentLoader:
         if mine.question_ref != theirs.question_ref:
             spellings = {ref: spelling for spelling, ref in self.questions.items()}
             pairs = zip(spellings[mine.question_ref], spellings[theirs.question_ref], strict=True)
-            for name, (a, b) in zip(_SPELLING, pairs, strict=True):
+            for name, (a, b) in zip(QUESTION_SPELLING, pairs, strict=True):
                 if a != b:
                     return _COLUMN[name], a, b
         return "Finding", _shown(mine), _shown(theirs)
