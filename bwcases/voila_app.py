@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_server.base.handlers import FileFindHandler
+from jupyter_server.utils import url_path_join
 from voila.app import Voila
 
 from bwcases.kernel_owners import HANDLERS
 from bwcases.paths import TEMPLATES
 
-PAGE_TEMPLATE = TEMPLATES / "apps"  # Voilà's lab page without the CDN stylesheets
+PAGE_TEMPLATE = TEMPLATES / "apps"  # the apps' page: Voilà's rendering, a lighter page script
+PAGE_ASSETS = PAGE_TEMPLATE / "static"  # served at voila/bwcases/
 
 
 class AppsVoila(Voila):  # type: ignore[misc]
@@ -33,4 +35,6 @@ class AppsVoila(Voila):  # type: ignore[misc]
                 # asked for with ?v=<its content hash> never changes, so let them keep it
                 rest = [{**rest[0], "no_cache_paths": []}]
             handlers.append((pattern, handler, *rest))
+        assets = url_path_join(self.server_url, r"/voila/bwcases/(.*)")
+        handlers.append((assets, FileFindHandler, {"path": [str(PAGE_ASSETS)]}))
         return handlers

@@ -1,0 +1,152 @@
+// The advisor apps' page script: draws a Voilà page's Jupyter widgets over its own kernel.
+//
+// Voilà's own page script starts a whole JupyterLab application (plugins, settings, themes,
+// extension loading) before it draws a widget; the apps need only the widgets. This script
+// connects to the page's kernel, reads every widget's state in one request and draws the
+// widgets where Voilà rendered their outputs.
+
+import * as base from '@jupyter-widgets/base';
+import { ManagerBase } from '@jupyter-widgets/base-manager';
+import * as controls from '@jupyter-widgets/controls';
+import { KernelConnection } from '@jupyterlab/services/lib/kernel/default';
+import { ServerConnection } from '@jupyterlab/services/lib/serverconnection';
+import { Widget } from '@lumino/widgets';
+
+import '@jupyter-widgets/controls/css/widgets.css';
+import './page.css';
+
+const OUTPUT = 'application/vnd.voila.cell-output+json';
+const WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json';
+const MODULES = {
+  '@jupyter-widgets/base': base,
+  '@jupyter-widgets/controls': controls,
+};
+
+// Widgets of the two modules the apps use, over one kernel's comms.
+class PageWidgets extends ManagerBase {
+  constructor(kernel) {
+    super();
+    this.kernel = kernel;
+    kernel.registerCommTarget(this.comm_target_name, async (comm, message) => {
+      await this.handle_comm_open(new base.shims.services.Comm(comm), message);
+    });
+  }
+
+  async loadClass(className, moduleName, moduleVersion) {
+    const module = MODULES[moduleName];
+    if (!module || !module[className]) {
+      throw new Error(`no widget ${className} in ${moduleName} ${moduleVersion}`);
+    }
+    return module[className];
+  }
+
+  async _create_comm(targetName, modelId, data, metadata, buffers) {
+    const comm = this.kernel.createComm(targetName, modelId);
+    if (data || metadata) {
+      comm.open(data, metadata, buffers);
+    }
+    return new base.shims.services.Comm(comm);
+  }
+
+  async _get_comm_info() {
+    const reply = await this.kernel.requestCommInfo({ target_name: this.comm_target_name });
+    return reply.content.status === 'ok' ? reply.content.comms : {};
+  }
+
+  async load() {
+    await this._loadFromKernel();
+  }
+}
+
+function pageConfig() {
+  const element = document.getElementById('jupyter-config-data');
+  return element ? JSON.parse(element.textContent) : {};
+}
+
+function xsrfToken() {
+  const match = document.cookie.match('\\b_xsrf=([^;]*)\\b');
+  return match ? decodeURIComponent(match[1]) : '';
+}
+
+// What a cell printed, as text (widgets are drawn apart; nothing is read as HTML).
+function showText(element, output) {
+  let text = '';
+  if (output.output_type === 'stream') {
+    text = output.text;
+  } else if (output.output_type === 'error') {
+    text = `${output.ename}: ${output.evalue}`;
+  } else if (output.data && output.data['text/plain']) {
+    text = output.data['text/plain'];
+  }
+  if (text) {
+    const pre = document.createElement('pre');
+    pre.className = 'bw-output-text';
+    pre.textContent = Array.isArray(text) ? text.join('') : text;
+    element.replaceWith(pre);
+  } else {
+    element.remove();
+  }
+}
+
+async function showWidget(manager, element, modelId) {
+  const model = await manager.get_model(modelId);
+  const view = await manager.create_view(model);
+  const host = document.createElement('div');
+  host.className = 'bw-widget';
+  element.replaceWith(host);
+  Widget.attach(view.luminoWidget, host);
+}
+
+function stopKernelOnLeave(config) {
+  // The page's kernel serves this page only: closing the page stops it (Voilà's address)
+  const url = `${config.baseUrl}voila/api/shutdown/${config.kernelId}`;
+  window.addEventListener('pagehide', () => {
+    fetch(url, {
+      method: 'POST',
+      keepalive: true,
+      credentials: 'same-origin',
+      headers: { 'X-XSRFToken': xsrfToken() },
+    }).catch(() => {});
+  });
+}
+
+function trouble(message) {
+  const notice = document.getElementById('bw-loading');
+  if (notice) {
+    notice.textContent = message;
+    notice.classList.add('bw-trouble');
+  }
+}
+
+async function start() {
+  const config = pageConfig();
+  if (!config.kernelId) {
+    return;
+  }
+  const serverSettings = ServerConnection.makeSettings({ baseUrl: config.baseUrl });
+  const kernel = new KernelConnection({
+    model: { id: config.kernelId, name: 'python3' },
+    serverSettings,
+    handleComms: true,
+  });
+  stopKernelOnLeave(config);
+  const manager = new PageWidgets(kernel);
+  await manager.load();
+  const shown = [];
+  for (const element of document.querySelectorAll(`script[type="${OUTPUT}"]`)) {
+    const output = JSON.parse(element.textContent);
+    const view = output.data && output.data[WIDGET_VIEW];
+    if (view) {
+      shown.push(showWidget(manager, element, view.model_id));
+    } else {
+      showText(element, output);
+    }
+  }
+  await Promise.all(shown);
+  document.getElementById('bw-loading')?.remove();
+}
+
+start().catch((error) => {
+  console.error(error);
+  trouble(document.body.dataset.troubleText || 'The page could not be loaded. Reload it.');
+});
