@@ -9,7 +9,7 @@ needed: signing in is not part of the figure) and times navigation -> the form i
 the Improvement Plan the "Work on" chooser holds the factory's findings; for plain Voilà the
 slider is drawn. Each server gets a browser profile of its own, as an advisor's browser is: the
 first visit (nothing cached) is shown apart, then median, best and worst of the returning
-visits (Voilà's scripts in the browser's cache), and the ratios to plain Voilà.
+visits (the page's scripts in the browser's cache), and the ratios to plain Voilà.
 Targets (issue 3): <= 1 s with a preheated kernel, <= 3 s cold.
 """
 

@@ -28,13 +28,7 @@ class AppsVoila(Voila):  # type: ignore[misc]
         handlers = []
         for route in super().init_handlers():
             pattern, handler, *rest = route
-            if handler in HANDLERS:
-                handler = HANDLERS[handler]
-            elif handler is FileFindHandler and pattern.endswith("/voila/labextensions/(.*)"):
-                # Voilà asks browsers to re-check every extension file at every page; a file
-                # asked for with ?v=<its content hash> never changes, so let them keep it
-                rest = [{**rest[0], "no_cache_paths": []}]
-            handlers.append((pattern, handler, *rest))
+            handlers.append((pattern, HANDLERS.get(handler, handler), *rest))
         assets = url_path_join(self.server_url, r"/voila/bwcases/(.*)")
         handlers.append((assets, FileFindHandler, {"path": [str(PAGE_ASSETS)]}))
         return handlers

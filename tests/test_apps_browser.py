@@ -7,6 +7,7 @@ import datetime as dt
 import http.client
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -277,6 +278,42 @@ def test_a_page_kernel_is_its_readers_only(
     assert request(stop, "POST", {"Cookie": lan_cookie, "X-XSRFToken": lan_xsrf})[0] == 204
     assert request(kernel, headers={"Cookie": lan_cookie})[0] == 404  # stopped
     lan.context.close()
+
+
+def test_leaving_the_page_stops_its_kernel(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, _store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    open_app(page, base, "improvement_plan", "factory=VN003")
+    kernel_id = re.search(r'"kernelId": "([0-9a-f-]{36})"', page.content())
+    assert kernel_id
+    kernel, cookie = f"{base}api/kernels/{kernel_id[1]}", cookies(page)[0]
+    assert request(kernel, headers={"Cookie": cookie})[0] == 200
+    page.goto(f"{base}voila/render/remediation_tracker.ipynb?factory=VN003")  # she moves on
+    deadline = time.monotonic() + 20
+    while request(kernel, headers={"Cookie": cookie})[0] != 404:
+        assert time.monotonic() < deadline, "the left page's kernel still runs"
+        time.sleep(0.2)
+    page.context.close()
+
+
+def test_a_lost_connection_is_said_on_the_page(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    # the server restarted or the kernel stopped: what she types now cannot be saved
+    base, _store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    open_app(page, base, "improvement_plan", "factory=VN001")
+    lost = page.get_by_text("The connection to the server is lost", exact=False)
+    assert lost.count() == 1 and not lost.is_visible()
+    kernel_id = re.search(r'"kernelId": "([0-9a-f-]{36})"', page.content())
+    assert kernel_id
+    cookie, xsrf = cookies(page)
+    stop = f"{base}voila/api/shutdown/{kernel_id[1]}"
+    assert request(stop, "POST", {"Cookie": cookie, "X-XSRFToken": xsrf})[0] == 204
+    lost.wait_for(state="visible", timeout=20_000)
+    page.context.close()
 
 
 def test_the_page_fetches_nothing_from_elsewhere(

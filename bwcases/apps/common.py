@@ -66,6 +66,17 @@ TROUBLE_LOADING = N_(
     "programme's data team."
 )
 
+# Shown by the page script (frontend/src/index.js) while the page's connection to its kernel
+# is down: it marks the page's body with data-connection="connecting", "disconnected" or "dead".
+RECONNECTING = N_(
+    "The connection to the server was interrupted; reconnecting… Keep this page open: what "
+    "you type is sent once the connection is back."
+)
+CONNECTION_LOST = N_(
+    "The connection to the server is lost: this page can no longer save. Copy what you typed, "
+    "then reload the page."
+)
+
 STYLE = """<style>
 .bw-app { font-size: 14px; max-width: 1100px; line-height: 1.4; }
 .bw-app.bw-rtl, .bw-app.bw-rtl .widget-label, .bw-app.bw-rtl input, .bw-app.bw-rtl textarea,
@@ -89,6 +100,10 @@ STYLE = """<style>
 .bw-notice.bw-success { border-color: #1b7f3b; background: #e9f6ee; }
 .bw-notice.bw-error { border-color: #c62828; background: #fdecea; }
 .bw-notice.bw-warning { border-color: #e69500; background: #fff4e5; }
+.bw-connection { display: none; position: sticky; top: 0; z-index: 10; margin: 4px 0; }
+body[data-connection="connecting"] .bw-connection.bw-retrying,
+body[data-connection="disconnected"] .bw-connection.bw-lost,
+body[data-connection="dead"] .bw-connection.bw-lost { display: block; }
 .bw-app .bw-stack.widget-inline-hbox { flex-direction: column; align-items: stretch;
   width: 100%; max-width: 640px; height: auto; }
 .bw-app .bw-stack select, .bw-app .bw-stack input { flex: 0 0 auto; height: 30px; }
@@ -399,12 +414,13 @@ class AppShell(widgets.VBox):
             layout=widgets.Layout(width="260px"),
         )
         self.notice = html()
+        self.connection = html()
         self.body = widgets.VBox(layout=shared_layout())
         self.broken = False
         row = widgets.HBox([self.nav, self.language], layout=shared_layout())
         header = widgets.VBox([self.heading, row], layout=shared_layout())
         header.add_class("bw-header")
-        super().__init__([html(STYLE), header, self.notice, self.body])
+        super().__init__([html(STYLE), header, self.connection, self.notice, self.body])
         self.add_class("bw-app")
         self.picker = FactoryPicker()
         self.content: list[widgets.Widget] = []
@@ -478,6 +494,12 @@ class AppShell(widgets.VBox):
         self.language.description = _("Language")
         self.heading.value = heading(_(self.title), 1)
         self.nav.value = self.nav_html()
+        self.connection.value = (
+            f'<div class="bw-connection bw-retrying bw-notice bw-warning" role="status">'
+            f"{esc(_(RECONNECTING))}</div>"
+            f'<div class="bw-connection bw-lost bw-notice bw-error" role="alert">'
+            f"{esc(_(CONNECTION_LOST))}</div>"
+        )
         if self.broken:
             self.say(_(TROUBLE_LOADING), "error")
             return

@@ -9,6 +9,7 @@ import * as base from '@jupyter-widgets/base';
 import { ManagerBase } from '@jupyter-widgets/base-manager';
 import * as controls from '@jupyter-widgets/controls';
 import { KernelConnection } from '@jupyterlab/services/lib/kernel/default';
+import { getKernelModel } from '@jupyterlab/services/lib/kernel/restapi';
 import { ServerConnection } from '@jupyterlab/services/lib/serverconnection';
 import { Widget } from '@lumino/widgets';
 
@@ -110,7 +111,45 @@ function stopKernelOnLeave(config) {
   });
 }
 
-function trouble(message) {
+// The apps show their own notice (in the page's language) while the connection is down; see
+// bwcases.apps.common. Before the widgets are drawn there is none: the page says it here.
+function followConnection(kernel, drawn) {
+  const show = (status) => {
+    if (document.body.dataset.connection === 'dead') {
+      return; // for good
+    }
+    document.body.dataset.connection = status;
+    if (!drawn() && (status === 'disconnected' || status === 'dead')) {
+      trouble();
+    }
+  };
+  kernel.connectionStatusChanged.connect(async (_, status) => {
+    show(status);
+    if (status === 'connecting' && drawn()) {
+      // a kernel the server no longer has (restarted, stopped) never answers again: say so
+      // now rather than after a minute of retries; a network error keeps the retries going
+      const model = await getKernelModel(kernel.id, kernel.serverSettings).catch(() => null);
+      if (model === undefined && !kernel.isDisposed) {
+        show('dead');
+        kernel.dispose();
+      }
+    }
+  });
+  // a kernel stopped or restarted has lost the page's widgets: nothing typed can be saved
+  kernel.statusChanged.connect((_, status) => {
+    if (status === 'dead' || status === 'restarting' || status === 'autorestarting') {
+      show('dead');
+    }
+  });
+  kernel.iopubMessage.connect((_, message) => {
+    if (message.header.msg_type === 'shutdown_reply') {
+      show('dead');
+    }
+  });
+}
+
+// Only when the widgets never came: the page knows no language before they do.
+function trouble(message = 'This page could not be loaded. Reload it in a moment.') {
   const notice = document.getElementById('bw-loading');
   if (notice) {
     notice.textContent = message;
@@ -129,6 +168,8 @@ async function start() {
     serverSettings,
     handleComms: true,
   });
+  let drawn = false;
+  followConnection(kernel, () => drawn);
   stopKernelOnLeave(config);
   const manager = new PageWidgets(kernel);
   await manager.load();
@@ -143,10 +184,11 @@ async function start() {
     }
   }
   await Promise.all(shown);
+  drawn = true;
   document.getElementById('bw-loading')?.remove();
 }
 
 start().catch((error) => {
   console.error(error);
-  trouble(document.body.dataset.troubleText || 'The page could not be loaded. Reload it.');
+  trouble();
 });

@@ -1,0 +1,50 @@
+"""The apps' page script (frontend/): the committed bundle is the one its sources build."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from bwcases.paths import ROOT
+from bwcases.voila_app import PAGE_ASSETS, PAGE_TEMPLATE
+
+FRONTEND = ROOT / "frontend"
+REBUILD = "rebuild it: cd frontend && npm ci && npm run build"
+
+
+def sources_hash() -> str:
+    """The hash frontend/build.mjs writes: each source's path and content, in path order."""
+    paths = ["build.mjs", "package.json", "package-lock.json"]
+    paths += [f"src/{p.name}" for p in (FRONTEND / "src").iterdir()]
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.encode() + b"\0" + (FRONTEND / path).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def assets() -> str:
+    return (PAGE_TEMPLATE / "assets.html.j2").read_text(encoding="utf-8")
+
+
+def test_the_page_script_was_built_from_its_sources() -> None:
+    built_from = re.search(r"sources ([0-9a-f]{64})", assets())
+    assert built_from, "assets.html.j2 names no sources"
+    assert built_from[1] == sources_hash(), f"the page script is older than its sources; {REBUILD}"
+
+
+def test_the_page_asks_for_its_files_by_their_content() -> None:
+    # browsers keep a file asked for with ?v=<hash> for good: the hash must be its content's
+    asked = dict(re.findall(r"voila/bwcases/([\w.]+)\?v=([0-9a-f]{16})", assets()))
+    assert set(asked) == {"apps.js", "apps.css"}
+    for name, version in asked.items():
+        content = (PAGE_ASSETS / name).read_bytes()
+        assert hashlib.sha256(content).hexdigest()[:16] == version, f"{name}: {REBUILD}"
+
+
+def test_the_bundle_carries_its_licences() -> None:
+    licences = (PAGE_ASSETS / "apps.js.LICENSES.txt").read_text(encoding="utf-8")
+    wanted = json.loads((FRONTEND / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    for package in wanted:
+        assert re.search(rf"^{re.escape(package)} [0-9.]+ \(", licences, re.M), package
+    assert "Copyright (c) Project Jupyter" in licences  # the widgets
