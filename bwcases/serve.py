@@ -56,10 +56,7 @@ def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
     c.Voila.port_retries = 0  # fail rather than serve on a port the printed URL does not name
     c.Voila.tornado_settings = {
         "websocket_max_message_size": MAX_MESSAGE,
-        # slow connections: pages, scripts and widget states travel compressed (the page
-        # script is 0.95 MB as it is, 0.29 MB compressed)
-        "compress_response": True,
-        "websocket_compression_options": {},
+        "websocket_compression_options": {},  # widget states travel compressed: slow links
     }
     c.VoilaConfiguration.show_tracebacks = False  # people see a sentence, never a traceback
     # serve the apps, not the files beside them: an allowlist pattern that matches nothing

@@ -23,6 +23,12 @@ class AppsVoila(Voila):  # type: ignore[misc]
         super().setup_template_dirs()
         self.template_paths.insert(0, str(PAGE_TEMPLATE))
 
+    def init_settings(self) -> dict[str, Any]:
+        """Voilà's settings; responses compressed (slow connections: the page script is 0.95 MB
+        as it is, 0.29 MB compressed). Voilà applies `tornado_settings` only once its web
+        application is made, too late for this one."""
+        return {**super().init_settings(), "compress_response": True}
+
     def init_handlers(self) -> list[Any]:
         """Voilà's handlers, with kernels kept to their owners and versioned assets cached."""
         handlers = []

@@ -316,6 +316,44 @@ def test_a_lost_connection_is_said_on_the_page(
     page.context.close()
 
 
+def headers_of(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+    """(status, headers) of a GET."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+    try:
+        conn.request("GET", f"{parts.path}?{parts.query}", headers=headers)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}
+    finally:
+        conn.close()
+
+
+def test_pages_scripts_and_widget_data_travel_compressed(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    # a slow connection: the page script is about a megabyte as it is
+    base, _store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    open_app(page, base, "improvement_plan", "factory=VN001")
+    script = next(url for url in asked if "/voila/bwcases/apps.js?v=" in url)
+    status, got = headers_of(script, {"Accept-Encoding": "gzip"})
+    assert status == 200 and got["content-encoding"] == "gzip"
+    assert "max-age" in got["cache-control"]  # kept: its address changes with its content
+    cookie = cookies(page)[0]
+    app = f"{base}voila/render/improvement_plan.ipynb?factory=VN001"
+    status, got = headers_of(app, {"Accept-Encoding": "gzip", "Cookie": cookie})
+    assert status == 200 and got["content-encoding"] == "gzip"
+    kernel_id = re.search(r'"kernelId": "([0-9a-f-]{36})"', page.content())
+    assert kernel_id
+    channels = f"{base}api/kernels/{kernel_id[1]}/channels"
+    deflate = {"Sec-WebSocket-Extensions": "permessage-deflate", "Cookie": cookie}
+    status, got = headers_of(channels, upgrade(**deflate))
+    assert status == 101 and "permessage-deflate" in got["sec-websocket-extensions"]
+    page.context.close()
+
+
 def test_the_page_fetches_nothing_from_elsewhere(
     served_store: tuple[str, Store, Path], browser: Browser
 ) -> None:
