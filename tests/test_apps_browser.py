@@ -224,18 +224,35 @@ def test_another_advisors_factory_shows_nothing(
     page.context.close()
 
 
-def request(
+def exchange(
     url: str, method: str = "GET", headers: dict[str, str] | None = None
-) -> tuple[int, str]:
-    """(status, body) of a request; a websocket upgrade answers 101 when accepted."""
+) -> tuple[int, dict[str, str], str]:
+    """(status, headers, body) of a request; a websocket upgrade answers 101 when accepted."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
     try:
         conn.request(method, f"{parts.path}?{parts.query}", headers=headers or {})
         resp = conn.getresponse()
-        return resp.status, "" if resp.status == 101 else resp.read().decode("utf-8", "replace")
+        got = {name.lower(): value for name, value in resp.getheaders()}
+        body = "" if resp.status == 101 else resp.read().decode("utf-8", "replace")
+        return resp.status, got, body
     finally:
         conn.close()
+
+
+def request(
+    url: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """(status, body) of a request."""
+    status, _headers, body = exchange(url, method, headers)
+    return status, body
+
+
+def kernel_of(page: Page) -> str:
+    """The id of the kernel behind an app's page."""
+    found = re.search(r'"kernelId": "([0-9a-f-]{36})"', page.content())
+    assert found, "the page names no kernel"
+    return found[1]
 
 
 def upgrade(**headers: str) -> dict[str, str]:
@@ -257,23 +274,22 @@ def test_a_page_kernel_is_its_readers_only(
     base, _store, _log = served_store
     lan = person_page(browser, base, "Lan Nguyen")
     open_app(lan, base, "improvement_plan", "factory=VN003")
-    kernel_id = re.search(r'"kernelId": "([0-9a-f-]{36})"', lan.content())
-    assert kernel_id
-    kernel = f"{base}api/kernels/{kernel_id[1]}"
+    kernel_id = kernel_of(lan)
+    kernel = f"{base}api/kernels/{kernel_id}"
     lan_cookie, lan_xsrf = cookies(lan)
     minh_cookie, minh_xsrf = cookies(person_page(browser, base, "Minh Tran"))
     # another signed-in person who learns the id can neither read, use nor stop the kernel
     assert request(kernel, headers={"Cookie": minh_cookie})[0] == 403
     assert request(f"{kernel}/channels", headers=upgrade(Cookie=minh_cookie))[0] == 403
-    stop = f"{base}voila/api/shutdown/{kernel_id[1]}"
+    stop = f"{base}voila/api/shutdown/{kernel_id}"
     assert request(stop, "POST", {"Cookie": minh_cookie, "X-XSRFToken": minh_xsrf})[0] == 403
     # the request a preheated kernel receives (with its page's cookie) goes to that kernel only
-    query = f"{base}voila/query/{kernel_id[1]}"
+    query = f"{base}voila/query/{kernel_id}"
     assert request(query, headers=upgrade(Origin=base.rstrip("/")))[0] == 403  # a browser
     assert request(query, headers=upgrade())[0] == 403  # the kernel has had it already
     # its reader can
     status, body = request(kernel, headers={"Cookie": lan_cookie})
-    assert status == 200 and kernel_id[1] in body
+    assert status == 200 and kernel_id in body
     assert request(f"{kernel}/channels", headers=upgrade(Cookie=lan_cookie))[0] == 101
     assert request(stop, "POST", {"Cookie": lan_cookie, "X-XSRFToken": lan_xsrf})[0] == 204
     assert request(kernel, headers={"Cookie": lan_cookie})[0] == 404  # stopped
@@ -286,9 +302,8 @@ def test_leaving_the_page_stops_its_kernel(
     base, _store, _log = served_store
     page = person_page(browser, base, "Lan Nguyen")
     open_app(page, base, "improvement_plan", "factory=VN003")
-    kernel_id = re.search(r'"kernelId": "([0-9a-f-]{36})"', page.content())
-    assert kernel_id
-    kernel, cookie = f"{base}api/kernels/{kernel_id[1]}", cookies(page)[0]
+    kernel_id = kernel_of(page)
+    kernel, cookie = f"{base}api/kernels/{kernel_id}", cookies(page)[0]
     assert request(kernel, headers={"Cookie": cookie})[0] == 200
     page.goto(f"{base}voila/render/remediation_tracker.ipynb?factory=VN003")  # she moves on
     deadline = time.monotonic() + 20
@@ -307,58 +322,19 @@ def test_a_lost_connection_is_said_on_the_page(
     open_app(page, base, "improvement_plan", "factory=VN001")
     lost = page.get_by_text("The connection to the server is lost", exact=False)
     assert lost.count() == 1 and not lost.is_visible()
-    kernel_id = re.search(r'"kernelId": "([0-9a-f-]{36})"', page.content())
-    assert kernel_id
+    kernel_id = kernel_of(page)
     cookie, xsrf = cookies(page)
-    stop = f"{base}voila/api/shutdown/{kernel_id[1]}"
+    stop = f"{base}voila/api/shutdown/{kernel_id}"
     assert request(stop, "POST", {"Cookie": cookie, "X-XSRFToken": xsrf})[0] == 204
     lost.wait_for(state="visible", timeout=20_000)
     page.context.close()
 
 
-def headers_of(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
-    """(status, headers) of a GET."""
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
-    try:
-        conn.request("GET", f"{parts.path}?{parts.query}", headers=headers)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}
-    finally:
-        conn.close()
-
-
-def test_pages_scripts_and_widget_data_travel_compressed(
+def test_the_page_fetches_only_from_its_server_and_compressed(
     served_store: tuple[str, Store, Path], browser: Browser
 ) -> None:
-    # a slow connection: the page script is about a megabyte as it is
-    base, _store, _log = served_store
-    page = person_page(browser, base, "Lan Nguyen")
-    asked: list[str] = []
-    page.on("request", lambda r: asked.append(r.url))
-    open_app(page, base, "improvement_plan", "factory=VN001")
-    script = next(url for url in asked if "/voila/bwcases/apps.js?v=" in url)
-    status, got = headers_of(script, {"Accept-Encoding": "gzip"})
-    assert status == 200 and got["content-encoding"] == "gzip"
-    assert "max-age" in got["cache-control"]  # kept: its address changes with its content
-    cookie = cookies(page)[0]
-    app = f"{base}voila/render/improvement_plan.ipynb?factory=VN001"
-    status, got = headers_of(app, {"Accept-Encoding": "gzip", "Cookie": cookie})
-    assert status == 200 and got["content-encoding"] == "gzip"
-    kernel_id = re.search(r'"kernelId": "([0-9a-f-]{36})"', page.content())
-    assert kernel_id
-    channels = f"{base}api/kernels/{kernel_id[1]}/channels"
-    deflate = {"Sec-WebSocket-Extensions": "permessage-deflate", "Cookie": cookie}
-    status, got = headers_of(channels, upgrade(**deflate))
-    assert status == 101 and "permessage-deflate" in got["sec-websocket-extensions"]
-    page.context.close()
-
-
-def test_the_page_fetches_nothing_from_elsewhere(
-    served_store: tuple[str, Store, Path], browser: Browser
-) -> None:
-    # a slow or offline connection pays for every outside fetch; Voilà's own page links two
-    # stylesheets from a CDN, the apps' page does not
+    # a slow or offline connection pays for every outside fetch and every byte; Voilà's own
+    # page links two stylesheets from a CDN, and the page script is about a megabyte as it is
     base, _store, _log = served_store
     page = person_page(browser, base, "Lan Nguyen")
     asked: list[str] = []
@@ -370,6 +346,19 @@ def test_the_page_fetches_nothing_from_elsewhere(
     server = urlsplit(base).netloc
     assert asked and all(urlsplit(url).netloc == server for url in asked), asked
     assert "cdn." not in page.content()
+    # the page, its script and the widgets' messages travel compressed
+    script = next(url for url in asked if "/voila/bwcases/apps.js?v=" in url)
+    status, got, _ = exchange(script, headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and got["content-encoding"] == "gzip"
+    assert "max-age" in got["cache-control"]  # kept: its address changes with its content
+    cookie = cookies(page)[0]
+    app = f"{base}voila/render/improvement_plan.ipynb?factory=VN001"
+    status, got, _ = exchange(app, headers={"Accept-Encoding": "gzip", "Cookie": cookie})
+    assert status == 200 and got["content-encoding"] == "gzip"
+    channels = f"{base}api/kernels/{kernel_of(page)}/channels"
+    deflate = {"Sec-WebSocket-Extensions": "permessage-deflate", "Cookie": cookie}
+    status, got, _ = exchange(channels, headers=upgrade(**deflate))
+    assert status == 101 and "permessage-deflate" in got["sec-websocket-extensions"]
     page.context.close()
 
 
