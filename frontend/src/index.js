@@ -160,7 +160,7 @@ function trouble(message = 'This page could not be loaded. Reload it in a moment
 async function start() {
   const config = pageConfig();
   if (!config.kernelId) {
-    return;
+    throw new Error('the page names no kernel');
   }
   const serverSettings = ServerConnection.makeSettings({ baseUrl: config.baseUrl });
   const kernel = new KernelConnection({
