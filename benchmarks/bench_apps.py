@@ -38,7 +38,7 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 PASSWORD = "benchmark-password"
 REFILL = 10.0  # seconds for a used preheated kernel to be replaced (serve waits 3 s to start)
-# Chromium DevTools' "Fast 3G" preset: what an advisor's phone link in a factory town gives
+# Chromium DevTools' "Fast 3G" preset, a common stand-in for a mobile link
 FAST_3G = {
     "offline": False,
     "latency": 562.5,  # ms added to every round trip
