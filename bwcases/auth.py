@@ -27,6 +27,7 @@ from traitlets import Unicode
 from bwcases.errors import UsageError
 from bwcases.html import escape
 from bwcases.i18n import LANGUAGES, is_rtl, language, negotiate, translator
+from bwcases.serve import START_PAGE
 
 if TYPE_CHECKING:
     from bwcases.store import Store
@@ -368,7 +369,7 @@ class LoginHandler(LoginFormHandler):
             "language": _("Language"),
         }
         t = {k: escape(v) for k, v in text.items()}
-        nxt = self.get_argument("next", default=self.base_url)
+        nxt = self.get_argument("next", default=self.home)
         error = ""
         if message and message.get("error"):
             error = f'<p class="bw-error" role="alert">{escape(message["error"])}</p>'
@@ -424,7 +425,13 @@ class LoginHandler(LoginFormHandler):
         self.current_user = user
         self.log.info("%s signed in", user.username)
         provider.set_login_cookie(self, user)
-        self._redirect_safe(self.get_argument("next", default=self.base_url))
+        self._redirect_safe(self.get_argument("next", default=self.home))
+
+    @property
+    def home(self) -> str:
+        """Where a sign-in without a page to return to leads: the first app, in the sign-in
+        page's language (not Voilà's list of files)."""
+        return f"{self.base_url}voila/render/{START_PAGE}?lang={page_language(self)}"
 
 
 class LogoutHandler(JupyterHandler):

@@ -450,5 +450,14 @@ def test_the_sign_in_page(served_store: tuple[str, Store, Path]) -> None:
         right.status == 302
         and right.getheader("Location") == "/voila/render/improvement_plan.ipynb"
     )
+    # without a page to return to (she opened the sign-in page itself): the first app
+    plain = request(
+        "POST",
+        "/login?lang=vi",
+        urlencode({"_xsrf": xsrf, "username": "Lan Nguyen", "password": PASSWORD}),
+        xsrf_cookie,
+    )
+    assert plain.status == 302
+    assert plain.getheader("Location") == "/voila/render/improvement_plan.ipynb?lang=vi"
     session = [c for c in right.headers.get_all("Set-Cookie") or [] if c.startswith(COOKIE_NAME)]
     assert session and "HttpOnly" in session[0] and "SameSite=Lax" in session[0]
