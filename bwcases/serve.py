@@ -45,7 +45,9 @@ def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
     """Voilà's configuration: sign-in through the store, no tracebacks, a cell time-out."""
     from traitlets.config import Config
 
+    from bwcases.apps.common import TROUBLE_LOADING
     from bwcases.auth import StoreIdentityProvider
+    from bwcases.i18n import LANGUAGES, translator
     from bwcases.kernel_owners import KernelOwnerAuthorizer
 
     c = Config()
@@ -64,13 +66,14 @@ def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
     # The session cookie reaches the kernel, which checks it against the store: the signed-in
     # person comes from there, never from the address (see bwcases.apps.request).
     c.VoilaConfiguration.http_header_envs = ["Cookie", "Accept-Language"]
+    # what the apps' page says, in every language, when its widgets never arrive (it knows its
+    # language only from them): templates/apps
+    trouble = {code: translator(code)(TROUBLE_LOADING) for code in LANGUAGES}
+    c.VoilaConfiguration.resources = {"bwcases": {"trouble": trouble}}
     # the notebook's own introduction is for readers of the notebook; the apps have titles
     c.TagRemovePreprocessor.remove_cell_tags = {NOTEBOOK_ONLY_TAG}
     # what a page says when a cell failed or ran out of time (the details go to the log)
-    c.VoilaExecutor.cell_error_instruction = (
-        "This page could not be loaded. Try again in a moment; if it keeps failing, tell the "
-        "programme's data team."
-    )
+    c.VoilaExecutor.cell_error_instruction = TROUBLE_LOADING
     c.VoilaExecutor.cell_timeout_instruction = "Try again in a moment."
     c.VoilaExecutor.timeout = CELL_TIMEOUT
     c.VoilaExecutor.timeout_func = cell_timeout

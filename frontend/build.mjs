@@ -45,9 +45,10 @@ const licences = [...packages].sort().map((folder) => {
       `Licensed under ${about.license}: https://spdx.org/licenses/${about.license}.html`;
   return `${about.name} ${about.version} (${about.license})\n\n${text}\n`;
 });
+const heading = 'The page script apps.js bundles these packages, under these licences.';
 writeFileSync(
   `${TEMPLATE}/static/apps.js.LICENSES.txt`,
-  `The page script apps.js bundles these packages, under these licences.\n\n${licences.join('\n---\n\n')}`,
+  `${heading}\n\n${licences.join('\n---\n\n')}`,
 );
 
 const version = (name) =>

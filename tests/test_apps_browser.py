@@ -330,6 +330,24 @@ def test_a_lost_connection_is_said_on_the_page(
     page.context.close()
 
 
+def test_a_page_whose_widgets_never_come_says_so_in_her_language(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    # the page learns its language with its widgets; without them it still speaks hers
+    base, _store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+
+    def without_kernel(route: Any) -> None:  # a page that names no kernel to draw from
+        response = route.fetch()
+        route.fulfill(response=response, body=response.text().replace('"kernelId"', '"none"'))
+
+    page.route("**/voila/render/improvement_plan.ipynb*", without_kernel)
+    page.goto(f"{base}voila/render/improvement_plan.ipynb?factory=VN001&lang=vi")
+    page.get_by_text("Không thể tải trang này.", exact=False).wait_for()
+    assert page.locator(".bw-app").count() == 0
+    page.context.close()
+
+
 def test_the_page_fetches_only_from_its_server_and_compressed(
     served_store: tuple[str, Store, Path], browser: Browser
 ) -> None:

@@ -112,7 +112,7 @@ function stopKernelOnLeave(config) {
 }
 
 // The apps show their own notice (in the page's language) while the connection is down; see
-// bwcases.apps.common. Before the widgets are drawn there is none: the page says it here.
+// bwcases.apps.common. Before the widgets are drawn there is none: trouble() says it.
 function followConnection(kernel, drawn) {
   const show = (status) => {
     if (document.body.dataset.connection === 'dead') {
@@ -148,11 +148,19 @@ function followConnection(kernel, drawn) {
   });
 }
 
-// Only when the widgets never came: the page knows no language before they do.
-function trouble(message = 'This page could not be loaded. Reload it in a moment.') {
+// Only when the widgets never came. The page learns its language from them, so here it takes
+// ?lang= or the browser's languages, as the apps do, among the texts the server put in the page.
+function trouble() {
+  const element = document.getElementById('bw-trouble');
+  const texts = element ? JSON.parse(element.textContent) : {};
+  const asked = new URLSearchParams(window.location.search).get('lang');
+  const wanted = [asked, ...navigator.languages]
+    .filter(Boolean)
+    .map((tag) => tag.split('-')[0].toLowerCase());
+  const lang = wanted.find((code) => code in texts) || 'en';
   const notice = document.getElementById('bw-loading');
   if (notice) {
-    notice.textContent = message;
+    notice.textContent = texts[lang] || 'This page could not be loaded. Try again in a moment.';
     notice.classList.add('bw-trouble');
   }
 }
