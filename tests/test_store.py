@@ -45,9 +45,10 @@ def test_factory_register_follows_the_export(store: Store, export_file) -> None:
     assert reg.loc["KH001", "country"] == "Cambodia"
 
 
-def test_stale_write_is_refused_and_nothing_is_overwritten(store: Store, export_file) -> None:
+def exit_item(store: Store, export_file: Any) -> int:
+    """The export loaded, and Lan's self-diagnosis item of VN001 (version 1)."""
     import_file(store, "assessments", export_file)
-    item = store.create_plan_item(
+    return store.create_plan_item(
         {
             "factory_id": "VN001",
             "source": "self-diagnosis",
@@ -58,6 +59,10 @@ def test_stale_write_is_refused_and_nothing_is_overwritten(store: Store, export_
         },
         actor="lan",
     )
+
+
+def test_stale_write_is_refused_and_nothing_is_overwritten(store: Store, export_file) -> None:
+    item = exit_item(store, export_file)
     v1 = store.plan_item(item)["version"]
     store.update_plan_item(item, {"action": "Clear the exit"}, expected_version=v1, actor="lan")
     with pytest.raises(ConflictError) as err:
@@ -72,18 +77,7 @@ def test_a_save_racing_another_gets_the_conflict_with_both_versions(
 ) -> None:
     # Lan's save passes its version check; Minh's save commits before Lan's write reaches the
     # database (another connection, as another advisor's page is); Lan gets the conflict
-    import_file(store, "assessments", export_file)
-    item = store.create_plan_item(
-        {
-            "factory_id": "VN001",
-            "source": "self-diagnosis",
-            "compliance_point": "Emergency Preparedness",
-            "issue": "Exit blocked",
-            "status": "Pending",
-            "opened_on": dt.date(2024, 5, 1),
-        },
-        actor="lan",
-    )
+    item = exit_item(store, export_file)
     v1 = store.plan_item(item)["version"]
     other = Store(store.url)
     checked = Store.check_version
@@ -104,18 +98,7 @@ def test_a_save_racing_another_gets_the_conflict_with_both_versions(
 
 
 def test_every_change_is_in_the_audit_trail(store: Store, export_file) -> None:
-    import_file(store, "assessments", export_file)
-    item = store.create_plan_item(
-        {
-            "factory_id": "VN001",
-            "source": "self-diagnosis",
-            "compliance_point": "Emergency Preparedness",
-            "issue": "Exit blocked",
-            "status": "Pending",
-            "opened_on": dt.date(2024, 5, 1),
-        },
-        actor="lan",
-    )
+    item = exit_item(store, export_file)
     store.update_plan_item(item, {"action": "Clear the exit"}, expected_version=1, actor="minh")
     trail = store.history("plan_items", item)
     assert list(trail["action"]) == ["insert", "update"]

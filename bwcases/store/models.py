@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bwcases.formats import QUESTION_SPELLING
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -77,17 +79,7 @@ class Question(Base):
     question_type: Mapped[str] = mapped_column(String(10))
     tags: Mapped[str] = mapped_column(String(400), default="")
     public_disclosure: Mapped[bool] = mapped_column(Boolean, default=False)
-    __table_args__ = (
-        UniqueConstraint(
-            "question_id",
-            "question_label",
-            "compliance_point",
-            "cluster",
-            "question_type",
-            "tags",
-            name="uq_questions_spelling",
-        ),
-    )
+    __table_args__ = (UniqueConstraint(*QUESTION_SPELLING, name="uq_questions_spelling"),)
 
 
 class Finding(Base):
