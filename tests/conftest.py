@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from bwcases.store import Store
 from bwcases.store.models import Base
@@ -84,6 +84,21 @@ def store(store_url: str) -> Iterator[Store]:
     s = Store(store_url)
     yield s
     s.dispose()
+
+
+def served_store_url(backend: str, folder: Path, name: str) -> str:
+    """A store of its own for a served app (a module's server outlives single tests): a file in
+    `folder` on SQLite, a database named `name` on the PostgreSQL test server."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'cases.sqlite'}"
+    if not PG_URL:
+        pytest.skip("no PostgreSQL server: set BWCASES_TEST_PG (./test.sh does)")
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture

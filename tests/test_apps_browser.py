@@ -19,6 +19,7 @@ import pytest
 from bwcases.auth import COOKIE_NAME
 from bwcases.store import Store
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, served, sign_in
+from tests.conftest import BACKENDS, served_store_url
 from tests.test_apps_plan import PASSWORD, fill_advisor_case
 from tests.test_apps_tracker import PDF
 
@@ -30,11 +31,20 @@ expect = pytest.importorskip("playwright.sync_api").expect
 APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every app on both stores: the served apps too, not only the store's tests."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store, Path]]:
-    """`bwcases serve` over a store with the advisor case; yields (base URL, store)."""
+def served_store(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Store, Path]]:
+    """`bwcases serve` over a store with the advisor case; yields (base URL, store, log)."""
     folder = tmp_path_factory.mktemp("apps")
-    store = fill_advisor_case(Store(f"sqlite:///{folder / 'cases.sqlite'}"), folder)
+    url = served_store_url(backend, folder, "bwcases_test_apps")
+    store = fill_advisor_case(Store(url), folder)
     with served(store.url, folder / "voila.log") as base:
         yield base, store, folder / "voila.log"
     store.dispose()

@@ -16,6 +16,7 @@ from bwcases.kernel_owners import KernelOwnerAuthorizer
 from bwcases.serve import app_url, cell_timeout, start_server, voila_command, voila_config
 from bwcases.store import Store
 from tests.browser import chromium_page, needs_chromium, served, sign_in
+from tests.conftest import BACKENDS, served_store_url
 from tests.test_overview import SCRIPT_ISSUE, fill_case
 
 PASSWORD = "correct horse battery"
@@ -23,11 +24,17 @@ PASSWORD = "correct horse battery"
 WIDGETS_TIMEOUT_MS = 90_000
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The served overview on both stores."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Voilà over a store holding Saigon Garments' case; yields its base URL."""
     folder = tmp_path_factory.mktemp("served")
-    store = Store(f"sqlite:///{folder / 'cases.sqlite'}")
+    store = Store(served_store_url(backend, folder, "bwcases_test_overview"))
     fill_case(store, folder)
     add_user(store, "Lan Nguyen", role="advisor", password=PASSWORD)
     store.dispose()

@@ -24,7 +24,9 @@ from bwcases.store import Store
 log = logging.getLogger("bwcases.apps")
 
 ANY = ""  # a dropdown value: nothing chosen
-NOBODY = "\x00"  # a factory ID that cannot exist (queries that warm a kernel up)
+# A factory ID that cannot exist (the importer refuses blank ones), for the queries that warm a
+# kernel up; valid text on every store (PostgreSQL refuses "\x00").
+NOBODY = ""
 DATE_FORMAT = "%d/%m/%Y"  # the programme's way of writing dates
 PAGES = {
     "improvement_plan.ipynb": N_("Improvement Plan"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -11,6 +12,7 @@ from bwcases.i18n import DEFAULT, language, negotiate
 from bwcases.store import Store
 
 MAX_ID_LENGTH = 64  # factory IDs are at most this long in the store
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # never in an ID; PostgreSQL refuses "\x00"
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def page_request(
         _wait_for_request(store)
         query = parse_qs(os.environ.get("QUERY_STRING", ""))
         who = person_for_token(store, token_from_cookies(os.environ.get("HTTP_COOKIE")))
-        asked_factory = query.get("factory", [""])[-1].strip()
+        asked_factory = _CONTROL.sub("", query.get("factory", [""])[-1]).strip()
         asked_lang = query.get("lang", [""])[-1]
         browser = negotiate(os.environ.get("HTTP_ACCEPT_LANGUAGE"))
         base_url = os.environ.get("VOILA_BASE_URL", "/") or "/"
