@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import re
 import secrets
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from http.cookies import CookieError, SimpleCookie
+from math import ceil
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -24,9 +27,10 @@ from jupyter_server.base.handlers import JupyterHandler
 from tornado import web
 from traitlets import Unicode
 
+from bwcases.domain import login_key
 from bwcases.errors import UsageError
 from bwcases.html import escape
-from bwcases.i18n import LANGUAGES, is_rtl, language, negotiate, translator
+from bwcases.i18n import LANGUAGES, N_, is_rtl, language, negotiate, translator
 from bwcases.serve import START_PAGE
 
 if TYPE_CHECKING:
@@ -34,9 +38,20 @@ if TYPE_CHECKING:
 
 COOKIE_NAME = "bwcases-session"
 SESSION_HOURS = 12  # a working day in the field; then sign in again
-MAX_FAILURES = 5  # wrong passwords for one name within FAILURE_WINDOW before it waits
-FAILURE_WINDOW = 15 * 60.0
-MIN_PASSWORD = 10
+# Passwords by NIST SP 800-63B: length, and not one that guessers try first (zxcvbn's lists of
+# common passwords, words and names, and the person's own name), no rules of composition.
+MIN_PASSWORD = 12
+MAX_PASSWORD = 200  # any passphrase fits; bounds the work of checking one
+MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 is "safely unguessable"
+# Wrong passwords cost a growing wait instead of a lock-out that anyone could trigger: a name
+# waits 1, 2, 4… seconds (at most ACCOUNT_WAIT) after ACCOUNT_FREE failures, so its owner
+# waits half a minute at worst while a guesser gets a few tries a minute; a client address
+# waits after ADDRESS_FREE failures (an office behind one address mistypes too), up to
+# ADDRESS_WAIT, which slows a guesser who tries many names.
+ACCOUNT_FREE, ACCOUNT_WAIT = 3, 30.0
+ADDRESS_FREE, ADDRESS_WAIT = 20, 300.0
+FAILURE_WINDOW = 15 * 60.0  # failures older than this are forgotten
+TRACKED = 10_000  # names or addresses remembered at most (a flood of made-up names)
 
 _hasher = PasswordHasher()
 
@@ -103,6 +118,34 @@ def check_password(password_hash: str, password: str) -> bool:
         return False
 
 
+TOO_SHORT = N_("A password needs at least {n} characters.")
+TOO_LONG = N_("A password may have at most {n} characters.")
+TOO_EASY = N_(
+    "This password is too easy to guess: use a few unrelated words, not your name or a "
+    "common password."
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def password_problem(password: str, name: str = "") -> str | None:
+    """Why a password may not be used (a message to translate, with {n}), or None."""
+    if len(password) < MIN_PASSWORD:
+        return TOO_SHORT
+    if len(password) > MAX_PASSWORD:
+        return TOO_LONG
+    from zxcvbn import zxcvbn  # its word lists load in a moment: only when a password is set
+
+    verdict = zxcvbn(password[:100], user_inputs=[name, *name.split()])
+    return TOO_EASY if verdict["score"] < MIN_STRENGTH else None
+
+
+def _password_error(password: str, name: str) -> None:
+    problem = password_problem(password, name)
+    if problem:
+        n = MIN_PASSWORD if problem == TOO_SHORT else MAX_PASSWORD
+        raise UsageError(problem.format(n=n))
+
+
 def add_user(
     store: Store,
     name: str,
@@ -117,6 +160,8 @@ def add_user(
     name = " ".join(name.split())
     if not name:
         raise UsageError("a user needs a name (as the factory register spells advisors)")
+    if _CONTROL.search(name) or len(name) > 200:
+        raise UsageError(f"{name!r} is not a name: control characters, or over 200 characters")
     try:
         chosen = Role(role)
     except ValueError:
@@ -125,8 +170,7 @@ def add_user(
         ) from None
     if chosen is Role.STAFF and not country:
         raise UsageError("programme staff work for a country: give --country")
-    if len(password) < MIN_PASSWORD:
-        raise UsageError(f"a password needs at least {MIN_PASSWORD} characters")
+    _password_error(password, name)
     store.add_user(
         name,
         role=chosen.value,
@@ -188,6 +232,8 @@ def token_hash(token: str) -> str:
 
 def sign_in(store: Store, login: str, password: str) -> tuple[Person, str] | None:
     """Check a name and password; on success start a session and return (person, token)."""
+    if len(password) > MAX_PASSWORD or len(login) > 1000:
+        return None
     record = store.login_record(login)
     if record is None:
         check_password(_dummy_hash(), password)  # take as long as for a real name
@@ -204,6 +250,14 @@ def sign_in(store: Store, login: str, password: str) -> tuple[Person, str] | Non
     return (found, token) if found else None
 
 
+def sign_in_check(store: Store, name: str, password: str) -> str | None:
+    """The user's name when the password is hers (no session is started), else None."""
+    record = store.login_record(name)
+    if record is None or len(password) > MAX_PASSWORD:
+        return None
+    return record[0] if check_password(record[1], password) else None
+
+
 def person_for_token(store: Store, token: str | None) -> Person | None:
     """The person a session token belongs to, or None when it is unknown or expired."""
     if not token or len(token) > 200:
@@ -211,20 +265,66 @@ def person_for_token(store: Store, token: str | None) -> Person | None:
     return person(store.session_user(token_hash(token)))
 
 
-def token_from_cookies(cookie_header: str | None) -> str | None:
-    """The session token in a request's Cookie header."""
+def cookie(cookie_header: str | None, name: str) -> str | None:
+    """A cookie's value in a request's Cookie header."""
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(cookie_header or "")
     except CookieError:
         return None
-    morsel = jar.get(COOKIE_NAME)
+    morsel = jar.get(name)
     return morsel.value if morsel else None
+
+
+def token_from_cookies(cookie_header: str | None) -> str | None:
+    """The session token in a request's Cookie header."""
+    return cookie(cookie_header, COOKIE_NAME)
 
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_hex(16))
+
+
+class Throttle:
+    """Failed sign-ins by key (a name or a client address), and how long the next try waits."""
+
+    def __init__(
+        self,
+        free: int,
+        longest: float,
+        window: float = FAILURE_WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.free, self.longest, self.window, self.clock = free, longest, window, clock
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: str) -> deque[float]:
+        recent = self._failures.get(key, deque())
+        while recent and recent[0] < self.clock() - self.window:
+            recent.popleft()
+        return recent
+
+    def wait(self, key: str) -> float:
+        """Seconds before a try under this key is checked (0: now)."""
+        recent = self._recent(key)
+        if len(recent) < self.free:
+            return 0.0
+        delay = min(self.longest, 2.0 ** (len(recent) - self.free))
+        return max(0.0, recent[-1] + delay - self.clock())
+
+    def failed(self, key: str) -> None:
+        """Count a wrong password under this key."""
+        if key not in self._failures and len(self._failures) >= TRACKED:
+            for stale in [k for k in self._failures if not self._recent(k)]:
+                del self._failures[stale]
+            while len(self._failures) >= TRACKED:  # still full: forget the oldest
+                del self._failures[next(iter(self._failures))]
+        self._failures[key].append(self.clock())
+
+    def forget(self, key: str) -> None:
+        """The key's owner signed in: her earlier mistypes no longer count."""
+        self._failures.pop(key, None)
 
 
 # -- Jupyter Server: the identity provider and its sign-in pages ------------------------------
@@ -252,7 +352,8 @@ class StoreIdentityProvider(IdentityProvider):
         self.login_handler_class = LoginHandler
         self.logout_handler_class = LogoutHandler
         self._store: Store | None = None
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self.accounts = Throttle(ACCOUNT_FREE, ACCOUNT_WAIT)  # by login_key
+        self.addresses = Throttle(ADDRESS_FREE, ADDRESS_WAIT)  # by client address
 
     @property
     def store(self) -> Store:
@@ -302,28 +403,30 @@ class StoreIdentityProvider(IdentityProvider):
             self.store.end_session(token_hash(token))
         handler.clear_cookie(COOKIE_NAME, path=getattr(handler, "base_url", "/"))
 
-    def throttled(self, login: str) -> bool:
-        """Whether a name had too many wrong passwords lately to be tried now."""
-        recent = self._failures[login.casefold()]
-        while recent and recent[0] < time.monotonic() - FAILURE_WINDOW:
-            recent.popleft()
-        return len(recent) >= MAX_FAILURES
+    def wait(self, login: str, address: str) -> float:
+        """Seconds before a try with this name from this address is checked (0: now)."""
+        return max(self.accounts.wait(login_key(login)), self.addresses.wait(address))
 
-    def authenticate(self, login: str, password: str) -> SignedIn | None:
-        """The user a name and password sign in, with a new session token; None otherwise."""
-        if self.throttled(login):
+    def authenticate(self, login: str, password: str, address: str = "") -> SignedIn | None:
+        """The user a name and password sign in, with a new session token; None otherwise
+        (also while the name or the address must wait: the password is not even checked)."""
+        if self.wait(login, address) > 0:
             return None
         signed = sign_in(self.store, login, password)
         if signed is None:
-            self._failures[login.casefold()].append(time.monotonic())
+            self.accounts.failed(login_key(login))
+            self.addresses.failed(address)
             return None
+        self.accounts.forget(login_key(login))
         found, token = signed
         return SignedIn(found.name, found.name, found.name, token=token)
 
     def process_login_form(self, handler: web.RequestHandler) -> User | None:
         """Check the login form's name and password against the store."""
         return self.authenticate(
-            handler.get_argument("username", ""), handler.get_argument("password", "")
+            handler.get_argument("username", ""),
+            handler.get_argument("password", ""),
+            handler.request.remote_ip or "",
         )
 
 
@@ -347,10 +450,32 @@ label { display: block; margin: 14px 0 4px; font-weight: 600; }
 input[type=text], input[type=password] { width: 100%; box-sizing: border-box; padding: 8px;
   font-size: 1em; border: 1px solid #8c959f; border-radius: 4px; }
 button { margin-top: 18px; padding: 9px 20px; font-size: 1em; background: #0b5cad; color: #fff;
-  border: 0; border-radius: 4px; cursor: pointer; }
+  border: 0; border-radius: 4px; cursor: pointer; min-height: 44px; }
 .bw-error { background: #fdecea; border-inline-start: 4px solid #c62828; padding: 8px 10px; }
+.bw-done { background: #e6f4ea; border-inline-start: 4px solid #1e7e34; padding: 8px 10px; }
 nav { margin-top: 18px; font-size: 0.9em; } nav a { margin-inline-end: 10px; }
 """
+
+
+def write_page(handler: JupyterHandler, lang: str, title: str, body: str) -> None:
+    """One of the sign-in pages (sign in, sign out, change password) around its body's HTML."""
+    direction = "rtl" if is_rtl(lang) else "ltr"
+    handler.set_header("Cache-Control", "no-store")
+    handler.write(
+        f"""<!DOCTYPE html>
+<html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)} · Better Work</title><style>{LOGIN_STYLE}</style></head>
+<body><main>
+<h1>{escape(title)}</h1>
+{body}
+</main></body></html>"""
+    )
+
+
+def _notice(message: str, kind: str = "error") -> str:
+    role = "alert" if kind == "error" else "status"
+    return f'<p class="bw-{kind}" role="{role}">{escape(message)}</p>' if message else ""
 
 
 class LoginHandler(LoginFormHandler):
@@ -359,7 +484,7 @@ class LoginHandler(LoginFormHandler):
     def _render(self, message: dict[str, str] | None = None, login: str = "") -> None:
         lang = page_language(self)
         _ = translator(lang)
-        text = {
+        t = {
             "title": _("Sign in"),
             "about": _(
                 "Better Work advisor apps: Improvement Plans, remediation and case timelines."
@@ -368,39 +493,31 @@ class LoginHandler(LoginFormHandler):
             "password": _("Password"),
             "language": _("Language"),
         }
-        t = {k: escape(v) for k, v in text.items()}
         nxt = self.get_argument("next", default=self.home)
-        error = ""
-        if message and message.get("error"):
-            error = f'<p class="bw-error" role="alert">{escape(message["error"])}</p>'
         back = escape(quote(nxt))
         languages = " ".join(
             f'<a href="?lang={code}&amp;next={back}" lang="{code}">{escape(label)}</a>'
             for code, label in LANGUAGES.items()
         )
-        direction = "rtl" if is_rtl(lang) else "ltr"
-        self.write(
-            f"""<!DOCTYPE html>
-<html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{t["title"]} · Better Work</title><style>{LOGIN_STYLE}</style></head>
-<body><main>
-<h1>{t["title"]}</h1>
-<p>{t["about"]}</p>
+        error = _notice((message or {}).get("error", ""))
+        write_page(
+            self,
+            lang,
+            t["title"],
+            f"""<p>{escape(t["about"])}</p>
 {error}
 <form method="post" action="{escape(self.request.path)}">
 {self.xsrf_form_html()}
 <input type="hidden" name="next" value="{escape(nxt)}">
 <input type="hidden" name="lang" value="{lang}">
-<label for="username">{t["name"]}</label>
+<label for="username">{escape(t["name"])}</label>
 <input type="text" id="username" name="username" value="{escape(login)}"
  autocomplete="username" required autofocus>
-<label for="password">{t["password"]}</label>
+<label for="password">{escape(t["password"])}</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
-<button type="submit">{t["title"]}</button>
+<button type="submit">{escape(t["title"])}</button>
 </form>
-<nav aria-label="{t["language"]}">{languages}</nav>
-</main></body></html>"""
+<nav aria-label="{escape(t["language"])}">{languages}</nav>""",
         )
 
     @allow_unauthenticated
@@ -414,16 +531,26 @@ class LoginHandler(LoginFormHandler):
         provider = cast(StoreIdentityProvider, self.identity_provider)
         login = self.get_argument("username", "")
         password = self.get_argument("password", "")
+        address = self.request.remote_ip or ""
+        _ = translator(page_language(self))
+        wait = provider.wait(login, address)
+        if wait > 0:
+            self.log.warning("sign-in refused for %r from %s: wait %.0fs", login, address, wait)
+            self.set_status(429)
+            self.set_header("Retry-After", str(ceil(wait)))
+            error = _("Too many tries. Wait {seconds} seconds, then try again.")
+            self._render({"error": error.format(seconds=ceil(wait))}, login=login)
+            return
         loop = asyncio.get_running_loop()
-        user = await loop.run_in_executor(None, provider.authenticate, login, password)
+        user = await loop.run_in_executor(None, provider.authenticate, login, password, address)
         if user is None:
-            _ = translator(page_language(self))
+            self.log.warning("wrong name or password for %r from %s", login, address)
             self.set_status(401)
-            error = _("Wrong name or password, or too many tries: try again.")
+            error = _("Wrong name or password: try again.")
             self._render({"error": error}, login=login)  # she retypes only the password
             return
         self.current_user = user
-        self.log.info("%s signed in", user.username)
+        self.log.info("%s signed in from %s", user.username, address)
         provider.set_login_cookie(self, user)
         self._redirect_safe(self.get_argument("next", default=self.home))
 
@@ -435,11 +562,108 @@ class LoginHandler(LoginFormHandler):
 
 
 class LogoutHandler(JupyterHandler):
-    """Signing out ends the session in the store and returns to the sign-in page."""
+    """Signing out (a POST: a link or an image elsewhere cannot sign anyone out) ends the
+    session in the store, stops the person's open pages' kernels, and returns to sign-in."""
 
     @allow_unauthenticated
     def get(self) -> None:
+        """A button that signs out."""
+        lang = page_language(self)
+        _ = translator(lang)
+        title, question = _("Sign out"), _("Sign out now? The pages you have open stop saving.")
+        write_page(
+            self,
+            lang,
+            title,
+            f"""<p>{escape(question)}</p>
+<form method="post" action="{escape(self.request.path)}">
+{self.xsrf_form_html()}
+<input type="hidden" name="lang" value="{lang}">
+<button type="submit">{escape(title)}</button>
+</form>""",
+        )
+
+    @allow_unauthenticated
+    async def post(self) -> None:
         """Sign out."""
+        user = self.current_user
         self.identity_provider.clear_login_cookie(self)
+        if user is not None:
+            from bwcases.kernel_owners import close_pages
+
+            closed = await close_pages(self, user.username)
+            self.log.info("%s signed out; %d page kernels stopped", user.username, closed)
         lang = page_language(self)
         self.redirect(f"{self.base_url}login?lang={lang}")
+
+
+class PasswordHandler(JupyterHandler):
+    """Change my password: the current one, the new one twice. Her other devices sign out."""
+
+    def _render(self, error: str = "", done: str = "", status: int = 200) -> None:
+        lang = page_language(self)
+        _ = translator(lang)
+        self.set_status(status)
+        back = f"{self.base_url}voila/render/{START_PAGE}?lang={lang}"
+        fields = [
+            ("current", _("Current password"), "current-password"),
+            ("new", _("New password"), "new-password"),
+            ("again", _("New password again"), "new-password"),
+        ]
+        inputs = "\n".join(
+            f'<label for="{key}">{escape(label)}</label>\n<input type="password" id="{key}" '
+            f'name="{key}" autocomplete="{auto}" required'
+            + (f' minlength="{MIN_PASSWORD}" aria-describedby="rule"' if key != "current" else "")
+            + ">"
+            for key, label, auto in fields
+        )
+        rule = _(TOO_SHORT).format(n=MIN_PASSWORD)
+        title, again = _("Change password"), _("Back to the apps")
+        write_page(
+            self,
+            lang,
+            title,
+            f"""{_notice(error)}{_notice(done, "done")}
+<form method="post" action="{escape(self.request.path)}">
+{self.xsrf_form_html()}
+<input type="hidden" name="lang" value="{lang}">
+{inputs}
+<p id="rule">{escape(rule)}</p>
+<button type="submit">{escape(title)}</button>
+</form>
+<nav><a href="{escape(back)}">{escape(again)}</a></nav>""",
+        )
+
+    @web.authenticated
+    def get(self) -> None:
+        """The form."""
+        self._render()
+
+    @web.authenticated
+    async def post(self) -> None:
+        """Check the current password, then keep the new one."""
+        provider = cast(StoreIdentityProvider, self.identity_provider)
+        _ = translator(page_language(self))
+        name = self.current_user.username
+        current, new = self.get_argument("current", ""), self.get_argument("new", "")
+        address = self.request.remote_ip or ""
+        if provider.wait(name, address) > 0:
+            wait = ceil(provider.wait(name, address))
+            error = _("Too many tries. Wait {seconds} seconds, then try again.")
+            return self._render(error.format(seconds=wait), status=429)
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(None, sign_in_check, provider.store, name, current) is None:
+            provider.accounts.failed(login_key(name))
+            provider.addresses.failed(address)
+            return self._render(_("The current password is wrong."), status=400)
+        if new != self.get_argument("again", ""):
+            return self._render(_("The two new passwords differ."), status=400)
+        problem = password_problem(new, name)
+        if problem:
+            n = MIN_PASSWORD if problem == TOO_SHORT else MAX_PASSWORD
+            return self._render(_(problem).format(n=n), status=400)
+        token = self.get_cookie(COOKIE_NAME) or ""
+        new_hash = await loop.run_in_executor(None, hash_password, new)
+        provider.store.set_password_hash(name, new_hash, actor=name, keep_session=token_hash(token))
+        self.log.info("%s changed her password", name)
+        self._render(done=_("Your password was changed. Your other devices were signed out."))

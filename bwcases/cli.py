@@ -381,10 +381,38 @@ def brief(
     help="first fill an empty store with this many demo factories, and sign-ins to try them",
 )
 @click.option("--cold", is_flag=True, help="no preheated kernels (each page starts its own)")
+@click.option(
+    "--max-pages",
+    type=click.IntRange(1),
+    default=60,
+    show_default=True,
+    help="open pages the server holds (each page's kernel takes ~130 MB); then it is busy",
+)
+@click.option(
+    "--pages-per-person",
+    type=click.IntRange(1),
+    default=4,
+    show_default=True,
+    help="open pages one person keeps; opening one more stops her oldest",
+)
+@click.option(
+    "--trusted-proxy",
+    is_flag=True,
+    help="behind a TLS proxy: trust its X-Forwarded-For/-Proto (client address, Secure cookie)",
+)
 @click.pass_context
 @friendly
-def serve(ctx: click.Context, port: int, demo_factories: int, cold: bool) -> None:
+def serve(
+    ctx: click.Context,
+    port: int,
+    demo_factories: int,
+    cold: bool,
+    max_pages: int,
+    pages_per_person: int,
+    trusted_proxy: bool,
+) -> None:
     """Serve the advisor apps in Voilà (behind sign-in) and print the URL to open."""
+    from bwcases.serve import Limits
     from bwcases.serve import serve as run_server
 
     store = _store(ctx)
@@ -399,7 +427,8 @@ def serve(ctx: click.Context, port: int, demo_factories: int, cold: bool) -> Non
         greeting = demo_users(store)
     elif store.users_frame().empty:
         greeting = ["No one can sign in yet: add people with `bwcases users add NAME --role ...`."]
-    run_server(store.url, port=port, preheat=not cold, greeting=greeting)
+    limits = Limits(pages_per_person, max_pages, trusted_proxy=trusted_proxy)
+    run_server(store.url, port=port, preheat=not cold, greeting=greeting, limits=limits)
 
 
 @main.group()

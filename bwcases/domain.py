@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from enum import StrEnum
+
+
+def login_key(name: str) -> str:
+    """The one spelling of a person's name that sign-in, throttling and uniqueness compare:
+    Unicode NFKC, case-folded, inner whitespace one space."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 class Status(StrEnum):

@@ -5,6 +5,11 @@
 # Server's own Authorizer refuses every kernel request but its owner's, the page handler
 # records the owner as it starts or hands over a kernel, and the address through which a
 # preheated kernel receives its page's request (cookie included) answers that kernel only.
+#
+# Kernels are bounded too (each holds ~130 MB): a person keeps at most `pages_per_person`
+# pages' kernels (opening one more stops her oldest, whose page then says it can no longer
+# save), the server at most `max_pages` (then a page says the server is busy), and kernels
+# whose page is gone are culled (serve.voila_config).
 
 from __future__ import annotations
 
@@ -18,6 +23,10 @@ from tornado import web
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
+
+from bwcases.html import escape
+from bwcases.i18n import N_, is_rtl, language, negotiate, translator
+from bwcases.serve import MAX_PAGES, PAGES_PER_PERSON
 
 KERNELS = "kernels"  # Jupyter Server's name for the resource
 
@@ -45,9 +54,44 @@ class KernelOwnerAuthorizer(Authorizer):
 
     def record(self, kernel_id: str, user: User, live: list[str]) -> None:
         """The kernel now serves this user's page; forget owners of kernels no longer running."""
+        self.prune(live)
+        self.owners[kernel_id] = user.username
+
+    def prune(self, live: list[str]) -> int:
+        """Forget the kernels no longer running; how many pages' kernels are left."""
         for gone in set(self.owners) - set(live):
             del self.owners[gone]
-        self.owners[kernel_id] = user.username
+        return len(self.owners)
+
+    def kernels_of(self, username: str) -> list[str]:
+        """The kernels of a person's pages, oldest first."""
+        return [k for k, owner in self.owners.items() if owner == username]
+
+
+BUSY = N_("The server is busy: too many pages are open. Try again in a few minutes.")
+
+
+def _setting(handler: web.RequestHandler, name: str, default: int) -> int:
+    return int(handler.settings.get(f"bwcases_{name}", default))
+
+
+async def stop_kernels(handler: JupyterHandler, kernel_ids: list[str], why: str) -> int:
+    """Stop these kernels (their pages say they can no longer save); how many were running."""
+    manager = handler.settings["kernel_manager"]
+    stopped = 0
+    for kernel_id in kernel_ids:
+        if kernel_id in manager:
+            await ensure_async(manager.shutdown_kernel(kernel_id))
+            handler.log.info("kernel %s stopped: %s", kernel_id, why)
+            stopped += 1
+    return stopped
+
+
+async def close_pages(handler: JupyterHandler, username: str) -> int:
+    """Stop the kernels of every page a person has open (she signed out)."""
+    owners = _owners(handler)
+    owners.prune(handler.settings["kernel_manager"].list_kernel_ids())
+    return await stop_kernels(handler, owners.kernels_of(username), f"{username} signed out")
 
 
 def kernel_id_of(handler: web.RequestHandler) -> str | None:
@@ -73,14 +117,18 @@ class _RecordingKernels:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._manager, name)
 
-    def _record(self, kernel_id: str) -> None:
-        owners = _owners(self._handler)
-        owners.record(kernel_id, self._handler.current_user, self._manager.list_kernel_ids())
+    async def _record(self, kernel_id: str) -> None:
+        handler, user = self._handler, self._handler.current_user
+        owners = _owners(handler)
+        owners.record(kernel_id, user, self._manager.list_kernel_ids())
+        cap = _setting(handler, "pages_per_person", PAGES_PER_PERSON)
+        oldest = owners.kernels_of(user.username)[:-cap]
+        await stop_kernels(handler, oldest, f"{user.username} opened more than {cap} pages")
 
     async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
         """A fresh kernel for the page (no preheated one ready)."""
         kernel_id = str(await ensure_async(self._manager.start_kernel(*args, **kwargs)))
-        self._record(kernel_id)
+        await self._record(kernel_id)
         return kernel_id
 
     async def get_rendered_notebook(self, *args: Any, **kwargs: Any) -> Any:
@@ -88,17 +136,45 @@ class _RecordingKernels:
         render_task, rendered, kernel_id = await self._manager.get_rendered_notebook(
             *args, **kwargs
         )
-        self._record(kernel_id)
+        await self._record(kernel_id)
         return render_task, rendered, kernel_id
 
 
 class PageHandler(TornadoVoilaHandler):
-    """Voilà's page handler, recording whose page each kernel serves."""
+    """Voilà's page handler, recording whose page each kernel serves; a busy page when the
+    server holds as many pages' kernels as it may."""
 
     @property
     def kernel_manager(self) -> Any:
         """Voilà's kernel manager, recording the owner of kernels started or handed over."""
         return _RecordingKernels(self, self.settings["kernel_manager"])
+
+    @web.authenticated
+    async def get(self, path: str | None = None) -> None:
+        """The page, unless the server is full (the person's own oldest page does not count:
+        opening one more stops it)."""
+        owners = _owners(self)
+        held = owners.prune(self.settings["kernel_manager"].list_kernel_ids())
+        mine = len(owners.kernels_of(self.current_user.username))
+        replaces = mine >= _setting(self, "pages_per_person", PAGES_PER_PERSON)
+        if held >= _setting(self, "max_pages", MAX_PAGES) and not replaces:
+            self.log.warning("busy: %d pages' kernels; %s waits", held, self.current_user.username)
+            return self._busy()
+        await super().get(path)
+
+    def _busy(self) -> None:
+        asked = self.get_argument("lang", "")
+        lang = language(asked) if asked else negotiate(self.request.headers.get("Accept-Language"))
+        text = escape(translator(lang)(BUSY))
+        self.set_status(503)
+        self.set_header("Retry-After", "120")
+        direction = "rtl" if is_rtl(lang) else "ltr"
+        self.finish(
+            f'<!DOCTYPE html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{text}</title></head><body><main><p role="alert">{text}</p></main>'
+            "</body></html>"
+        )
 
 
 class ShutdownHandler(VoilaShutdownKernelHandler):

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -32,7 +33,31 @@ HOST = "127.0.0.1"
 CELL_TIMEOUT = 120  # seconds a cell may run before the page says it gave up
 POOL_SIZE = 1  # preheated kernels kept ready per app
 REFILL_DELAY = 3.0  # seconds before a used preheated kernel is replaced
-MAX_MESSAGE = 32 * 1024 * 1024  # websocket messages carry evidence files (10 MB) both ways
+# A websocket message carries a progress update's evidence files (at most 5 of 10 MB, checked
+# in the browser before they are sent: apps.evidence) or one file down.
+MAX_MESSAGE = 64 * 1024 * 1024
+PAGES_PER_PERSON = 4  # pages' kernels a person keeps: the three apps and the overview, in tabs
+MAX_PAGES = 60  # pages' kernels the server keeps (~130 MB each: ~8 GB); then "busy"
+IDLE_MINUTES = 20  # a kernel whose page is gone (no connection, idle) is stopped after this
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one server holds and whom it trusts: see kernel_owners and auth."""
+
+    pages_per_person: int = PAGES_PER_PERSON
+    max_pages: int = MAX_PAGES
+    idle_minutes: int = IDLE_MINUTES
+    trusted_proxy: bool = False  # X-Forwarded-For/-Proto of a TLS proxy in front are true
+
+    def args(self) -> list[str]:
+        """The command-line options of `python -m bwcases.serve` that give these limits."""
+        args = [
+            f"--pages-per-person={self.pages_per_person}",
+            f"--max-pages={self.max_pages}",
+            f"--idle-minutes={self.idle_minutes}",
+        ]
+        return [*args, "--trusted-proxy"] if self.trusted_proxy else args
 
 
 def cell_timeout(cell: Any) -> int | None:
@@ -41,8 +66,11 @@ def cell_timeout(cell: Any) -> int | None:
     return None if REQUEST_TAG in tags else CELL_TIMEOUT
 
 
-def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
-    """Voilà's configuration: sign-in through the store, no tracebacks, a cell time-out."""
+def voila_config(
+    *, preheat: bool = True, pool_size: int = POOL_SIZE, limits: Limits | None = None
+) -> Any:
+    """Voilà's configuration: sign-in through the store, no tracebacks, a cell time-out,
+    bounded kernels."""
     from traitlets.config import Config
 
     from bwcases.apps.common import TROUBLE_LOADING
@@ -50,6 +78,7 @@ def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
     from bwcases.i18n import LANGUAGES, translator
     from bwcases.kernel_owners import KernelOwnerAuthorizer
 
+    limits = limits or Limits()
     c = Config()
     c.Voila.identity_provider_class = StoreIdentityProvider
     c.Voila.authorizer_class = KernelOwnerAuthorizer  # a page's kernel is its reader's only
@@ -59,7 +88,15 @@ def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
     c.Voila.tornado_settings = {
         "websocket_max_message_size": MAX_MESSAGE,
         "websocket_compression_options": {},  # widget states travel compressed: slow links
+        "bwcases_pages_per_person": limits.pages_per_person,
+        "bwcases_max_pages": limits.max_pages,
     }
+    c.AppsVoila.trusted_proxy = limits.trusted_proxy
+    # a kernel with no page connected and idle for idle_minutes is stopped (a page that was
+    # asked for and never opened, a tab closed while offline); preheated ones are kept
+    c.MappingKernelManager.cull_idle_timeout = limits.idle_minutes * 60
+    c.MappingKernelManager.cull_interval = 60
+    c.MappingKernelManager.cull_connected = False
     c.VoilaConfiguration.show_tracebacks = False  # people see a sentence, never a traceback
     # serve the apps, not the files beside them: an allowlist pattern that matches nothing
     c.VoilaConfiguration.file_allowlist = ["(?!)"]
@@ -88,9 +125,12 @@ def voila_config(*, preheat: bool = True, pool_size: int = POOL_SIZE) -> Any:
     return c
 
 
-def voila_command(port: int, notebooks: Path = NOTEBOOKS, *, preheat: bool = True) -> list[str]:
+def voila_command(
+    port: int, notebooks: Path = NOTEBOOKS, *, preheat: bool = True, limits: Limits | None = None
+) -> list[str]:
     """The command line that serves the apps."""
     cmd = [sys.executable, "-m", "bwcases.serve", str(notebooks), f"--port={port}"]
+    cmd += (limits or Limits()).args()
     return cmd if preheat else [*cmd, "--cold"]
 
 
@@ -138,6 +178,7 @@ def start_server(
     log: IO[bytes] | None = None,
     timeout: float = 60.0,
     preheat: bool = True,
+    limits: Limits | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start Voilà on the store and return (process, address of the first app) once it answers."""
     if not (notebooks / START_PAGE).is_file():
@@ -147,7 +188,7 @@ def start_server(
         raise UsageError(f"port {port} is already in use; choose another with --port")
     env = {**os.environ, "BWCASES_DB": store_url, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        voila_command(port, notebooks, preheat=preheat),
+        voila_command(port, notebooks, preheat=preheat, limits=limits),
         env=env,
         cwd=notebooks,
         stdout=log,
@@ -181,10 +222,15 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
 
 
 def serve(
-    store_url: str, *, port: int = 8866, preheat: bool = True, greeting: list[str] | None = None
+    store_url: str,
+    *,
+    port: int = 8866,
+    preheat: bool = True,
+    greeting: list[str] | None = None,
+    limits: Limits | None = None,
 ) -> int:
     """Run Voilà in the foreground until interrupted; prints the address to open."""
-    proc, url = start_server(store_url, port=port, preheat=preheat)
+    proc, url = start_server(store_url, port=port, preheat=preheat, limits=limits)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill stops Voilà with us
     overview = app_url(port, "case_overview.ipynb")
     lines = [
@@ -209,12 +255,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("notebooks", type=Path)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--cold", action="store_true", help="no preheated kernels")
+    parser.add_argument("--pages-per-person", type=int, default=PAGES_PER_PERSON)
+    parser.add_argument("--max-pages", type=int, default=MAX_PAGES)
+    parser.add_argument("--idle-minutes", type=int, default=IDLE_MINUTES)
+    parser.add_argument("--trusted-proxy", action="store_true")
     args = parser.parse_args(argv)
     from bwcases.voila_app import AppsVoila
 
+    limits = Limits(args.pages_per_person, args.max_pages, args.idle_minutes, args.trusted_proxy)
     AppsVoila.launch_instance(
         argv=[str(args.notebooks), f"--port={args.port}", "--no-browser"],
-        config=voila_config(preheat=not args.cold),
+        config=voila_config(preheat=not args.cold, limits=limits),
     )
 
 

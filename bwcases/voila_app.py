@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from jupyter_server.base.handlers import FileFindHandler
 from jupyter_server.utils import url_path_join
+from traitlets import Bool
 from voila.app import Voila
 
+from bwcases.auth import PasswordHandler
 from bwcases.kernel_owners import HANDLERS
 from bwcases.paths import TEMPLATES
 
@@ -16,7 +19,14 @@ PAGE_ASSETS = PAGE_TEMPLATE / "static"  # served at voila/bwcases/
 
 
 class AppsVoila(Voila):  # type: ignore[misc]
-    """Voilà with the apps' page template and owner-checking kernel handlers."""
+    """Voilà with the apps' page template, owner-checking kernel handlers, bounded kernels and
+    a page to change one's password."""
+
+    trusted_proxy = Bool(
+        False,
+        config=True,
+        help="Trust X-Forwarded-For and X-Forwarded-Proto: the server is behind a TLS proxy.",
+    )
 
     def setup_template_dirs(self) -> None:
         """Voilà's template folders, the apps' page first."""
@@ -37,4 +47,12 @@ class AppsVoila(Voila):  # type: ignore[misc]
             handlers.append((pattern, HANDLERS.get(handler, handler), *rest))
         assets = url_path_join(self.server_url, r"/voila/bwcases/(.*)")
         handlers.append((assets, FileFindHandler, {"path": [str(PAGE_ASSETS)]}))
+        handlers.append((url_path_join(self.server_url, "/password"), PasswordHandler))
         return handlers
+
+    def listen(self) -> None:
+        """Listen; behind a trusted proxy, the client's address and https come from its
+        headers (sign-in throttling by address, the session cookie marked Secure)."""
+        if self.trusted_proxy:
+            self.app.listen = functools.partial(self.app.listen, xheaders=True)
+        super().listen()

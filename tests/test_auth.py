@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,18 @@ from sqlalchemy import select
 
 from bwcases.apps.request import page_request
 from bwcases.auth import (
+    ACCOUNT_FREE,
+    ACCOUNT_WAIT,
     COOKIE_NAME,
     Person,
     Role,
+    StoreIdentityProvider,
+    Throttle,
     add_user,
     check_password,
     demo_users,
     hash_password,
+    password_problem,
     person_for_token,
     sign_in,
     token_from_cookies,
@@ -47,7 +53,7 @@ def test_adding_a_user_checks_what_it_is_given(store: Store) -> None:
         add_user(store, "Ann", role="boss", password=PASSWORD)
     with pytest.raises(UsageError, match="--country"):
         add_user(store, "Ann", role="staff", password=PASSWORD)
-    with pytest.raises(UsageError, match="at least 10"):
+    with pytest.raises(UsageError, match="at least 12"):
         add_user(store, "Ann", role="advisor", password="short")
     added = add_user(store, "  Ann   Tran ", role="staff", password=PASSWORD, country="Vietnam")
     assert added == Person("Ann Tran", Role.STAFF, "Vietnam")
@@ -186,3 +192,109 @@ def test_users_are_added_from_the_command_line(tmp_path: Path) -> None:
     assert sign_in(store, "Lan Nguyen", PASSWORD) is not None
     assert sign_in(store, "Minh Tran", password) is not None
     store.dispose()
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "1234567890",  # short and common
+        "          ",  # ten spaces
+        "            ",  # twelve spaces
+        "123456789012",  # long enough, but a guesser's first try
+        "Password1234",
+        "qwertyuiopas",
+        "Farhana Akter 1",  # her own name
+    ],
+)
+def test_a_password_easy_to_guess_is_refused(store: Store, password: str) -> None:
+    assert password_problem(password, "Farhana Akter") is not None
+    with pytest.raises(UsageError, match="at least 12|too easy to guess"):
+        add_user(store, "Farhana Akter", role="advisor", password=password)
+    assert store.user("Farhana Akter") is None
+
+
+@pytest.mark.parametrize("password", ["correct horse battery", "abc123-def456-789abc"])
+def test_a_long_uncommon_password_is_taken(password: str) -> None:
+    assert password_problem(password, "Farhana Akter") is None
+
+
+NAME = "Đặng Thị Ánh"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        NAME,
+        "đặng thị ánh",  # SQLite's lower() folds ASCII only
+        "ĐẶNG  THỊ\tÁNH",  # spacing as typed on a phone
+        unicodedata.normalize("NFD", "đặng thị ánh"),  # a keyboard that composes apart
+    ],
+)
+def test_a_name_signs_in_in_any_case_spacing_or_composition(store: Store, typed: str) -> None:
+    add_user(store, NAME, role="advisor", password=PASSWORD)
+    signed = sign_in(store, typed, PASSWORD)
+    assert signed is not None and signed[0].name == NAME
+
+
+def test_two_users_one_sign_in_name_apart_are_refused(store: Store) -> None:
+    add_user(store, "Lan Nguyen", role="advisor", password=PASSWORD)
+    with pytest.raises(UsageError, match="signs in with the same name"):
+        add_user(store, "LAN  NGUYEN", role="advisor", password=PASSWORD)
+    assert store.users_frame()["name"].tolist() == ["Lan Nguyen"]
+    assert sign_in(store, "lan nguyen", PASSWORD) is not None
+
+
+def test_a_control_character_in_a_name_is_refused(store: Store) -> None:
+    with pytest.raises(UsageError, match="not a name"):
+        add_user(store, "Lan\x1b[31mNguyen", role="advisor", password=PASSWORD)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_failures_cost_a_growing_wait_never_a_lock_out() -> None:
+    clock = Clock()
+    throttle = Throttle(3, 30.0, clock=clock)
+    for _ in range(3):
+        assert throttle.wait("farhana akter") == 0
+        throttle.failed("farhana akter")
+    waits = []
+    for _ in range(8):  # a guesser who tries as soon as she may
+        wait = throttle.wait("farhana akter")
+        waits.append(wait)
+        clock.now += wait
+        throttle.failed("farhana akter")
+    assert waits == [1, 2, 4, 8, 16, 30, 30, 30]
+    assert throttle.wait("someone else") == 0
+    clock.now += 30
+    assert throttle.wait("farhana akter") == 0  # her owner waits half a minute at worst
+    clock.now += 15 * 60
+    throttle.failed("farhana akter")
+    assert throttle.wait("farhana akter") == 0  # old failures are forgotten
+
+
+def test_sign_in_waits_by_name_in_any_spelling_and_by_address(
+    people: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = StoreIdentityProvider(store_url=people.url)
+    clock = Clock()
+    monkeypatch.setattr(provider.accounts, "clock", clock)
+    monkeypatch.setattr(provider.addresses, "clock", clock)
+    spellings = ["Lan Nguyen", "lan  nguyen", "LAN\tNGUYEN"]
+    for i in range(ACCOUNT_FREE):
+        assert provider.authenticate(spellings[i % 3], "wrong", f"10.0.0.{i}") is None
+    # the right password from elsewhere waits too, without being checked
+    assert provider.wait("Lan Nguyen", "10.9.9.9") > 0
+    assert provider.authenticate("Lan Nguyen", PASSWORD, "10.9.9.9") is None
+    clock.now += ACCOUNT_WAIT
+    assert provider.authenticate("Lan Nguyen", PASSWORD, "10.9.9.9") is not None
+    # one address trying many names waits after ADDRESS_FREE failures; others do not
+    for i in range(20):
+        provider.authenticate(f"made-up person {i}", "wrong", "192.0.2.7")
+    assert provider.wait("Minh Tran", "192.0.2.7") > 0
+    assert provider.authenticate("Minh Tran", PASSWORD, "192.0.2.8") is not None

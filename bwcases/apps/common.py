@@ -97,6 +97,9 @@ STYLE = """<style>
 .bw-header { border-bottom: 1px solid #d0d7de; padding-bottom: 6px; margin-bottom: 8px; }
 .bw-nav a { margin-inline-end: 14px; } .bw-nav a[aria-current] { font-weight: 700; }
 .bw-who { color: #555; }
+.bw-signout { display: inline; margin: 0; }
+.bw-signout button { background: none; border: 0; padding: 0; font: inherit; color: #0b5cad;
+  text-decoration: underline; cursor: pointer; }
 .bw-muted { color: #555; }
 .bw-notice { padding: 8px 12px; border-inline-start: 4px solid #0b5cad; background: #eef4fb; }
 .bw-notice.bw-success { border-color: #1b7f3b; background: #e9f6ee; }
@@ -534,12 +537,23 @@ class AppShell(widgets.VBox):
             signed = _("Signed in as {name} ({role})").format(
                 name=self.person.name, role=role + place
             )
-            logout = f"{self.request.base_url}logout?lang={self.lang}"
-            sign_out = _("Sign out")
-            who = (
-                f'<div class="bw-who">{esc(signed)} · '
-                f'<a href="{esc(logout)}">{esc(sign_out)}</a></div>'
-            )
+            base, lang = self.request.base_url, self.lang
+            change = esc(_("Change password"))
+            password = f'<a href="{esc(f"{base}password?lang={lang}")}">{change}</a>'
+            # signing out is a POST (a link elsewhere cannot sign her out); without the
+            # page's _xsrf cookie, the sign-out page's own button does it
+            sign_out = esc(_("Sign out"))
+            if self.request.xsrf:
+                sign_out = (
+                    f'<form class="bw-signout" method="post" action="{esc(base)}logout">'
+                    f'<input type="hidden" name="_xsrf" value="{esc(self.request.xsrf)}">'
+                    f'<input type="hidden" name="lang" value="{esc(lang)}">'
+                    f'<button type="submit">{sign_out}</button></form>'
+                )
+            else:
+                sign_out = f'<a href="{esc(f"{base}logout?lang={lang}")}">{sign_out}</a>'
+            who = f'<div class="bw-who">{esc(signed)} · {password} · {sign_out}</div>'
+
         return f'<div class="bw-nav">{"".join(links)}</div>{who}'
 
     @property

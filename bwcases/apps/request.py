@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from bwcases.auth import Person, person, person_for_token, token_from_cookies
+from bwcases.auth import Person, cookie, person, person_for_token, token_from_cookies
 from bwcases.i18n import DEFAULT, language, negotiate
 from bwcases.store import Store
 
@@ -23,6 +23,7 @@ class PageRequest:
     factory_id: str = ""
     lang: str = DEFAULT
     base_url: str = "/"
+    xsrf: str = ""  # the page's _xsrf cookie: the sign-out form posts it back
 
 
 def in_voila() -> bool:
@@ -54,13 +55,15 @@ def page_request(
         asked_lang = query.get("lang", [""])[-1]
         browser = negotiate(os.environ.get("HTTP_ACCEPT_LANGUAGE"))
         base_url = os.environ.get("VOILA_BASE_URL", "/") or "/"
+        xsrf = cookie(os.environ.get("HTTP_COOKIE"), "_xsrf") or ""
     else:
         who = person(store.user(user)) if user else None
-        asked_factory, asked_lang, browser, base_url = "", "", DEFAULT, "/"
+        asked_factory, asked_lang, browser, base_url, xsrf = "", "", DEFAULT, "/", ""
     chosen = asked_lang or lang
     return PageRequest(
         person=who,
         factory_id=(asked_factory or factory_id.strip())[:MAX_ID_LENGTH],
         lang=language(chosen) if chosen else browser,
         base_url=base_url,
+        xsrf=xsrf,
     )

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from bwcases.domain import ItemSource, Status, Verification, allowed_move
+from bwcases.domain import ItemSource, Status, Verification, allowed_move, login_key
 from bwcases.errors import NotFoundError, UsageError, ValidationError
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway
@@ -70,15 +70,22 @@ class AdvisorStore(Gateway):
     ) -> bool:
         """Add a user, or with `replace` set an existing one's role, country and password."""
         u = m.User
+        key = login_key(name)
         audited = {"name": name, "role": role, "country": country, "active": True}
         with self.writing(actor) as s:
-            held = s.execute(select(u.name).where(u.name == name)).scalar_one_or_none()
+            held = s.execute(select(u.name).where(u.login_key == key)).scalar_one_or_none()
+            if held is not None and held != name:
+                raise UsageError(
+                    f"user {held!r} signs in with the same name as {name!r}; "
+                    f"use the spelling {held!r} (with --replace to change that user)"
+                )
             if held is not None and not replace:
                 raise UsageError(f"user {name!r} exists already; use --replace to change it")
             if held is None:
                 s.execute(
                     insert(u).values(
                         **audited,
+                        login_key=key,
                         password_hash=password_hash,
                         created_by=actor,
                         created_at=s.info["now"],
@@ -102,23 +109,27 @@ class AdvisorStore(Gateway):
             return None if obj is None else {c: getattr(obj, c) for c in USER_COLUMNS}
 
     def login_record(self, login: str) -> tuple[str, str] | None:
-        """(name, password hash) of the active user a typed name means (any letter case)."""
+        """(name, password hash) of the active user a typed name means (any case or spacing)."""
         u = m.User
-        key = " ".join(login.split()).casefold()
+        key = login_key(login)
         if not key:
             return None
         with self.reading() as s:
-            rows = s.execute(
-                select(u.name, u.password_hash).where(
-                    func.lower(u.name) == key.lower(), u.active.is_(True)
-                )
-            ).all()
-        return (rows[0][0], rows[0][1]) if len(rows) == 1 else None
+            stmt = select(u.name, u.password_hash).where(u.login_key == key, u.active.is_(True))
+            row = s.execute(stmt).first()
+        return None if row is None else (row[0], row[1])
 
-    def set_password_hash(self, name: str, password_hash: str) -> None:
-        """Replace a user's password hash (e.g. rehashed with stronger parameters)."""
-        with self.writing() as s:
+    def set_password_hash(
+        self, name: str, password_hash: str, *, actor: str = "", keep_session: str = ""
+    ) -> None:
+        """Replace a user's password hash (rehashed with stronger parameters, or changed by her:
+        with `actor`, audited and every other session of hers ended)."""
+        with self.writing(actor or name) as s:
             s.execute(update(m.User).where(m.User.name == name).values(password_hash=password_hash))
+            if actor:
+                us = m.UserSession
+                s.execute(delete(us).where(us.user_name == name, us.token_hash != keep_session))
+                _audit(s, actor, "users", name, "update", {"password": "changed"})
 
     def users_frame(self) -> pd.DataFrame:
         """Every user, without password hashes."""

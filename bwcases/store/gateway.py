@@ -30,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bwcases.errors import BwcasesError, ConflictError, NotFoundError
 from bwcases.store import models as m
 
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 SYSTEM_ACTOR = "system"
 
 

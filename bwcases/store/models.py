@@ -192,6 +192,9 @@ class User(Base):
     country: Mapped[str | None] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # domain.login_key(name), computed in Python: SQLite's lower() knows ASCII only. Unique, so
+    # "Lan Nguyen" and "LAN  NGUYEN" are one person; NULL where older stores had two (0003).
+    login_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
