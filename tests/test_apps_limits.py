@@ -1,0 +1,234 @@
+"""The served apps under attack and under load: sign-in throttling, sign-out, changing one's
+password, and kernels bounded per person and per server; by HTTP requests as a script would."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from bwcases.auth import ACCOUNT_FREE, ADDRESS_FREE, COOKIE_NAME, add_user
+from bwcases.serve import Limits, start_server, stop_server
+from bwcases.store import Store
+from tests.conftest import BACKENDS, served_store_url
+from tests.test_apps_plan import PASSWORD, fill_advisor_case
+
+pytestmark = [pytest.mark.slow]
+LIMITS = Limits(pages_per_person=2, max_pages=3, trusted_proxy=True)
+POOL = 3  # one preheated kernel per app
+APP = "voila/render/case_timeline.ipynb?factory=VN001"
+
+
+@dataclass
+class Server:
+    base: str
+    pid: int
+    store: Store
+    log: Path
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The apps served with small limits, behind a (pretended) trusted proxy."""
+    folder = tmp_path_factory.mktemp("limits")
+    store = fill_advisor_case(
+        Store(served_store_url(backend, folder, "bwcases_test_limits")), folder
+    )
+    for name in ("Đặng Thị Ánh", "Farhana Akter", "Rahim Uddin", "Nasrin Sultana"):
+        add_user(store, name, role="staff", country="Vietnam", password=PASSWORD)
+    log = folder / "voila.log"
+    with log.open("wb") as out:
+        proc, url = start_server(store.url, log=out, limits=LIMITS)
+        try:
+            yield Server(url.split("/voila/", 1)[0] + "/", proc.pid, store, log)
+        finally:
+            stop_server(proc)
+            store.dispose()
+
+
+@dataclass
+class Client:
+    """A browser as a script plays it: its own cookies, one client address."""
+
+    base: str
+    address: str
+    jar: dict[str, str] = field(default_factory=dict)
+    xsrf: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # of the last answer
+
+    def send(
+        self, method: str, path: str, form: dict[str, str] | None = None, **headers: str
+    ) -> tuple[int, dict[str, str], str]:
+        parts = urlsplit(self.base)
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=120)
+        sent = {"X-Forwarded-For": self.address, **headers}
+        if self.jar:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
+        body = None
+        if form is not None:
+            body = urlencode({"_xsrf": self.xsrf, **form})
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            conn.request(method, f"/{path}", body=body, headers=sent)
+            resp = conn.getresponse()
+            text = resp.read().decode("utf-8", "replace")
+            for value in resp.headers.get_all("Set-Cookie") or []:
+                for name, morsel in SimpleCookie(value).items():
+                    self.jar[name] = morsel.value
+            self.headers = {k.lower(): v for k, v in resp.getheaders()}
+            return resp.status, self.headers, text
+        finally:
+            conn.close()
+
+    def sign_in(self, name: str, password: str = PASSWORD, **headers: str) -> tuple[int, str]:
+        if not self.xsrf:
+            _, _, page = self.send("GET", "login")
+            self.xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page)[1]  # type: ignore[index]
+        form = {"username": name, "password": password}
+        status, _, page = self.send("POST", "login", form, **headers)
+        return status, page
+
+    def signed_in(self) -> bool:
+        return self.send("GET", "password")[0] == 200  # a page behind sign-in, with no kernel
+
+
+def alert(page: str) -> str:
+    found = re.search(r'role="alert">([^<]*)<', page)
+    return found[1] if found else ""
+
+
+def kernels(server: Server) -> int:
+    """Kernel processes the server runs (its children)."""
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        count += int(fields[1]) == server.pid
+    return count
+
+
+def settles(server: Server, expected: int, seconds: float = 60) -> int:
+    """The number of kernels once it reaches `expected` (or the last seen after `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while (seen := kernels(server)) != expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return seen
+
+
+def test_guessing_a_password_gets_a_few_tries_a_minute(server: Server) -> None:
+    guesser = Client(server.base, "198.51.100.1")
+    spellings = ["Farhana Akter", "farhana  akter", "FARHANA\tAKTER"]  # one person
+    statuses = [guesser.sign_in(spellings[i % 3], f"guess {i}")[0] for i in range(40)]
+    assert statuses.count(401) == ACCOUNT_FREE  # the rest were not even checked
+    assert set(statuses[ACCOUNT_FREE:]) == {429}
+    # she, elsewhere, waits seconds (not a quarter of an hour), then signs in
+    farhana = Client(server.base, "203.0.113.5")
+    status, page = farhana.sign_in("Farhana Akter")
+    assert status == 429 and re.search(r"Wait \d+ seconds", alert(page))
+    time.sleep(2.5)
+    assert farhana.sign_in("Farhana Akter")[0] == 302 and farhana.signed_in()
+
+
+def test_one_address_trying_many_names_waits(server: Server) -> None:
+    sprayer = Client(server.base, "198.51.100.2")
+    statuses = [sprayer.sign_in(f"Person {i}", "Summer2024!")[0] for i in range(ADDRESS_FREE + 5)]
+    assert statuses.count(401) == ADDRESS_FREE and statuses[-1] == 429
+    assert sprayer.sign_in("Rahim Uddin")[0] == 429  # even a real one, from there
+    assert Client(server.base, "203.0.113.6").sign_in("Rahim Uddin")[0] == 302
+
+
+def test_a_name_with_accents_signs_in_as_typed_on_a_phone(server: Server) -> None:
+    client = Client(server.base, "203.0.113.7")
+    assert client.sign_in("đặng  thị ánh")[0] == 302 and client.signed_in()
+
+
+def test_the_session_cookie_is_secure_behind_a_tls_proxy(server: Server) -> None:
+    cookies = {}
+    for proto in ("https", "http"):
+        client = Client(server.base, "203.0.113.8")
+        assert client.sign_in("Lan Nguyen", **{"X-Forwarded-Proto": proto})[0] == 302
+        cookies[proto] = client.headers["set-cookie"]
+    assert COOKIE_NAME in cookies["https"] and "Secure" in cookies["https"]
+    assert COOKIE_NAME in cookies["http"] and "Secure" not in cookies["http"]
+
+
+def test_sign_out_is_a_post_and_closes_her_pages(server: Server) -> None:
+    minh = Client(server.base, "203.0.113.10")
+    assert minh.sign_in("Minh Tran")[0] == 302
+    before = settles(server, POOL)
+    assert minh.send("GET", APP)[0] == 200
+    assert settles(server, before + 1) == before + 1  # her page's kernel
+    status, _, page = minh.send("GET", "logout")  # a link or an image cannot sign her out
+    assert status == 200 and minh.signed_in()
+    forged = Client(server.base, "203.0.113.10", jar=dict(minh.jar))
+    assert forged.send("POST", "logout", {})[0] == 403  # no XSRF token: another site's form
+    assert minh.signed_in()
+    status, headers, _ = minh.send("POST", "logout", {})
+    assert status == 302 and headers["location"].startswith("/login")
+    assert not minh.signed_in()
+    assert settles(server, POOL) == POOL  # her page can no longer read anything
+
+
+def test_a_person_who_loads_pages_in_a_loop_holds_at_most_her_share(server: Server) -> None:
+    nasrin = Client(server.base, "203.0.113.11")
+    assert nasrin.sign_in("Nasrin Sultana")[0] == 302
+    for _ in range(5):
+        assert nasrin.send("GET", APP)[0] == 200
+        assert kernels(server) <= POOL + LIMITS.pages_per_person + 1  # +1: a refill starting
+    assert settles(server, POOL + LIMITS.pages_per_person) == POOL + LIMITS.pages_per_person
+    nasrin.send("POST", "logout", {})
+    assert settles(server, POOL) == POOL  # memory back to the preheated pool
+
+
+def test_a_full_server_says_it_is_busy_in_her_language(server: Server) -> None:
+    people = [Client(server.base, f"203.0.113.{20 + i}") for i in range(3)]
+    for client, name in zip(people, ["Lan Nguyen", "Minh Tran", "Rahim Uddin"], strict=True):
+        assert client.sign_in(name)[0] == 302
+    lan, minh, rahim = people
+    assert lan.send("GET", APP)[0] == 200 and lan.send("GET", APP)[0] == 200
+    assert minh.send("GET", APP)[0] == 200  # the server holds max_pages now
+    status, headers, page = rahim.send("GET", f"{APP}&lang=vi")
+    assert status == 503 and "Máy chủ đang bận" in page and headers["retry-after"]
+    assert lan.send("GET", APP)[0] == 200  # her own third page replaces her oldest
+    for client in people:
+        client.send("POST", "logout", {})
+    assert settles(server, POOL) == POOL
+
+
+def test_she_changes_her_password_and_her_other_devices_sign_out(server: Server) -> None:
+    laptop, phone = Client(server.base, "203.0.113.30"), Client(server.base, "203.0.113.31")
+    assert laptop.sign_in("Farhana Akter")[0] == 302 and phone.sign_in("Farhana Akter")[0] == 302
+    new = "mango lanterns drift north"
+
+    def change(current: str, password: str, again: str) -> tuple[int, str]:
+        status, _, page = laptop.send(
+            "POST", "password", {"current": current, "new": password, "again": again}
+        )
+        return status, page
+
+    assert change("wrong one entirely", new, new)[0] == 400
+    status, page = change(PASSWORD, new, new + "x")
+    assert status == 400 and "differ" in alert(page)
+    status, page = change(PASSWORD, "password1234", "password1234")
+    assert status == 400 and "too easy" in alert(page)
+    status, page = change(PASSWORD, new, new)
+    assert status == 200 and "was changed" in page
+    assert laptop.signed_in() and not phone.signed_in()
+    assert Client(server.base, "203.0.113.32").sign_in("Farhana Akter")[0] == 401
+    assert Client(server.base, "203.0.113.33").sign_in("Farhana Akter", new)[0] == 302
+    assert laptop.send("GET", "password")[0] == 200
+    assert Client(server.base, "203.0.113.34").send("GET", "password")[0] == 302  # signed out
