@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import logging
 import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -16,12 +15,13 @@ from bwcases import metrics
 from bwcases.catalogue import catalogue_order
 from bwcases.domain import FactoryStatus, Status, is_overdue
 from bwcases.errors import BwcasesError, NotFoundError
+from bwcases.logs import server_log
 from bwcases.store import Store
 
 if TYPE_CHECKING:
     from bwcases.apps.request import PageRequest
 
-log = logging.getLogger(__name__)
+log = server_log(__name__)
 
 ANY = ""  # a dropdown value: no filter, or no factory chosen
 DATE_FORMAT = "%d/%m/%Y"  # the programme's way of writing dates

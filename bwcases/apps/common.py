@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -18,10 +17,11 @@ from bwcases.auth import Person, Role
 from bwcases.domain import FactoryStatus, Priority, Status, Verification, VisitKind, allowed_move
 from bwcases.html import escape
 from bwcases.i18n import DEFAULT, LANGUAGES, N_, is_rtl, translator
+from bwcases.logs import server_log
 from bwcases.overview import factory_options
 from bwcases.store import Store
 
-log = logging.getLogger("bwcases.apps")
+log = server_log("bwcases.apps")
 
 ANY = ""  # a dropdown value: nothing chosen
 # A factory ID that cannot exist (the importer refuses blank ones), for the queries that warm a
@@ -225,6 +225,15 @@ def flag(text: str, kind: str) -> str:
     return f'<span class="bw-flag bw-{kind}">{esc(text)}</span>'
 
 
+def _who(app: Any) -> str:
+    """The person and page an app serves, for the server's log."""
+    person = getattr(app, "person", None)
+    request = getattr(app, "request", None)
+    factory = getattr(request, "factory_id", "") if request else ""
+    name = person.name if person else "nobody signed in"
+    return f"{name} on {getattr(app, 'page', '?')}, factory {factory or '-'}"
+
+
 def guarded(method: F) -> F:
     """Run a widget callback so that a failure shows a sentence, never a traceback."""
 
@@ -233,7 +242,7 @@ def guarded(method: F) -> F:
         try:
             return method(self, *args, **kwargs)
         except Exception:
-            log.exception("%s failed", method.__qualname__)
+            log.exception("%s failed (%s)", method.__qualname__, _who(self))
             self.notice.value = notice_html(self._(TROUBLE), "error")
             return None
 
@@ -448,7 +457,7 @@ class AppShell(widgets.VBox):
             self.start()
             self.body.children = tuple(self.content)
         except Exception:  # e.g. the database is unreachable: a sentence, not a traceback
-            log.exception("%s could not start", type(self).__name__)
+            log.exception("%s could not start (%s)", type(self).__name__, _who(self))
             self.person = None
             self.broken = True
             self.apply_language()
