@@ -13,7 +13,7 @@ import pytest
 from bwcases.auth import COOKIE_NAME, StoreIdentityProvider, add_user
 from bwcases.errors import UsageError
 from bwcases.kernel_owners import KernelOwnerAuthorizer
-from bwcases.serve import app_url, cell_timeout, start_server, voila_command, voila_config
+from bwcases.serve import Limits, app_url, cell_timeout, start_server, voila_command, voila_config
 from bwcases.store import Store
 from tests.browser import chromium_page, needs_chromium, served, sign_in
 from tests.conftest import BACKENDS, served_store_url
@@ -62,12 +62,15 @@ def test_the_configuration_hides_tracebacks_signs_in_and_keeps_to_localhost() ->
     assert c.VoilaConfiguration.preheat_kernel is True
     assert c.Voila.authorizer_class is KernelOwnerAuthorizer  # see test_apps_browser
     assert c.VoilaExecutor.timeout == 120
+    # kernels whose page is gone (never connected, or closed offline) stop after 20 idle minutes
+    assert c.MappingKernelManager.cull_idle_timeout == 20 * 60
+    assert c.MappingKernelManager.cull_connected is False
     assert cell_timeout({"metadata": {"tags": ["request"]}}) is None  # waits for its page
     assert cell_timeout({"metadata": {}}) == 120
-    assert (
-        voila_command(8866)[-1] == "--port=8866"
-        and voila_command(8866, preheat=False)[-1] == "--cold"
-    )
+    assert "--port=8866" in voila_command(8866) and "--cold" not in voila_command(8866)
+    assert voila_command(8866, preheat=False)[-1] == "--cold"
+    strict = voila_command(8866, limits=Limits(pages_per_person=1, max_pages=9, trusted_proxy=True))
+    assert {"--pages-per-person=1", "--max-pages=9", "--trusted-proxy"} <= set(strict)
     assert app_url(8866, factory_id="VN 1", lang="vi").endswith(
         "/voila/render/improvement_plan.ipynb?factory=VN+1&lang=vi"
     )
