@@ -220,6 +220,41 @@ def test_an_update_with_evidence_is_recorded_and_downloaded(
     page.context.close()
 
 
+def test_a_file_too_large_is_named_and_nothing_is_lost(
+    served_store: tuple[str, Store, Path], browser: Browser, tmp_path: Path
+) -> None:
+    base, store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    open_app(page, base, "remediation_tracker", "factory=VN001")
+    choose(page, "Item", "Exit blocked by boxes")
+    field(page, "Note *").fill("Ảnh lối thoát đã thông")
+    photo = tmp_path / "lối thoát 40MB.jpg"  # a phone photo: 40 MB, over the 10 MB allowed
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(40 * 1024 * 1024))
+    report = tmp_path / "report.html"  # a PDF under another name: kept as what it is
+    report.write_bytes(PDF)
+
+    def attach(*files: Path) -> None:
+        with page.expect_file_chooser() as chooser:
+            page.locator(".widget-upload").click()
+        chooser.value.set_files([str(f) for f in files])
+        page.get_by_text(f"Evidence files ({len(files)})").wait_for()
+
+    attach(photo, report)
+    before = len(store.evidence_frame([2]))
+    page.get_by_role("button", name="Record the update").click()
+    page.get_by_text("lối thoát 40MB.jpg is larger than 10 MB.").wait_for()
+    # the photo never left the browser: the connection held, nothing was stored, her note stays
+    assert page.evaluate("document.body.dataset.connection") == "connected"
+    assert len(store.evidence_frame([2])) == before
+    expect(field(page, "Note *")).to_have_value("Ảnh lối thoát đã thông")
+    attach(report)
+    page.get_by_role("button", name="Record the update").click()
+    page.get_by_text("The update was recorded. Files stored: report.pdf.").wait_for()
+    files = store.evidence_frame([2])
+    assert len(files) == before + 1 and "report.pdf" in files["filename"].tolist()
+    page.context.close()
+
+
 def test_another_advisors_factory_shows_nothing(
     served_store: tuple[str, Store, Path], browser: Browser
 ) -> None:
@@ -489,3 +524,24 @@ def test_the_sign_in_page(served_store: tuple[str, Store, Path]) -> None:
     assert plain.getheader("Location") == "/voila/render/improvement_plan.ipynb?lang=vi"
     session = [c for c in right.headers.get_all("Set-Cookie") or [] if c.startswith(COOKIE_NAME)]
     assert session and "HttpOnly" in session[0] and "SameSite=Lax" in session[0]
+
+
+def test_signing_out_from_an_app_ends_her_session_and_stops_its_kernel(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, _store, log = served_store
+    page = person_page(browser, base, "Minh Tran")
+    open_app(page, base, "case_timeline", "factory=VN001&lang=vi")
+    kernel_id = kernel_of(page)
+    cookie = cookies(page)[0]
+    kernel = f"{base}api/kernels/{kernel_id}"
+    assert request(kernel, headers={"Cookie": cookie})[0] == 200
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng xuất").click()  # "Sign out", a POST
+    assert urlsplit(page.url).path == "/login" and "lang=vi" in page.url
+    page.get_by_label("Tên", exact=True).wait_for()  # the sign-in form, in Vietnamese
+    # the old session and the page's kernel are gone: nothing more can be read with them
+    assert get(f"{base}voila/render/case_timeline.ipynb?factory=VN001", cookie)[0] == 302
+    assert request(kernel, headers={"Cookie": cookie})[0] == 403
+    assert f"kernel {kernel_id} stopped: Minh Tran signed out" in log.read_text()
+    page.context.close()

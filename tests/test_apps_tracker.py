@@ -261,3 +261,33 @@ def test_evidence_is_recognised_by_its_content() -> None:
     assert clean_name("../../etc/passwd") == "passwd" and clean_name("a\x00b.pdf") == "ab.pdf"
     files, problem = check_uploads([upload("a.pdf", PDF)] * 6, str)
     assert files == [] and problem is not None and "At most 5" in problem
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kept_as"),
+    [
+        ("report.html", PDF + b"<html><script>alert(1)</script></html>", "report.pdf"),
+        ("pic.svg", PNG, "pic.png"),
+        ("scan", PDF, "scan.pdf"),
+        ("photo.JPEG", b"\xff\xd8\xff\xe0" + b"0" * 10, "photo.JPEG"),
+        ("Biên bản.pdf", PDF, "Biên bản.pdf"),
+    ],
+)
+def test_a_stored_file_has_the_ending_its_content_proves(
+    name: str, content: bytes, kept_as: str
+) -> None:
+    files, problem = check_uploads([upload(name, content)], str)
+    assert problem is None and [f.filename for f in files] == [kept_as]
+
+
+def test_a_file_too_large_is_named_though_the_page_sent_only_its_size() -> None:
+    # the page script sends a file over MAX_BYTES as its name and size, without its bytes
+    big = {**upload("photo 40MB.jpg", b""), "size": 40 * 1024 * 1024}
+    files, problem = check_uploads([upload("a.pdf", PDF), big], str)
+    assert files == [] and problem == "photo 40MB.jpg is larger than 10 MB."
+    cut = {**upload("a.pdf", PDF[:10]), "size": len(PDF)}
+    files, problem = check_uploads([cut], str)
+    assert files == [] and problem == "a.pdf did not arrive whole: choose it again."

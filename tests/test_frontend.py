@@ -48,3 +48,16 @@ def test_the_bundle_carries_its_licences() -> None:
     for package in wanted:
         assert re.search(rf"^{re.escape(package)} [0-9.]+ \(", licences, re.M), package
     assert "Copyright (c) Project Jupyter" in licences  # the widgets
+
+
+def test_the_page_sends_no_more_evidence_than_the_server_takes() -> None:
+    from bwcases.apps.evidence import MAX_BYTES, MAX_FILES
+    from bwcases.serve import MAX_MESSAGE
+
+    script = (FRONTEND / "src" / "index.js").read_text(encoding="utf-8")
+    limit = re.search(r"const MAX_FILE_BYTES = (\d+) \* (\d+) \* (\d+);", script)
+    count = re.search(r"const MAX_FILES = (\d+);", script)
+    assert limit and count, "frontend/src/index.js states its evidence limits"
+    assert int(limit[1]) * int(limit[2]) * int(limit[3]) == MAX_BYTES
+    assert int(count[1]) == MAX_FILES
+    assert MAX_FILES * MAX_BYTES < MAX_MESSAGE  # the most the page sends fits one message

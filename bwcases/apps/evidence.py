@@ -11,6 +11,8 @@ from typing import Any
 from bwcases.html import escape
 from bwcases.store import Upload
 
+# The page script checks both before it sends a byte (frontend/src/index.js; a file too large
+# arrives as its name and size only), so no message passes the server's websocket limit.
 MAX_BYTES = 10 * 1024 * 1024  # a phone photo or a scanned page; larger files slow field links
 MAX_FILES = 5  # per progress update
 # What a file's first bytes say it is; the name a browser gives it is never trusted.
@@ -26,6 +28,17 @@ OFFICE = {  # zip containers: the name's ending decides which of these it is
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 ACCEPT = ".pdf,.jpg,.jpeg,.png,.webp,.heic,.docx,.xlsx"
+# The endings a stored file's name may have for its content's type (the first when it has none
+# of them): "report.html" holding a PDF is kept as "report.pdf", "pic.svg" holding a PNG as
+# "pic.png", so that no program opens it as something it is not.
+ENDINGS = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "image/heic": (".heic", ".heif"),
+    **{media_type: (ending,) for ending, media_type in OFFICE.items()},
+}
 
 
 def sniff(filename: str, content: bytes) -> str | None:
@@ -52,6 +65,15 @@ def clean_name(filename: str) -> str:
     return name
 
 
+def stored_name(filename: str, media_type: str) -> str:
+    """A file's name with the ending its content proves."""
+    endings = ENDINGS[media_type]
+    path = PurePosixPath(filename)
+    if path.suffix.lower() in endings:
+        return filename
+    return f"{path.stem if path.suffix else filename}{endings[0]}"
+
+
 def check_uploads(
     uploaded: Iterable[dict[str, Any]], _: Callable[[str], str]
 ) -> tuple[list[Upload], str | None]:
@@ -63,18 +85,21 @@ def check_uploads(
     for f in files:
         name = clean_name(str(f.get("name", "")))
         content = bytes(f.get("content", b""))
-        if len(content) > MAX_BYTES:
+        declared = int(f.get("size") or 0)  # the browser's; a file too large comes without bytes
+        if max(len(content), declared) > MAX_BYTES:
             return [], _("{name} is larger than {mb} MB.").format(
                 name=name, mb=MAX_BYTES // (1024 * 1024)
             )
         if not content:
             return [], _("{name} is empty.").format(name=name)
+        if declared and declared != len(content):
+            return [], _("{name} did not arrive whole: choose it again.").format(name=name)
         media_type = sniff(name, content)
         if media_type is None:
             return [], _(
                 "{name} is not a PDF, a photo (JPEG, PNG, WebP, HEIC) or a Word or Excel file."
             ).format(name=name)
-        out.append(Upload(name, media_type, content))
+        out.append(Upload(stored_name(name, media_type), media_type, content))
     return out, None
 
 

@@ -268,7 +268,11 @@ class RemediationTracker(AppShell):
         self.load()
         self.draw()
         self.open_item(item_id)
-        self.record_message.value = notice_html(_("The update was recorded."), "success")
+        done = _("The update was recorded.")
+        if uploads:
+            names = ", ".join(u.filename for u in uploads)
+            done += " " + _("Files stored: {names}.").format(names=names)
+        self.record_message.value = notice_html(done, "success")
         return True
 
     def verify_item(self, verified: bool) -> bool:

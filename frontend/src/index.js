@@ -18,9 +18,56 @@ import './page.css';
 
 const OUTPUT = 'application/vnd.voila.cell-output+json';
 const WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json';
+// What the server takes in one progress update (bwcases/apps/evidence.py: MAX_BYTES,
+// MAX_FILES; tests/test_frontend.py checks they agree). The page never sends more: a websocket
+// message over the server's limit would drop the connection and the files with it.
+const MAX_FILE_BYTES = 10 * 1024 * 1024;
+const MAX_FILES = 5;
+
+// Evidence files, read only when the server will take them: a file too large, or every file
+// when too many are chosen, goes as its name and size alone, and the server says which one
+// to leave out (in the page's language, next to the field); nothing is lost in silence.
+class CheckedFileUploadView extends controls.FileUploadView {
+  render() {
+    super.render();
+    const input = document.createElement('input'); // without the stock reader on it
+    input.type = 'file';
+    input.style.display = 'none';
+    input.addEventListener('click', () => {
+      input.value = '';
+    });
+    input.addEventListener('change', () => this.send(Array.from(input.files ?? [])));
+    this.fileInput = input;
+    this.update();
+  }
+
+  async send(chosen) {
+    const read = (file) =>
+      file.size > MAX_FILE_BYTES || chosen.length > MAX_FILES
+        ? Promise.resolve(new ArrayBuffer(0))
+        : file.arrayBuffer();
+    try {
+      const files = await Promise.all(
+        chosen.map(async (file) => ({
+          content: await read(file),
+          name: file.name,
+          type: file.type,
+          size: file.size,
+          last_modified: file.lastModified,
+        })),
+      );
+      this.model.set({ value: files, error: '' });
+    } catch (error) {
+      console.error('evidence files could not be read', error);
+      this.model.set({ value: [], error: String(error) });
+    }
+    this.touch();
+  }
+}
+
 const MODULES = {
   '@jupyter-widgets/base': base,
-  '@jupyter-widgets/controls': controls,
+  '@jupyter-widgets/controls': { ...controls, FileUploadView: CheckedFileUploadView },
 };
 
 // Widgets of the two modules the apps use, over one kernel's comms.
