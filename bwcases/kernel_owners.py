@@ -25,7 +25,7 @@ from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from bwcases.html import escape
-from bwcases.i18n import N_, is_rtl, language, negotiate, translator
+from bwcases.i18n import N_, translator
 from bwcases.serve import MAX_PAGES, PAGES_PER_PERSON
 
 KERNELS = "kernels"  # Jupyter Server's name for the resource
@@ -68,6 +68,7 @@ class KernelOwnerAuthorizer(Authorizer):
         return [k for k, owner in self.owners.items() if owner == username]
 
 
+BUSY_TITLE = N_("The server is busy")
 BUSY = N_("The server is busy: too many pages are open. Try again in a few minutes.")
 
 
@@ -163,18 +164,13 @@ class PageHandler(TornadoVoilaHandler):
         await super().get(path)
 
     def _busy(self) -> None:
-        asked = self.get_argument("lang", "")
-        lang = language(asked) if asked else negotiate(self.request.headers.get("Accept-Language"))
-        text = escape(translator(lang)(BUSY))
+        from bwcases.auth import page_language, write_page
+
+        lang = page_language(self)
+        _ = translator(lang)
         self.set_status(503)
         self.set_header("Retry-After", "120")
-        direction = "rtl" if is_rtl(lang) else "ltr"
-        self.finish(
-            f'<!DOCTYPE html><html lang="{lang}" dir="{direction}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{text}</title></head><body><main><p role="alert">{text}</p></main>'
-            "</body></html>"
-        )
+        write_page(self, lang, _(BUSY_TITLE), f'<p role="alert">{escape(_(BUSY))}</p>')
 
 
 class ShutdownHandler(VoilaShutdownKernelHandler):
