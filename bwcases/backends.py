@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -19,7 +20,7 @@ def run_local(tasks: list[Task], done: Callable[[Result], None], options: dict[s
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=start_worker,
-        initargs=(tasks[0].kernel_name, tasks[0].notebook),
+        initargs=(tasks[0].kernel_name, tasks[0].notebook, os.getpid()),
     )
     pending: set[Future[Result]] = set()
     queue = list(reversed(tasks))

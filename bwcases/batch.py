@@ -19,7 +19,7 @@ import papermill as pm
 import yaml
 
 from bwcases import __version__
-from bwcases.errors import InputError, Problem
+from bwcases.errors import InputError, OutputError, Problem
 from bwcases.executor import Result, Task, figures_of
 from bwcases.store import Store
 
@@ -387,12 +387,16 @@ def execute(
 
     options = {"workers": workers or os.cpu_count() or 1, "scheduler": scheduler}
     try:
-        if the_plan.tasks:
-            BACKENDS["dask" if scheduler else "local"](the_plan.tasks, done, options)
-    finally:
-        manifest.write()
-        shutil.rmtree(spec.output / ".tmp", ignore_errors=True)
-        outcome.summary = write_summary(spec, the_plan)
+        try:
+            if the_plan.tasks:
+                BACKENDS["dask" if scheduler else "local"](the_plan.tasks, done, options)
+        finally:
+            manifest.write()
+            shutil.rmtree(spec.output / ".tmp", ignore_errors=True)
+            outcome.summary = write_summary(spec, the_plan)
+    except OSError as exc:  # a full disk, a folder in the way: say which file, not a traceback
+        where = exc.filename2 or exc.filename or spec.output
+        raise OutputError(str(where), exc.strerror or str(exc)) from exc
     return outcome
 
 

@@ -100,3 +100,78 @@ class ValidationError(BwcasesError):
     def __init__(self, fields: dict[str, str]) -> None:
         self.fields = dict(fields)
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.fields.items()))
+
+
+class StoreError(BwcasesError):
+    """The store could not do what was asked: which store (no password), what happened, why."""
+
+    exit_status = 1
+
+    def __init__(self, store: str, detail: str) -> None:
+        self.store = store
+        self.detail = detail
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        return f"the store {self.store} failed ({self.detail}); nothing was written"
+
+
+class StoreUnreachableError(StoreError):
+    """The store's server cannot be reached (down, a wrong host or port, the network)."""
+
+    def message(self) -> str:
+        return (
+            f"cannot reach the store {self.store} ({self.detail}): start its server, or correct "
+            "the host and port in --db or BWCASES_DB"
+        )
+
+
+class StoreAccessError(StoreError):
+    """The store refuses us: a wrong user or password, no such database, an unopenable file."""
+
+    exit_status = 2
+
+    def message(self) -> str:
+        what = (
+            "path or the file's permissions"
+            if self.store.startswith("sqlite")
+            else "user, password or database name"
+        )
+        return (
+            f"cannot use the store {self.store} ({self.detail}): correct the {what} in --db "
+            "or BWCASES_DB"
+        )
+
+
+class StoreFullError(StoreError):
+    """The disk (or the database's space) is full; the change was rolled back."""
+
+    def message(self) -> str:
+        return (
+            f"the store {self.store} is full ({self.detail}); nothing of this change was "
+            "written: free disk space and run it again"
+        )
+
+
+class ConcurrentWriteError(StoreError):
+    """Someone else wrote the same records at the same moment; this change was rolled back."""
+
+    def message(self) -> str:
+        return (
+            f"someone else changed the same records of the store {self.store} at the same "
+            f"moment ({self.detail}); nothing of this change was written: try again"
+        )
+
+
+class OutputError(BwcasesError):
+    """A file could not be written (a full disk, a folder in the way); what was finished is kept."""
+
+    exit_status = 1
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"cannot write {path} ({reason}): free disk space (or clear the way), then run the "
+            "same command again; what was finished is kept"
+        )

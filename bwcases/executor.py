@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ast
 import atexit
+import contextlib
 import os
 import resource
+import signal
 import subprocess
 import threading
 import time
@@ -77,6 +79,7 @@ class WarmKernel:
         run_sync(self.km.start_kernel)(
             cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+        _KERNELS.append(self)
         self.kc = self.km.client()
         self.kc.start_channels()
         run_sync(self.kc.wait_for_ready)(timeout=120)
@@ -124,11 +127,25 @@ class WarmKernel:
 
     def shutdown(self) -> None:
         """Stop the kernel."""
+        if self in _KERNELS:
+            _KERNELS.remove(self)
         try:
             self.kc.stop_channels()
             run_sync(self.km.shutdown_kernel)(now=True)
         except Exception:  # shutting down a dead kernel is not an error worth reporting
             pass
+
+    def kill(self) -> None:
+        """Stop the kernel at once, with whatever it started, from any thread."""
+        pid = self.pid()
+        if pid:  # the kernel leads its own process group (jupyter_client starts a new session)
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.km.cleanup_connection_file()
+
+
+_KERNELS: list[WarmKernel] = []  # the kernels this process runs, for its parent watch
 
 
 def _ignore(_msg: Any) -> None:
@@ -187,10 +204,26 @@ def imports_of(notebook: str) -> str:
     return "\n".join(lines)
 
 
-def start_worker(kernel_name: str, notebook: str) -> None:
-    """Start this process's kernel ahead of its first task (a process pool initializer)."""
+def start_worker(kernel_name: str, notebook: str, parent: int | None = None) -> None:
+    """Start this process's kernel ahead of its first task (a process pool initializer).
+
+    With `parent`, the worker and its kernel end as soon as that process is gone.
+    """
+    if parent is not None:
+        watch = threading.Thread(target=_watch_parent, args=(parent,), name="bwcases-watch")
+        watch.daemon = True
+        watch.start()
     _local.kernel = WarmKernel(kernel_name, cwd=str(Path(notebook).parent))
     atexit.register(_local.kernel.shutdown)
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker and its kernels once the run that started it is gone (even killed)."""
+    while os.getppid() == parent:  # a process whose parent dies is given another
+        time.sleep(0.5)
+    for kernel in list(_KERNELS):
+        kernel.kill()
+    os._exit(1)
 
 
 def figures_of(nb: Any) -> dict[str, Any]:
@@ -242,9 +275,9 @@ def run_task(task: Task) -> Result:
     started = time.perf_counter()
     kernel: WarmKernel | None = None
     tmp = task.tmp_dir / f"{Path(task.ipynb).name}.{os.getpid()}.ipynb"
-    tmp.parent.mkdir(parents=True, exist_ok=True)
     status, error = "ok", ""
     try:
+        tmp.parent.mkdir(parents=True, exist_ok=True)
         kernel = _kernel(task)
         try:
             kernel.execute(task, str(tmp))
@@ -258,15 +291,19 @@ def run_task(task: Task) -> Result:
             kernel.shutdown()
             _local.kernel = None
     figures: dict[str, Any] = {}
-    if tmp.exists():
-        nb = nbformat.read(tmp, as_version=4)
-        nb.metadata["bwcases"] = {**task.metadata, "status": status, "error": error}
-        figures = figures_of(nb)
-        Path(task.ipynb).parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(task.ipynb, nbformat.writes(nb), task.tmp_dir)
-        tmp.unlink(missing_ok=True)
-        if task.html or task.pdf:
-            _render(task, nb)
+    try:
+        if tmp.exists():
+            nb = nbformat.read(tmp, as_version=4)
+            nb.metadata["bwcases"] = {**task.metadata, "status": status, "error": error}
+            figures = figures_of(nb)
+            Path(task.ipynb).parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(task.ipynb, nbformat.writes(nb), task.tmp_dir)
+            tmp.unlink(missing_ok=True)
+            if task.html or task.pdf:
+                _render(task, nb)
+    except OSError as exc:  # a full disk, a folder in the way: this item failed, the batch goes on
+        status = "failed"
+        error = f"cannot write {exc.filename2 or exc.filename or task.ipynb}: {exc.strerror or exc}"
     return Result(
         item=task.item,
         status=status,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from bwcases import batch
-from bwcases.errors import InputError
+from bwcases.errors import InputError, OutputError
 from bwcases.importers import import_file
 from bwcases.reports import factory_report
 from bwcases.store import Store
@@ -284,3 +285,104 @@ def test_ctrl_c_keeps_finished_outputs_whole_and_the_rerun_resumes(
     assert sorted(r.item for r in rerun.results) == sorted(
         {"KH001", "VN001", "VN002"} - set(finished)
     )
+
+
+def _processes() -> dict[int, tuple[int, str, str]]:
+    """Every process: pid -> (parent pid, start time, state), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[int(entry.name)] = (int(fields[1]), fields[19], fields[0])
+    return found
+
+
+def _tree(root: int) -> dict[int, str]:
+    """The live descendants of a process: pid -> start time (which tells a reused pid apart)."""
+    procs = _processes()
+    out: dict[int, str] = {}
+    parents = {root}
+    while parents:
+        children = {p for p, (ppid, _, _) in procs.items() if ppid in parents and p not in out}
+        out.update({p: procs[p][1] for p in children})
+        parents = children
+    return out
+
+
+def _alive(pids: dict[int, str]) -> list[int]:
+    """Those of `pids` still running (not replaced by another process, not a zombie)."""
+    procs = _processes()
+    return [
+        p for p, start in pids.items() if p in procs and procs[p][1] == start and procs[p][2] != "Z"
+    ]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_killed_run_takes_its_workers_and_kernels_with_it(loaded: Store, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    nb = notebook(tmp_path / "slow.ipynb", 'factory_id = ""', "import time\ntime.sleep(60)")
+    path = batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bwcases", "--db", loaded.url, "run", str(path), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    started: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 120
+        kernels: list[int] = []
+        while len(kernels) < 2 and time.monotonic() < deadline:  # two kernels running items
+            time.sleep(0.5)
+            started = _tree(proc.pid)
+            kernels = [
+                p for p in started if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes()
+            ]
+        assert len(kernels) == 2, "the run never started its kernels"
+        time.sleep(2)  # mid-item
+        started = _tree(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _alive(started) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        left = {p: Path(f"/proc/{p}/cmdline").read_bytes()[:80] for p in _alive(started)}
+        assert left == {}, "left running after the run was killed"
+    finally:
+        proc.kill()
+        for pid in _alive(started):  # leave nothing behind even when the test fails
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_an_output_that_cannot_be_written_fails_its_item_and_the_batch_goes_on(
+    loaded: Store, tmp_path: Path
+) -> None:
+    # A full disk and a folder where the file should go both refuse the write: one line each
+    nb = notebook(tmp_path / "quick.ipynb", 'factory_id = ""', "print(factory_id)")
+    spec = batch.load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
+    (spec.output / "VN002.ipynb").mkdir(parents=True)
+    outcome = batch.run(spec, loaded, workers=1)
+    assert outcome.exit_status == 1 and [r.item for r in outcome.failed] == ["VN002"]
+    error = outcome.failed[0].error
+    assert "cannot write" in error and "VN002.ipynb" in error and "\n" not in error
+    assert (spec.output / "VN001.html").is_file() and (spec.output / "KH001.html").is_file()
+    assert rows(outcome.manifest)["VN002"]["status"] == "failed"
+
+
+def test_a_manifest_that_cannot_be_written_is_one_line_saying_what_to_do(
+    loaded: Store, tmp_path: Path
+) -> None:
+    nb = notebook(tmp_path / "quick.ipynb", 'factory_id = ""', "print(factory_id)")
+    spec = batch.load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
+    (spec.output / "summary.csv").mkdir(parents=True)
+    with pytest.raises(OutputError) as err:
+        batch.run(spec, loaded, workers=1)
+    assert "summary.csv" in str(err.value) and "\n" not in str(err.value)
+    assert "run the same command again" in str(err.value)
+    assert rows(spec.output / "manifest.csv")["VN001"]["status"] == "ok"

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import stat
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from bwcases.errors import ConflictError
+from bwcases.errors import ConcurrentWriteError, ConflictError
 from bwcases.importers import import_file
-from bwcases.store import Store
+from bwcases.store import AssessmentLoader, Store
+from bwcases.store import models as m
 
 
 def test_import_keeps_every_distinct_row_once(store: Store, export_file) -> None:
@@ -124,3 +130,75 @@ def test_a_re_export_that_renames_a_factory_updates_its_name(
     assert reg.loc["VN001", "status"] == "obsolete"
     names = store.findings_frame().query("factory_id == 'VN001'")["factory_name"].unique()
     assert list(names) == ["Saigon Garments (Obsolete)"]
+
+
+def test_two_imports_of_the_same_new_file_at_once_store_it_once(
+    store: Store, export_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both imports read the store before either writes (when the store lets them): the race
+    # two people importing the same new export at the same moment run.
+    both_read = threading.Barrier(2, timeout=3)
+    read = AssessmentLoader.__post_init__
+
+    def read_then_meet(self: AssessmentLoader) -> None:
+        read(self)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
+
+    monkeypatch.setattr(AssessmentLoader, "__post_init__", read_then_meet)
+    outcomes: list[str | BaseException] = []
+
+    def run() -> None:
+        other = Store(store.url)
+        try:
+            outcomes.append(import_file(other, "assessments", export_file))
+        except BaseException as exc:  # kept, to be looked at below
+            outcomes.append(exc)
+        finally:
+            other.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    added = [o for o in outcomes if isinstance(o, str) and "8 findings" in o]
+    assert len(added) == 1, outcomes
+    (other,) = [o for o in outcomes if o is not added[0]]
+    # the other one found nothing to do, or failed cleanly saying so
+    assert (isinstance(other, str) and "0 findings" in other) or (
+        isinstance(other, ConcurrentWriteError) and "try again" in str(other)
+    ), repr(other)
+    assert store.count_findings() == 8
+    imports = store.frame(select(m.AuditEntry.id).where(m.AuditEntry.action == "import"))
+    assert len(imports) == 1
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_sqlite_store_and_its_new_folders_are_private(tmp_path: Path, export_file) -> None:
+    tmp_path.chmod(0o755)
+    path = tmp_path / "data" / "bwcases" / "cases.sqlite"
+    s = Store(f"sqlite:///{path}")
+    import_file(s, "assessments", export_file)
+    files = [path, *(path.with_name(path.name + x) for x in ("-wal", "-shm"))]
+    assert all(f.exists() for f in files)  # the WAL files too, while the store is open
+    assert {f.name: mode(f) for f in files} == {f.name: 0o600 for f in files}
+    assert mode(path.parent) == mode(path.parent.parent) == 0o700
+    assert mode(tmp_path) == 0o755  # a folder the user had is left as it was
+    s.dispose()
+
+
+def test_the_default_store_folder_is_made_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    share = tmp_path / "share"
+    share.mkdir(mode=0o755)
+    monkeypatch.setenv("XDG_DATA_HOME", str(share))
+    monkeypatch.delenv("BWCASES_DB", raising=False)
+    Store().dispose()
+    assert mode(share / "bwcases") == 0o700
+    assert mode(share / "bwcases" / "cases.sqlite") == 0o600
+    assert mode(share) == 0o755

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
+import re
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,13 +16,16 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
+    URL,
     Connection,
     Engine,
+    ExceptionContext,
     create_engine,
     event,
     func,
     insert,
     inspect,
+    make_url,
     select,
     text,
 )
@@ -27,11 +33,52 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, object_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bwcases.errors import BwcasesError, ConflictError, NotFoundError
+from bwcases.errors import (
+    BwcasesError,
+    ConcurrentWriteError,
+    ConflictError,
+    NotFoundError,
+    StoreAccessError,
+    StoreError,
+    StoreFullError,
+    StoreUnreachableError,
+)
+from bwcases.paths import private_file
 from bwcases.store import models as m
 
 SCHEMA_HEAD = "0003"
 SYSTEM_ACTOR = "system"
+CONNECT_TIMEOUT_S = 10  # an unreachable server is reported, not waited for without end
+MIGRATION_LOCK = 0x6277_6361_7365  # the PostgreSQL advisory lock that one migration at a time holds
+
+# What a database failure means for the person who met it, by PostgreSQL SQLSTATE ...
+_PG_STATES: dict[str, type[StoreError]] = {
+    "53100": StoreFullError,  # disk_full
+    "23505": ConcurrentWriteError,  # unique_violation: the same record stored meanwhile
+    "40001": ConcurrentWriteError,  # serialization_failure
+    "40P01": ConcurrentWriteError,  # deadlock_detected
+    "28000": StoreAccessError,  # invalid_authorization_specification
+    "28P01": StoreAccessError,  # invalid_password
+    "3D000": StoreAccessError,  # invalid_catalog_name: no such database
+    "42501": StoreAccessError,  # insufficient_privilege
+}
+# ... and by SQLite result code (primary, or extended for constraints)
+_SQLITE_CODES: dict[int, type[StoreError]] = {
+    sqlite3.SQLITE_FULL: StoreFullError,
+    sqlite3.SQLITE_BUSY: ConcurrentWriteError,
+    sqlite3.SQLITE_LOCKED: ConcurrentWriteError,
+    sqlite3.SQLITE_CONSTRAINT_UNIQUE: ConcurrentWriteError,
+    sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY: ConcurrentWriteError,
+    sqlite3.SQLITE_CANTOPEN: StoreAccessError,
+    sqlite3.SQLITE_PERM: StoreAccessError,
+    sqlite3.SQLITE_READONLY: StoreAccessError,
+    sqlite3.SQLITE_AUTH: StoreAccessError,
+    sqlite3.SQLITE_NOTADB: StoreAccessError,
+}
+# A failed connection carries no SQLSTATE (libpq reports it in words): these words say access.
+_REFUSED = ("authentication failed", "no password supplied", "does not exist", "not permitted")
+# libpq's words before the reason (the store's URL, printed beside, already names the server)
+_PREAMBLE = re.compile(r"^(connection failed: )?(connection to server .*? failed: )?(FATAL: )?")
 
 
 def default_path() -> Path:
@@ -48,6 +95,35 @@ def resolve_url(url: str | None = None) -> str:
             return f"sqlite:///{Path(url).expanduser().resolve()}"
         return url
     return f"sqlite:///{default_path()}"
+
+
+def shown(url: URL) -> str:
+    """A store URL as it may be printed: without its password."""
+    return url.render_as_string(hide_password=True)
+
+
+def _detail(exc: BaseException, url: URL) -> str:
+    """The driver's message in one line, without the password and libpq's preamble."""
+    line = " ".join((str(exc).strip().splitlines() or [type(exc).__name__])[0].split())
+    line = _PREAMBLE.sub("", line)
+    if url.password:
+        line = line.replace(str(url.password), "***")
+    return line
+
+
+def store_error(exc: BaseException, url: URL, *, connecting: bool = False) -> StoreError | None:
+    """The bwcases error a database failure means, or None for one that is not expected."""
+    state = getattr(exc, "sqlstate", None)
+    code = getattr(exc, "sqlite_errorcode", None)
+    kind: type[StoreError] | None = None
+    if state in _PG_STATES:
+        kind = _PG_STATES[state]
+    elif code is not None:  # SQLite says SQLITE_FULL for a full disk (ENOSPC) too
+        kind = _SQLITE_CODES.get(code) or _SQLITE_CODES.get(code & 0xFF)
+    if kind is None and connecting and code is None:  # a server's words, not SQLite's
+        refused = any(words in str(exc) for words in _REFUSED)
+        kind = StoreAccessError if refused else StoreUnreachableError
+    return None if kind is None else kind(shown(url), _detail(exc, url))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -121,16 +197,38 @@ class Gateway:
     def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         self.url = resolve_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        parsed = make_url(self.url)
+        connect_args: dict[str, Any] = {}
         if self.is_sqlite:
-            path = self.url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url, future=True)
+            self._create_file(parsed)
+        elif parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+        self.engine: Engine = create_engine(self.url, future=True, connect_args=connect_args)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "handle_error", self._translate)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if create:
             self.ensure_schema()
+
+    @staticmethod
+    def _create_file(url: URL) -> None:
+        """Create a new SQLite file, and the folders it lacks, readable by its owner alone."""
+        path = url.database
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return
+        try:
+            private_file(Path(path))
+        except OSError as exc:
+            kind = StoreFullError if exc.errno == errno.ENOSPC else StoreAccessError
+            raise kind(shown(url), f"{exc.strerror}: {exc.filename}") from exc
+
+    def _translate(self, context: ExceptionContext) -> None:
+        """Raise the bwcases error a failure means (down, refused, full, raced) instead."""
+        connecting = context.connection is None or context.is_disconnect
+        error = store_error(context.original_exception, self.engine.url, connecting=connecting)
+        if error is not None:
+            raise error
 
     # -- schema --------------------------------------------------------------------------
 
@@ -154,7 +252,9 @@ class Gateway:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-        with self.engine.begin() as conn:
+        with self.connection() as conn:  # two first commands at once: one migrates
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
@@ -198,8 +298,18 @@ class Gateway:
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """One connection in one transaction (for bulk work inside the store layer)."""
-        with self.engine.begin() as conn:
-            yield conn
+        try:
+            with self.engine.begin() as conn:
+                if self.is_sqlite:
+                    # The write lock first, then the reads: a second import of the same file
+                    # waits for the first and finds what it stored (SQLite has one writer anyway).
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                yield conn
+        except self.engine.dialect.loaded_dbapi.Error as exc:  # raw driver work, e.g. COPY
+            error = store_error(exc, self.engine.url)
+            if error is None:
+                raise
+            raise error from exc
 
     def frame(self, statement: Any, **dtypes: str) -> pd.DataFrame:
         """Run a select and return its rows as a DataFrame."""
