@@ -14,7 +14,7 @@ import pandas as pd
 from bwcases import metrics
 from bwcases.catalogue import catalogue_order
 from bwcases.domain import FactoryStatus, Status, is_overdue
-from bwcases.errors import BwcasesError, NotFoundError
+from bwcases.errors import BwcasesError, NotFoundError, StoreError
 from bwcases.logs import server_log
 from bwcases.store import Store
 
@@ -479,6 +479,10 @@ class CaseOverview(widgets.VBox):
         self.message.value = '<p class="bw-muted">Loading…</p>'
         try:
             self.tables = overview_tables(self.store, factory_id, as_of=self.as_of)
+        except StoreError:  # names the server: the log keeps it
+            log.exception("case overview of factory %r: the store failed", factory_id)
+            self.message.value = _note(TROUBLE)
+            return
         except BwcasesError as exc:
             self.message.value = _note(str(exc))
             return

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bwcases.apps import CaseTimeline, ImprovementPlan
+from bwcases.errors import StoreUnreachableError
 from bwcases.store import Store
 from tests.test_apps_plan import fill, fill_advisor_case, open_app
 
@@ -77,3 +78,25 @@ def test_read_only_people_see_no_form(apps_store: Store) -> None:
     assert app.form.layout.display == "none"
     assert not app.record_visit()
     assert "Quest.ID 1500" in app.timeline.value
+
+
+def test_a_store_that_fails_is_a_sentence_in_her_language_and_a_line_in_the_log(
+    apps_store: Store, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    app = open_app(CaseTimeline, apps_store, "Lan Nguyen", "VN001", lang="vi")
+    app.fields["date"].control.value = D(2024, 5, 14)
+    app.fields["topics"].control.value = "Kế hoạch tăng ca"
+
+    def unreachable(*_args: object, **_kwargs: object) -> None:
+        raise StoreUnreachableError(
+            "postgresql+psycopg://bwcases:***@db.internal:5432/cases", "connection refused"
+        )
+
+    monkeypatch.setattr(apps_store, "add_visit", unreachable)
+    app.save.click()
+    shown = app.message.value
+    assert "db.internal" not in shown and "bwcases" not in shown  # nothing of the server's make-up
+    assert "Không lưu được" in shown  # her language
+    assert app.fields["topics"].control.value == "Kế hoạch tăng ca"  # what she typed stays
+    logged = capfd.readouterr().err
+    assert "db.internal" in logged and "Lan Nguyen on case_timeline.ipynb" in logged

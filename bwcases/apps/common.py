@@ -15,6 +15,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from bwcases.apps.request import PageRequest
 from bwcases.auth import Person, Role
 from bwcases.domain import FactoryStatus, Priority, Status, Verification, VisitKind, allowed_move
+from bwcases.errors import BwcasesError, StoreError
 from bwcases.html import escape
 from bwcases.i18n import DEFAULT, LANGUAGES, N_, is_rtl, translator
 from bwcases.logs import server_log
@@ -61,6 +62,13 @@ ROLE_LABELS = {
 TROUBLE = N_(
     "Something went wrong and nothing was saved. Try again; if it keeps failing, "
     "tell the programme's data team."
+)
+
+# The store's own trouble (unreachable, refusing, full, a concurrent writer): its message names
+# the server and says what an administrator should do, so the person reads this instead.
+STORE_TROUBLE = N_(
+    "Not saved: the database did not answer or refused the change. What you typed is still in "
+    "the form: try again in a moment; if it keeps failing, tell the programme's data team."
 )
 
 TROUBLE_LOADING = N_(
@@ -232,6 +240,15 @@ def _who(app: Any) -> str:
     factory = getattr(request, "factory_id", "") if request else ""
     name = person.name if person else "nobody signed in"
     return f"{name} on {getattr(app, 'page', '?')}, factory {factory or '-'}"
+
+
+def failure_text(app: Any, exc: BwcasesError) -> str:
+    """What a person reads of an error the store raised: its own sentence, or for the store's
+    trouble a sentence in her language (the details go to the server's log)."""
+    if isinstance(exc, StoreError):
+        log.warning("%s (%s)", exc, _who(app))
+        return str(app._(STORE_TROUBLE))
+    return str(exc)
 
 
 def guarded(method: F) -> F:

@@ -17,6 +17,7 @@ from bwcases.apps.common import (
     AppShell,
     as_date,
     esc,
+    failure_text,
     flag,
     fmt_date,
     guarded,
@@ -279,7 +280,7 @@ class ImprovementPlan(AppShell):
             self.form.message.value = notice_html(str(exc), "error")
             return False
         except BwcasesError as exc:
-            self.form.message.value = notice_html(str(exc), "error")
+            self.form.message.value = notice_html(failure_text(self, exc), "error")
             return False
         self.load()
         self.draw()

@@ -15,6 +15,7 @@ from bwcases.apps.common import (
     Field,
     as_date,
     esc,
+    failure_text,
     fmt_date,
     guarded,
     heading,
@@ -219,7 +220,7 @@ class CaseTimeline(AppShell):
                 actor=self.person.name if self.person else "",
             )
         except BwcasesError as exc:
-            self.message.value = notice_html(str(exc), "error")
+            self.message.value = notice_html(failure_text(self, exc), "error")
             return False
         for key in ("attendees", "topics", "follow_ups"):
             self.fields[key].control.value = ""

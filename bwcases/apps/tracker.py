@@ -15,6 +15,7 @@ from bwcases.apps.common import (
     Field,
     as_date,
     esc,
+    failure_text,
     flag,
     fmt_date,
     guarded,
@@ -41,7 +42,7 @@ from bwcases.apps.remediation import (
 )
 from bwcases.apps.request import PageRequest
 from bwcases.domain import Status, Verification
-from bwcases.errors import BwcasesError, ConflictError, ValidationError
+from bwcases.errors import BwcasesError, ConflictError
 from bwcases.i18n import N_
 from bwcases.store import Store
 
@@ -259,8 +260,8 @@ class RemediationTracker(AppShell):
                 "error",
             )
             return False
-        except (ValidationError, BwcasesError) as exc:
-            self.record_message.value = notice_html(str(exc), "error")
+        except BwcasesError as exc:
+            self.record_message.value = notice_html(failure_text(self, exc), "error")
             return False
         item_id = int(self.item["item_id"])
         self.fields["note"].control.value = ""
@@ -297,8 +298,8 @@ class RemediationTracker(AppShell):
                 expected_version=int(self.item["version"]),
                 actor=self.person.name,
             )
-        except (ConflictError, ValidationError, BwcasesError) as exc:
-            self.verify_message.value = notice_html(str(exc), "error")
+        except BwcasesError as exc:
+            self.verify_message.value = notice_html(failure_text(self, exc), "error")
             return False
         item_id = int(self.item["item_id"])
         self.verify_note.control.value = ""
