@@ -202,3 +202,48 @@ def test_the_default_store_folder_is_made_private(
     assert mode(share / "bwcases") == 0o700
     assert mode(share / "bwcases" / "cases.sqlite") == 0o600
     assert mode(share) == 0o755
+
+
+def test_two_imports_of_the_same_new_plan_at_once_add_its_items_once(
+    store: Store, export_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_file(store, "assessments", export_file)
+    records = [
+        {
+            "factory_id": "VN001",
+            "quest_id": 1500,
+            "question_id": "CMP.MW.01",
+            "source": "assessment",
+            "compliance_point": "Minimum Wages/Piece Rate Wages",
+            "issue": "Wages below the minimum",
+            "status": "Pending",
+        }
+    ]
+    both_looked = threading.Barrier(2, timeout=3)
+    find = Store._find_item
+
+    def find_then_meet(self: Store, s: Any, rec: dict[str, Any]) -> Any:
+        found = find(self, s, rec)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_looked.wait()  # both looked before either added
+        return found
+
+    monkeypatch.setattr(Store, "_find_item", find_then_meet)
+    outcomes: list[tuple[int, int] | BaseException] = []
+
+    def run() -> None:
+        other = Store(store.url)
+        try:
+            outcomes.append(other.save_plan_items([dict(r) for r in records], actor="import"))
+        except BaseException as exc:  # kept, to be looked at below
+            outcomes.append(exc)
+        finally:
+            other.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(o for o in outcomes if isinstance(o, tuple)) == [(0, 0), (1, 0)], outcomes
+    assert len(store.plan_items_frame(factory_ids=["VN001"])) == 1

@@ -214,6 +214,7 @@ class CaseStore(Gateway):
         added = changed = 0
         today = dt.date.today()
         with self.writing(actor) as s:
+            self.one_writer(s, "plan items")
             for rec in records:
                 obj = self._find_item(s, rec)
                 if obj is None:

@@ -289,6 +289,16 @@ class Gateway:
         finally:
             session.close()
 
+    def one_writer(self, session: Session, what: str) -> None:
+        """Make this writing session the only one doing `what` until it ends: call it first.
+        Two imports of the same new file at once then add its records once (the second waits
+        and finds them) instead of both finding nothing and both adding."""
+        if self.is_sqlite:  # the write lock before the reads (SQLite has one writer anyway)
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            key = int.from_bytes(hashlib.sha256(what.encode()).digest()[:8], "big", signed=True)
+            session.execute(select(func.pg_advisory_xact_lock(key)))
+
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for reads only."""
