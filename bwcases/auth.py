@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -289,7 +290,7 @@ def _dummy_hash() -> str:
 
 
 class Throttle:
-    """Failed sign-ins by key (a name or a client address), and how long the next try waits."""
+    """Sign-in tries by key (a name or a client address), and how long the next one waits."""
 
     def __init__(
         self,
@@ -300,6 +301,7 @@ class Throttle:
     ) -> None:
         self.free, self.longest, self.window, self.clock = free, longest, window, clock
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()  # passwords are checked in threads
 
     def _recent(self, key: str) -> deque[float]:
         recent = self._failures.get(key, deque())
@@ -307,16 +309,14 @@ class Throttle:
             recent.popleft()
         return recent
 
-    def wait(self, key: str) -> float:
-        """Seconds before a try under this key is checked (0: now)."""
+    def _wait(self, key: str) -> float:
         recent = self._recent(key)
         if len(recent) < self.free:
             return 0.0
         delay = min(self.longest, 2.0 ** (len(recent) - self.free))
         return max(0.0, recent[-1] + delay - self.clock())
 
-    def failed(self, key: str) -> None:
-        """Count a wrong password under this key."""
+    def _count(self, key: str) -> None:
         if key not in self._failures and len(self._failures) >= TRACKED:
             for stale in [k for k in self._failures if not self._recent(k)]:
                 del self._failures[stale]
@@ -324,9 +324,34 @@ class Throttle:
                 del self._failures[next(iter(self._failures))]
         self._failures[key].append(self.clock())
 
-    def forget(self, key: str) -> None:
-        """The key's owner signed in: her earlier mistypes no longer count."""
-        self._failures.pop(key, None)
+    def wait(self, key: str) -> float:
+        """Seconds before a try under this key is checked (0: now)."""
+        with self._lock:
+            return self._wait(key)
+
+    def failed(self, key: str) -> None:
+        """Count a try under this key as failed."""
+        with self._lock:
+            self._count(key)
+
+    def admit(self, key: str) -> bool:
+        """Whether a try under this key may be checked now; if so it counts as failed until
+        `passed` says otherwise (so a burst of tries at once is throttled too)."""
+        with self._lock:
+            if self._wait(key) > 0:
+                return False
+            self._count(key)
+            return True
+
+    def passed(self, key: str, *, forget: bool = False) -> None:
+        """The last try under this key was right: it does not count (with `forget`, neither do
+        the earlier ones: her own mistypes)."""
+        with self._lock:
+            recent = self._failures.get(key)
+            if recent and forget:
+                del self._failures[key]
+            elif recent:
+                recent.pop()
 
 
 # -- Jupyter Server: the identity provider and its sign-in pages ------------------------------
@@ -412,14 +437,17 @@ class StoreIdentityProvider(IdentityProvider):
     def authenticate(self, login: str, password: str, address: str = "") -> SignedIn | None:
         """The user a name and password sign in, with a new session token; None otherwise
         (also while the name or the address must wait: the password is not even checked)."""
-        if self.wait(login, address) > 0:
+        account = login_key(login)
+        if not self.accounts.admit(account):
+            return None
+        if not self.addresses.admit(address):
+            self.accounts.passed(account)  # not checked: not a failure of hers
             return None
         signed = sign_in(self.store, login, password)
         if signed is None:
-            self.accounts.failed(login_key(login))
-            self.addresses.failed(address)
             return None
-        self.accounts.forget(login_key(login))
+        self.accounts.passed(account, forget=True)
+        self.addresses.passed(address)  # an office behind one address signs in all day
         found, token = signed
         return SignedIn(found.name, found.name, found.name, token=token)
 
