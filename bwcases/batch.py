@@ -21,6 +21,7 @@ import yaml
 from bwcases import __version__
 from bwcases.errors import InputError, OutputError, Problem
 from bwcases.executor import Result, Task, figures_of
+from bwcases.safe_text import SpreadsheetDictWriter
 from bwcases.store import Store
 
 FOR_EACH = {"factory": "factory_id", "partner": "partner_id"}
@@ -453,7 +454,7 @@ class Manifest:
     def write(self) -> None:
         tmp = self.path.with_name(self.path.name + ".part")
         with tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, MANIFEST_COLUMNS, extrasaction="ignore")
+            writer = SpreadsheetDictWriter(fh, MANIFEST_COLUMNS, extrasaction="ignore")
             writer.writeheader()
             for item in sorted(self.rows):
                 writer.writerow(self.rows[item])
@@ -479,7 +480,7 @@ def write_summary(spec: BatchSpec, the_plan: Plan) -> Path:
     out = spec.output / "summary.csv"
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, columns)
+        writer = SpreadsheetDictWriter(fh, columns)
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, out)

@@ -14,6 +14,7 @@ import click
 import pandas as pd
 
 from bwcases.errors import BwcasesError, UsageError
+from bwcases.safe_text import for_terminal, spreadsheet_frame
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,7 +60,7 @@ def friendly(fn: F) -> F:
             return fn(*args, **kwargs)
         except BwcasesError as exc:
             for line in str(exc).splitlines():
-                click.echo(f"bwcases: {line}", err=True)
+                click.echo(for_terminal(f"bwcases: {line}"), err=True)
             sys.exit(exc.exit_status)
 
     return wrapper  # type: ignore[return-value]
@@ -67,18 +68,23 @@ def friendly(fn: F) -> F:
 
 def emit(frame: pd.DataFrame, fmt: str | None, out: Path | None = None) -> None:
     """Print or write a frame as csv, json or an aligned table."""
-    fmt = fmt or ("table" if sys.stdout.isatty() and out is None else "csv")
+    terminal = sys.stdout.isatty() and out is None
+    fmt = fmt or ("table" if terminal else "csv")
     frame = frame.copy()
     for col in frame.columns:
         if frame[col].dtype == bool:
             frame[col] = frame[col].map({True: "yes", False: "no"})
     if fmt == "csv":
-        text = frame.to_csv(index=False, lineterminator="\n")
+        text = spreadsheet_frame(frame).to_csv(index=False, lineterminator="\n")
     elif fmt == "json":
         text = frame.to_json(orient="records", date_format="iso", force_ascii=False, indent=1)
         text += "\n"
-    else:
+    else:  # for a person: texts without escape codes, so that the columns line up
+        frame = frame.map(lambda v: for_terminal(v) if isinstance(v, str) else v)
+        frame.columns = [for_terminal(str(c)) for c in frame.columns]
         text = frame.to_string(index=False) + "\n" if len(frame) else "(nothing)\n"
+    if terminal:
+        text = for_terminal(text)
     if out is None:
         click.echo(text, nl=False)
     else:
@@ -315,7 +321,8 @@ def run_batch(
         def on_result(result: Any) -> None:
             if result.status != "ok":
                 failed.append(result.item)
-                bar.write(f"bwcases: {result.item} failed: {result.error}", file=sys.stderr)
+                line = f"bwcases: {result.item} failed: {result.error}"
+                bar.write(for_terminal(line), file=sys.stderr)
             bar.set_postfix(failed=len(failed))
             bar.update(1)
 
@@ -338,7 +345,8 @@ def run_batch(
         err=True,
     )
     for result in outcome.failed:
-        click.echo(f"bwcases: failed {result.item}: {result.error} (see {spec.output})", err=True)
+        line = f"bwcases: failed {result.item}: {result.error} (see {spec.output})"
+        click.echo(for_terminal(line), err=True)
     sys.exit(outcome.exit_status)
 
 

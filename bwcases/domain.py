@@ -74,6 +74,19 @@ class Verification(StrEnum):
     REJECTED = "rejected"
 
 
+# The longest text each field of an Improvement Plan item may hold, in characters, whether an
+# advisor types it in the form or a plan file brings it: the store's column width for the short
+# fields; for the free text a few pages, more than anyone writes for one item and little enough
+# for the pages and tables that show it.
+ITEM_TEXT_LIMITS = {
+    "compliance_point": 200,
+    "responsible": 200,
+    "issue": 5000,
+    "root_cause": 5000,
+    "action": 5000,
+    "notes": 5000,
+}
+
 # Moves a person may make; Completed -> In Progress needs a reason (see allowed_move).
 _MOVES = {
     (Status.PENDING, Status.IN_PROGRESS),

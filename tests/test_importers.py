@@ -666,3 +666,116 @@ def test_a_partner_file_is_refused_as_a_whole(loaded: Store, tmp_path: Path) -> 
     error = refused(loaded, "partners", path)
     assert [(p.row, p.column) for p in error.problems] == [(3, "Factory.ID"), (4, "Partner.Name")]
     assert loaded.partners_frame().empty
+
+
+# -- hardening: what no file may bring in -----------------------------------------------------
+
+
+def plan_line(changes: dict[str, str]) -> str:
+    """One CSV line of an Improvement Plan: the self-diagnosis item of PLAN with some values
+    changed."""
+    values = dict(zip(PLAN_HEADER.split(","), next(csv.reader([PLAN[1]])), strict=True))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow((values | changes).values())
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("char", "code"), [("\x00", "U+0000"), ("\x1b", "U+001B")], ids=["nul", "esc"]
+)
+def test_control_characters_past_the_first_64_kb_are_refused(
+    loaded: Store, tmp_path: Path, char: str, code: str
+) -> None:
+    good = [line({"Question.ID": f"Q{i}"}) for i in range(600)]  # 80 KB
+    bad = line({"Question.ID": "Q600", "Q.Label": f"Are exits{char} unlocked?"})
+    path = write_csv(tmp_path / "assessments.csv", [*good, bad])
+    assert path.stat().st_size > 65536
+    error = refused(loaded, "assessments", path)
+    assert [(p.row, p.column) for p in error.problems] == [(602, "Q.Label")]
+    assert str(error).splitlines()[0] == (
+        f"assessments.csv row 602, column Q.Label: {'Are exits' + char + ' unlocked?'!r} "
+        f"holds the control character {code}, which is not text; remove it"
+    )
+
+
+def test_malformed_quoting_is_refused_as_the_careful_reader_refuses_it(
+    loaded: Store, tmp_path: Path
+) -> None:
+    bad = line({"Question.ID": "Q2"}).replace("Are workers paid", '"Name "quoted" inside"', 1)
+    path = write_csv(tmp_path / "assessments.csv", [line(), bad, line({"Question.ID": "Q3"})])
+    error = refused(loaded, "assessments", path)
+    assert str(error).splitlines() == [
+        "assessments.csv row 3: cannot be read as CSV: ',' expected after '\"' (is a quote left "
+        "open?); nothing after it was read",
+        "Nothing was written.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("column", "field"),
+    [
+        ("Issue", "issue"),
+        ("Action", "action"),
+        ("Notes", "notes"),
+        ("Responsible", "responsible"),
+        ("Compliance.point", "compliance_point"),
+    ],
+)
+def test_plan_texts_longer_than_the_advisor_form_allows_are_refused(
+    loaded: Store, tmp_path: Path, column: str, field: str
+) -> None:
+    from bwcases.apps.forms import validate_item
+    from bwcases.domain import ITEM_TEXT_LIMITS, Status
+
+    limit = ITEM_TEXT_LIMITS[field]
+    fits = write_csv(tmp_path / "plan.csv", [plan_line({column: "x" * limit})], header=PLAN_HEADER)
+    assert import_file(loaded, "improvement-plan", fits).endswith("1 added, 0 updated")
+    long = "x" * (limit + 1)
+    path = write_csv(tmp_path / "plan.csv", [plan_line({column: long})], header=PLAN_HEADER)
+    error = refused(loaded, "improvement-plan", path)
+    assert [(p.row, p.column) for p in error.problems] == [(2, column)]
+    assert str(error).splitlines()[0] == (
+        f"plan.csv row 2, column {column}: '{'x' * 60}… ({limit + 1:,} characters)' "
+        f"is longer than {limit} characters"
+    )
+    form = {"issue": "Exit", "action": "Clear", "responsible": "HR", "due_date": None}
+    problems = validate_item(
+        form | {field: long}, old_status=Status.PENDING, reason="", earliest_due=None, _=str
+    )
+    assert problems.get(field) == f"At most {limit} characters."
+
+
+def test_a_plan_value_of_megabytes_is_refused(loaded: Store, tmp_path: Path) -> None:
+    issue = "Exit blocked by boxes. " * 50_000  # 1.1 MB
+    path = write_csv(
+        tmp_path / "plan.csv", [PLAN[0], plan_line({"Issue": issue}), PLAN[2]], header=PLAN_HEADER
+    )
+    error = refused(loaded, "improvement-plan", path)
+    assert str(error).splitlines()[0] == (
+        "plan.csv row 3: has a value longer than 131,072 characters (is a quote left open?); "
+        "nothing after it was read"
+    )
+
+
+def test_an_xlsx_plan_is_held_to_the_same_limits(loaded: Store, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(PLAN_HEADER.split(","))
+    sheet.append(
+        [
+            "VN001",
+            None,
+            None,
+            "Emergency Preparedness",
+            "Exit",
+            "Clear " * 1000,
+            "HR",
+            None,
+            "Pending",
+        ]
+    )
+    book.save(tmp_path / "plan.xlsx")
+    error = refused(loaded, "improvement-plan", tmp_path / "plan.xlsx")
+    assert "plan.xlsx row 2, column Action: 'Clear Clear" in str(error)
+    assert "is longer than 5000 characters" in str(error)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import random
+import tracemalloc
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -172,3 +175,312 @@ def test_xlsx_cells_read_as_an_export_would_spell_them(tmp_path: Path) -> None:
         {ROW: 2, "ID": "F1", "Name": "Café Saigon", "Date": "15/03/2023", "Count": "1250"},
         {ROW: 4, "ID": "F2", "Name": "Knit", "Date": "01/02/2024", "Count": "2.5"},
     ]
+
+
+# -- the fast CSV reader reads what the careful one reads, or hands over -----------------------
+
+
+def _never(*args: object, **kwargs: object):
+    raise ValueError("read carefully")
+    yield
+
+
+def both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple, tuple]:
+    """What the reader gives (the fast parser first), and what the careful reader alone gives;
+    each its records and problems, or the error that refused the file."""
+
+    def read() -> tuple:
+        try:
+            chunks = list(Table(path).chunks())
+        except InputError as exc:
+            return ("refused", str(exc))
+        rows = [r for c in chunks for r in c.rows.to_dict("records")]
+        return rows, [str(p) for c in chunks for p in c.problems]
+
+    fast = read()
+    with monkeypatch.context() as m:
+        m.setattr(Table, "_fast_csv_chunks", _never)
+        careful = read()
+    return fast, careful
+
+
+@pytest.mark.parametrize("block", [None, 7], ids=["one-block", "7-byte-blocks"])
+@pytest.mark.parametrize(
+    "bad",
+    ['"Name "quoted" inside"', '"Knit"x', '""x', '"Knit, Ltd"  ', '"a,""b"""c'],
+    ids=["quoted-inside", "after-closing-quote", "after-empty-quotes", "blanks-after", "escapes"],
+)
+def test_malformed_quoting_gives_the_careful_readers_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str, block: int | None
+) -> None:
+    if block:
+        monkeypatch.setattr(bwcases.readers, "_BLOCK_BYTES", block, raising=False)
+    monkeypatch.setattr(bwcases.readers, "CHUNK_ROWS", 4)
+    good = [f'F{i},"Knit, ""Ltd"" {i}",0{i % 9 + 1}/02/2024' for i in range(10)]
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join([HEADER, *good, "", f"F10,{bad},01/02/2024", *good]) + "\n")
+    fast, careful = both_ways(path, monkeypatch)
+    assert fast == careful
+    rows, problems = fast
+    assert [r[ROW] for r in rows] == list(range(2, 12))
+    assert rows[1]["Name"] == 'Knit, "Ltd" 1'
+    assert problems == [
+        "t.csv row 13: cannot be read as CSV: ',' expected after '\"' (is a quote left open?); "
+        "nothing after it was read"
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [' "Knit"', 'Kn"it', '"Knit\r\nLtd"', '"Knit\rLtd"'],
+    ids=["blank-before-quote", "quote-inside", "crlf-inside-quotes", "cr-inside-quotes"],
+)
+def test_quotes_both_readers_accept_are_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(f"{HEADER}\r\nF1,{value},1\r\nF2,B,2\r\n".encode())
+    fast, careful = both_ways(path, monkeypatch)
+    assert fast == careful
+    assert fast[1] == [] and [r["ID"] for r in fast[0]] == ["F1", "F2"]
+
+
+@pytest.mark.parametrize(
+    "long",
+    [
+        '"' + "Knit, Ltd " * 20_000 + '"',
+        "Knit_Ltd__" * 20_000,
+        '"' + 'Knit ""Ltd"" ' * 15_000 + '"',
+        '"' + "Knit\nLtd " * 20_000 + '"',
+    ],
+    ids=["commas-in-quotes", "unquoted", "doubled-quotes", "lines-in-quotes"],
+)
+@pytest.mark.parametrize("block", [None, 4096], ids=["one-block", "4-KB-blocks"])
+def test_a_value_longer_than_csvs_limit_gives_the_careful_readers_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, long: str, block: int | None
+) -> None:
+    if block:
+        monkeypatch.setattr(bwcases.readers, "_BLOCK_BYTES", block, raising=False)
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join([HEADER, *LINES, f"F3,{long},1", "F4,D,4"]) + "\n")
+    fast, careful = both_ways(path, monkeypatch)
+    assert fast == careful
+    assert [r["ID"] for r in fast[0]] == ["F1", "F2"]
+    assert fast[1] == [
+        "t.csv row 4: has a value longer than 131,072 characters (is a quote left open?); "
+        "nothing after it was read"
+    ]
+
+
+def test_a_first_row_longer_than_the_header_is_named_not_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("ID,Name,Date\n,,,surplus\nF2,B,2\n", encoding="utf-8")
+    fast, careful = both_ways(path, monkeypatch)
+    assert fast == careful
+    assert fast[1] == ["t.csv row 2: has 4 values but the header names 3 columns"]
+
+
+def test_random_files_read_as_the_careful_reader_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pieces = ["a", "é", " ", ",", ",,", '"', '""', "\n", "\r", "\r\n", "\n\n", "x\x00"]
+    rng = random.Random(7)
+    path = tmp_path / "t.csv"
+    for _ in range(300):
+        body = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
+        path.write_bytes(("A,B,C\n" + body).encode())
+        monkeypatch.setattr(
+            bwcases.readers, "_BLOCK_BYTES", rng.choice([3, 7, 1 << 22]), raising=False
+        )
+        fast, careful = both_ways(path, monkeypatch)
+        assert fast == careful, repr(body)
+
+
+def test_a_file_whose_lines_end_with_cr_alone_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes("\r".join([HEADER, *LINES, 'F3,"two\rlines",3']).encode() + b"\r")
+    fast, careful = both_ways(path, monkeypatch)
+    assert fast == careful
+    assert fast[1] == []
+    assert [(r[ROW], r["Name"]) for r in fast[0]] == [
+        (2, "Café Saigon"),
+        (3, "Knit, Ltd"),
+        (4, "two\rlines"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("char", "code"),
+    [
+        ("\x00", "U+0000"),
+        ("\x1b", "U+001B"),
+        ("\x0b", "U+000B"),
+        ("\x7f", "U+007F"),
+        ("\x9b", "U+009B"),
+    ],
+    ids=["nul", "esc", "vertical-tab", "del", "c1-csi"],
+)
+@pytest.mark.parametrize("reader", ["fast", "careful"])
+def test_control_characters_are_refused_naming_row_and_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, char: str, code: str, reader: str
+) -> None:
+    if reader == "careful":
+        monkeypatch.setattr(Table, "_fast_csv_chunks", _never)
+    good = [f"F{i},Knit {i},01/02/2024" for i in range(3000)]  # 80 KB: past the sniffed head
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join([HEADER, *good, f"F3000,Red{char}Mill,1", "F3001,D,4"]) + "\n")
+    rows, problems = records(Table(path))
+    assert len(rows) == 3001 and "F3000" not in set(rows["ID"])
+    assert problems == [
+        f"t.csv row 3002, column Name: {'Red' + char + 'Mill'!r} holds the control character "
+        f"{code}, which is not text; remove it"
+    ]
+
+
+# -- limits: a header, a workbook -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (",".join(f"c{i}" for i in range(200_000)), "the header does not end within the first"),
+        (",".join(f"c{i}" for i in range(501)), "the header names more than 500 columns"),
+        ("ID," + "N" * 70_000 + "\nF1,A\n", "the header does not end within the first 64 KB"),
+    ],
+    ids=["200000-columns", "501-columns", "70-KB-name"],
+)
+def test_a_header_too_wide_is_refused_at_once(tmp_path: Path, header: str, message: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(header + "\n" + "x\n" * 3)
+    assert error_of(path).startswith(f"t.csv row 1: {message}")
+
+
+def zip_workbook(path: Path, sheet: bytes, **parts: bytes) -> Path:
+    """An XLSX file whose first sheet is `sheet` (its XML), deflated as Excel does."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    kinds = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    files = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{kinds}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{kinds}.worksheet+xml"/></Types>'
+        ).encode(),
+        "_rels/.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rels}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>"
+        ).encode(),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{main}" xmlns:r="{rels}"><sheets>'
+            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ).encode(),
+        "xl/_rels/workbook.xml.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rels}/worksheet" Target="worksheets/sheet1.xml"/>'
+            "</Relationships>"
+        ).encode(),
+        "xl/worksheets/sheet1.xml": sheet,
+        **{name.replace("__", "/").replace("_", "."): data for name, data in parts.items()},
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return path
+
+
+def sheet_xml(rows: list[list[str]], dimension: str = "") -> bytes:
+    """A sheet's XML with these rows of inline strings."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    body = "".join(
+        "<row>" + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in row) + "</row>"
+        for row in rows
+    )
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    return f'<worksheet xmlns="{main}">{dim}<sheetData>{body}</sheetData></worksheet>'.encode()
+
+
+def test_a_hand_made_workbook_reads(tmp_path: Path) -> None:
+    path = zip_workbook(tmp_path / "t.xlsx", sheet_xml([["ID", "Name"], ["F1", "Knit"]]))
+    rows, problems = records(Table(path))
+    assert problems == [] and rows.to_dict("records") == [{ROW: 2, "ID": "F1", "Name": "Knit"}]
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    sheet = sheet_xml([[f"Column {i}" for i in range(13)], *[["Saigon Garments"] * 13] * 40_000])
+    path = zip_workbook(tmp_path / "bomb.xlsx", sheet)
+    assert len(sheet) > 25_000_000 and path.stat().st_size < 120_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as err:
+            records(Table(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(err.value).startswith("bomb.xlsx: has a part (xl/worksheets/sheet1.xml) compressed ")
+    assert "it looks like a zip bomb" in str(err.value)
+    assert peak < 5_000_000, f"{peak >> 20} MiB"
+
+
+def test_a_workbook_claiming_the_whole_sheet_reads_its_few_rows(tmp_path: Path) -> None:
+    rows = [["ID", "Name"], ["F1", "Knit"], ["F2", "Mill"]]
+    path = zip_workbook(tmp_path / "t.xlsx", sheet_xml(rows, dimension="A1:XFD1048576"))
+    tracemalloc.start()
+    try:
+        read, problems = records(Table(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert problems == [] and list(read["ID"]) == ["F1", "F2"]
+    assert peak < 5_000_000, f"{peak >> 20} MiB"
+
+
+@pytest.mark.parametrize(
+    ("limit", "part"),
+    [
+        ("MAX_SHEET_BYTES", "xl/worksheets/sheet1.xml"),
+        ("MAX_SHARED_STRINGS_BYTES", "xl/sharedStrings.xml"),
+        ("MAX_PART_BYTES", "xl/styles.xml"),
+    ],
+)
+def test_workbook_parts_larger_than_their_limit_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str, part: str
+) -> None:
+    monkeypatch.setattr(bwcases.readers, limit, 1000)
+    path = zip_workbook(
+        tmp_path / "t.xlsx",
+        sheet_xml([["ID", "Name"], *[[f"F{i}", "Knit"] for i in range(100)]]),
+        xl__sharedStrings_xml=b"<sst>" + b" " * 2000 + b"</sst>",
+        xl__styles_xml=b"<styleSheet>" + b" " * 2000 + b"</styleSheet>",
+    )
+    assert error_of(path).startswith(f"t.xlsx: has a part ({part}) that unpacks to")
+
+
+def test_a_workbook_larger_than_the_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bwcases.readers, "MAX_WORKBOOK_BYTES", 3000)
+    rows = [["ID", "Name"], *[[f"F{i}", "Knit"] for i in range(100)]]
+    path = zip_workbook(tmp_path / "t.xlsx", sheet_xml(rows))
+    assert error_of(path).startswith("t.xlsx: unpacks to ")
+
+
+def test_a_sheet_with_more_rows_than_excel_holds_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bwcases.readers, "MAX_ROWS", 50)
+    rows = [["ID", "Name"], *[[f"F{i}", "Knit"] for i in range(60)]]
+    path = zip_workbook(tmp_path / "t.xlsx", sheet_xml(rows))
+    assert error_of(path).startswith("t.xlsx row 51: has more than 50 rows")
+
+
+def test_a_workbook_header_too_wide_is_refused(tmp_path: Path) -> None:
+    path = zip_workbook(tmp_path / "t.xlsx", sheet_xml([[f"c{i}" for i in range(600)], ["x"]]))
+    assert error_of(path).startswith("t.xlsx row 1: the header names more than 500 columns")

@@ -25,11 +25,11 @@ from bwcases.apps.common import (
     shared_layout,
 )
 from bwcases.catalogue import COMPLIANCE_POINTS
+from bwcases.domain import ITEM_TEXT_LIMITS as TEXT_LIMITS
 from bwcases.domain import Priority, Status
 from bwcases.i18n import N_
 
 Translate = Callable[[str], str]
-TEXT_LIMITS = {"responsible": 200, "compliance_point": 200}
 # What a person edits on an item, in the order the form and the conflict panel show it.
 ITEM_LABELS = {
     "compliance_point": N_("Compliance point"),
