@@ -46,7 +46,8 @@ def sign_in(page: Page, base: str, name: str, password: str, lang: str = "") -> 
     page.goto(f"{base}login" + (f"?lang={lang}" if lang else ""))
     page.fill("#username", name)
     page.fill("#password", password)
-    with page.expect_navigation():
+    # signed in once the answer starts: the page it leads to may take a while on a busy machine
+    with page.expect_navigation(wait_until="commit", timeout=90_000):
         page.click("button[type=submit]")
 
 

@@ -4,6 +4,7 @@ password, and kernels bounded per person and per server; by HTTP requests as a s
 from __future__ import annotations
 
 import http.client
+import math
 import re
 import time
 from collections.abc import Iterator
@@ -132,15 +133,21 @@ def settles(server: Server, expected: int, seconds: float = 60) -> int:
 def test_guessing_a_password_gets_a_few_tries_a_minute(server: Server) -> None:
     guesser = Client(server.base, "198.51.100.1")
     spellings = ["Farhana Akter", "farhana  akter", "FARHANA\tAKTER"]  # one person
+    began = time.monotonic()
     statuses = [guesser.sign_in(spellings[i % 3], f"guess {i}")[0] for i in range(40)]
-    assert statuses.count(401) == ACCOUNT_FREE  # the rest were not even checked
-    assert set(statuses[ACCOUNT_FREE:]) == {429}
+    took = time.monotonic() - began
+    # after ACCOUNT_FREE failures, waits of 1, 2, 4… s: only as many more as fit in the time
+    # the 40 tries took (seconds on a quiet machine, more on a busy one); the rest not checked
+    assert ACCOUNT_FREE <= statuses.count(401) <= ACCOUNT_FREE + math.log2(took + 1) + 1
+    assert set(statuses) == {401, 429} and statuses.count(429) >= 30
     # she, elsewhere, waits seconds (not a quarter of an hour), then signs in
     farhana = Client(server.base, "203.0.113.5")
     status, page = farhana.sign_in("Farhana Akter")
-    assert status == 429 and re.search(r"Wait \d+ seconds", alert(page))
-    time.sleep(2.5)
-    assert farhana.sign_in("Farhana Akter")[0] == 302 and farhana.signed_in()
+    if status == 429:
+        assert re.search(r"Wait \d+ seconds", alert(page))
+        time.sleep(int(farhana.headers["retry-after"]) + 0.5)
+        status, page = farhana.sign_in("Farhana Akter")
+    assert status == 302 and farhana.signed_in()
 
 
 def test_one_address_trying_many_names_waits(server: Server) -> None:
