@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 import pandas as pd
 
-from bwcases.errors import BwcasesError, UsageError
+from bwcases.errors import BwcasesError, OutputError, UsageError
 from bwcases.safe_text import for_terminal, spreadsheet_frame
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,6 +62,10 @@ def friendly(fn: F) -> F:
             for line in str(exc).splitlines():
                 click.echo(for_terminal(f"bwcases: {line}"), err=True)
             sys.exit(exc.exit_status)
+        except OSError as exc:  # a file that could not be read or written, said in one line
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(for_terminal(f"bwcases: {where}{exc.strerror or exc}"), err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -161,9 +165,13 @@ def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None
         export_assessments(store, sys.stdout)
         return
     tmp = output.with_name(output.name + ".part")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        count = export_assessments(store, fh)
-    tmp.replace(output)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            count = export_assessments(store, fh)
+        tmp.replace(output)
+    except OSError as exc:  # a full disk, no permission: no half-written file is left
+        tmp.unlink(missing_ok=True)
+        raise OutputError(str(output), exc.strerror or str(exc)) from exc
     click.echo(f"{count} rows written to {output}", err=True)
 
 

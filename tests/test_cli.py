@@ -11,6 +11,7 @@ import re
 import select
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -323,3 +324,33 @@ def test_an_xlsx_zip_bomb_is_one_clear_line(loaded: str, tmp_path: Path) -> None
     assert lines[0].startswith("bwcases: bomb.xlsx: has a part (xl/worksheets/sheet1.xml) ")
     assert lines[0].endswith("it looks like a zip bomb")
     assert lines[1:] == ["bwcases: Nothing was written."]
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a 64 kB file system (a real full disk: a tmpfs, mounted as root)."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_an_export_to_a_full_disk_is_one_line_and_leaves_no_half_file(
+    tmp_path: Path, full_disk: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    assert bw("--db", db, "demo-data", "--factories", "3").returncode == 0
+    target = full_disk / "assessments.csv"
+    out = bw("--db", db, "export", "assessments", "-o", str(target))
+    assert out.returncode == 1, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
+    assert str(target) in lines[0] and "No space left on device" in lines[0]
+    assert list(full_disk.iterdir()) == []  # neither the file nor a half-written part
