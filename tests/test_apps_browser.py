@@ -188,6 +188,14 @@ def test_the_second_editor_gets_the_conflict(
     minh.context.close()
 
 
+def attach(page: Page, *files: Path) -> None:
+    """Choose evidence files in the tracker's upload button."""
+    with page.expect_file_chooser() as chooser:  # ipywidgets keeps its file input off the page
+        page.locator(".widget-upload").click()
+    chooser.value.set_files([str(f) for f in files])
+    page.get_by_text(f"Evidence files ({len(files)})").wait_for()
+
+
 def test_an_update_with_evidence_is_recorded_and_downloaded(
     served_store: tuple[str, Store, Path], browser: Browser, tmp_path: Path
 ) -> None:
@@ -199,10 +207,7 @@ def test_an_update_with_evidence_is_recorded_and_downloaded(
     field(page, "Note *").fill("Boxes moved; photo of the clear exit attached")
     evidence = tmp_path / "exit-cleared.pdf"
     evidence.write_bytes(PDF)
-    with page.expect_file_chooser() as chooser:  # ipywidgets keeps its file input off the page
-        page.locator(".widget-upload").click()
-    chooser.value.set_files(str(evidence))
-    page.get_by_text("Evidence files (1)").wait_for()
+    attach(page, evidence)
     page.get_by_role("button", name="Record the update").click()
     page.get_by_text("The update was recorded.").wait_for()
     files = store.evidence_frame([2])
@@ -232,14 +237,7 @@ def test_a_file_too_large_is_named_and_nothing_is_lost(
     photo.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(40 * 1024 * 1024))
     report = tmp_path / "report.html"  # a PDF under another name: kept as what it is
     report.write_bytes(PDF)
-
-    def attach(*files: Path) -> None:
-        with page.expect_file_chooser() as chooser:
-            page.locator(".widget-upload").click()
-        chooser.value.set_files([str(f) for f in files])
-        page.get_by_text(f"Evidence files ({len(files)})").wait_for()
-
-    attach(photo, report)
+    attach(page, photo, report)
     before = len(store.evidence_frame([2]))
     page.get_by_role("button", name="Record the update").click()
     page.get_by_text("lối thoát 40MB.jpg is larger than 10 MB.").wait_for()
@@ -247,7 +245,7 @@ def test_a_file_too_large_is_named_and_nothing_is_lost(
     assert page.evaluate("document.body.dataset.connection") == "connected"
     assert len(store.evidence_frame([2])) == before
     expect(field(page, "Note *")).to_have_value("Ảnh lối thoát đã thông")
-    attach(report)
+    attach(page, report)
     page.get_by_role("button", name="Record the update").click()
     page.get_by_text("The update was recorded. Files stored: report.pdf.").wait_for()
     files = store.evidence_frame([2])

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,27 @@ def test_a_re_export_that_renames_a_factory_updates_its_name(
     assert list(names) == ["Saigon Garments (Obsolete)"]
 
 
+def twice_at_once(store: Store, work: Callable[[Store], Any]) -> list[Any]:
+    """What `work` returned (or raised) when two connections to the store did it at once."""
+    outcomes: list[Any] = []
+
+    def run() -> None:
+        other = Store(store.url)
+        try:
+            outcomes.append(work(other))
+        except BaseException as exc:  # kept, to be looked at by the test
+            outcomes.append(exc)
+        finally:
+            other.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return outcomes
+
+
 def test_two_imports_of_the_same_new_file_at_once_store_it_once(
     store: Store, export_file, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,22 +168,7 @@ def test_two_imports_of_the_same_new_file_at_once_store_it_once(
             both_read.wait()
 
     monkeypatch.setattr(AssessmentLoader, "__post_init__", read_then_meet)
-    outcomes: list[str | BaseException] = []
-
-    def run() -> None:
-        other = Store(store.url)
-        try:
-            outcomes.append(import_file(other, "assessments", export_file))
-        except BaseException as exc:  # kept, to be looked at below
-            outcomes.append(exc)
-        finally:
-            other.dispose()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    outcomes = twice_at_once(store, lambda other: import_file(other, "assessments", export_file))
     added = [o for o in outcomes if isinstance(o, str) and "8 findings" in o]
     assert len(added) == 1, outcomes
     (other,) = [o for o in outcomes if o is not added[0]]
@@ -229,21 +236,8 @@ def test_two_imports_of_the_same_new_plan_at_once_add_its_items_once(
         return found
 
     monkeypatch.setattr(Store, "_find_item", find_then_meet)
-    outcomes: list[tuple[int, int] | BaseException] = []
-
-    def run() -> None:
-        other = Store(store.url)
-        try:
-            outcomes.append(other.save_plan_items([dict(r) for r in records], actor="import"))
-        except BaseException as exc:  # kept, to be looked at below
-            outcomes.append(exc)
-        finally:
-            other.dispose()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    outcomes = twice_at_once(
+        store, lambda other: other.save_plan_items([dict(r) for r in records], actor="import")
+    )
     assert sorted(o for o in outcomes if isinstance(o, tuple)) == [(0, 0), (1, 0)], outcomes
     assert len(store.plan_items_frame(factory_ids=["VN001"])) == 1
