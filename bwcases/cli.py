@@ -15,6 +15,7 @@ import pandas as pd
 
 from bwcases.errors import BwcasesError, OutputError, UsageError
 from bwcases.safe_text import for_terminal, spreadsheet_frame
+from bwcases.serve import MAX_PAGES, PAGES_PER_PERSON
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -400,14 +401,14 @@ def brief(
 @click.option(
     "--max-pages",
     type=click.IntRange(1),
-    default=60,
+    default=MAX_PAGES,
     show_default=True,
     help="open pages the server holds (each page's kernel takes ~130 MB); then it is busy",
 )
 @click.option(
     "--pages-per-person",
     type=click.IntRange(1),
-    default=4,
+    default=PAGES_PER_PERSON,
     show_default=True,
     help="open pages one person keeps; opening one more stops her oldest",
 )
