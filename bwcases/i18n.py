@@ -30,7 +30,7 @@ LANGUAGES = {
 TRANSLATED = [code for code in LANGUAGES if code != DEFAULT]  # English is the source
 RIGHT_TO_LEFT = {"ar"}
 # The modules whose texts people read; `_()` and `N_()` mark the messages.
-SOURCES = ("apps", "auth.py", "briefs", "kernel_owners.py", "reports.py")
+SOURCES = ("apps", "auth.py", "briefs", "kernel_owners.py", "reports.py", "signin.py")
 KEYWORDS = {"_": None, "N_": None}
 
 

@@ -26,6 +26,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 
 from bwcases.html import escape
 from bwcases.i18n import N_, translator
+from bwcases.pages import page_language, write_page
 from bwcases.serve import MAX_PAGES, PAGES_PER_PERSON
 
 KERNELS = "kernels"  # Jupyter Server's name for the resource
@@ -164,8 +165,6 @@ class PageHandler(TornadoVoilaHandler):
         await super().get(path)
 
     def _busy(self) -> None:
-        from bwcases.auth import page_language, write_page
-
         lang = page_language(self)
         _ = translator(lang)
         self.set_status(503)

@@ -74,9 +74,9 @@ def voila_config(
     from traitlets.config import Config
 
     from bwcases.apps.common import TROUBLE_LOADING
-    from bwcases.auth import StoreIdentityProvider
     from bwcases.i18n import LANGUAGES, translator
     from bwcases.kernel_owners import KernelOwnerAuthorizer
+    from bwcases.signin import StoreIdentityProvider
 
     limits = limits or Limits()
     c = Config()

@@ -10,9 +10,9 @@ from jupyter_server.utils import url_path_join
 from traitlets import Bool
 from voila.app import Voila
 
-from bwcases.auth import PasswordHandler
 from bwcases.kernel_owners import HANDLERS
 from bwcases.paths import TEMPLATES
+from bwcases.signin import PasswordHandler
 
 PAGE_TEMPLATE = TEMPLATES / "apps"  # the apps' page: Voilà's rendering, a lighter page script
 PAGE_ASSETS = PAGE_TEMPLATE / "static"  # served at voila/bwcases/

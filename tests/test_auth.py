@@ -5,23 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
-import threading
-import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bwcases import auth
 from bwcases.apps.request import page_request
 from bwcases.auth import (
-    ACCOUNT_FREE,
-    ACCOUNT_WAIT,
     COOKIE_NAME,
     Person,
     Role,
-    StoreIdentityProvider,
     Throttle,
     add_user,
     check_password,
@@ -279,50 +273,3 @@ def test_failures_cost_a_growing_wait_never_a_lock_out() -> None:
     clock.now += 15 * 60
     throttle.failed("farhana akter")
     assert throttle.wait("farhana akter") == 0  # old failures are forgotten
-
-
-def test_sign_in_waits_by_name_in_any_spelling_and_by_address(
-    people: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    provider = StoreIdentityProvider(store_url=people.url)
-    clock = Clock()
-    monkeypatch.setattr(provider.accounts, "clock", clock)
-    monkeypatch.setattr(provider.addresses, "clock", clock)
-    spellings = ["Lan Nguyen", "lan  nguyen", "LAN\tNGUYEN"]
-    for i in range(ACCOUNT_FREE):
-        assert provider.authenticate(spellings[i % 3], "wrong", f"10.0.0.{i}") is None
-    # the right password from elsewhere waits too, without being checked
-    assert provider.wait("Lan Nguyen", "10.9.9.9") > 0
-    assert provider.authenticate("Lan Nguyen", PASSWORD, "10.9.9.9") is None
-    clock.now += ACCOUNT_WAIT
-    assert provider.authenticate("Lan Nguyen", PASSWORD, "10.9.9.9") is not None
-    # one address trying many names waits after ADDRESS_FREE failures; others do not
-    for i in range(20):
-        provider.authenticate(f"made-up person {i}", "wrong", "192.0.2.7")
-    assert provider.wait("Minh Tran", "192.0.2.7") > 0
-    assert provider.authenticate("Minh Tran", PASSWORD, "192.0.2.8") is not None
-
-
-def test_a_burst_of_tries_at_once_is_throttled_too(
-    people: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    provider = StoreIdentityProvider(store_url=people.url)
-    checked: list[str] = []
-
-    def slow_check(_store: Store, login: str, _password: str) -> None:
-        checked.append(login)
-        time.sleep(0.2)  # hashing takes a while: the other tries arrive meanwhile
-
-    monkeypatch.setattr(auth, "sign_in", slow_check)
-    start = threading.Barrier(12)
-
-    def guess(i: int) -> None:
-        start.wait()
-        provider.authenticate("Lan Nguyen", f"guess {i}", f"198.51.100.{i}")
-
-    threads = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert len(checked) == ACCOUNT_FREE

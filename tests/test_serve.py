@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bwcases.auth import COOKIE_NAME, StoreIdentityProvider, add_user
+from bwcases.auth import COOKIE_NAME, add_user
 from bwcases.errors import UsageError
 from bwcases.kernel_owners import KernelOwnerAuthorizer
 from bwcases.serve import Limits, app_url, cell_timeout, start_server, voila_command, voila_config
+from bwcases.signin import StoreIdentityProvider
 from bwcases.store import Store
 from tests.browser import chromium_page, needs_chromium, served, sign_in
 from tests.conftest import BACKENDS, served_store_url
