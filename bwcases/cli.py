@@ -15,7 +15,7 @@ import pandas as pd
 
 from bwcases.errors import BwcasesError, OutputError, UsageError
 from bwcases.safe_text import for_terminal, spreadsheet_frame
-from bwcases.serve import MAX_PAGES, PAGES_PER_PERSON
+from bwcases.serve import KERNEL_GRACE, MAX_PAGES, PAGES_PER_PERSON
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -413,6 +413,13 @@ def brief(
     help="open pages one person keeps; opening one more stops her oldest",
 )
 @click.option(
+    "--kernel-grace",
+    type=click.FloatRange(min=0.1),
+    default=KERNEL_GRACE,
+    show_default=True,
+    help="minutes after which a kernel whose page is gone (closed offline, never opened) stops",
+)
+@click.option(
     "--trusted-proxy",
     is_flag=True,
     help="behind a TLS proxy: trust its X-Forwarded-For/-Proto (client address, Secure cookie)",
@@ -426,6 +433,7 @@ def serve(
     cold: bool,
     max_pages: int,
     pages_per_person: int,
+    kernel_grace: float,
     trusted_proxy: bool,
 ) -> None:
     """Serve the advisor apps in Voilà (behind sign-in) and print the URL to open."""
@@ -444,7 +452,7 @@ def serve(
         greeting = demo_users(store)
     elif store.users_frame().empty:
         greeting = ["No one can sign in yet: add people with `bwcases users add NAME --role ...`."]
-    limits = Limits(pages_per_person, max_pages, trusted_proxy=trusted_proxy)
+    limits = Limits(pages_per_person, max_pages, kernel_grace, trusted_proxy)
     run_server(store.url, port=port, preheat=not cold, greeting=greeting, limits=limits)
 
 

@@ -38,7 +38,10 @@ REFILL_DELAY = 3.0  # seconds before a used preheated kernel is replaced
 MAX_MESSAGE = 64 * 1024 * 1024
 PAGES_PER_PERSON = 4  # pages' kernels a person keeps: the three apps and the overview, in tabs
 MAX_PAGES = 60  # pages' kernels the server keeps (~130 MB each: ~8 GB); then "busy"
-IDLE_MINUTES = 20  # a kernel whose page is gone (no connection, idle) is stopped after this
+# A kernel whose page is gone (no connection: a tab closed offline, a browser that died, a page
+# asked for and never opened) and that is idle is stopped after this many minutes. Generous while
+# what she typed lives only in the page: a link down that long loses it.
+KERNEL_GRACE = 20.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class Limits:
 
     pages_per_person: int = PAGES_PER_PERSON
     max_pages: int = MAX_PAGES
-    idle_minutes: int = IDLE_MINUTES
+    kernel_grace: float = KERNEL_GRACE  # minutes
     trusted_proxy: bool = False  # X-Forwarded-For/-Proto of a TLS proxy in front are true
 
     def args(self) -> list[str]:
@@ -55,7 +58,7 @@ class Limits:
         args = [
             f"--pages-per-person={self.pages_per_person}",
             f"--max-pages={self.max_pages}",
-            f"--idle-minutes={self.idle_minutes}",
+            f"--kernel-grace={self.kernel_grace}",
         ]
         return [*args, "--trusted-proxy"] if self.trusted_proxy else args
 
@@ -92,10 +95,11 @@ def voila_config(
         "bwcases_max_pages": limits.max_pages,
     }
     c.AppsVoila.trusted_proxy = limits.trusted_proxy
-    # a kernel with no page connected and idle for idle_minutes is stopped (a page that was
-    # asked for and never opened, a tab closed while offline); preheated ones are kept
-    c.MappingKernelManager.cull_idle_timeout = limits.idle_minutes * 60
-    c.MappingKernelManager.cull_interval = 60
+    # a kernel with no page connected and idle for kernel_grace minutes is stopped (a page that
+    # was asked for and never opened, a tab closed while offline); preheated ones are kept
+    grace = max(1, round(limits.kernel_grace * 60))
+    c.MappingKernelManager.cull_idle_timeout = grace
+    c.MappingKernelManager.cull_interval = max(1, min(60, grace // 4))
     c.MappingKernelManager.cull_connected = False
     c.VoilaConfiguration.show_tracebacks = False  # people see a sentence, never a traceback
     # serve the apps, not the files beside them: an allowlist pattern that matches nothing
@@ -257,12 +261,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cold", action="store_true", help="no preheated kernels")
     parser.add_argument("--pages-per-person", type=int, default=PAGES_PER_PERSON)
     parser.add_argument("--max-pages", type=int, default=MAX_PAGES)
-    parser.add_argument("--idle-minutes", type=int, default=IDLE_MINUTES)
+    parser.add_argument("--kernel-grace", type=float, default=KERNEL_GRACE)
     parser.add_argument("--trusted-proxy", action="store_true")
     args = parser.parse_args(argv)
     from bwcases.voila_app import AppsVoila
 
-    limits = Limits(args.pages_per_person, args.max_pages, args.idle_minutes, args.trusted_proxy)
+    limits = Limits(args.pages_per_person, args.max_pages, args.kernel_grace, args.trusted_proxy)
     AppsVoila.launch_instance(
         argv=[str(args.notebooks), f"--port={args.port}", "--no-browser"],
         config=voila_config(preheat=not args.cold, limits=limits),

@@ -239,3 +239,29 @@ def test_she_changes_her_password_and_her_other_devices_sign_out(server: Server)
     assert Client(server.base, "203.0.113.33").sign_in("Farhana Akter", new)[0] == 302
     assert laptop.send("GET", "password")[0] == 200
     assert Client(server.base, "203.0.113.34").send("GET", "password")[0] == 302  # signed out
+
+
+@pytest.fixture(scope="module")
+def short_grace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The apps with a kernel grace of 6 s (culling stops kernels; the store plays no part)."""
+    folder = tmp_path_factory.mktemp("grace")
+    store = fill_advisor_case(Store(f"sqlite:///{folder / 'cases.sqlite'}"), folder)
+    log = folder / "voila.log"
+    with log.open("wb") as out:
+        proc, url = start_server(store.url, log=out, limits=Limits(kernel_grace=0.1))
+        try:
+            yield Server(url.split("/voila/", 1)[0] + "/", proc.pid, store, log)
+        finally:
+            stop_server(proc)
+            store.dispose()
+
+
+def test_a_kernel_whose_page_is_gone_is_stopped_after_the_grace(short_grace: Server) -> None:
+    lan = Client(short_grace.base, "203.0.113.40")
+    assert lan.sign_in("Lan Nguyen")[0] == 302
+    assert settles(short_grace, POOL) == POOL
+    # pages asked for and never connected: a tab closed offline, a browser that died
+    assert lan.send("GET", APP)[0] == 200 and lan.send("GET", APP)[0] == 200
+    assert kernels(short_grace) > POOL
+    assert settles(short_grace, POOL, seconds=90) == POOL  # the preheated pool stays
+    assert "culling kernel" in short_grace.log.read_text().lower()

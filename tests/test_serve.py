@@ -65,6 +65,9 @@ def test_the_configuration_hides_tracebacks_signs_in_and_keeps_to_localhost() ->
     assert c.VoilaExecutor.timeout == 120
     # kernels whose page is gone (never connected, or closed offline) stop after 20 idle minutes
     assert c.MappingKernelManager.cull_idle_timeout == 20 * 60
+    assert (
+        voila_config(limits=Limits(kernel_grace=0.5)).MappingKernelManager.cull_idle_timeout == 30
+    )
     assert c.MappingKernelManager.cull_connected is False
     assert cell_timeout({"metadata": {"tags": ["request"]}}) is None  # waits for its page
     assert cell_timeout({"metadata": {}}) == 120
