@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -386,7 +385,6 @@ def test_a_very_large_file_is_streamed(tmp_path: Path) -> None:
         "print(store.count_findings())\n"
         "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)\n"
     )
-    started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-c", script, f"sqlite:///{tmp_path / 'big.sqlite'}", str(path)],
         capture_output=True,
@@ -394,13 +392,12 @@ def test_a_very_large_file_is_streamed(tmp_path: Path) -> None:
         timeout=120,
         check=True,
     )
-    elapsed = time.monotonic() - started
     summary, findings, growth = done.stdout.splitlines()
     assert f"{rows} rows read: 6000 assessments, {rows} findings" in summary
     assert int(findings) == rows
     # Reading the whole file at once takes more memory than the file; chunks take a fraction.
     assert int(growth) < size / 2, f"peak memory grew by {int(growth) >> 20} MiB for {size >> 20}"
-    assert elapsed < 60
+    # its speed is a figure, not an assertion: benchmarks/bench_store.py prints rows/s
 
 
 # -- the CLI ---------------------------------------------------------------------------------
