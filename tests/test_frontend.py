@@ -61,3 +61,16 @@ def test_the_page_sends_no_more_evidence_than_the_server_takes() -> None:
     assert int(limit[1]) * int(limit[2]) * int(limit[3]) == MAX_BYTES
     assert int(count[1]) == MAX_FILES
     assert MAX_FILES * MAX_BYTES < MAX_MESSAGE  # the most the page sends fits one message
+
+
+def test_the_page_speaks_every_language_of_the_apps() -> None:
+    from bwcases.i18n import LANGUAGES, translator
+
+    texts = json.loads((FRONTEND / "src" / "texts.json").read_text(encoding="utf-8"))
+    assert set(texts) == set(LANGUAGES)
+    for lang, said in texts.items():
+        assert set(said) == set(texts["en"]), lang
+        assert all(said[key].strip() for key in said), lang
+        assert "{n}" in said["left"] and "{n}" in said["over"], lang
+        # past the limit the page says what the kernel says when she saves (apps/forms.py)
+        assert said["over"] == str(translator(lang)("At most {n} characters.")), lang

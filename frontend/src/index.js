@@ -15,6 +15,7 @@ import { Widget } from '@lumino/widgets';
 
 import '@jupyter-widgets/controls/css/widgets.css';
 import './page.css';
+import TEXTS from './texts.json';
 
 const OUTPUT = 'application/vnd.voila.cell-output+json';
 const WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json';
@@ -23,6 +24,7 @@ const WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json';
 // message over the server's limit would drop the connection and the files with it.
 const MAX_FILE_BYTES = 10 * 1024 * 1024;
 const MAX_FILES = 5;
+const ONCE_MS = 60 * 1000; // the longest a bw-once button waits for the kernel's answer
 
 // Evidence files, read only when the server will take them: a file too large, or every file
 // when too many are chosen, goes as its name and size alone, and the server says which one
@@ -65,9 +67,212 @@ class CheckedFileUploadView extends controls.FileUploadView {
   }
 }
 
+// The page's language among `offered`: the app's (a bw-lang-xx class around `element`, which
+// follows her choice in the page), else ?lang= or the browser's languages, as the apps choose.
+function languageOf(offered, element = document.body) {
+  const marked = element.closest('[class*="bw-lang-"]')?.className.match(/\bbw-lang-([\w-]+)/);
+  const asked = new URLSearchParams(window.location.search).get('lang');
+  const wanted = [marked?.[1], asked, ...navigator.languages]
+    .filter(Boolean)
+    .map((tag) => tag.split('-')[0].toLowerCase());
+  return wanted.find((code) => code in offered) || 'en';
+}
+
+function say(element, key, n) {
+  return TEXTS[languageOf(TEXTS, element)][key].replace('{n}', n);
+}
+
+const hasClass = (view, name) => view.model.get('_dom_classes').includes(name);
+let counters = 0; // the counters' ids
+
+// A date as the programme writes it (dd/mm/yyyy, d/m/yyyy, ddmmyyyy) or as yyyy-mm-dd, in the
+// date picker's yyyy-mm-dd; '' for anything else (the kernel tells her what is wrong with it).
+function pickerDate(text) {
+  const dmy = text.trim().match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})$|^(\d{2})(\d{2})(\d{4})$/);
+  const ymd = text.trim().match(/^(\d{4})-(\d{2})-(\d{2})$/);
+  const [day, month, year] = dmy
+    ? [dmy[1] ?? dmy[4], dmy[2] ?? dmy[5], dmy[3] ?? dmy[6]].map(Number)
+    : ymd
+      ? [ymd[3], ymd[2], ymd[1]].map(Number)
+      : [];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const real =
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return real ? date.toISOString().slice(0, 10) : '';
+}
+
+const CALENDAR_ICON =
+  '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">' +
+  '<path fill="currentColor" d="M7 2v2H5a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2V6a2 ' +
+  '2 0 0 0-2-2h-2V2h-2v2H9V2H7zm-2 8h14v10H5V10zm2 2v2h2v-2H7zm4 0v2h2v-2h-2zm4 0v2h2v-2h-2z' +
+  'm-8 4v2h2v-2H7zm4 0v2h2v-2h-2z"/></svg>';
+
+// Aids the kernel switches on with classes on a Text or Textarea widget, drawn around its own
+// input (moved into a .bw-field; the view's events still reach it):
+//   bw-date     a calendar button beside it: the browser's date picker, whatever its locale
+//               writes, and the text in the programme's dd/mm/yyyy; typing stays free
+//   bw-limit-N  "count / N" under it as she types, in the error colour past N (nothing she
+//               typed is cut); said aloud only on reaching 90 % and on passing N
+function aided(View) {
+  return class extends View {
+    render() {
+      super.render();
+      this.listenTo(this.model, 'change:_dom_classes', () => this.aid());
+      this.aid();
+    }
+
+    update(options) {
+      const done = super.update(options);
+      this.refreshAids();
+      return done;
+    }
+
+    field() {
+      if (!this.row) {
+        this.row = document.createElement('div');
+        this.row.className = 'bw-field-row';
+        const field = document.createElement('div');
+        field.className = 'bw-field';
+        this.textbox.replaceWith(field);
+        this.row.append(this.textbox);
+        field.append(this.row);
+      }
+      return this.row.parentElement;
+    }
+
+    aid() {
+      if (hasClass(this, 'bw-date') && !this.picker) {
+        this.addDatePicker();
+      }
+      const limit = this.model.get('_dom_classes').map((c) => c.match(/^bw-limit-(\d+)$/));
+      this.limit = Number(limit.find(Boolean)?.[1]) || 0;
+      if (this.limit && !this.counter) {
+        this.addCounter();
+      }
+      this.refreshAids();
+    }
+
+    refreshAids() {
+      if (this.picker) {
+        const label = say(this.el, 'calendar');
+        this.picker.button.title = label;
+        this.picker.button.setAttribute('aria-label', label);
+        this.picker.button.disabled = this.textbox.disabled;
+        if (!(this.model.get('placeholder') ?? '').replace('\u200b', '')) {
+          this.textbox.placeholder = 'dd/mm/yyyy';
+        }
+      }
+      if (this.counter) {
+        this.count(false);
+      }
+    }
+
+    addDatePicker() {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'bw-date-button';
+      button.innerHTML = CALENDAR_ICON;
+      // rendered (a picker needs a place to open from) but neither seen nor reached
+      const input = document.createElement('input');
+      input.type = 'date';
+      input.className = 'bw-date-input';
+      input.tabIndex = -1;
+      input.setAttribute('aria-hidden', 'true');
+      button.addEventListener('click', () => {
+        input.value = pickerDate(this.textbox.value);
+        try {
+          input.showPicker();
+        } catch {
+          input.focus(); // a browser without showPicker opens it on a click
+          input.click();
+        }
+      });
+      // the view takes every input's events under it as its text's (Enter as a submit):
+      // not the picker's
+      input.addEventListener('input', (event) => event.stopPropagation());
+      input.addEventListener('keypress', (event) => event.stopPropagation());
+      input.addEventListener('change', (event) => {
+        event.stopPropagation();
+        const [year, month, day] = input.value.split('-');
+        if (day) {
+          this.textbox.value = `${day}/${month}/${year}`;
+          // as if typed: the view sends the value to the kernel (on 'change' even without
+          // continuous_update)
+          this.textbox.dispatchEvent(new Event('input', { bubbles: true }));
+          this.textbox.dispatchEvent(new Event('change', { bubbles: true }));
+        }
+        if (document.activeElement === input) {
+          button.focus();
+        }
+      });
+      const pick = document.createElement('span');
+      pick.className = 'bw-date-pick';
+      pick.append(button, input);
+      this.field();
+      this.row.append(pick);
+      this.textbox.autocomplete = 'off';
+      this.picker = { button };
+    }
+
+    addCounter() {
+      this.counter = document.createElement('div');
+      this.counter.className = 'bw-count';
+      this.counter.id = `bw-count-${++counters}`;
+      this.announcer = document.createElement('div');
+      this.announcer.className = 'bw-visually-hidden';
+      this.announcer.setAttribute('aria-live', 'polite');
+      this.field().append(this.counter, this.announcer);
+      const described = this.textbox.getAttribute('aria-describedby');
+      this.textbox.setAttribute('aria-describedby', `${described ?? ''} ${this.counter.id}`.trim());
+      this.textbox.addEventListener('input', () => this.count(true));
+    }
+
+    count(typed) {
+      if (!this.limit) {
+        this.counter.textContent = '';
+        return;
+      }
+      const n = Array.from(this.textbox.value).length; // characters, as the kernel counts them
+      const level = n > this.limit ? 'over' : n >= 0.9 * this.limit ? 'left' : '';
+      // isolated: "123 / 5000" in that order in a right-to-left page too
+      this.counter.textContent = `\u2068${n} / ${this.limit}\u2069`;
+      this.counter.classList.toggle('bw-over', level === 'over');
+      if (typed && level && level !== this.level) {
+        const told = level === 'over' ? this.limit : this.limit - n;
+        this.announcer.textContent = say(this.el, level, told);
+      }
+      this.level = level;
+    }
+  };
+}
+
+// A save button sends one click (bw-once): disabled in the page at once, until the kernel next
+// changes the button (it marks the save as running, then done) or ONCE_MS have passed.
+class OnceButtonView extends controls.ButtonView {
+  _handle_click(event) {
+    super._handle_click(event);
+    if (hasClass(this, 'bw-once')) {
+      this.el.disabled = true;
+      clearTimeout(this.held);
+      this.held = setTimeout(() => this.update(), ONCE_MS);
+    }
+  }
+
+  update(options) {
+    clearTimeout(this.held); // the kernel's state rules the button again
+    return super.update(options);
+  }
+}
+
 const MODULES = {
   '@jupyter-widgets/base': base,
-  '@jupyter-widgets/controls': { ...controls, FileUploadView: CheckedFileUploadView },
+  '@jupyter-widgets/controls': {
+    ...controls,
+    FileUploadView: CheckedFileUploadView,
+    TextView: aided(controls.TextView),
+    TextareaView: aided(controls.TextareaView),
+    ButtonView: OnceButtonView,
+  },
 };
 
 // Widgets of the two modules the apps use, over one kernel's comms.
@@ -145,6 +350,18 @@ async function showWidget(manager, element, modelId) {
   Widget.attach(view.luminoWidget, host);
 }
 
+// Work typed and not yet saved (the kernel marks a widget bw-dirty) is not lost by leaving:
+// the browser asks first, for a reload, a closed tab, a link or the sign-out form alike (each
+// is a navigation). Only a leave she agrees to fires pagehide, which stops the kernel.
+function askBeforeLeavingUnsaved() {
+  window.addEventListener('beforeunload', (event) => {
+    if (document.querySelector('.bw-dirty')) {
+      event.preventDefault();
+      event.returnValue = '';
+    }
+  });
+}
+
 function stopKernelOnLeave(config) {
   // The page's kernel serves this page only: closing the page stops it (Voilà's address)
   const url = `${config.baseUrl}voila/api/shutdown/${config.kernelId}`;
@@ -200,11 +417,7 @@ function followConnection(kernel, drawn) {
 function trouble() {
   const element = document.getElementById('bw-trouble');
   const texts = element ? JSON.parse(element.textContent) : {};
-  const asked = new URLSearchParams(window.location.search).get('lang');
-  const wanted = [asked, ...navigator.languages]
-    .filter(Boolean)
-    .map((tag) => tag.split('-')[0].toLowerCase());
-  const lang = wanted.find((code) => code in texts) || 'en';
+  const lang = languageOf(texts);
   const notice = document.getElementById('bw-loading');
   if (notice) {
     notice.textContent = texts[lang] || 'This page could not be loaded. Try again in a moment.';
@@ -226,6 +439,7 @@ async function start() {
   let drawn = false;
   followConnection(kernel, () => drawn);
   stopKernelOnLeave(config);
+  askBeforeLeavingUnsaved();
   const manager = new PageWidgets(kernel);
   await manager.load();
   const shown = [];
