@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 def login_key(name: str) -> str:
@@ -104,6 +107,72 @@ def allowed_move(old: Status, new: Status, reason: str | None = None) -> str | N
     if old == Status.COMPLETED and not (reason and reason.strip()):
         return "reopening a completed item needs a reason"
     return None
+
+
+def next_statuses(old: Status) -> list[Status]:
+    """The statuses an item may take next from `old`, `old` itself first."""
+    return [old, *(new for new in Status if (old, new) in _MOVES)]
+
+
+def completion_problem(note: str, evidence_files: int, without_evidence: str = "") -> str | None:
+    """Why an item cannot be completed, or None when it can."""
+    if not note.strip():
+        return "completing an item needs a note on what was done"
+    if evidence_files < 1 and not without_evidence.strip():
+        return "completing an item needs an evidence file, or staff's reason to accept it without"
+    return None
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Her changes merged with theirs: the values to save, and which fields each side changed."""
+
+    values: dict[str, Any]
+    mine: tuple[str, ...]  # changed by her alone: hers are kept
+    theirs: tuple[str, ...]  # changed by them alone: theirs are kept
+    conflicts: tuple[str, ...]  # changed by both, differently: `values` holds theirs
+
+
+def _comparable(value: Any) -> Any:
+    # a form holds a date where a stored copy or a draft may hold its ISO text; empty is empty
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):  # a datetime too
+        return value.isoformat()
+    return value
+
+
+def _same(_key: str, a: Any, b: Any) -> bool:
+    return bool(_comparable(a) == _comparable(b))
+
+
+def merge_fields(
+    base: dict[str, Any],
+    mine: dict[str, Any],
+    theirs: dict[str, Any],
+    same: Callable[[str, Any, Any], bool] | None = None,
+) -> Merge:
+    """Three-way merge, field by field, of her changes and theirs to the same `base`."""
+    same = same or _same
+    values: dict[str, Any] = {}
+    only_mine: list[str] = []
+    only_theirs: list[str] = []
+    conflicts: list[str] = []
+    for key, value in mine.items():
+        old = base.get(key)
+        other = theirs.get(key, old)
+        i_changed, they_changed = not same(key, value, old), not same(key, other, old)
+        if they_changed and not same(key, value, other):
+            if i_changed:
+                conflicts.append(key)
+            else:
+                only_theirs.append(key)
+            values[key] = other
+        else:
+            if i_changed and not they_changed:
+                only_mine.append(key)
+            values[key] = value
+    return Merge(values, tuple(only_mine), tuple(only_theirs), tuple(conflicts))
 
 
 def is_overdue(status: Status | str, due_date: dt.date | None, as_of: dt.date) -> bool:

@@ -4,10 +4,11 @@ from bwcases.store.advisors import AdvisorStore, Upload
 from bwcases.store.assessments import AssessmentLoader, AssessmentStore, LoadSummary
 from bwcases.store.bulk import BulkStore
 from bwcases.store.cases import CaseStore
+from bwcases.store.drafts import DraftStore
 from bwcases.store.gateway import default_path, resolve_url
 
 
-class Store(AssessmentStore, CaseStore, BulkStore, AdvisorStore):
+class Store(AssessmentStore, CaseStore, BulkStore, AdvisorStore, DraftStore):
     """The case store: one object that owns the database and every read and write."""
 
 

@@ -10,15 +10,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from bwcases.domain import ItemSource, Status, Verification, allowed_move, login_key
+from bwcases.domain import (
+    ItemSource,
+    Status,
+    Verification,
+    allowed_move,
+    completion_problem,
+    login_key,
+)
 from bwcases.errors import NotFoundError, UsageError, ValidationError
 from bwcases.store import models as m
+from bwcases.store.drafts import clear_draft
 from bwcases.store.gateway import Gateway
 
 USER_COLUMNS = ["name", "role", "country", "active", "created_by", "created_at"]
+STAFF_ROLE = "staff"  # auth.Role.STAFF: programme staff, who verify fixes
+COMPLETE_BY_UPDATE = (
+    "an item is completed by a progress update: record the completion there, with a note and "
+    "an evidence file"
+)
+STAFF_ONLY = "only programme staff may accept a completion without evidence"
+VERIFY_WITHOUT_EVIDENCE = "the item has no evidence file: say why it is verified without"
 EVIDENCE_COLUMNS = [
     "update_id",
     "item_id",
@@ -186,11 +201,13 @@ class AdvisorStore(Gateway):
         actor: str,
         reason: str = "",
         on: dt.date | None = None,
+        draft: tuple[str, str] | None = None,
     ) -> tuple[int, int]:
         """Create or change a plan item in one transaction; returns (item id, version)."""
         # A status change is kept as a progress update too, so the item's history reads right.
         on = on or dt.date.today()
         with self.writing(actor) as s:
+            clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
             if item_id is None:
                 status = Status(values.get("status", Status.PENDING))
                 old = Status.PENDING
@@ -207,6 +224,8 @@ class AdvisorStore(Gateway):
                     if key != "status" and getattr(obj, key) != value:
                         setattr(obj, key, value)
             if status != old:
+                if status is Status.COMPLETED and allowed_move(old, status) is None:
+                    raise ValidationError({"status": COMPLETE_BY_UPDATE})
                 self._record(s, obj, status, reason, on, actor)
             if s.is_modified(obj) or item_id is None:
                 obj.updated_by, obj.updated_at = actor, s.info["now"]
@@ -214,13 +233,33 @@ class AdvisorStore(Gateway):
             return obj.id, obj.version
 
     def _record(
-        self, s: Session, obj: m.PlanItem, new: Status, note: str, on: dt.date, actor: str
+        self,
+        s: Session,
+        obj: m.PlanItem,
+        new: Status,
+        note: str,
+        on: dt.date,
+        actor: str,
+        *,
+        files: Sequence[Upload] = (),
+        without_evidence: str = "",
     ) -> m.ProgressUpdate:
-        """A progress update of an item, moving its status to `new` when that differs."""
+        """A progress update of an item with its evidence files, moving its status to `new`
+        when that differs; a completion needs a note and evidence (or staff's reason)."""
         old = Status(obj.status)
         problem = allowed_move(old, new, note)
         if problem:
             raise ValidationError({"status": problem})
+        uploads = list({f.sha256: f for f in files}.values())
+        without = without_evidence.strip()
+        completing = new is Status.COMPLETED and old is not Status.COMPLETED
+        if completing:
+            if without and not self._is_staff(s, actor):
+                raise ValidationError({"without_evidence": STAFF_ONLY})
+            evidence = len(uploads) + self._evidence_count(s, obj.id)
+            problem = completion_problem(note, evidence, without)
+            if problem:
+                raise ValidationError({"note" if not note.strip() else "files": problem})
         row = m.ProgressUpdate(
             item_id=obj.id,
             date=on,
@@ -228,17 +267,41 @@ class AdvisorStore(Gateway):
             note=note,
             old_status=old.value,
             new_status=new.value,
+            without_evidence=without if completing and without else None,
         )
         s.add(row)
-        if new is old:
-            return row
-        obj.status = new.value
-        obj.completed_on = on if new is Status.COMPLETED else None
-        if new is Status.COMPLETED and self._is_public(s, obj):
-            obj.verification, obj.verified_by = Verification.AWAITING.value, None
-        elif old is Status.COMPLETED:
-            obj.verification, obj.verified_by = None, None
+        if new is not old:
+            obj.status = new.value
+            obj.completed_on = on if new is Status.COMPLETED else None
+            if new is Status.COMPLETED and self._is_public(s, obj):
+                obj.verification, obj.verified_by = Verification.AWAITING.value, None
+            elif old is Status.COMPLETED:
+                obj.verification, obj.verified_by = None, None
+        if uploads:
+            s.flush()  # the update's id, for its files
+            for upload in uploads:
+                self._keep_file(s, upload, actor)
+                s.add(
+                    m.UpdateEvidence(
+                        update_id=row.id, sha256=upload.sha256, filename=upload.filename[:255]
+                    )
+                )
         return row
+
+    def _is_staff(self, s: Session, name: str) -> bool:
+        user = s.get(m.User, name)
+        return user is not None and user.active and user.role == STAFF_ROLE
+
+    def _evidence_count(self, s: Session, item_id: int) -> int:
+        """How many evidence files the item's progress updates hold so far."""
+        ue, u = m.UpdateEvidence, m.ProgressUpdate
+        stmt = (
+            select(func.count())
+            .select_from(ue)
+            .join(u, u.id == ue.update_id)
+            .where(u.item_id == item_id)
+        )
+        return int(s.execute(stmt).scalar_one())
 
     def _is_public(self, s: Session, obj: m.PlanItem) -> bool:
         if obj.source != ItemSource.FINDING.value or not obj.question_id:
@@ -257,20 +320,25 @@ class AdvisorStore(Gateway):
         expected_version: int,
         actor: str,
         files: Sequence[Upload] = (),
+        without_evidence: str = "",
+        draft: tuple[str, str] | None = None,
     ) -> int:
         """Record a progress update with its evidence files in one transaction; the new version."""
         with self.writing(actor) as s:
+            clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
             obj = self.get(s, m.PlanItem, item_id)
             self.check_version(obj, expected_version, {"status": new_status.value, "note": note})
-            row = self._record(s, obj, new_status, note, date, actor)
+            self._record(
+                s,
+                obj,
+                new_status,
+                note,
+                date,
+                actor,
+                files=files,
+                without_evidence=without_evidence,
+            )
             s.flush()
-            for upload in {f.sha256: f for f in files}.values():
-                self._keep_file(s, upload, actor)
-                s.add(
-                    m.UpdateEvidence(
-                        update_id=row.id, sha256=upload.sha256, filename=upload.filename[:255]
-                    )
-                )
             obj.updated_by, obj.updated_at = actor, s.info["now"]
             s.flush()
             return obj.version
@@ -309,6 +377,8 @@ class AdvisorStore(Gateway):
             if obj.verification != Verification.AWAITING.value:
                 raise ValidationError({"verification": "the item is not awaiting verification"})
             if verified:
+                if not note.strip() and not self._evidence_count(s, obj.id):
+                    raise ValidationError({"note": VERIFY_WITHOUT_EVIDENCE})
                 obj.verification, obj.verified_by = Verification.VERIFIED.value, actor
                 self._record(s, obj, Status(obj.status), note, on, actor)
             else:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from bwcases.domain import Status
 from bwcases.errors import NotFoundError
 from bwcases.store import models as m
+from bwcases.store.drafts import clear_draft
 from bwcases.store.gateway import Gateway
 
 FACTORY_COLUMNS = ["factory_id", "factory_name", "country", "workers", "advisor", "status"]
@@ -281,6 +282,7 @@ class CaseStore(Gateway):
                 u.old_status,
                 u.new_status,
                 u.evidence_ref,
+                u.without_evidence,
             )
             .join(i, i.id == u.item_id)
             .order_by(u.item_id, u.date, u.id)
@@ -298,6 +300,7 @@ class CaseStore(Gateway):
             "old_status",
             "new_status",
             "evidence_ref",
+            "without_evidence",
         ]
         return df if len(df) else pd.DataFrame(columns=cols)
 
@@ -341,9 +344,12 @@ class CaseStore(Gateway):
 
     # -- visits --------------------------------------------------------------------------
 
-    def add_visit(self, values: dict[str, Any], actor: str) -> int:
+    def add_visit(
+        self, values: dict[str, Any], actor: str, *, draft: tuple[str, str] | None = None
+    ) -> int:
         """Record an advisory visit or PICC meeting; returns its id."""
         with self.writing(actor) as s:
+            clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
             if s.get(m.Factory, values["factory_id"]) is None:
                 raise NotFoundError("factory", values["factory_id"])
             obj = m.Visit(**values, updated_by=actor, updated_at=s.info["now"])

@@ -46,10 +46,12 @@ from bwcases.errors import (
 from bwcases.paths import private_file
 from bwcases.store import models as m
 
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 SYSTEM_ACTOR = "system"
 CONNECT_TIMEOUT_S = 10  # an unreachable server is reported, not waited for without end
 MIGRATION_LOCK = 0x6277_6361_7365  # the PostgreSQL advisory lock that one migration at a time holds
+# Tables a flush does not audit: a person's drafts are her scratch, not the programme's record.
+UNAUDITED = frozenset({m.Draft.__tablename__, m.AuditEntry.__tablename__})
 
 # What a database failure means for the person who met it, by PostgreSQL SQLSTATE ...
 _PG_STATES: dict[str, type[StoreError]] = {
@@ -171,9 +173,11 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
         )
 
     for obj in session.new:
-        if not isinstance(obj, m.AuditEntry):
+        if type(obj).__tablename__ not in UNAUDITED:
             add(obj, "insert", None, _columns(obj))
     for obj in session.dirty:
+        if type(obj).__tablename__ in UNAUDITED:
+            continue
         if not session.is_modified(obj, include_collections=False):
             continue
         state = inspect(obj)
@@ -186,7 +190,8 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
         if after:
             add(obj, "update", before, after)
     for obj in session.deleted:
-        add(obj, "delete", _columns(obj), None)
+        if type(obj).__tablename__ not in UNAUDITED:
+            add(obj, "delete", _columns(obj), None)
     if rows:
         session.connection().execute(insert(m.AuditEntry), rows)
 

@@ -148,6 +148,8 @@ class ProgressUpdate(Base):
     old_status: Mapped[str] = mapped_column(String(20))
     new_status: Mapped[str] = mapped_column(String(20))
     evidence_ref: Mapped[str | None] = mapped_column(String(200))
+    # why programme staff accepted a completion without an evidence file (0004)
+    without_evidence: Mapped[str | None] = mapped_column(Text)
 
 
 class Visit(Versioned, Base):
@@ -230,3 +232,19 @@ class UpdateEvidence(Base):
     )
     sha256: Mapped[str] = mapped_column(ForeignKey("evidence_files.sha256"), primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
+
+
+# -- drafts: what a person typed in a form and has not saved yet (migration 0004) ---------------
+
+
+class Draft(Base):
+    """One person's unsaved form, kept as JSON so that any device can offer it back; not audited."""
+
+    __tablename__ = "drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person: Mapped[str] = mapped_column(String(200))  # users.name, as the audit trail's actor
+    form: Mapped[str] = mapped_column(String(40))  # e.g. "plan_item", "progress", "visit"
+    key: Mapped[str] = mapped_column(String(200))  # what the form is about, e.g. "item:12"
+    values: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("person", "form", "key", name="uq_drafts_person_form_key"),)
