@@ -39,9 +39,9 @@ MAX_MESSAGE = 64 * 1024 * 1024
 PAGES_PER_PERSON = 4  # pages' kernels a person keeps: the three apps and the overview, in tabs
 MAX_PAGES = 60  # pages' kernels the server keeps (~130 MB each: ~8 GB); then "busy"
 # A kernel whose page is gone (no connection: a tab closed offline, a browser that died, a page
-# asked for and never opened) and that is idle is stopped after this many minutes. Generous while
-# what she typed lives only in the page: a link down that long loses it.
-KERNEL_GRACE = 20.0
+# asked for and never opened) and that is idle is stopped after this many minutes. What she typed
+# is kept as a draft in the store within seconds (apps.drafts): a stopped kernel loses nothing.
+KERNEL_GRACE = 10.0
 
 
 @dataclass(frozen=True)

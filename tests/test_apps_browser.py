@@ -159,7 +159,7 @@ def test_bad_input_shows_the_message_and_saves_nothing(
     page.context.close()
 
 
-def test_the_second_editor_gets_the_conflict(
+def test_two_editors_of_different_fields_both_keep_theirs_the_same_field_asks(
     served_store: tuple[str, Store, Path], browser: Browser
 ) -> None:
     base, store, _log = served_store
@@ -168,24 +168,136 @@ def test_the_second_editor_gets_the_conflict(
     for page in (lan, minh):
         open_app(page, base, "improvement_plan", "factory=VN001")
         choose(page, "Work on", "CMP.MW.01")
-    field(minh, "Responsible person *").fill("Chief accountant")
+    field(minh, "Notes").fill("Checked with the union")
     minh.get_by_role("button", name="Save").click()
     minh.get_by_text("Saved.").wait_for()
     field(lan, "Action *").fill("Pay the arrears by June")
     lan.get_by_role("button", name="Save").click()
-    lan.get_by_text("Not saved: someone else changed this item meanwhile.").wait_for()
+    lan.get_by_text("Minh Tran changed this item meanwhile.", exact=False).wait_for()
+    item = store.plan_item(1)
+    assert (item["action"], item["notes"]) == ("Pay the arrears by June", "Checked with the union")
+    expect(field(lan, "Notes")).to_have_value("Checked with the union")
+
+    # the same field: she is asked about that field only, side by side
+    field(minh, "Responsible person *").fill("Chief accountant")
+    minh.get_by_role("button", name="Save").click()
+    minh.get_by_text("Saved.").wait_for()
+    field(lan, "Responsible person *").fill("Payroll clerk")
+    lan.get_by_role("button", name="Save").click()
     panel = lan.locator(".bw-conflict")
-    assert "Minh Tran changed this item" in panel.inner_text()
-    assert (
-        "Chief accountant" in panel.inner_text() and "Pay the arrears by June" in panel.inner_text()
-    )
-    assert store.plan_item(1)["responsible"] == "Chief accountant"
-    lan.get_by_role("button", name="Apply my version again").click()
+    panel.get_by_text("Mine: Payroll clerk").wait_for()
+    assert "Stored now: Chief accountant" in panel.inner_text()
+    assert store.plan_item(1)["responsible"] == "Chief accountant"  # nothing overwritten
+    panel.get_by_text("Mine: Payroll clerk").click()
+    lan.get_by_role("button", name="Save with these choices").click()
     lan.get_by_text("Saved.").wait_for()
     item = store.plan_item(1)
-    assert (item["action"], item["updated_by"]) == ("Pay the arrears by June", "Lan Nguyen")
+    assert (item["responsible"], item["notes"]) == ("Payroll clerk", "Checked with the union")
     lan.context.close()
     minh.context.close()
+
+
+def test_a_reload_mid_typing_asks_then_offers_the_draft_back(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, store, _log = served_store
+    page = person_page(browser, base, "Sokha Chan")
+    open_app(page, base, "improvement_plan", "factory=KH001")
+    choose(page, "Work on", "Cambodian item")
+    notes = field(page, "Notes")
+    notes.click()  # she touched the page: a browser asks before leaving only then
+    notes.fill("Bình chữa cháy ở tầng 2 — kiểm tra lại")
+    page.get_by_text("Draft kept at").wait_for()
+    asked: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        asked.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", on_dialog)
+    page.reload()
+    open_app(page, base, "improvement_plan", "factory=KH001")
+    assert asked == ["beforeunload"]  # leaving with unsaved changes asked first
+    choose(page, "Work on", "Cambodian item")
+    restore = page.get_by_role("button", name=re.compile("^Restore the draft of"))
+    restore.click()
+    expect(field(page, "Notes")).to_have_value("Bình chữa cháy ở tầng 2 — kiểm tra lại")
+    field(page, "Action *").fill("Refill the extinguishers")
+    field(page, "Responsible person *").fill("Safety officer")
+    field(page, "Due date *").fill("31/01/2099")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved.").wait_for()
+    assert store.draft("Sokha Chan", "plan_item", "item:4") is None
+    assert store.plan_item(4)["notes"] == "Bình chữa cháy ở tầng 2 — kiểm tra lại"
+    page.reload()  # saved: nothing to ask about
+    open_app(page, base, "improvement_plan", "factory=KH001")
+    assert asked == ["beforeunload"]
+    page.context.close()
+
+
+def test_a_double_click_records_once(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, store, _log = served_store
+    page = person_page(browser, base, "Sokha Chan")
+    open_app(page, base, "remediation_tracker", "factory=KH001")
+    choose(page, "Item", "Cambodian item")
+    choose(page, "New status", "In Progress")
+    field(page, "Note *").fill("Started on the new roster")
+    page.get_by_role("button", name="Record the update").dblclick()
+    page.get_by_text("The update was recorded.").wait_for()
+    page.wait_for_timeout(1500)  # a second save would have answered by now
+    assert not page.get_by_text("Nothing was saved").is_visible()
+    updates = store.progress_updates_frame(factory_ids=["KH001"])
+    assert updates["note"].tolist().count("Started on the new roster") == 1
+    expect(page.get_by_role("button", name="Record the update")).to_be_enabled()
+    page.context.close()
+
+
+def test_completion_without_evidence_is_refused_in_both_forms(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, store, _log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    open_app(page, base, "improvement_plan", "factory=VN001")
+    choose(page, "Work on", "CMP.MW.01")  # In Progress
+    statuses = field(page, "Status").locator("option")
+    expect(statuses).to_have_text(["In Progress"])  # completion is not offered here ...
+    assert page.get_by_text("An item is completed in the remediation tracker").is_visible()
+    open_app(page, base, "remediation_tracker", "factory=VN001")
+    choose(page, "Item", "#1 ")
+    choose(page, "New status", "Completed")  # ... and here it needs evidence
+    field(page, "Note *").fill("Arrears paid")
+    page.get_by_role("button", name="Record the update").click()
+    page.get_by_text("A completed item needs at least one evidence file").wait_for()
+    assert store.plan_item(1)["status"] == "In Progress"
+    page.context.close()
+
+
+def test_dates_are_day_first_in_an_en_us_browser(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, store, _log = served_store
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1600})
+    page = context.new_page()
+    sign_in(page, base, "Lan Nguyen", PASSWORD)
+    open_app(page, base, "improvement_plan", "factory=VN003")
+    choose(page, "Work on", "CMP.WI.01")
+    field(page, "Action *").fill("Show deductions on the payslip")
+    field(page, "Responsible person *").fill("Payroll clerk")
+    due = field(page, "Due date *")
+    expect(due).to_have_attribute("placeholder", "dd/mm/yyyy")
+    due.fill("12/01/2099")  # 12 January, whatever the browser's locale
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved.").wait_for()
+    items = store.plan_items_frame(factory_ids=["VN003"])
+    saved = items[items["question_id"] == "CMP.WI.01"]
+    assert saved["due_date"].astype(str).tolist() == ["2099-01-12"]
+    due.fill("01/31/2099")  # month first: a field error that says the format
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Write the date as dd/mm/yyyy, for example 31/01/2027.").wait_for()
+    assert page.get_by_role("button", name=re.compile("calendar", re.I)).count() >= 1
+    context.close()
 
 
 def attach(page: Page, *files: Path) -> None:

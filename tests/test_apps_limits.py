@@ -18,6 +18,7 @@ import pytest
 from bwcases.auth import ACCOUNT_FREE, ADDRESS_FREE, COOKIE_NAME, add_user
 from bwcases.serve import Limits, start_server, stop_server
 from bwcases.store import Store
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sign_in
 from tests.conftest import BACKENDS, served_store_url
 from tests.test_apps_plan import PASSWORD, fill_advisor_case
 
@@ -265,3 +266,31 @@ def test_a_kernel_whose_page_is_gone_is_stopped_after_the_grace(short_grace: Ser
     assert kernels(short_grace) > POOL
     assert settles(short_grace, POOL, seconds=90) == POOL  # the preheated pool stays
     assert "culling kernel" in short_grace.log.read_text().lower()
+
+
+@needs_chromium
+@pytest.mark.browser
+def test_a_tab_closed_offline_leaves_a_draft_and_its_kernel_stops(short_grace: Server) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert settles(short_grace, POOL) == POOL
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            sign_in(page, short_grace.base, "Lan Nguyen", PASSWORD)
+            page.goto(f"{short_grace.base}voila/render/case_timeline.ipynb?factory=VN001")
+            topics = page.get_by_label("Topics *", exact=True)
+            topics.fill("Fire drill with the night shift", timeout=90_000)
+            page.get_by_text("Draft kept at").wait_for()
+            assert kernels(short_grace) == POOL + 1
+            context.set_offline(True)  # the link drops; she closes the tab
+            page.close()
+            time.sleep(1)
+            assert kernels(short_grace) == POOL + 1  # nobody could tell the server
+        finally:
+            browser.close()
+    assert settles(short_grace, POOL, seconds=90) == POOL  # stopped after the grace
+    draft = short_grace.store.draft("Lan Nguyen", "visit", "new:VN001")
+    assert draft is not None and draft[0]["topics"] == "Fire drill with the night shift"

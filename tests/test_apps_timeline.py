@@ -24,7 +24,7 @@ D = dt.date
 def test_a_visit_is_recorded_under_the_signed_in_person(apps_store: Store) -> None:
     app = open_app(CaseTimeline, apps_store, "Lan Nguyen", "VN001")
     fields = app.fields
-    fields["date"].control.value = D(2024, 5, 14)
+    fields["date"].set(D(2024, 5, 14))
     fields["kind"].control.value = "PICC meeting"
     fields["attendees"].control.value = "HR manager; two worker representatives"
     fields["topics"].control.value = "Overtime plan for the peak season"
@@ -42,7 +42,7 @@ def test_a_visit_is_recorded_under_the_signed_in_person(apps_store: Store) -> No
 
 def test_bad_input_saves_nothing_and_keeps_the_text(apps_store: Store) -> None:
     app = open_app(CaseTimeline, apps_store, "Lan Nguyen", "VN001")
-    app.fields["date"].control.value = dt.date.today() + dt.timedelta(days=1)
+    app.fields["date"].set(dt.date.today() + dt.timedelta(days=1))
     app.fields["attendees"].control.value = "Lan, PICC"
     app.save.click()
     assert "future" in app.fields["date"].error.value
@@ -57,7 +57,7 @@ def test_one_timeline_newest_first(apps_store: Store) -> None:
     fill(plan, action="Clear the exit", responsible="Floor manager", status="In Progress")
     plan.form.save.click()
     app = open_app(CaseTimeline, apps_store, "Lan Nguyen", "VN001")
-    app.fields["date"].control.value = D(2024, 5, 14)
+    app.fields["date"].set(D(2024, 5, 14))
     app.fields["topics"].control.value = "Walk-through of the exits"
     app.save.click()
     events = app.events
@@ -84,7 +84,7 @@ def test_a_store_that_fails_is_a_sentence_in_her_language_and_a_line_in_the_log(
     apps_store: Store, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     app = open_app(CaseTimeline, apps_store, "Lan Nguyen", "VN001", lang="vi")
-    app.fields["date"].control.value = D(2024, 5, 14)
+    app.fields["date"].set(D(2024, 5, 14))
     app.fields["topics"].control.value = "Kế hoạch tăng ca"
 
     def unreachable(*_args: object, **_kwargs: object) -> None:

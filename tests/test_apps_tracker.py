@@ -55,7 +55,7 @@ def plan_public_item(store: Store) -> int:
 
 def record(app: RemediationTracker, **values: Any) -> None:
     for key, value in values.items():
-        app.fields[key].control.value = value
+        app.fields[key].set(value)
     app.record.click()
 
 
@@ -143,8 +143,10 @@ def test_a_progress_update_needs_a_note_and_a_sensible_date(apps_store: Store) -
     record(app, status="In Progress", note="", date=dt.date.today() + dt.timedelta(days=3))
     assert "Fill in this field" in app.fields["note"].error.value
     assert "future" in app.fields["date"].error.value
-    record(app, status="Completed", note="done", date=dt.date.today())
-    assert "cannot move from Pending to Completed" in app.fields["status"].error.value
+    offered = [value for _label, value in app.fields["status"].control.options]
+    assert offered == ["Pending", "In Progress"]  # only the moves it may make
+    record(app, date="31/02/2024", note="done")
+    assert "dd/mm/yyyy" in app.fields["date"].error.value
     assert apps_store.progress_updates_frame(factory_ids=["VN001"]).empty
 
 
@@ -171,7 +173,7 @@ def test_completed_public_items_wait_for_staff_verification(apps_store: Store) -
     minh.verify.click()
     item = apps_store.plan_item(item_id)
     assert (item["verification"], item["verified_by"]) == ("verified", "Minh Tran")
-    assert "The fix is verified" in minh.verify_message.value
+    assert "The fix is verified" in minh.item_message.value
     assert minh.verification.layout.display == "none"
 
 
@@ -180,7 +182,7 @@ def test_staff_send_a_fix_back_with_a_reason(apps_store: Store) -> None:
     lan = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN003")
     lan.choice.value = str(item_id)
     record(lan, status="In Progress", note="started")
-    record(lan, status="Completed", note="done")
+    record(lan, status="Completed", note="done", files=(upload("payslip.pdf", PDF),))
     minh = open_app(RemediationTracker, apps_store, "Minh Tran", "VN003")
     minh.choice.value = str(item_id)
     minh.reject.click()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -29,6 +31,8 @@ ANY = ""  # a dropdown value: nothing chosen
 # kernel up; valid text on every store (PostgreSQL refuses "\x00").
 NOBODY = ""
 DATE_FORMAT = "%d/%m/%Y"  # the programme's way of writing dates
+DATE_PLACEHOLDER = "dd/mm/yyyy"
+BAD_DATE = N_("Write the date as dd/mm/yyyy, for example 31/01/2027.")
 PAGES = {
     "improvement_plan.ipynb": N_("Improvement Plan"),
     "remediation_tracker.ipynb": N_("Remediation tracker"),
@@ -169,6 +173,26 @@ def as_date(value: Any) -> dt.date | None:
     return pd.Timestamp(value).date()
 
 
+_TYPED_DATES = (
+    (re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"), (3, 2, 1)),  # 31/01/2027, 1.2.2027
+    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), (1, 2, 3)),  # ISO: 2027-01-31
+    (re.compile(r"(\d{2})(\d{2})(\d{4})"), (3, 2, 1)),  # digits only: 31012027
+)
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A date as people type it (dd/mm/yyyy, or ISO); None when blank; ValueError otherwise."""
+    # The programme's order whatever the browser's locale: a date is never read as mm/dd.
+    text = text.strip()
+    if not text:
+        return None
+    for pattern, (y, m, d) in _TYPED_DATES:
+        match = pattern.fullmatch(text)
+        if match:
+            return dt.date(int(match[y]), int(match[m]), int(match[d]))
+    raise ValueError(f"not a date: {text!r}")
+
+
 def label_of(labels: dict[str, str], value: Any, _: Callable[[str], str]) -> str:
     """The translated label of a stored value (the value itself when it has none)."""
     key = str(value)
@@ -266,6 +290,19 @@ def guarded(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+@contextmanager
+def busy(button: widgets.Button, text: str) -> Iterator[None]:
+    """Say on a button that its action runs, and keep it from being clicked meanwhile."""
+    # The page script disables a "bw-once" button at the click already; this holds it until the
+    # action ends, then gives it back (the page re-enables it on this change).
+    label, was_disabled = button.description, button.disabled
+    button.disabled, button.description = True, text
+    try:
+        yield
+    finally:
+        button.description, button.disabled = label, was_disabled
+
+
 @functools.cache
 def shared_layout(width: str | None = None) -> widgets.Layout:
     """One layout for the many widgets that are never hidden one by one."""
@@ -295,19 +332,29 @@ def stacked(widget: widgets.Widget, width: str = "100%") -> widgets.Widget:
 class Field(widgets.VBox):
     """A labelled form control with the message of its error right below it."""
 
+    # A date field is a text box (dd/mm/yyyy whatever the browser's locale) that the page script
+    # gives a calendar button (class bw-date); a field with a limit shows a live counter of its
+    # characters (class bw-limit-N), counted in the browser: no round trip per key.
+
     def __init__(
         self,
         key: str,
-        kind: type[widgets.Widget],
+        kind: type[widgets.Widget] | str,
         label: str,
         required: bool = False,
         *,
         hideable: bool = False,
+        limit: int | None = None,
         **options: Any,
     ) -> None:
         self.key = key
         self.label = label  # a message id (marked with N_ where defined)
         self.required = required
+        self.is_date = kind == "date"
+        if self.is_date:
+            kind = widgets.Text
+            options = {"placeholder": DATE_PLACEHOLDER, **options}
+        assert not isinstance(kind, str)
         if kind in (widgets.Checkbox, widgets.FileUpload):
             self.control = kind(layout=shared_layout("auto"), **options)
         else:
@@ -315,9 +362,29 @@ class Field(widgets.VBox):
                 layout=shared_layout("100%"), style={"description_width": "initial"}, **options
             )
             self.control.add_class("bw-stack")
+        if self.is_date:
+            self.control.add_class("bw-date")
+        if limit:
+            self.control.add_class(f"bw-limit-{limit}")
         self.error = html()
         layout = widgets.Layout(width="100%") if hideable else shared_layout("100%")
         super().__init__([self.control, self.error], layout=layout)
+
+    def get(self) -> Any:
+        """The field's value: a date field's date (its text when that is not a date)."""
+        value = self.control.value
+        if not self.is_date:
+            return value
+        try:
+            return parse_date(str(value))
+        except ValueError:
+            return str(value).strip()
+
+    def set(self, value: Any) -> None:
+        """Show a value in the field (a date as dd/mm/yyyy)."""
+        if self.is_date:
+            value = fmt_date(value) if isinstance(value, dt.date) else str(value or "")
+        self.control.value = value
 
     def relabel(self, _: Callable[[str], str]) -> None:
         """Put the label in the page's language."""
@@ -522,6 +589,10 @@ class AppShell(widgets.VBox):
             self.add_class("bw-rtl")
         else:
             self.remove_class("bw-rtl")
+        for name in self._dom_classes:  # the page script speaks the page's language too
+            if name.startswith("bw-lang-") and name != f"bw-lang-{self.lang}":
+                self.remove_class(name)
+        self.add_class(f"bw-lang-{self.lang}")
         self.language.description = _("Language")
         self.heading.value = heading(_(self.title), 1)
         self.nav.value = self.nav_html()

@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from bwcases.apps.common import (
+    BAD_DATE,
     PRIORITY_LABELS,
     STATUS_LABELS,
     Field,
@@ -17,7 +18,6 @@ from bwcases.apps.common import (
     fmt_date,
     heading,
     html,
-    html_table,
     label_of,
     move_problem,
     options,
@@ -26,7 +26,7 @@ from bwcases.apps.common import (
 )
 from bwcases.catalogue import COMPLIANCE_POINTS
 from bwcases.domain import ITEM_TEXT_LIMITS as TEXT_LIMITS
-from bwcases.domain import Priority, Status
+from bwcases.domain import Priority, Status, next_statuses
 from bwcases.i18n import N_
 
 Translate = Callable[[str], str]
@@ -64,7 +64,9 @@ def validate_item(
         if len(str(values.get(key) or "")) > limit:
             problems[key] = _("At most {n} characters.").format(n=limit)
     due = values.get("due_date")
-    if due is not None and earliest_due is not None and due < earliest_due:
+    if isinstance(due, str):
+        problems["due_date"] = _(BAD_DATE)
+    elif due is not None and earliest_due is not None and due < earliest_due:
         problems["due_date"] = _("The due date cannot be before the assessment of {date}.").format(
             date=fmt_date(earliest_due)
         )
@@ -98,61 +100,96 @@ def same(key: str, a: Any, b: Any) -> bool:
 
 
 class ConflictPanel(widgets.VBox):
-    """Both versions of an item someone else changed meanwhile, and what to do about it."""
+    """The fields both she and someone else changed meanwhile: choose, per field, whose stays."""
 
     def __init__(self) -> None:
         self.text = html()
-        self.mine = widgets.Button(button_style="warning", layout=shared_layout("auto"))
+        self.choices: dict[str, widgets.RadioButtons] = {}
+        self.rows = widgets.VBox(layout=shared_layout())
+        self.mine = widgets.Button(button_style="primary", layout=shared_layout("auto"))
+        self.mine.add_class("bw-once")
         self.theirs = widgets.Button(layout=shared_layout("auto"))
         buttons = widgets.HBox([self.mine, self.theirs], layout=shared_layout())
-        super().__init__([self.text, buttons])
+        super().__init__([self.text, self.rows, buttons])
         self.add_class("bw-box")
         self.add_class("bw-conflict")
         self.current: dict[str, Any] = {}
         self.yours: dict[str, Any] = {}
+        self.conflicts: tuple[str, ...] = ()
+        self.who = ""
         self.hide()
 
     def relabel(self, _: Translate) -> None:
         """Put the texts in the page's language."""
-        self.mine.description = _("Apply my version again")
+        self.mine.description = _("Save with these choices")
         self.theirs.description = _("Use the stored version")
         if self.current:
-            self.show(self.current, self.yours, _)
+            self.show(self.current, self.yours, self.conflicts, self.who, _)
 
-    def show(self, current: dict[str, Any], yours: dict[str, Any], _: Translate) -> None:
-        """Show the stored version beside hers, the differing fields marked."""
-        self.current, self.yours = current, yours
-        rows = []
-        for key, label in ITEM_LABELS.items():
-            if key not in yours:
-                continue
-            differ = not same(key, current.get(key), yours.get(key))
-            css = ' class="bw-changed"' if differ else ""
-            rows.append(
-                [
-                    esc(_(label)),
-                    f"<span{css}>{esc(shown(key, current.get(key), _))}</span>",
-                    f"<span{css}>{esc(shown(key, yours.get(key), _))}</span>",
-                ]
+    def show(
+        self,
+        current: dict[str, Any],
+        yours: dict[str, Any],
+        conflicts: tuple[str, ...],
+        who: str,
+        _: Translate,
+    ) -> None:
+        """Each field both changed, the stored value beside hers, with a choice of which stays."""
+        kept = {key: radio.value for key, radio in self.choices.items()}
+        self.current, self.yours, self.conflicts, self.who = current, yours, conflicts, who
+        rows: list[widgets.Widget] = []
+        self.choices = {}
+        for key in conflicts:
+            label = _(ITEM_LABELS.get(key, key))
+            radio = widgets.RadioButtons(
+                options=[
+                    (
+                        _("Stored now: {value}").format(
+                            value=_cut(shown(key, current.get(key), _))
+                        ),
+                        "theirs",
+                    ),
+                    (_("Mine: {value}").format(value=_cut(shown(key, yours.get(key), _))), "mine"),
+                ],
+                value=kept.get(key, "mine"),
+                description=label,
+                layout=shared_layout("100%"),
+                style={"description_width": "initial"},
             )
-        who = current.get("updated_by") or _("someone else")
-        intro = _(
-            "{name} changed this item while you were editing it. Nothing of yours was saved "
-            "and nothing of theirs was overwritten. Compare the two versions, then apply yours "
-            "again or use the stored one."
-        ).format(name=who)
-        table = html_table([_("Field"), _("Stored now"), _("Yours")], rows)
-        self.text.value = (
-            heading(_("Changed meanwhile"), 4) + f"<p>{esc(intro)}</p>"
-            f'<div class="bw-diff">{table}</div>'
+            radio.add_class("bw-stack")
+            self.choices[key] = radio
+            rows.append(radio)
+        self.rows.children = tuple(rows)
+        intro = (
+            who
+            + " "
+            + _(
+                "Your changes to the other fields and theirs are both kept. Choose, for each field "
+                "below, which version stays, then save."
+            )
         )
+        self.text.value = heading(_("Changed meanwhile"), 4) + f"<p>{esc(intro)}</p>"
         self.layout.display = None
+
+    def chosen(self) -> dict[str, Any]:
+        """The value chosen for each field both changed."""
+        return {
+            key: self.yours.get(key) if radio.value == "mine" else self.current.get(key)
+            for key, radio in self.choices.items()
+        }
 
     def hide(self) -> None:
         """Hide the panel (the conflict is resolved)."""
-        self.current, self.yours = {}, {}
+        self.current, self.yours, self.conflicts, self.who = {}, {}, (), ""
+        self.choices = {}
+        self.rows.children = ()
         self.text.value = ""
         self.layout.display = "none"
+
+
+def _cut(text: str, width: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class ItemForm(widgets.VBox):
@@ -172,11 +209,27 @@ class ItemForm(widgets.VBox):
                 hideable=True,
                 options=[("", ""), *cps],
             ),
-            "issue": Field("issue", widgets.Textarea, N_("Issue"), True, rows=3),
-            "root_cause": Field("root_cause", widgets.Textarea, N_("Root cause"), rows=2),
-            "action": Field("action", widgets.Textarea, N_("Action"), True, rows=3),
-            "responsible": Field("responsible", widgets.Text, N_("Responsible person"), True),
-            "due_date": Field("due_date", widgets.DatePicker, N_("Due date"), True),
+            "issue": Field(
+                "issue", widgets.Textarea, N_("Issue"), True, rows=3, limit=TEXT_LIMITS["issue"]
+            ),
+            "root_cause": Field(
+                "root_cause",
+                widgets.Textarea,
+                N_("Root cause"),
+                rows=2,
+                limit=TEXT_LIMITS["root_cause"],
+            ),
+            "action": Field(
+                "action", widgets.Textarea, N_("Action"), True, rows=3, limit=TEXT_LIMITS["action"]
+            ),
+            "responsible": Field(
+                "responsible",
+                widgets.Text,
+                N_("Responsible person"),
+                True,
+                limit=TEXT_LIMITS["responsible"],
+            ),
+            "due_date": Field("due_date", "date", N_("Due date"), True),
             "priority": Field("priority", widgets.Dropdown, N_("Priority")),
             "status": Field("status", widgets.Dropdown, N_("Status")),
             "reason": Field(
@@ -185,19 +238,31 @@ class ItemForm(widgets.VBox):
             "picc_agreed": Field(
                 "picc_agreed", widgets.Checkbox, N_("Agreed by the PICC"), indent=False
             ),
-            "notes": Field("notes", widgets.Textarea, N_("Notes"), rows=2),
+            "notes": Field(
+                "notes", widgets.Textarea, N_("Notes"), rows=2, limit=TEXT_LIMITS["notes"]
+            ),
         }
+        self.fields["issue"].control.add_class("bw-issue")
+        self.fields["notes"].control.add_class("bw-notes")
+        # how an item is completed (not from this form); own layout: hidden alone
+        self.completing = widgets.HTML(layout=widgets.Layout())
         self.save = widgets.Button(button_style="primary")  # own layout: hidden alone
+        self.save.add_class("bw-save")
+        self.save.add_class("bw-once")
         self.cancel = widgets.Button(layout=shared_layout())
         self.message = html()
+        self.message.add_class("bw-form-message")
         self.conflict = ConflictPanel()
         self.stored_status = Status.PENDING
         self._: Translate = str
+        self.head = widgets.VBox([self.context], layout=shared_layout())  # + the draft panels
+        self.foot = widgets.VBox([self.message], layout=shared_layout())  # + the draft's status
         super().__init__(
             [
-                self.context,
+                self.head,
                 *self.fields.values(),
-                self.message,
+                self.completing,
+                self.foot,
                 widgets.HBox([self.save, self.cancel], layout=shared_layout()),
                 self.conflict,
             ]
@@ -210,8 +275,18 @@ class ItemForm(widgets.VBox):
         self._ = _
         for field in self.fields.values():
             field.relabel(_)
-        for key, labels in (("priority", PRIORITY_LABELS), ("status", STATUS_LABELS)):
-            replace_options(self.fields[key].control, options(labels, _))
+        replace_options(self.fields["priority"].control, options(PRIORITY_LABELS, _))
+        self._offer_statuses()
+        self.completing.value = (
+            '<p class="bw-muted">'
+            + esc(
+                _(
+                    "An item is completed in the remediation tracker, with a note and at least "
+                    "one evidence file."
+                )
+            )
+            + "</p>"
+        )
         self.save.description = _("Save")
         self.cancel.description = _("Close")
         self.conflict.relabel(_)
@@ -219,6 +294,7 @@ class ItemForm(widgets.VBox):
     def load(self, values: dict[str, Any], *, stored_status: Status, self_diagnosis: bool) -> None:
         """Fill the form with an item's values (a new item's defaults) and clear old errors."""
         self.stored_status = stored_status
+        self._offer_statuses()
         defaults = {"priority": Priority.MEDIUM.value, "status": stored_status.value}
         for key, field in self.fields.items():
             value = values.get(key, defaults.get(key))
@@ -228,7 +304,7 @@ class ItemForm(widgets.VBox):
                 value = bool(value)
             elif value is None:
                 value = "" if key not in ("priority", "status") else defaults[key]
-            field.control.value = value
+            field.set(value)
             field.show_error(None)
         self.fields["compliance_point"].layout.display = None if self_diagnosis else "none"
         self.fields["reason"].control.value = ""
@@ -242,7 +318,7 @@ class ItemForm(widgets.VBox):
         for key, field in self.fields.items():
             if key == "reason":
                 continue
-            value = field.control.value
+            value = field.get()
             out[key] = value.strip() if isinstance(value, str) else value
         return out
 
@@ -261,6 +337,20 @@ class ItemForm(widgets.VBox):
         for field in self.fields.values():
             field.control.disabled = not editable
         self.save.layout.display = None if editable else "none"
+
+    def _offer_statuses(self) -> None:
+        # only the moves the item may make; completing needs evidence: the tracker's update
+        offered = [
+            s
+            for s in next_statuses(self.stored_status)
+            if s is not Status.COMPLETED or self.stored_status is Status.COMPLETED
+        ]
+        labels = {s.value: STATUS_LABELS[s.value] for s in offered}
+        replace_options(self.fields["status"].control, options(labels, self._))
+        can_complete = Status.COMPLETED in next_statuses(self.stored_status)
+        self.completing.layout.display = (
+            None if can_complete and self.stored_status is not Status.COMPLETED else "none"
+        )
 
     def _show_reason(self) -> None:
         reopening = (

@@ -16,6 +16,7 @@ from bwcases.apps.common import (
     STATUS_LABELS,
     AppShell,
     as_date,
+    busy,
     esc,
     failure_text,
     flag,
@@ -31,10 +32,11 @@ from bwcases.apps.common import (
     replace_options,
     set_quietly,
 )
-from bwcases.apps.forms import ItemForm, validate_item
+from bwcases.apps.drafts import DraftKeeper
+from bwcases.apps.forms import ITEM_LABELS, ItemForm, same, validate_item
 from bwcases.apps.request import PageRequest
 from bwcases.catalogue import catalogue_order
-from bwcases.domain import ItemSource, Status
+from bwcases.domain import ItemSource, Merge, Status, merge_fields
 from bwcases.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.i18n import N_
 from bwcases.store import Store
@@ -48,6 +50,7 @@ TREE_COLUMNS = [
     "persistent",
 ]
 NEW = "new"  # the choice: a new issue from the factory's self-diagnosis
+DRAFTS = "plan_item"  # the form's name among a person's drafts
 
 
 @dataclass(frozen=True)
@@ -114,13 +117,21 @@ class ImprovementPlan(AppShell):
         self.item_id: int | None = None
         self.version: int | None = None
         self.target: dict[str, Any] = {}
+        self.base: dict[str, Any] = {}  # the item as she opened it: what a merge compares with
+        self.merge: Merge | None = None  # a merge waiting for her choices
         self.summary = html()
         self.findings = html()
         self.choice = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="760px"))
         self.choice.add_class("bw-stack")
         self.choice.style.description_width = "initial"
+        self.choice.add_class("bw-work-on")
+        self.chosen = ANY  # what the form holds (the chooser may move before she is asked)
         self.form = ItemForm()
         self.form.layout.display = "none"
+        self.keeper = DraftKeeper(self, DRAFTS, self.form.fields, self.form)
+        self.keeper.on_edit = self._on_edit
+        self.form.head.children = (*self.form.head.children, self.keeper.offer, self.keeper.ask)
+        self.form.foot.children = (*self.form.foot.children, self.keeper.status)
         self.details = widgets.VBox([self.summary, self.choice, self.form, self.findings])
         self.details.layout.display = "none"
         self.content = [self.picker, self.details]
@@ -142,6 +153,7 @@ class ImprovementPlan(AppShell):
         _ = self._
         self.picker.relabel(_, self.rtl)
         self.form.relabel(_)
+        self.keeper.relabel()
         self.choice.description = _("Work on")
         if self.factory_id:
             self.draw()
@@ -155,10 +167,17 @@ class ImprovementPlan(AppShell):
     def _on_factory(self, change: dict[str, Any]) -> None:
         if quiet(change):
             return
-        self.factory_id = str(change["new"] or "")
+        old, new = str(change["old"] or ""), str(change["new"] or "")
+        self.keeper.leave(
+            lambda: self.open_factory(new), lambda: self._back(self.picker.factory, old)
+        )
+
+    def open_factory(self, factory_id: str) -> None:
+        """Show a factory's findings and plan (the form closed)."""
+        set_quietly(self.picker.factory, factory_id)
+        self.factory_id = factory_id
         self.nav.value = self.nav_html()
-        self.form.layout.display = "none"
-        self.target = {}
+        self.close_form()
         if not self.factory_id:
             self.details.layout.display = "none"
             self.say(self._("Choose a factory of your portfolio."))
@@ -173,14 +192,32 @@ class ImprovementPlan(AppShell):
         if quiet(change):
             return
         value = str(change["new"] or "")
-        if not value:
-            self.form.layout.display = "none"
-            self.target = {}
-            return
-        self.start_editing(value)
+        self.keeper.leave(lambda: self._choose(value), lambda: self._back(self.choice, self.chosen))
+
+    def _choose(self, value: str) -> None:
+        set_quietly(self.choice, value)
+        if value:
+            self.start_editing(value)
+        else:
+            self.close_form()
+
+    @staticmethod
+    def _back(dropdown: widgets.Dropdown, value: str) -> None:
+        if value in {v for _label, v in dropdown.options}:
+            set_quietly(dropdown, value)
+
+    def close_form(self) -> None:
+        """Hide the form (its unsaved text kept as her draft) and forget what it held."""
+        self.keeper.close()
+        self._back(self.choice, ANY)
+        self.chosen = ANY
+        self.form.layout.display = "none"
+        self.target, self.base, self.merge = {}, {}, None
 
     def start_editing(self, value: str) -> None:
         """Open the form on a finding ("finding:QID"), an item ("item:ID") or a new issue."""
+        self.keeper.close()
+        self.chosen, self.merge = value, None
         kind, _sep, key = value.partition(":")
         linked = items_by_question(self.items, self.latest_quest)
         if kind == "finding" and key in linked:
@@ -208,37 +245,69 @@ class ImprovementPlan(AppShell):
         stored = Status(self.target.get("status") or Status.PENDING.value)
         self_diagnosis = self.target.get("source") == ItemSource.SELF_DIAGNOSIS.value
         self.form.load(values, stored_status=stored, self_diagnosis=self_diagnosis)
-        self.form.set_editable(self.may_edit(self.picker.row(self.factory_id)))
+        self.base = self.form.values()
+        editable = self.may_edit(self.picker.row(self.factory_id))
+        self.form.set_editable(editable)
         self._draw_target()
         self.form.layout.display = None
+        if editable:
+            self.keeper.open(self.draft_key)
+
+    @property
+    def draft_key(self) -> str:
+        """What her draft of the open form is kept under: the item, or what it is new for."""
+        if self.item_id is not None:
+            return f"item:{self.item_id}"
+        if self.target.get("question_id"):
+            t = self.target
+            return f"finding:{self.factory_id}:{t['quest_id']}:{t['question_id']}"
+        return f"new:{self.factory_id}"
+
+    def _on_edit(self) -> None:
+        if "bw-success" in self.form.message.value or "bw-info" in self.form.message.value:
+            self.form.message.value = ""  # she is on to the next change
 
     @guarded
     def _on_save(self, _button: Any) -> None:
-        self.save(expected_version=self.version)
+        # busy() answers every click: the page holds a clicked button until the kernel does
+        with busy(self.form.save, self._("Saving…")):
+            if self.keeper.just_saved:  # a second click of the same save: it is done
+                self.form.message.value = notice_html(self._("Saved."), "success")
+                return
+            self.save(expected_version=self.version)
 
     @guarded
     def _on_apply_mine(self, _button: Any) -> None:
-        current = self.form.conflict.current
-        self.save(expected_version=int(current["version"]))
+        with busy(self.form.conflict.mine, self._("Saving…")):
+            if self.merge is None:
+                return
+            current = self.form.conflict.current
+            values = {**self.merge.values, **self.form.conflict.chosen()}
+            self.save(expected_version=int(current["version"]), values=values)
 
     @guarded
     def _on_take_theirs(self, _button: Any) -> None:
         assert self.item_id is not None
+        self.keeper.discard()
         self.start_editing(f"item:{self.item_id}")
         self.form.message.value = notice_html(self._("The stored version is in the form now."))
 
+    @guarded
     def _on_close(self, _button: Any) -> None:
-        self.choice.value = ANY
+        self.keeper.leave(self.close_form)
 
-    def save(self, *, expected_version: int | None) -> bool:
+    def save(
+        self, *, expected_version: int | None, values: dict[str, Any] | None = None, tries: int = 3
+    ) -> bool:
         """Validate and save the form in one transaction; the form keeps its text on failure."""
+        # `values`: what a merge settled (the form's otherwise)
         _ = self._
         if not self.may_edit(self.picker.row(self.factory_id)):
             self.form.message.value = notice_html(
                 _("You can read this plan but not change it."), "error"
             )
             return False
-        values = self.form.values()
+        values = dict(values) if values is not None else self.form.values()
         if self.target.get("source") == ItemSource.FINDING.value:
             values["compliance_point"] = self.target["compliance_point"]
         problems = validate_item(
@@ -268,13 +337,10 @@ class ImprovementPlan(AppShell):
                 expected_version=expected_version,
                 actor=self.person.name if self.person else "",
                 reason=self.form.reason,
+                draft=(DRAFTS, self.draft_key),
             )
         except ConflictError as exc:
-            self.form.conflict.show(exc.current, exc.yours, _)
-            self.form.message.value = notice_html(
-                _("Not saved: someone else changed this item meanwhile."), "error"
-            )
-            return False
+            return self._merge(values, exc, tries)
         except ValidationError as exc:
             self.form.show_errors(exc.fields)
             self.form.message.value = notice_html(str(exc), "error")
@@ -282,12 +348,55 @@ class ImprovementPlan(AppShell):
         except BwcasesError as exc:
             self.form.message.value = notice_html(failure_text(self, exc), "error")
             return False
+        self._saved(_("Saved."))
+        return True
+
+    def _saved(self, text: str) -> None:
+        assert self.item_id is not None
+        self.keeper.saved()  # before anything else: a pending draft must not outlive the save
         self.load()
         self.draw()
         self.start_editing(f"item:{self.item_id}")
-        set_quietly(self.choice, self.choice_of(self.item_id))
-        self.form.message.value = notice_html(_("Saved."), "success")
+        self.chosen = self.choice_of(self.item_id)
+        set_quietly(self.choice, self.chosen)
+        self.keeper.saved()
+        self.form.message.value = notice_html(text, "success")
+
+    def _merge(self, values: dict[str, Any], conflict: ConflictError, tries: int) -> bool:
+        """Save her changes over theirs field by field; ask only about fields both changed."""
+        _ = self._
+        current = conflict.current
+        theirs = {key: current.get(key) for key in values}
+        theirs["due_date"] = as_date(theirs.get("due_date"))  # stored as ISO text in the error
+        merge = merge_fields(self.base, values, theirs, same)
+        who = self._changed_by(current)
+        self.base = theirs
+        if merge.conflicts or tries <= 1:
+            self.merge = merge
+            self.form.conflict.show({**current, **theirs}, values, merge.conflicts, who, _)
+            self.form.message.value = notice_html(
+                _("Not saved yet: you both changed the fields below. Choose which version stays."),
+                "error",
+            )
+            return False
+        if not self.save(
+            expected_version=int(current["version"]), values=merge.values, tries=tries - 1
+        ):
+            return False
+        if merge.theirs:
+            fields = ", ".join(_(ITEM_LABELS.get(k, k)) for k in merge.theirs)
+            kept = _("Their changes to {fields} are kept.").format(fields=fields)
+            text = " ".join((_("Saved."), who, kept))
+            self.form.message.value = notice_html(text, "success")
         return True
+
+    def _changed_by(self, current: dict[str, Any]) -> str:
+        """Who changed the item meanwhile, as she reads it (herself on another device too)."""
+        _ = self._
+        name = str(current.get("updated_by") or "")
+        if self.person is not None and name == self.person.name:
+            return _("You changed this item meanwhile, on another device or in another tab.")
+        return _("{name} changed this item meanwhile.").format(name=name or _("Someone else"))
 
     def earliest_due(self) -> dt.date | None:
         """The date a due date may not precede: the item's assessment (or the latest)."""

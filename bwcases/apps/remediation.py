@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from bwcases.apps.common import as_date, fmt_date, label_of, move_problem
+from bwcases.apps.common import BAD_DATE, as_date, fmt_date, label_of, move_problem
 from bwcases.apps.forms import ITEM_LABELS, shown
 from bwcases.domain import Status, is_overdue
 
@@ -56,13 +56,22 @@ def plan_table(
 
 
 def validate_progress(
-    values: dict[str, Any], *, old_status: Status, opened_on: dt.date | None, today: dt.date, _: Any
+    values: dict[str, Any],
+    *,
+    old_status: Status,
+    opened_on: dt.date | None,
+    today: dt.date,
+    evidence: int,
+    _: Any,
 ) -> dict[str, str]:
     """What is wrong with a progress update, by field, in the person's language."""
+    # evidence: the item's files, stored and sent with this update
     problems: dict[str, str] = {}
     date = values.get("date")
     if date is None:
         problems["date"] = _("Fill in this field.")
+    elif isinstance(date, str):
+        problems["date"] = _(BAD_DATE)
     elif date > today:
         problems["date"] = _("The date cannot be in the future.")
     elif opened_on is not None and date < opened_on:
@@ -75,6 +84,13 @@ def validate_progress(
     problems.update(moved)
     if not moved and not note:
         problems["note"] = _("Fill in this field.")
+    without = str(values.get("without_evidence") or "").strip()
+    completing = new is Status.COMPLETED and old_status is not Status.COMPLETED
+    if completing and not evidence and not without:
+        problems["files"] = _(
+            "A completed item needs at least one evidence file: a photo, a document or a "
+            "record that shows the fix."
+        )
     return problems
 
 

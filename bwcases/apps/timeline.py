@@ -10,10 +10,12 @@ import ipywidgets as widgets
 import pandas as pd
 
 from bwcases.apps.common import (
+    BAD_DATE,
     KIND_LABELS,
     AppShell,
     Field,
     as_date,
+    busy,
     esc,
     failure_text,
     fmt_date,
@@ -28,9 +30,11 @@ from bwcases.apps.common import (
     options,
     quiet,
     replace_options,
+    set_quietly,
     shared_layout,
     status_move,
 )
+from bwcases.apps.drafts import DraftKeeper
 from bwcases.apps.remediation import changes_text
 from bwcases.apps.request import PageRequest
 from bwcases.domain import VisitKind
@@ -50,6 +54,7 @@ KINDS = {
 MOVE_KEYS = {"status", "completed_on", "verification", "verified_by", "version", "updated_by"}
 MOVE_KEYS |= {"updated_at"}
 MAX_EVENTS = 300
+DRAFTS = "visit"  # the form's name among a person's drafts
 
 
 def validate_visit(values: dict[str, Any], *, today: dt.date, _: Any) -> dict[str, str]:
@@ -57,6 +62,8 @@ def validate_visit(values: dict[str, Any], *, today: dt.date, _: Any) -> dict[st
     problems = {}
     if values.get("date") is None:
         problems["date"] = _("Fill in this field.")
+    elif isinstance(values["date"], str):
+        problems["date"] = _(BAD_DATE)
     elif values["date"] > today:
         problems["date"] = _("The date cannot be in the future.")
     if not str(values.get("topics") or "").strip():
@@ -142,15 +149,28 @@ class CaseTimeline(AppShell):
         self.events = pd.DataFrame(columns=EVENT_COLUMNS)
         self.summary = html()
         self.fields = {
-            "date": Field("date", widgets.DatePicker, N_("Date"), True),
+            "date": Field("date", "date", N_("Date"), True),
             "kind": Field("kind", widgets.Dropdown, N_("Kind"), True),
             "attendees": Field("attendees", widgets.Textarea, N_("Attendees"), rows=2),
             "topics": Field("topics", widgets.Textarea, N_("Topics"), True, rows=3),
             "follow_ups": Field("follow_ups", widgets.Textarea, N_("Follow-ups"), rows=2),
         }
         self.save = widgets.Button(button_style="primary", layout=shared_layout())
+        self.save.add_class("bw-once")
         self.message = html()
-        self.form = widgets.VBox([html(), *self.fields.values(), self.message, self.save])
+        self.message.add_class("bw-form-message")
+        self.form = widgets.VBox()
+        self.keeper = DraftKeeper(self, DRAFTS, self.fields, self.form)
+        self.keeper.on_edit = self._on_edit
+        self.form.children = (
+            html(),
+            self.keeper.offer,
+            self.keeper.ask,
+            *self.fields.values(),
+            self.message,
+            self.keeper.status,
+            self.save,
+        )
         self.form.add_class("bw-box")
         self.show = widgets.Dropdown(layout=widgets.Layout(width="320px"))
         self.timeline = html()
@@ -168,6 +188,7 @@ class CaseTimeline(AppShell):
         for field in self.fields.values():
             field.relabel(_)
         replace_options(self.fields["kind"].control, options(KIND_LABELS, _))
+        self.keeper.relabel()
         replace_options(self.show, options(KINDS, _))
         self.show.description = _("Show")
         self.save.description = _("Save")
@@ -181,7 +202,19 @@ class CaseTimeline(AppShell):
     def _on_factory(self, change: dict[str, Any]) -> None:
         if quiet(change):
             return
-        self.factory_id = str(change["new"] or "")
+        old, new = str(change["old"] or ""), str(change["new"] or "")
+
+        def stay() -> None:
+            if old in {v for _label, v in self.picker.factory.options}:
+                set_quietly(self.picker.factory, old)
+
+        self.keeper.leave(lambda: self.open_factory(new), stay)
+
+    def open_factory(self, factory_id: str) -> None:
+        """Show a factory's timeline, with an empty form (or her draft of it) to record a visit."""
+        set_quietly(self.picker.factory, factory_id)
+        self.keeper.close()
+        self.factory_id = factory_id
         self.nav.value = self.nav_html()
         if not self.factory_id:
             self.details.layout.display = "none"
@@ -190,21 +223,41 @@ class CaseTimeline(AppShell):
         self.say("")
         editable = self.may_edit(self.picker.row(self.factory_id))
         self.form.layout.display = None if editable else "none"
-        self.fields["date"].control.value = self.today
+        self.clear_form()
         self.load()
         self.draw()
         self.details.layout.display = None
+        if editable:
+            self.keeper.open(f"new:{self.factory_id}")
+
+    def clear_form(self) -> None:
+        """An empty form for the next visit (dated today)."""
+        for key, field in self.fields.items():
+            if key == "date":
+                field.set(self.today)
+            elif key != "kind":
+                field.set("")
+            field.show_error(None)
+
+    def _on_edit(self) -> None:
+        if "bw-error" not in self.message.value:
+            self.message.value = ""  # she is on to the next change
 
     @guarded
     def _on_save(self, _button: Any) -> None:
-        self.record_visit()
+        # busy() answers every click: the page holds a clicked button until the kernel does
+        with busy(self.save, self._("Saving…")):
+            if self.keeper.just_saved:  # a second click of the same save: it is done
+                self.message.value = notice_html(self._("Saved."), "success")
+                return
+            self.record_visit()
 
     def record_visit(self) -> bool:
         """Validate and save the visit or meeting; the form keeps its text on failure."""
         _ = self._
         if not self.may_edit(self.picker.row(self.factory_id)):
             return False
-        values = {k: f.control.value for k, f in self.fields.items()}
+        values = {k: f.get() for k, f in self.fields.items()}
         values = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
         problems = validate_visit(values, today=self.today, _=_)
         for key, field in self.fields.items():
@@ -218,12 +271,16 @@ class CaseTimeline(AppShell):
             self.store.add_visit(
                 {"factory_id": self.factory_id, **values},
                 actor=self.person.name if self.person else "",
+                draft=(DRAFTS, f"new:{self.factory_id}"),
             )
         except BwcasesError as exc:
             self.message.value = notice_html(failure_text(self, exc), "error")
             return False
-        for key in ("attendees", "topics", "follow_ups"):
-            self.fields[key].control.value = ""
+        self.keeper.saved()  # before anything else: a pending draft must not outlive the save
+        self.keeper.close()
+        self.clear_form()
+        self.keeper.open(f"new:{self.factory_id}")
+        self.keeper.saved()
         self.load()
         self.draw()
         self.message.value = notice_html(_("Saved."), "success")

@@ -14,6 +14,7 @@ from bwcases.apps.common import (
     AppShell,
     Field,
     as_date,
+    busy,
     esc,
     failure_text,
     flag,
@@ -29,9 +30,11 @@ from bwcases.apps.common import (
     options,
     quiet,
     replace_options,
+    set_quietly,
     shared_layout,
     status_move,
 )
+from bwcases.apps.drafts import DraftKeeper
 from bwcases.apps.evidence import ACCEPT, check_uploads, download_link, size_text
 from bwcases.apps.remediation import (
     changes_text,
@@ -41,12 +44,14 @@ from bwcases.apps.remediation import (
     validate_progress,
 )
 from bwcases.apps.request import PageRequest
-from bwcases.domain import Status, Verification
-from bwcases.errors import BwcasesError, ConflictError
+from bwcases.domain import Status, Verification, next_statuses
+from bwcases.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.i18n import N_
 from bwcases.store import Store
 
 MAX_PORTFOLIO_ROWS = 300
+DRAFTS = "progress"  # the form's name among a person's drafts
+NOTE_LIMIT = 5000  # as an item's own texts (domain.ITEM_TEXT_LIMITS)
 
 
 class RemediationTracker(AppShell):
@@ -75,27 +80,50 @@ class RemediationTracker(AppShell):
         files = widgets.HBox([self.file_choice, self.download, self.link], layout=shared_layout())
         self.evidence = widgets.VBox([self.files, files], layout=shared_layout())
         self.fields = {
-            "date": Field("date", widgets.DatePicker, N_("Date"), True),
+            "date": Field("date", "date", N_("Date"), True),
             "status": Field("status", widgets.Dropdown, N_("New status")),
-            "note": Field("note", widgets.Textarea, N_("Note"), True, rows=3),
+            "note": Field("note", widgets.Textarea, N_("Note"), True, rows=3, limit=NOTE_LIMIT),
+            "without_evidence": Field(
+                "without_evidence",
+                widgets.Text,
+                N_("Accepted without evidence because"),
+                hideable=True,
+                limit=NOTE_LIMIT,
+            ),
             "files": Field(
                 "files", widgets.FileUpload, N_("Evidence files"), accept=ACCEPT, multiple=True
             ),
         }
         self.record = widgets.Button(button_style="primary")
+        self.record.add_class("bw-once")
         self.record_message = html()
-        self.progress = widgets.VBox(
-            layout=shared_layout(),
-            children=[html(), *self.fields.values(), self.record_message, self.record],
+        self.record_message.add_class("bw-form-message")
+        self.progress = widgets.VBox(layout=shared_layout())
+        self.keeper = DraftKeeper(self, DRAFTS, self.fields, self.progress)
+        self.keeper.on_edit = self._on_edit
+        self.progress.children = (
+            html(),
+            self.keeper.offer,
+            self.keeper.ask,
+            *self.fields.values(),
+            self.record_message,
+            self.keeper.status,
+            self.record,
         )
         self.progress.add_class("bw-box")
+        self.fields["status"].control.observe(lambda _c: self._show_without(), names="value")
+        self.evidence_count = 0
+        self.verify_evidence = html()
         self.verify_note = Field("verify_note", widgets.Text, N_("Note"))
         self.verify = widgets.Button(button_style="success", layout=shared_layout())
         self.reject = widgets.Button(button_style="warning", layout=shared_layout())
+        for button in (self.verify, self.reject):
+            button.add_class("bw-once")
         self.verify_message = html()
         self.verification = widgets.VBox(
             [
                 html(),
+                self.verify_evidence,
                 self.verify_note,
                 widgets.HBox([self.verify, self.reject], layout=shared_layout()),
                 self.verify_message,
@@ -103,8 +131,16 @@ class RemediationTracker(AppShell):
         )
         self.verification.add_class("bw-box")
         self.history = html()
+        self.item_message = html()  # what an action on the item did: shown whatever box hides
         self.item_box = widgets.VBox(
-            [self.detail, self.verification, self.progress, self.evidence, self.history]
+            [
+                self.detail,
+                self.item_message,
+                self.verification,
+                self.progress,
+                self.evidence,
+                self.history,
+            ]
         )
         self.factory_box = widgets.VBox(
             [self.summary, self.plan, self.choice, self.item_box], layout=shared_layout()
@@ -130,7 +166,8 @@ class RemediationTracker(AppShell):
         for field in [*self.fields.values(), self.verify_note]:
             field.relabel(_)
         self.fields["files"].control.description = _("Evidence files")
-        replace_options(self.fields["status"].control, options(STATUS_LABELS, _))
+        self.keeper.relabel()
+        self._offer_statuses()
         self.record.description = _("Record the update")
         self.download.description = _("Download")
         self.verify.description = _("Verify the fix")
@@ -167,7 +204,22 @@ class RemediationTracker(AppShell):
     def _on_choice(self, change: dict[str, Any]) -> None:
         if quiet(change):
             return
-        self.open_item(int(change["new"]) if change["new"] else None)
+        old, new = str(change["old"] or ""), str(change["new"] or "")
+
+        def go() -> None:
+            set_quietly(self.choice, new)
+            self.open_item(int(new) if new else None)
+
+        def stay() -> None:
+            if old in {v for _label, v in self.choice.options}:
+                set_quietly(self.choice, old)
+
+        self.keeper.leave(go, stay)
+
+    def _on_edit(self) -> None:
+        for message in (self.record_message, self.item_message):
+            if "bw-error" not in message.value:
+                message.value = ""  # she is on to the next change
 
     @guarded
     def _on_tab(self, change: dict[str, Any]) -> None:
@@ -187,14 +239,24 @@ class RemediationTracker(AppShell):
 
     @guarded
     def _on_record(self, _button: Any) -> None:
-        self.record_progress()
+        # busy() answers every click: the page holds a clicked button until the kernel does
+        with busy(self.record, self._("Saving…")):
+            if self.keeper.just_saved:  # a second click of the same update: it is recorded
+                done = self._("The update was recorded.")
+                self.record_message.value = notice_html(done, "success")
+                return
+            self.record_progress()
 
     @guarded
     def _on_verify(self, verified: bool) -> None:
-        self.verify_item(verified)
+        with busy(self.verify if verified else self.reject, self._("Saving…")):
+            if self.item.get("verification") != Verification.AWAITING.value:
+                return  # a second click: the first one's confirmation is shown already
+            self.verify_item(verified)
 
-    def open_item(self, item_id: int | None) -> None:
+    def open_item(self, item_id: int | None, *, keep_messages: bool = False) -> None:
         """Show one item: its details, history, evidence and the forms to move it on."""
+        self.keeper.close()
         self.link.value = ""
         if item_id is None:
             self.item = {}
@@ -202,31 +264,58 @@ class RemediationTracker(AppShell):
             return
         self.item = self.store.plan_item(item_id)
         editable = self.may_edit(self.picker.row(self.factory_id))
-        self.fields["date"].control.value = self.today
+        self._offer_statuses()
+        self.fields["date"].set(self.today)
         self.fields["status"].control.value = self.item["status"]
+        self.fields["note"].control.value = ""
+        self.fields["without_evidence"].control.value = ""
         for field in self.fields.values():
             field.show_error(None)
             field.control.disabled = not editable
         self.record.layout.display = None if editable else "none"
-        self.record_message.value = ""
+        if not keep_messages:
+            self.record_message.value = self.item_message.value = ""
         self.verify_message.value = ""
         self._show_item_box(True)
         self.draw_item()
+        self._show_without()
+        if editable:
+            self.keeper.open(f"item:{item_id}")
+
+    def _offer_statuses(self) -> None:
+        """Only the statuses the open item may move to."""
+        stored = Status(self.item["status"]) if self.item else Status.PENDING
+        labels = {s.value: STATUS_LABELS[s.value] for s in next_statuses(stored)}
+        replace_options(self.fields["status"].control, options(labels, self._))
+
+    def _show_without(self) -> None:
+        # programme staff may accept a completion without evidence, by writing why
+        completing = (
+            bool(self.item)
+            and self.fields["status"].control.value == Status.COMPLETED.value
+            and self.item["status"] != Status.COMPLETED.value
+        )
+        staff = bool(self.person and self.person.can_verify)
+        self.fields["without_evidence"].layout.display = None if completing and staff else "none"
 
     def record_progress(self) -> bool:
         """Validate and save an update with its files; the form keeps its input on failure."""
         _ = self._
         if not self.item or not self.may_edit(self.picker.row(self.factory_id)):
             return False
-        values = {k: f.control.value for k, f in self.fields.items()}
+        values = {k: f.get() for k, f in self.fields.items()}
+        staff = bool(self.person and self.person.can_verify)
+        without = str(values["without_evidence"]).strip() if staff else ""
+        values["without_evidence"] = without
+        uploads, bad_files = check_uploads(self.fields["files"].control.value, _)
         problems = validate_progress(
             values,
             old_status=Status(self.item["status"]),
             opened_on=as_date(self.item.get("opened_on")),
             today=self.today,
+            evidence=self.evidence_count + len(uploads),
             _=_,
         )
-        uploads, bad_files = check_uploads(self.fields["files"].control.value, _)
         if bad_files:
             problems["files"] = bad_files
         for key, field in self.fields.items():
@@ -236,18 +325,31 @@ class RemediationTracker(AppShell):
                 _("Nothing was saved: correct the marked fields."), "error"
             )
             return False
+        item_id = int(self.item["item_id"])
+        version = int(self.item["version"])
         try:
-            self.store.add_progress(
-                int(self.item["item_id"]),
-                date=values["date"],
-                note=str(values["note"]).strip(),
-                new_status=Status(values["status"]),
-                expected_version=int(self.item["version"]),
-                actor=self.person.name if self.person else "",
-                files=uploads,
-            )
+            for attempt in (1, 2):
+                try:
+                    self.store.add_progress(
+                        item_id,
+                        date=values["date"],
+                        note=str(values["note"]).strip(),
+                        new_status=Status(values["status"]),
+                        expected_version=version,
+                        actor=self.person.name if self.person else "",
+                        files=uploads,
+                        without_evidence=without,
+                        draft=(DRAFTS, f"item:{item_id}"),
+                    )
+                    break
+                except ConflictError as exc:
+                    # someone changed the item's texts meanwhile: her update stands unless
+                    # the status it moves from changed too
+                    if attempt == 2 or exc.current.get("status") != self.item["status"]:
+                        raise
+                    version = int(exc.current["version"])
         except ConflictError as exc:
-            self.item = self.store.plan_item(int(self.item["item_id"]))
+            self.item = self.store.plan_item(item_id)
             self.draw_item()
             self.record_message.value = notice_html(
                 _(
@@ -260,15 +362,20 @@ class RemediationTracker(AppShell):
                 "error",
             )
             return False
+        except ValidationError as exc:
+            for key, field in self.fields.items():
+                field.show_error(exc.fields.get(key))
+            self.record_message.value = notice_html(str(exc), "error")
+            return False
         except BwcasesError as exc:
             self.record_message.value = notice_html(failure_text(self, exc), "error")
             return False
-        item_id = int(self.item["item_id"])
-        self.fields["note"].control.value = ""
+        self.keeper.saved()  # before anything else: a pending draft must not outlive the save
         self.fields["files"].control.value = ()
         self.load()
         self.draw()
         self.open_item(item_id)
+        self.keeper.saved()
         done = _("The update was recorded.")
         if uploads:
             names = ", ".join(u.filename for u in uploads)
@@ -288,6 +395,11 @@ class RemediationTracker(AppShell):
         note = str(self.verify_note.control.value).strip()
         if not verified and not note:
             self.verify_note.show_error(_("Say why the fix is sent back."))
+            return False
+        if verified and not self.evidence_count and not note:
+            self.verify_note.show_error(
+                _("No evidence file was recorded: say why the fix is verified.")
+            )
             return False
         self.verify_note.show_error(None)
         try:
@@ -309,7 +421,7 @@ class RemediationTracker(AppShell):
         done = (
             _("The fix is verified.") if verified else _("The item was sent back to In Progress.")
         )
-        self.verify_message.value = notice_html(done, "success")
+        self.item_message.value = notice_html(done, "success")
         return True
 
     # -- reading and drawing -----------------------------------------------------------------
@@ -440,9 +552,24 @@ class RemediationTracker(AppShell):
             ]
             for f in files.to_dict("records")
         ]
-        self.files.value = heading(_("Evidence files")) + html_table(
+        table = html_table(
             [_("Date"), _("File"), _("Size"), _("Type")], rows, empty=_("No evidence files yet.")
         )
+        self.files.value = heading(_("Evidence files")) + table
+        self.evidence_count = len(files)
+        # what staff verify against, in the box where they verify
+        warning = (
+            notice_html(
+                _(
+                    "No evidence file was recorded for this item. Verify it only if you saw the "
+                    "fix yourself, and say so in the note."
+                ),
+                "warning",
+            )
+            if files.empty
+            else ""
+        )
+        self.verify_evidence.value = heading(_("Evidence files"), 4) + table + warning
         records = files.to_dict("records")
         self.file_names = {f["sha256"]: f["filename"] for f in reversed(records)}
         choices = [
