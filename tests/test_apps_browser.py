@@ -263,7 +263,7 @@ def test_completion_without_evidence_is_refused_in_both_forms(
     choose(page, "Work on", "CMP.MW.01")  # In Progress
     statuses = field(page, "Status").locator("option")
     expect(statuses).to_have_text(["In Progress"])  # completion is not offered here ...
-    assert page.get_by_text("An item is completed in the remediation tracker").is_visible()
+    expect(page.get_by_text("An item is completed in the remediation tracker")).to_be_visible()
     open_app(page, base, "remediation_tracker", "factory=VN001")
     choose(page, "Item", "#1 ")
     choose(page, "New status", "Completed")  # ... and here it needs evidence
