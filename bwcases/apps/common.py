@@ -146,6 +146,11 @@ body[data-connection="dead"] .bw-connection.bw-lost { display: block; }
 .bw-tree li { margin: 0.15em 0; }
 .bw-box { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
 .bw-conflict { border-color: #e69500; background: #fffaf0; }
+.bw-offer .widget-hbox, .bw-ask .widget-hbox, .bw-conflict .widget-hbox { flex-wrap: wrap;
+  gap: 6px; }
+.bw-offer .jupyter-button, .bw-ask .jupyter-button, .bw-conflict .jupyter-button {
+  white-space: normal; height: auto; min-height: 36px; max-width: 100%; }
+.bw-app .bw-stack.widget-inline-hbox { box-sizing: border-box; margin-inline: 0; }
 .bw-diff .bw-changed { background: #fff4e5; font-weight: 600; }
 .bw-app .jupyter-button.mod-primary { background: #0b5cad; }
 .bw-app .lm-TabBar-tab { flex: 0 0 auto !important; max-width: none !important; min-width: 140px; }
