@@ -254,7 +254,7 @@ class RemediationTracker(AppShell):
                 return  # a second click: the first one's confirmation is shown already
             self.verify_item(verified)
 
-    def open_item(self, item_id: int | None, *, keep_messages: bool = False) -> None:
+    def open_item(self, item_id: int | None) -> None:
         """Show one item: its details, history, evidence and the forms to move it on."""
         self.keeper.close()
         self.link.value = ""
@@ -273,8 +273,7 @@ class RemediationTracker(AppShell):
             field.show_error(None)
             field.control.disabled = not editable
         self.record.layout.display = None if editable else "none"
-        if not keep_messages:
-            self.record_message.value = self.item_message.value = ""
+        self.record_message.value = self.item_message.value = ""
         self.verify_message.value = ""
         self._show_item_box(True)
         self.draw_item()
