@@ -139,13 +139,18 @@ def demo_data(ctx: click.Context, factories: int, seed: int) -> None:
 @db_option
 @click.argument("kind", type=click.Choice(["assessments", "improvement-plan", "partners"]))
 @click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="improvement-plan: the file's values win over fields changed in the app since",
+)
 @click.pass_context
 @friendly
-def import_(ctx: click.Context, kind: str, file: Path) -> None:
+def import_(ctx: click.Context, kind: str, file: Path, overwrite: bool) -> None:
     """Import a file of assessments, Improvement Plan items or partners (CSV or XLSX)."""
     from bwcases.importers import import_file
 
-    click.echo(import_file(_store(ctx), kind, file, actor=_actor()))
+    click.echo(import_file(_store(ctx), kind, file, actor=_actor(), overwrite=overwrite))
 
 
 @main.command("export")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+
+from bwcases.formats import DATE_FORMAT
+
+MAX_CONFLICTS = 50  # the conflicts an error lists, as importers list problems; the rest counted
 
 
 class BwcasesError(Exception):
@@ -45,6 +50,59 @@ class InputError(BwcasesError):
         lines = [str(p) for p in self.problems]
         if more:
             lines.append(f"... and {more} more problems not listed")
+        lines.append("Nothing was written.")
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class ImportConflict:
+    """A field that a file and the app both changed, differently, since the file's last import."""
+
+    file: str
+    row: int | None
+    item: str  # the item as the file names it, e.g. "VN001 / 1001 / CMP.MW.01"
+    column: str
+    file_value: object
+    stored_value: object
+    changed_by: str | None  # who last changed the stored item
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f" row {self.row}"
+        by = self.changed_by or "someone"
+        return (
+            f"{where} (item {self.item}), column {self.column}: the file says "
+            f"{_as_written(self.file_value)}, the store says {_as_written(self.stored_value)} "
+            f"(changed by {by} since the last import)"
+        )
+
+
+def _as_written(value: object) -> str:
+    """A value as a conflict shows it: as a file writes it, quoted; a long text shortened."""
+    from bwcases.safe_text import shortened  # here: it brings pandas, which errors need not
+
+    if value is None or value == "":
+        return "nothing"
+    if isinstance(value, dt.date):
+        value = value.strftime(DATE_FORMAT)
+    return repr(shortened(str(value)))
+
+
+class ImportConflictError(BwcasesError):
+    """A file changes fields that the app changed too since its last import; nothing was written."""
+
+    exit_status = 2
+
+    def __init__(self, conflicts: list[ImportConflict]) -> None:
+        self.conflicts = list(conflicts)
+        lines = [str(c) for c in self.conflicts[:MAX_CONFLICTS]]
+        if len(self.conflicts) > MAX_CONFLICTS:
+            lines.append(f"... and {len(self.conflicts) - MAX_CONFLICTS} more conflicts not listed")
+        lines.append(
+            "The file and the app both changed these fields since the file was last imported: "
+            "take the app's value into the file, or import with --overwrite to let the file win."
+        )
         lines.append("Nothing was written.")
         super().__init__("\n".join(lines))
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from bwcases.catalogue import QuestionType
 from bwcases.domain import ITEM_TEXT_LIMITS, ItemSource, PartnerType, Status
-from bwcases.errors import InputError, Problem
+from bwcases.errors import InputError, Problem, UsageError
 from bwcases.formats import (
     ASSESSMENT_COLUMNS,
     DATE_FORMAT,
@@ -25,8 +25,10 @@ from bwcases.store import Store
 MAX_PROBLEMS = 50
 MAX_ID = 2**53  # larger whole numbers do not survive a spreadsheet
 MAX_CYCLE = 100
-Importer = Callable[[Store, Path, str], str]
+Importer = Callable[..., str]  # (store, path, actor, **options) -> a one-line summary
 IMPORTERS: dict[str, Importer] = {}
+# Kinds whose import merges a file with what the app changed since, unless told to overwrite.
+OVERWRITABLE: set[str] = set()
 
 # The longest text the store keeps in each column (bwcases/store/models.py).
 ASSESSMENT_LENGTHS = {
@@ -50,22 +52,31 @@ PLAN_LENGTHS = {
 PARTNER_LENGTHS = {"Partner.ID": 64, "Partner.Name": 400}
 
 
-def importer(kind: str) -> Callable[[Importer], Importer]:
+def importer(kind: str, *, overwritable: bool = False) -> Callable[[Importer], Importer]:
     """Register an importer under the name the CLI uses for its kind of file."""
 
     def register(fn: Importer) -> Importer:
         IMPORTERS[kind] = fn
+        if overwritable:
+            OVERWRITABLE.add(kind)
         return fn
 
     return register
 
 
-def import_file(store: Store, kind: str, path: str | Path, actor: str = "import") -> str:
-    """Import one file of a kind; returns a one-line summary or raises InputError."""
+def import_file(
+    store: Store, kind: str, path: str | Path, actor: str = "import", *, overwrite: bool = False
+) -> str:
+    """Import one file of a kind; returns a one-line summary or raises a BwcasesError."""
     if kind not in IMPORTERS:
         known = ", ".join(sorted(IMPORTERS))
         raise InputError([Problem(Path(path).name, None, None, kind, f"is not one of {known}")])
-    return IMPORTERS[kind](store, Path(path), actor)
+    if not overwrite:
+        return IMPORTERS[kind](store, Path(path), actor)
+    if kind not in OVERWRITABLE:
+        kinds = ", ".join(sorted(OVERWRITABLE))
+        raise UsageError(f"--overwrite is for {kinds} files, not {kind}")
+    return IMPORTERS[kind](store, Path(path), actor, overwrite=True)
 
 
 class Problems:
@@ -319,9 +330,11 @@ def _plan_links(store: Store, found: Problems, rows: pd.DataFrame, factory: pd.S
     found.add(problems)
 
 
-@importer("improvement-plan")
-def import_improvement_plan(store: Store, path: Path, actor: str) -> str:
-    """Improvement Plan items; an item already stored is updated, not added again."""
+@importer("improvement-plan", overwritable=True)
+def import_improvement_plan(
+    store: Store, path: Path, actor: str, *, overwrite: bool = False
+) -> str:
+    """Improvement Plan items: new ones added, stored ones merged with the app's changes."""
     table = Table(path)
     table.require(IMPROVEMENT_PLAN_REQUIRED)
     found = Problems(table.name)
@@ -370,6 +383,7 @@ def import_improvement_plan(store: Store, path: Path, actor: str) -> str:
     }
     repeat = _conflicts(found, items, ["factory_id", "key_a", "key_b"], fields, "item")
     found.raise_if_any()
+    kept = items[~repeat].to_dict("records")
     records = [
         {
             "factory_id": rec["factory_id"],
@@ -378,9 +392,11 @@ def import_improvement_plan(store: Store, path: Path, actor: str) -> str:
             "source": rec["source"],
             **{f: rec[f] for f in fields},
         }
-        for rec in items[~repeat].to_dict("records")
+        for rec in kept
     ]
-    added, changed = store.save_plan_items(records, actor)
+    added, changed = store.save_plan_items(
+        records, actor, overwrite=overwrite, file=table.name, rows=[int(r[ROW]) for r in kept]
+    )
     return f"{table.name}: {len(records)} items read, {added} added, {changed} updated"
 
 

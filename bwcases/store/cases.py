@@ -6,13 +6,14 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select, update
 
-from bwcases.domain import Status
-from bwcases.errors import NotFoundError
+from bwcases.domain import Status, merge_fields
+from bwcases.errors import ImportConflict, ImportConflictError, NotFoundError
+from bwcases.formats import IMPROVEMENT_PLAN_COLUMNS
 from bwcases.store import models as m
 from bwcases.store.drafts import clear_draft
 from bwcases.store.gateway import Gateway
@@ -39,6 +40,8 @@ ITEM_FIELDS = [
     "verification",
     "verified_by",
 ]
+# An item's field as a plan file names it, to speak of a field in the file's words.
+PLAN_COLUMN_OF = {field: column for column, field in IMPROVEMENT_PLAN_COLUMNS.items()}
 
 
 class CaseStore(Gateway):
@@ -210,13 +213,28 @@ class CaseStore(Gateway):
                 **{c: getattr(obj, c) for c in ITEM_FIELDS},
             }
 
-    def save_plan_items(self, records: list[dict[str, Any]], actor: str) -> tuple[int, int]:
-        """Create or update plan items by their natural key in one transaction; (added, changed)."""
+    def save_plan_items(
+        self,
+        records: list[dict[str, Any]],
+        actor: str,
+        *,
+        overwrite: bool = False,
+        file: str = "the plan file",
+        rows: Sequence[int] | None = None,
+    ) -> tuple[int, int]:
+        """Create or update plan items from a plan file in one transaction; (added, changed)."""
+        # An item imported before is merged field by field with what the file said then: the
+        # file's changes are written, the app's kept; a field both changed is a conflict, and
+        # any conflict writes nothing unless `overwrite` lets the file win. `rows`: each
+        # record's row in `file`, to name it in a conflict.
         added = changed = 0
         today = dt.date.today()
+        conflicts: list[ImportConflict] = []
+        stamps: list[dict[str, Any]] = []
         with self.writing(actor) as s:
             self.one_writer(s, "plan items")
-            for rec in records:
+            for n, rec in enumerate(records):
+                given = {key: _jsonable(value) for key, value in rec.items()}
                 obj = self._find_item(s, rec)
                 if obj is None:
                     # An item from a finding is opened with the plan built on that assessment.
@@ -224,15 +242,64 @@ class CaseStore(Gateway):
                     values = {"opened_on": quest.start_date if quest else today, **rec}
                     # an item that comes Completed has no completion date in the file: it stays
                     # unknown rather than today, so days-to-complete figures leave it out
-                    s.add(m.PlanItem(**values, updated_by=actor, updated_at=s.info["now"]))
+                    s.add(
+                        m.PlanItem(
+                            **values,
+                            imported=_stamp(given),
+                            updated_by=actor,
+                            updated_at=s.info["now"],
+                        )
+                    )
                     added += 1
-                elif _assign(obj, rec, actor):
+                    continue
+                # never imported (made in the app, or before 0005): the file's values, as ever
+                base = json.loads(obj.imported) if obj.imported else {}
+                values = dict(rec)
+                if base:
+                    # a field no file gave before has no base: the file's value is written
+                    merge = merge_fields(
+                        base,
+                        {key: value for key, value in rec.items() if key in base},
+                        {key: getattr(obj, key) for key in rec},
+                    )
+                    values.update(merge.values)
+                    row = rows[n] if rows is not None else None
+                    for key in merge.conflicts:
+                        conflicts.append(
+                            ImportConflict(
+                                file,
+                                row,
+                                _item_name(rec),
+                                PLAN_COLUMN_OF.get(key, key),
+                                rec[key],
+                                getattr(obj, key),
+                                obj.updated_by,
+                            )
+                        )
+                        values[key] = rec[key]  # kept only when `overwrite` lets the file win
+                if _assign(obj, values, actor):
                     if obj.status == Status.COMPLETED and obj.completed_on is None:
                         obj.completed_on = today  # seen completed by this import
                     elif obj.status != Status.COMPLETED:
                         obj.completed_on = None
                     obj.updated_at = s.info["now"]
                     changed += 1
+                # what the file says now, over what earlier files said of fields it leaves out
+                stamp = _stamp({**base, **given})
+                if stamp != obj.imported:
+                    stamps.append({"item": obj.id, "stamp": stamp})
+            if conflicts and not overwrite:
+                raise ImportConflictError(conflicts)  # rolls back the whole import
+            if stamps:
+                # a bookkeeping column: neither a new version of the item nor an audited change
+                table = cast(Table, m.PlanItem.__table__)
+                s.flush()
+                s.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("item"))
+                    .values(imported=bindparam("stamp")),
+                    stamps,
+                )
         return added, changed
 
     def _find_item(self, s: Any, rec: dict[str, Any]) -> m.PlanItem | None:
@@ -389,6 +456,24 @@ def _assign(obj: Any, values: dict[str, Any], actor: str) -> bool:
     if changed:
         obj.updated_by = actor
     return changed
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _stamp(values: dict[str, Any]) -> str:
+    """The JSON a plan item keeps of a file's values (plan_items.imported)."""
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+def _item_name(rec: dict[str, Any]) -> str:
+    """An item as a plan file names it: factory and finding, or compliance point and issue."""
+    if rec.get("quest_id") is not None and rec.get("question_id"):
+        key = [rec["factory_id"], rec["quest_id"], rec["question_id"]]
+    else:
+        key = [rec["factory_id"], rec["compliance_point"], rec.get("issue", "")]
+    return " / ".join(str(part) for part in key)
 
 
 def _digest(parts: Any) -> str:

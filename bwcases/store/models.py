@@ -135,6 +135,9 @@ class PlanItem(Versioned, Base):
     completed_on: Mapped[dt.date | None] = mapped_column(Date)
     verification: Mapped[str | None] = mapped_column(String(20))
     verified_by: Mapped[str | None] = mapped_column(String(200))
+    # JSON: the fields as the last plan file gave them (dates as ISO text), the base that tells
+    # a file's changes from the app's at the next import; NULL for an item never imported (0005)
+    imported: Mapped[str | None] = mapped_column(Text)
     __mapper_args__ = {"version_id_col": Versioned.version}
 
 
