@@ -42,6 +42,7 @@ MAX_PAGES = 60  # pages' kernels the server keeps (~130 MB each: ~8 GB); then "b
 # asked for and never opened) and that is idle is stopped after this many minutes. What she typed
 # is kept as a draft in the store within seconds (apps.drafts): a stopped kernel loses nothing.
 KERNEL_GRACE = 10.0
+IOPUB_TIMEOUT = 60  # seconds a page's cell output may take to arrive (see voila_config)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ def voila_config(
     c.VoilaExecutor.cell_error_instruction = TROUBLE_LOADING
     c.VoilaExecutor.cell_timeout_instruction = "Try again in a moment."
     c.VoilaExecutor.timeout = CELL_TIMEOUT
+    # a cell's output may come late while many kernels start at once (a team's morning on 2
+    # cores): nbclient waits 4 s by default, then drops it and the page stays empty
+    c.VoilaExecutor.iopub_timeout = IOPUB_TIMEOUT
     c.VoilaExecutor.timeout_func = cell_timeout
     if preheat:
         c.VoilaConfiguration.preheat_kernel = True
