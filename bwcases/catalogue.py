@@ -141,8 +141,3 @@ def catalogue_order(cluster: str, compliance_point: str) -> tuple[int, int, str,
         cluster,
         compliance_point,
     )
-
-
-def is_known_cluster(name: str) -> bool:
-    """Whether a cluster name is one of the eight (or an older name that maps to one)."""
-    return canonical_cluster(name) in CLUSTERS

@@ -6,9 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bwcases.formats import DATE_FORMAT
-
-MAX_CONFLICTS = 50  # the conflicts an error lists, as importers list problems; the rest counted
+from bwcases.formats import DATE_FORMAT, MAX_PROBLEMS
 
 
 class BwcasesError(Exception):
@@ -96,9 +94,9 @@ class ImportConflictError(BwcasesError):
 
     def __init__(self, conflicts: list[ImportConflict]) -> None:
         self.conflicts = list(conflicts)
-        lines = [str(c) for c in self.conflicts[:MAX_CONFLICTS]]
-        if len(self.conflicts) > MAX_CONFLICTS:
-            lines.append(f"... and {len(self.conflicts) - MAX_CONFLICTS} more conflicts not listed")
+        lines = [str(c) for c in self.conflicts[:MAX_PROBLEMS]]
+        if len(self.conflicts) > MAX_PROBLEMS:
+            lines.append(f"... and {len(self.conflicts) - MAX_PROBLEMS} more conflicts not listed")
         lines.append(
             "The file and the app both changed these fields since the file was last imported: "
             "take the app's value into the file, or import with --overwrite to let the file win."

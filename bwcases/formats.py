@@ -42,7 +42,8 @@ PARTNER_COLUMNS: dict[str, str] = {
     "Consent": "consent",
 }
 
-DATE_FORMAT = "%d/%m/%Y"
+DATE_FORMAT = "%d/%m/%Y"  # the programme's way of writing dates
+MAX_PROBLEMS = 50  # the problems an error lists (by row); the rest are counted
 
 # Columns of a findings frame, the shape metrics work on (the export's, in code names).
 FINDING_FRAME_COLUMNS = list(ASSESSMENT_COLUMNS.values())

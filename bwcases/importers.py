@@ -16,13 +16,13 @@ from bwcases.formats import (
     DATE_FORMAT,
     IMPROVEMENT_PLAN_COLUMNS,
     IMPROVEMENT_PLAN_REQUIRED,
+    MAX_PROBLEMS,
     PARTNER_COLUMNS,
 )
 from bwcases.readers import ROW, Table
 from bwcases.safe_text import shortened
 from bwcases.store import Store
 
-MAX_PROBLEMS = 50
 MAX_ID = 2**53  # larger whole numbers do not survive a spreadsheet
 MAX_CYCLE = 100
 Importer = Callable[..., str]  # (store, path, actor, **options) -> a one-line summary

@@ -18,7 +18,6 @@ from bwcases.catalogue import (
     is_public_disclosure,
 )
 from bwcases.errors import UsageError
-from bwcases.formats import ASSESSMENT_COLUMNS
 
 
 class Method(StrEnum):
@@ -71,16 +70,6 @@ def _month(text: str, what: str) -> dt.date:
     if not re.fullmatch(r"\d{4}-\d{2}", text.strip()) or not 1 <= int(text[5:7]) <= 12:
         raise UsageError(f"{what} {text!r} is not a month written YYYY-MM")
     return dt.date(int(text[:4]), int(text[5:7]), 1)
-
-
-def from_export(frame: pd.DataFrame) -> pd.DataFrame:
-    """A findings frame from a frame with the programme's export header."""
-    out = frame.rename(columns=ASSESSMENT_COLUMNS)
-    out["start_date"] = pd.to_datetime(out["start_date"], format="%d/%m/%Y")
-    for col in ("cycle", "quest_id"):
-        out[col] = pd.to_numeric(out[col]).astype("int64")
-    out["finding"] = pd.to_numeric(out["finding"], errors="coerce")
-    return out
 
 
 def prepare(findings: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from bwcases import metrics
 from bwcases.catalogue import catalogue_order
 from bwcases.domain import FactoryStatus, Status, is_overdue
 from bwcases.errors import BwcasesError, NotFoundError, StoreError
+from bwcases.formats import DATE_FORMAT
 from bwcases.logs import server_log
 from bwcases.store import Store
 
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 log = server_log(__name__)
 
 ANY = ""  # a dropdown value: no filter, or no factory chosen
-DATE_FORMAT = "%d/%m/%Y"  # the programme's way of writing dates
 MAX_ID_LENGTH = 64  # factory IDs are at most this long in the store
 
 ASSESSMENT_COLUMNS = ["quest_id", "cycle", "start_date", "cps_non_compliant", "cps_assessed"]

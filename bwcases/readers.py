@@ -19,6 +19,7 @@ import pandas as pd
 from bwcases import csv_scan
 from bwcases.csv_scan import MAX_VALUE_CHARS
 from bwcases.errors import InputError, Problem
+from bwcases.formats import DATE_FORMAT
 from bwcases.safe_text import CONTROL, shortened
 
 CHUNK_ROWS = 50_000
@@ -457,7 +458,7 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime | dt.date):
-        return value.strftime("%d/%m/%Y")
+        return value.strftime(DATE_FORMAT)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()

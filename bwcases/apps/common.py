@@ -18,6 +18,7 @@ from bwcases.apps.request import PageRequest
 from bwcases.auth import Person, Role
 from bwcases.domain import FactoryStatus, Priority, Status, Verification, VisitKind, allowed_move
 from bwcases.errors import BwcasesError, StoreError
+from bwcases.formats import DATE_FORMAT
 from bwcases.html import escape
 from bwcases.i18n import DEFAULT, LANGUAGES, N_, is_rtl, translator
 from bwcases.logs import server_log
@@ -30,7 +31,6 @@ ANY = ""  # a dropdown value: nothing chosen
 # A factory ID that cannot exist (the importer refuses blank ones), for the queries that warm a
 # kernel up; valid text on every store (PostgreSQL refuses "\x00").
 NOBODY = ""
-DATE_FORMAT = "%d/%m/%Y"  # the programme's way of writing dates
 DATE_PLACEHOLDER = "dd/mm/yyyy"
 BAD_DATE = N_("Write the date as dd/mm/yyyy, for example 31/01/2027.")
 PAGES = {

@@ -185,13 +185,6 @@ class AdvisorStore(Gateway):
 
     # -- Improvement Plan items ----------------------------------------------------------
 
-    def public_questions(self) -> set[str]:
-        """Question IDs tagged Public Disclosure in any spelling of the catalogue."""
-        q = m.Question
-        with self.reading() as s:
-            stmt = select(q.question_id).where(q.public_disclosure.is_(True)).distinct()
-            return set(s.execute(stmt).scalars())
-
     def save_plan_item(
         self,
         item_id: int | None,

@@ -23,11 +23,10 @@ from sqlalchemy import (
 
 from bwcases.catalogue import is_obsolete, is_public_disclosure
 from bwcases.errors import InputError, Problem
-from bwcases.formats import ASSESSMENT_COLUMNS, QUESTION_SPELLING
+from bwcases.formats import ASSESSMENT_COLUMNS, DATE_FORMAT, MAX_PROBLEMS, QUESTION_SPELLING
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway, chunked
 
-MAX_PROBLEMS = 50
 _COLUMN = {v: k for k, v in ASSESSMENT_COLUMNS.items()}  # code name -> export header
 
 _ASSESSMENT = ["factory_id", "factory_name", "country", "cycle", "start_date"]
@@ -201,12 +200,12 @@ class AssessmentLoader:
                             f"row {self.first_rows[qid]}" if qid in self.first_rows else "the store"
                         )
                         shown = (
-                            theirs.strftime("%d/%m/%Y") if isinstance(theirs, dt.date) else theirs
+                            theirs.strftime(DATE_FORMAT) if isinstance(theirs, dt.date) else theirs
                         )
                         self.problem(
                             row,
                             _COLUMN[col],
-                            mine.strftime("%d/%m/%Y") if isinstance(mine, dt.date) else mine,
+                            mine.strftime(DATE_FORMAT) if isinstance(mine, dt.date) else mine,
                             f"differs from {shown!r} for Quest.ID {qid} in {where}",
                         )
                 continue
