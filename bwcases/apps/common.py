@@ -224,6 +224,12 @@ def move_problem(
     }
 
 
+def cut(text: Any, width: int = 60) -> str:
+    """A text on one line, shortened to `width` characters."""
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def iso(text: str, rtl: bool) -> str:
     """Stored data set apart (Unicode isolates) inside a right-to-left page's text."""
     return f"\u2068{text}\u2069" if rtl else text

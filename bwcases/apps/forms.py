@@ -14,6 +14,7 @@ from bwcases.apps.common import (
     STATUS_LABELS,
     Field,
     as_date,
+    cut,
     esc,
     fmt_date,
     heading,
@@ -145,11 +146,14 @@ class ConflictPanel(widgets.VBox):
                 options=[
                     (
                         _("Stored now: {value}").format(
-                            value=_cut(shown(key, current.get(key), _))
+                            value=cut(shown(key, current.get(key), _), 120)
                         ),
                         "theirs",
                     ),
-                    (_("Mine: {value}").format(value=_cut(shown(key, yours.get(key), _))), "mine"),
+                    (
+                        _("Mine: {value}").format(value=cut(shown(key, yours.get(key), _), 120)),
+                        "mine",
+                    ),
                 ],
                 value=kept.get(key, "mine"),
                 description=label,
@@ -185,11 +189,6 @@ class ConflictPanel(widgets.VBox):
         self.rows.children = ()
         self.text.value = ""
         self.layout.display = "none"
-
-
-def _cut(text: str, width: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class ItemForm(widgets.VBox):

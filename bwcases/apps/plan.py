@@ -17,6 +17,7 @@ from bwcases.apps.common import (
     AppShell,
     as_date,
     busy,
+    cut,
     esc,
     failure_text,
     flag,
@@ -485,7 +486,7 @@ class ImprovementPlan(AppShell):
                 if qid in linked
                 else _("no plan item yet")
             )
-            what = f"{row['compliance_point']} › {qid}: {_short(row['question_label'])}"
+            what = f"{row['compliance_point']} › {qid}: {cut(row['question_label'], 70)}"
             label = f"{iso(what, self.rtl)} ({state})"
             out.append((label, f"finding:{qid}"))
         linked_ids = {int(r["item_id"]) for r in linked.values()}
@@ -498,7 +499,7 @@ class ImprovementPlan(AppShell):
                 else _("earlier assessment")
             )
             status = label_of(STATUS_LABELS, row["status"], _)
-            what = f"#{row['item_id']} {row['compliance_point']}: {_short(row['issue'])}"
+            what = f"#{row['item_id']} {row['compliance_point']}: {cut(row['issue'], 70)}"
             label = f"{iso(what, self.rtl)} ({origin}, {status})"
             out.append((label, f"item:{row['item_id']}"))
         out.append((_("New issue from the factory's self-diagnosis"), NEW))
@@ -534,11 +535,6 @@ class ImprovementPlan(AppShell):
         else:
             text = _("New plan item for an issue from the factory's self-diagnosis.")
         self.form.context.value = f"<h3>{esc(text)}</h3>"
-
-
-def _short(text: Any, width: int = 70) -> str:
-    text = " ".join(str(text or "").split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def improvement_plan(store: Store, request: PageRequest | None = None) -> ImprovementPlan:

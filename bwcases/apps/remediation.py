@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from bwcases.apps.common import BAD_DATE, as_date, fmt_date, label_of, move_problem
+from bwcases.apps.common import BAD_DATE, as_date, cut, fmt_date, label_of, move_problem
 from bwcases.apps.forms import ITEM_LABELS, shown
 from bwcases.domain import Status, is_overdue
 
@@ -106,8 +106,3 @@ def changes_text(action: str, before: str | None, after: str | None, _: Any) -> 
         label = label_of(ITEM_LABELS, key, _) if key in ITEM_LABELS else key
         parts.append(f"{label}: {cut(shown(key, old.get(key), _))} → {cut(shown(key, value, _))}")
     return "; ".join(parts) or _("Saved without changes")
-
-
-def cut(text: str, width: int = 60) -> str:
-    """A text shortened to `width` characters."""
-    return text if len(text) <= width else text[: width - 1] + "…"

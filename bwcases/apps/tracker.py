@@ -15,6 +15,7 @@ from bwcases.apps.common import (
     Field,
     as_date,
     busy,
+    cut,
     esc,
     failure_text,
     flag,
@@ -38,7 +39,6 @@ from bwcases.apps.drafts import DraftKeeper
 from bwcases.apps.evidence import ACCEPT, check_uploads, download_link, size_text
 from bwcases.apps.remediation import (
     changes_text,
-    cut,
     persistent_flags,
     plan_table,
     validate_progress,
