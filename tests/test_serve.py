@@ -63,8 +63,9 @@ def test_the_configuration_hides_tracebacks_signs_in_and_keeps_to_localhost() ->
     assert c.VoilaConfiguration.preheat_kernel is True
     assert c.Voila.authorizer_class is KernelOwnerAuthorizer  # see test_apps_browser
     assert c.VoilaExecutor.timeout == 120
-    # kernels whose page is gone (never connected, or closed offline) stop after 20 idle minutes
-    assert c.MappingKernelManager.cull_idle_timeout == 20 * 60
+    assert c.VoilaExecutor.iopub_timeout == 60  # a cell's output late while kernels start
+    # kernels whose page is gone (never connected, or closed offline) stop after 10 idle minutes
+    assert c.MappingKernelManager.cull_idle_timeout == 10 * 60
     assert (
         voila_config(limits=Limits(kernel_grace=0.5)).MappingKernelManager.cull_idle_timeout == 30
     )
