@@ -72,6 +72,21 @@ def test_in_a_kernel_a_draft_is_kept_after_a_pause_and_never_outlives_the_save(
     asyncio.run(typing_then_saving())
 
 
+def test_a_draft_whose_status_is_no_longer_offered_restores_the_rest(apps_store: Store) -> None:
+    laptop = open_app(ImprovementPlan, apps_store, "Lan Nguyen", "VN001")
+    laptop.choice.value = "item:2"  # Pending
+    fill(laptop, notes="typed on the laptop")  # the draft holds status Pending
+    tracker = open_app(RemediationTracker, apps_store, "Minh Tran", "VN001")
+    tracker.choice.value = "2"
+    record(tracker, status="In Progress", note="Boxes moved")  # Pending is no longer offered
+    tablet = open_app(ImprovementPlan, apps_store, "Lan Nguyen", "VN001")
+    tablet.choice.value = "item:2"
+    tablet.keeper.offer.restore.click()
+    assert tablet.form.fields["notes"].control.value == "typed on the laptop"
+    assert tablet.form.fields["status"].control.value == "In Progress"
+    assert "bw-error" not in tablet.notice.value
+
+
 def test_drafts_are_personal(apps_store: Store) -> None:
     lan = open_app(ImprovementPlan, apps_store, "Lan Nguyen", "VN001")
     lan.choice.value = "item:2"

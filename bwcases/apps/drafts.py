@@ -143,8 +143,12 @@ class DraftKeeper:
         self.stored = None
         self.offer.layout.display = "none"
         for key, value in values.items():
-            if key in self.fields and self.fields[key].control.value != value:
-                self.fields[key].control.value = value
+            control = self.fields[key].control
+            offered = getattr(control, "options", None)
+            if offered is not None and value not in {v for _label, v in offered}:
+                continue  # a choice the item no longer offers (its status moved meanwhile)
+            if control.value != value:
+                control.value = value
 
     def discard(self) -> None:
         """Forget her draft of what is open, and what the form holds beyond the stored item."""
