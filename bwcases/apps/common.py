@@ -436,6 +436,12 @@ def set_quietly(dropdown: widgets.Dropdown, value: Any) -> None:
         dropdown._bw_quiet = False
 
 
+def set_if_offered(dropdown: widgets.Dropdown, value: Any) -> None:
+    """Choose a value quietly when the dropdown still offers it (else leave it as it is)."""
+    if value in {v for _label, v in dropdown.options}:
+        set_quietly(dropdown, value)
+
+
 def quiet(change: dict[str, Any]) -> bool:
     """Whether a change is a step of replace_options (observers should ignore it)."""
     return bool(getattr(change.get("owner"), "_bw_quiet", False))

@@ -31,6 +31,7 @@ from bwcases.apps.common import (
     notice_html,
     quiet,
     replace_options,
+    set_if_offered,
     set_quietly,
 )
 from bwcases.apps.drafts import DraftKeeper
@@ -170,7 +171,7 @@ class ImprovementPlan(AppShell):
             return
         old, new = str(change["old"] or ""), str(change["new"] or "")
         self.keeper.leave(
-            lambda: self.open_factory(new), lambda: self._back(self.picker.factory, old)
+            lambda: self.open_factory(new), lambda: set_if_offered(self.picker.factory, old)
         )
 
     def open_factory(self, factory_id: str) -> None:
@@ -193,7 +194,9 @@ class ImprovementPlan(AppShell):
         if quiet(change):
             return
         value = str(change["new"] or "")
-        self.keeper.leave(lambda: self._choose(value), lambda: self._back(self.choice, self.chosen))
+        self.keeper.leave(
+            lambda: self._choose(value), lambda: set_if_offered(self.choice, self.chosen)
+        )
 
     def _choose(self, value: str) -> None:
         set_quietly(self.choice, value)
@@ -202,15 +205,10 @@ class ImprovementPlan(AppShell):
         else:
             self.close_form()
 
-    @staticmethod
-    def _back(dropdown: widgets.Dropdown, value: str) -> None:
-        if value in {v for _label, v in dropdown.options}:
-            set_quietly(dropdown, value)
-
     def close_form(self) -> None:
         """Hide the form (its unsaved text kept as her draft) and forget what it held."""
         self.keeper.close()
-        self._back(self.choice, ANY)
+        set_if_offered(self.choice, ANY)
         self.chosen = ANY
         self.form.layout.display = "none"
         self.target, self.base, self.merge = {}, {}, None

@@ -30,6 +30,7 @@ from bwcases.apps.common import (
     options,
     quiet,
     replace_options,
+    set_if_offered,
     set_quietly,
     shared_layout,
     status_move,
@@ -204,11 +205,9 @@ class CaseTimeline(AppShell):
             return
         old, new = str(change["old"] or ""), str(change["new"] or "")
 
-        def stay() -> None:
-            if old in {v for _label, v in self.picker.factory.options}:
-                set_quietly(self.picker.factory, old)
-
-        self.keeper.leave(lambda: self.open_factory(new), stay)
+        self.keeper.leave(
+            lambda: self.open_factory(new), lambda: set_if_offered(self.picker.factory, old)
+        )
 
     def open_factory(self, factory_id: str) -> None:
         """Show a factory's timeline, with an empty form (or her draft of it) to record a visit."""

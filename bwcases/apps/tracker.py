@@ -31,6 +31,7 @@ from bwcases.apps.common import (
     options,
     quiet,
     replace_options,
+    set_if_offered,
     set_quietly,
     shared_layout,
     status_move,
@@ -210,11 +211,7 @@ class RemediationTracker(AppShell):
             set_quietly(self.choice, new)
             self.open_item(int(new) if new else None)
 
-        def stay() -> None:
-            if old in {v for _label, v in self.choice.options}:
-                set_quietly(self.choice, old)
-
-        self.keeper.leave(go, stay)
+        self.keeper.leave(go, lambda: set_if_offered(self.choice, old))
 
     def _on_edit(self) -> None:
         for message in (self.record_message, self.item_message):
