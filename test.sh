@@ -10,4 +10,5 @@ export BWCASES_TEST_PG BWCASES_REQUIRE_PG=1
 .venv/bin/ruff check bwcases tests benchmarks
 .venv/bin/ruff format --check bwcases tests benchmarks
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache
 .venv/bin/pytest "$@"

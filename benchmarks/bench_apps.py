@@ -30,10 +30,10 @@ from typing import Any
 
 import nbformat
 
-from bwcases.auth import add_user
-from bwcases.demo import fill_demo
-from bwcases.serve import free_port, start_server, stop_server
+from bwcases.auth.accounts import add_user
+from bwcases.io.demo import fill_demo
 from bwcases.store import Store
+from bwcases.web.serve import free_port, start_server, stop_server
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 PASSWORD = "benchmark-password"

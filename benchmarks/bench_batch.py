@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from bwcases import batch
-from bwcases.demo import fill_demo
-from bwcases.paths import NOTEBOOKS
+from bwcases.batch import runner
+from bwcases.core.paths import NOTEBOOKS
+from bwcases.io.demo import fill_demo
 from bwcases.store import Store
 
 NOTEBOOK = NOTEBOOKS / "factory_progress_report.ipynb"
@@ -67,7 +67,7 @@ def main() -> None:
         )
     )
     start = time.perf_counter()
-    outcome = batch.run(batch.load_spec(spec_path), store, workers=args.workers)
+    outcome = runner.run(runner.load_spec(spec_path), store, workers=args.workers)
     ours = time.perf_counter() - start
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     peak = max(r.worker_peak_mb for r in outcome.results)

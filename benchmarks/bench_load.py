@@ -56,11 +56,12 @@ from urllib.parse import urlencode
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from bwcases.auth import add_user
-from bwcases.demo import fill_demo
-from bwcases.domain import ItemSource, Status
-from bwcases.serve import APPS, POOL_SIZE, Limits, start_server, stop_server
+from bwcases.auth.accounts import add_user
+from bwcases.core.domain import ItemSource, Status
+from bwcases.io.demo import fill_demo
 from bwcases.store import Store
+from bwcases.web.limits import APPS, Limits
+from bwcases.web.serve import POOL_SIZE, start_server, stop_server
 
 PASSWORD = "benchmark-password"
 ADVISOR = "Load Advisor {:02d}"

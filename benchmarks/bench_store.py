@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bwcases.demo import fill_demo
-from bwcases.exporters import export_assessments
-from bwcases.importers import import_file
+from bwcases.io.demo import fill_demo
+from bwcases.io.exporters import export_assessments
+from bwcases.io.importers import import_file
 from bwcases.store import Store
 
 

@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 import click
 import pandas as pd
 
-from bwcases.errors import BwcasesError, OutputError, UsageError
-from bwcases.safe_text import for_terminal, spreadsheet_frame
-from bwcases.serve import KERNEL_GRACE, MAX_PAGES, PAGES_PER_PERSON
+from bwcases.core.errors import BwcasesError, OutputError, UsageError
+from bwcases.core.safe_text import for_terminal, spreadsheet_frame
+from bwcases.web.limits import KERNEL_GRACE, MAX_PAGES, PAGES_PER_PERSON
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,7 +130,7 @@ def init(ctx: click.Context) -> None:
 @friendly
 def demo_data(ctx: click.Context, factories: int, seed: int) -> None:
     """Fill the store with a realistic synthetic portfolio."""
-    from bwcases.demo import fill_demo
+    from bwcases.io.demo import fill_demo
 
     click.echo(fill_demo(_store(ctx), factories=factories, seed=seed))
 
@@ -148,7 +148,7 @@ def demo_data(ctx: click.Context, factories: int, seed: int) -> None:
 @friendly
 def import_(ctx: click.Context, kind: str, file: Path, overwrite: bool) -> None:
     """Import a file of assessments, Improvement Plan items or partners (CSV or XLSX)."""
-    from bwcases.importers import import_file
+    from bwcases.io.importers import import_file
 
     click.echo(import_file(_store(ctx), kind, file, actor=_actor(), overwrite=overwrite))
 
@@ -164,7 +164,7 @@ def import_(ctx: click.Context, kind: str, file: Path, overwrite: bool) -> None:
 @friendly
 def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None:
     """Write the store's assessments in the programme's export format."""
-    from bwcases.exporters import export_assessments
+    from bwcases.io.exporters import export_assessments
 
     store = _store(ctx)
     if output is None:
@@ -233,8 +233,8 @@ def rates(
     fmt: str | None,
 ) -> None:
     """Non-compliance rates with the programme's method."""
-    from bwcases import analysis
-    from bwcases.metrics import Window
+    from bwcases.analysis import queries
+    from bwcases.analysis.metrics import Window
 
     window = None
     if method == "latest":
@@ -242,7 +242,7 @@ def rates(
             raise UsageError("--method latest needs --from YYYY-MM and --to YYYY-MM")
         window = Window.months(first, last)
     emit(
-        analysis.rates(
+        queries.rates(
             _store(ctx), method, window=window, cycle=cycle, country=country, level=level
         ),
         fmt,
@@ -275,7 +275,7 @@ def progress(
     fmt: str | None,
 ) -> None:
     """Remediation progress of Improvement Plans."""
-    from bwcases import analysis
+    from bwcases.analysis import queries
 
     day = None
     if as_of:
@@ -284,7 +284,7 @@ def progress(
         except ValueError:
             raise UsageError(f"--as-of {as_of!r} is not a date written YYYY-MM-DD") from None
     emit(
-        analysis.progress(
+        queries.progress(
             _store(ctx),
             factory_id=factory_id,
             country=country,
@@ -316,11 +316,11 @@ def run_batch(
     """Run a notebook once per factory or partner, as a batch file says."""
     from tqdm import tqdm
 
-    from bwcases import batch
+    from bwcases.batch import runner
 
-    spec = batch.load_spec(batch_file)
+    spec = runner.load_spec(batch_file)
     only_ids = [i.strip() for i in only.split(",") if i.strip()] if only else None
-    the_plan = batch.plan(spec, _store(ctx), force=force, only=only_ids)
+    the_plan = runner.plan(spec, _store(ctx), force=force, only=only_ids)
     total = len(the_plan.tasks) + len(the_plan.current)
     click.echo(
         f"{total} items: {len(the_plan.current)} current, {len(the_plan.tasks)} to run "
@@ -341,7 +341,7 @@ def run_batch(
             bar.update(1)
 
         try:
-            outcome = batch.execute(
+            outcome = runner.execute(
                 the_plan, workers=workers, scheduler=scheduler, on_result=on_result
             )
         except KeyboardInterrupt:
@@ -385,7 +385,7 @@ def brief(
     ctx: click.Context, kind: str, subject: str, period: str, out_dir: Path, lang: str
 ) -> None:
     """A partner's brief or a country brief for its Project Advisory Committee (HTML and PDF)."""
-    from bwcases.briefs import render_brief
+    from bwcases.reports.briefs import render_brief
 
     paths = render_brief(_store(ctx), kind, subject, period, out_dir, lang=lang)
     for fmt in ("html", "pdf"):
@@ -442,16 +442,16 @@ def serve(
     trusted_proxy: bool,
 ) -> None:
     """Serve the advisor apps in Voilà (behind sign-in) and print the URL to open."""
-    from bwcases.serve import Limits
-    from bwcases.serve import serve as run_server
+    from bwcases.web.limits import Limits
+    from bwcases.web.serve import serve as run_server
 
     store = _store(ctx)
     greeting: list[str] = []
     if demo_factories:
-        from bwcases.auth import demo_users
+        from bwcases.auth.accounts import demo_users
 
         if store.factories_frame().empty:
-            from bwcases.demo import fill_demo
+            from bwcases.io.demo import fill_demo
 
             click.echo(fill_demo(store, factories=demo_factories, seed=1))
         greeting = demo_users(store)
@@ -484,7 +484,7 @@ def users_add(
     replace: bool,
 ) -> None:
     """Let NAME sign in (NAME as the factory register spells advisors)."""
-    from bwcases.auth import add_user, new_password
+    from bwcases.auth.accounts import add_user, new_password
 
     printed = False
     if password_stdin:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bwcases.serve import start_server, stop_server
+from bwcases.web.serve import start_server, stop_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from bwcases.auth import COOKIE_NAME
+from bwcases.auth.people import COOKIE_NAME
 from bwcases.store import Store
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, served, sign_in
 from tests.conftest import BACKENDS, served_store_url

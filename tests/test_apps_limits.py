@@ -15,9 +15,11 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from bwcases.auth import ACCOUNT_FREE, ADDRESS_FREE, COOKIE_NAME, add_user
-from bwcases.serve import Limits, start_server, stop_server
+from bwcases.auth.accounts import ACCOUNT_FREE, ADDRESS_FREE, add_user
+from bwcases.auth.people import COOKIE_NAME
 from bwcases.store import Store
+from bwcases.web.limits import Limits
+from bwcases.web.serve import start_server, stop_server
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sign_in
 from tests.conftest import BACKENDS, served_store_url
 from tests.test_apps_plan import PASSWORD, fill_advisor_case

@@ -11,9 +11,10 @@ import pytest
 
 from bwcases.apps import ImprovementPlan, PageRequest
 from bwcases.apps.plan import latest_non_compliance
-from bwcases.auth import hash_password, person
-from bwcases.domain import Status
-from bwcases.importers import import_file
+from bwcases.auth.accounts import hash_password
+from bwcases.auth.people import person
+from bwcases.core.domain import Status
+from bwcases.io.importers import import_file
 from bwcases.store import Store
 from tests.conftest import write_csv
 from tests.test_overview import fill_case

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bwcases.apps import CaseTimeline, ImprovementPlan
-from bwcases.errors import StoreUnreachableError
+from bwcases.core.errors import StoreUnreachableError
 from bwcases.store import Store
 from tests.test_apps_plan import fill, fill_advisor_case, open_app
 

@@ -12,22 +12,24 @@ import pytest
 from sqlalchemy import select
 
 from bwcases.apps.request import page_request
-from bwcases.auth import (
-    COOKIE_NAME,
-    Person,
-    Role,
+from bwcases.auth.accounts import (
     Throttle,
     add_user,
     check_password,
     demo_users,
     hash_password,
     password_problem,
-    person_for_token,
     sign_in,
+)
+from bwcases.auth.people import (
+    COOKIE_NAME,
+    Person,
+    Role,
+    person_for_token,
     token_from_cookies,
     token_hash,
 )
-from bwcases.errors import UsageError
+from bwcases.core.errors import UsageError
 from bwcases.store import Store
 from bwcases.store import models as m
 from tests.test_apps_plan import PASSWORD, fill_advisor_case

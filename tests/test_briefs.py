@@ -13,14 +13,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from bwcases import analysis, batch
-from bwcases.briefs import render_brief
-from bwcases.briefs.suppression import SUPPRESSED, suppress
-from bwcases.demo import fill_demo
-from bwcases.errors import UsageError
-from bwcases.importers import import_file
-from bwcases.metrics import Window
-from bwcases.reports import factory_report
+from bwcases.analysis import queries
+from bwcases.analysis.metrics import Window
+from bwcases.batch import runner
+from bwcases.core.errors import UsageError
+from bwcases.io.demo import fill_demo
+from bwcases.io.importers import import_file
+from bwcases.reports.briefs import render_brief
+from bwcases.reports.factory import factory_report
+from bwcases.reports.suppression import SUPPRESSED, suppress
 from bwcases.store import Store
 from tests.conftest import ROOT, write_csv
 
@@ -114,7 +115,7 @@ def test_every_partner_brief_shows_only_consented_factories(demo: Store, tmp_pat
             }
         )
     )
-    outcome = batch.run(batch.load_spec(spec_path), demo, workers=2)
+    outcome = runner.run(runner.load_spec(spec_path), demo, workers=2)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     register = demo.factories_frame()
     buyers = demo.partners_frame()
@@ -231,7 +232,7 @@ def test_governance_brief_suppresses_small_groups_even_by_subtraction(
     figures = page.figures
     assert figures["Compensation / Paid Leave.non_compliance_rate"] == "suppressed"
     assert figures["Compensation / Paid Leave.factories_non_compliant"] == "suppressed"
-    rates = analysis.rates(
+    rates = queries.rates(
         sqlite_store, "latest", window=Window.parse("2024-01:2026-12"), country="Haiti"
     )
     wages = rates.set_index("compliance_point").loc["Minimum Wages/Piece Rate Wages"]
@@ -261,7 +262,7 @@ def test_governance_brief_figures_equal_the_librarys(demo: Store, tmp_path: Path
     country = demo.factories_frame()["country"].value_counts().index[0]
     paths = render_brief(demo, "governance", country, PERIOD, tmp_path, formats=("html",))
     figures = read(paths["html"]).figures
-    rates = analysis.rates(
+    rates = queries.rates(
         demo, "latest", window=Window.parse(PERIOD), country=country, level="cluster"
     )
     for row in rates.itertuples():
@@ -315,7 +316,7 @@ def test_free_text_is_escaped_in_briefs_and_reports(sqlite_store: Store, tmp_pat
             }
         )
     )
-    assert batch.run(batch.load_spec(spec), sqlite_store, workers=1).exit_status == 0
+    assert runner.run(runner.load_spec(spec), sqlite_store, workers=1).exit_status == 0
     report = (tmp_path / "r" / "VN900.html").read_text(encoding="utf-8")
     assert "<script>alert(1)" not in report and "&lt;script&gt;alert(1)" in report
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bwcases.analysis import progress, rates
-from bwcases.catalogue import COMPLIANCE_POINTS, PUBLIC_DISCLOSURE
-from bwcases.demo import AS_OF, COUNTRIES, CPS, MAX_ITEMS, USUAL_RATES, fill_demo
-from bwcases.domain import Status, Verification, VisitKind
-from bwcases.errors import NotFoundError, UsageError
-from bwcases.metrics import Window
+from bwcases.analysis.metrics import Window
+from bwcases.analysis.queries import progress, rates
+from bwcases.core.catalogue import COMPLIANCE_POINTS, PUBLIC_DISCLOSURE
+from bwcases.core.domain import Status, Verification, VisitKind
+from bwcases.core.errors import NotFoundError, UsageError
+from bwcases.io.demo import AS_OF, COUNTRIES, CPS, MAX_ITEMS, USUAL_RATES, fill_demo
 from bwcases.store import Store
 
 FACTORIES = 60

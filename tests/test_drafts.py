@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from bwcases.domain import Status, completion_problem, merge_fields, next_statuses
-from bwcases.errors import ConflictError, NotFoundError, ValidationError
-from bwcases.importers import import_file
+from bwcases.core.domain import Status, completion_problem, merge_fields, next_statuses
+from bwcases.core.errors import ConflictError, NotFoundError, ValidationError
+from bwcases.io.importers import import_file
 from bwcases.store import Store, Upload
 from bwcases.store import models as m
 from tests.test_store import twice_at_once

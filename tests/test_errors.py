@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, event, make_url
 
 from bwcases.cli import main
-from bwcases.errors import (
+from bwcases.core.errors import (
     BwcasesError,
     ConcurrentWriteError,
     StoreAccessError,
@@ -24,7 +24,7 @@ from bwcases.errors import (
     StoreFullError,
     StoreUnreachableError,
 )
-from bwcases.importers import import_file
+from bwcases.io.importers import import_file
 from bwcases.store import Store
 from bwcases.store.gateway import store_error
 from tests.conftest import PG_URL, write_csv

@@ -10,8 +10,8 @@ import pandas as pd
 from click.testing import CliRunner
 
 from bwcases.cli import main
-from bwcases.exporters import export_assessments
-from bwcases.importers import import_file
+from bwcases.io.exporters import export_assessments
+from bwcases.io.importers import import_file
 from bwcases.store import Store
 from tests.conftest import EXPORT_HEADER
 

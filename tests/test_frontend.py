@@ -6,8 +6,8 @@ import hashlib
 import json
 import re
 
-from bwcases.paths import ROOT
-from bwcases.voila_app import PAGE_ASSETS, PAGE_TEMPLATE
+from bwcases.core.paths import ROOT
+from bwcases.web.voila_app import PAGE_ASSETS, PAGE_TEMPLATE
 
 FRONTEND = ROOT / "frontend"
 REBUILD = "rebuild it: cd frontend && npm ci && npm run build"
@@ -52,7 +52,7 @@ def test_the_bundle_carries_its_licences() -> None:
 
 def test_the_page_sends_no_more_evidence_than_the_server_takes() -> None:
     from bwcases.apps.evidence import MAX_BYTES, MAX_FILES
-    from bwcases.serve import MAX_MESSAGE
+    from bwcases.web.serve import MAX_MESSAGE
 
     script = (FRONTEND / "src" / "index.js").read_text(encoding="utf-8")
     limit = re.search(r"const MAX_FILE_BYTES = (\d+) \* (\d+) \* (\d+);", script)
@@ -64,7 +64,7 @@ def test_the_page_sends_no_more_evidence_than_the_server_takes() -> None:
 
 
 def test_the_page_speaks_every_language_of_the_apps() -> None:
-    from bwcases.i18n import LANGUAGES, translator
+    from bwcases.core.i18n import LANGUAGES, translator
 
     texts = json.loads((FRONTEND / "src" / "texts.json").read_text(encoding="utf-8"))
     assert set(texts) == set(LANGUAGES)

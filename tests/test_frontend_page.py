@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import nbformat
 import pytest
 
-from bwcases.auth import hash_password
-from bwcases.serve import START_PAGE, start_server, stop_server
+from bwcases.auth.accounts import hash_password
 from bwcases.store import Store
+from bwcases.web.limits import START_PAGE
+from bwcases.web.serve import start_server, stop_server
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sign_in
 
 if TYPE_CHECKING:

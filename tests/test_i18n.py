@@ -8,7 +8,7 @@ import re
 import pytest
 from babel.messages.mofile import read_mo, write_mo
 
-from bwcases.i18n import (
+from bwcases.core.i18n import (
     LANGUAGES,
     TRANSLATED,
     catalogue_path,
@@ -38,7 +38,7 @@ def test_the_source_has_its_messages_marked(source_messages: set[str]) -> None:
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_a_catalogue_translates_every_message_of_the_source(lang: str) -> None:
     gaps = missing(lang)
-    assert gaps == [], f"{lang} misses {len(gaps)} messages; run `python -m bwcases.i18n`"
+    assert gaps == [], f"{lang} misses {len(gaps)} messages; run `python -m bwcases.core.i18n`"
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
 
-import bwcases.readers
-from bwcases.analysis import progress
+import bwcases.io.readers
+from bwcases.analysis.queries import progress
 from bwcases.cli import main
-from bwcases.errors import InputError
-from bwcases.importers import import_file
+from bwcases.core.errors import InputError
+from bwcases.io.importers import import_file
 from bwcases.store import Store
 from tests.conftest import EXPORT_HEADER, write_csv
 
@@ -233,7 +233,7 @@ def test_a_missing_column_is_named(loaded: Store, tmp_path: Path) -> None:
 def test_problems_in_every_chunk_are_all_reported(
     loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bwcases.readers, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(bwcases.io.readers, "CHUNK_ROWS", 10)
     rows = [line({"Question.ID": f"Q{i}"}) for i in range(40)]  # rows 2..41
     rows[3] = line({"Question.ID": "Q3", "Finding": "yes"})  # row 5, chunk 1
     rows[15] = line({"Question.ID": "Q15", "Assesment.Start.Date": "31/02/2023"})  # chunk 2
@@ -252,7 +252,7 @@ def test_problems_in_every_chunk_are_all_reported(
 def test_problems_past_the_cap_are_counted(
     loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bwcases.readers, "CHUNK_ROWS", 25)
+    monkeypatch.setattr(bwcases.io.readers, "CHUNK_ROWS", 25)
     rows = [line({"Question.ID": f"Q{i}", "Finding": "2"}) for i in range(120)]
     error = refused(loaded, "assessments", write_csv(tmp_path / "assessments.csv", rows))
     assert len(error.problems) == 50 and error.more == 70
@@ -377,7 +377,7 @@ def test_a_very_large_file_is_streamed(tmp_path: Path) -> None:
     size = path.stat().st_size
     script = (
         "import resource, sys\n"
-        "from bwcases.importers import import_file\n"
+        "from bwcases.io.importers import import_file\n"
         "from bwcases.store import Store\n"
         "store = Store(sys.argv[1])\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
@@ -722,7 +722,7 @@ def test_plan_texts_longer_than_the_advisor_form_allows_are_refused(
     loaded: Store, tmp_path: Path, column: str, field: str
 ) -> None:
     from bwcases.apps.forms import validate_item
-    from bwcases.domain import ITEM_TEXT_LIMITS, Status
+    from bwcases.core.domain import ITEM_TEXT_LIMITS, Status
 
     limit = ITEM_TEXT_LIMITS[field]
     fits = write_csv(tmp_path / "plan.csv", [plan_line({column: "x" * limit})], header=PLAN_HEADER)

@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from bwcases.errors import UsageError
-from bwcases.metrics import Window, compare_assessments, non_compliance_rates
+from bwcases.analysis.metrics import Window, compare_assessments, non_compliance_rates
+from bwcases.core.errors import UsageError
 
 WINDOW_2023 = Window.months("2023-01", "2023-12")
 

@@ -10,15 +10,15 @@ import ipywidgets as widgets
 import pandas as pd
 import pytest
 
-from bwcases.errors import NotFoundError
-from bwcases.importers import import_file
-from bwcases.overview import (
+from bwcases.apps.overview import (
     CaseOverview,
     case_overview,
     factory_options,
     overview_tables,
     requested_factory,
 )
+from bwcases.core.errors import NotFoundError
+from bwcases.io.importers import import_file
 from bwcases.store import Store
 from tests.conftest import write_csv
 
@@ -359,7 +359,7 @@ def test_a_signed_in_advisor_is_offered_only_her_own_factories(
     store: Store, tmp_path: Path
 ) -> None:
     from bwcases.apps.request import PageRequest
-    from bwcases.auth import Person, Role
+    from bwcases.auth.people import Person, Role
 
     fill_case(store, tmp_path)
     lan = Person("Lan Nguyen", Role.ADVISOR)

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from bwcases.cli import main
-from bwcases.errors import ImportConflictError, UsageError
-from bwcases.importers import import_file
+from bwcases.core.errors import ImportConflictError, UsageError
+from bwcases.io.importers import import_file
 from bwcases.store import Store
 from tests.conftest import write_csv
 from tests.test_importers import PLAN_HEADER, state

@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from bwcases import analysis
-from bwcases.importers import import_file
-from bwcases.progress import plan_progress
+from bwcases.analysis import queries
+from bwcases.analysis.progress import plan_progress
+from bwcases.io.importers import import_file
 from bwcases.store import Store
 
 D = dt.date
@@ -139,10 +139,10 @@ def plan_store(store: Store, export_file, tmp_path) -> Store:
 
 
 def test_progress_from_the_store_by_factory_and_country(plan_store: Store) -> None:
-    by_factory = analysis.progress(plan_store, factory_id="VN001", as_of=D(2030, 1, 1))
+    by_factory = queries.progress(plan_store, factory_id="VN001", as_of=D(2030, 1, 1))
     row = by_factory.iloc[0]
     assert (row["factory_id"], row["items"], row["completed"], row["overdue"]) == ("VN001", 2, 1, 1)
     # minimum wage was found again at the next assessment (Quest.ID 1500) and is still open
     assert row["persistent_open"] == 1
-    by_country = analysis.progress(plan_store, as_of=D(2030, 1, 1)).set_index("country")
+    by_country = queries.progress(plan_store, as_of=D(2030, 1, 1)).set_index("country")
     assert by_country.loc["Cambodia", "items"] == 1 and by_country.loc["Vietnam", "items"] == 2

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-import bwcases.readers
-from bwcases.errors import InputError
-from bwcases.readers import ROW, Table
+import bwcases.io.readers
+from bwcases.core.errors import InputError
+from bwcases.io.readers import ROW, Table
 
 HEADER = "ID,Name,Date"
 LINES = ["F1,Café Saigon,15/03/2023", 'F2,"Knit, Ltd",01/02/2024']
@@ -153,7 +153,7 @@ def test_require_names_each_missing_column_and_what_the_header_has(tmp_path: Pat
 def test_chunks_follow_chunk_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "t.csv"
     path.write_text("ID\n" + "".join(f"F{i}\n" for i in range(25)), encoding="utf-8")
-    monkeypatch.setattr(bwcases.readers, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(bwcases.io.readers, "CHUNK_ROWS", 10)
     sizes = [len(c.rows) for c in Table(path).chunks()]
     assert sizes == [10, 10, 5]
     assert [len(c.rows) for c in Table(path).chunks(size=7)] == [7, 7, 7, 4]
@@ -214,8 +214,8 @@ def test_malformed_quoting_gives_the_careful_readers_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str, block: int | None
 ) -> None:
     if block:
-        monkeypatch.setattr(bwcases.readers, "_BLOCK_BYTES", block, raising=False)
-    monkeypatch.setattr(bwcases.readers, "CHUNK_ROWS", 4)
+        monkeypatch.setattr(bwcases.io.readers, "_BLOCK_BYTES", block, raising=False)
+    monkeypatch.setattr(bwcases.io.readers, "CHUNK_ROWS", 4)
     good = [f'F{i},"Knit, ""Ltd"" {i}",0{i % 9 + 1}/02/2024' for i in range(10)]
     path = tmp_path / "t.csv"
     path.write_text("\n".join([HEADER, *good, "", f"F10,{bad},01/02/2024", *good]) + "\n")
@@ -260,7 +260,7 @@ def test_a_value_longer_than_csvs_limit_gives_the_careful_readers_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, long: str, block: int | None
 ) -> None:
     if block:
-        monkeypatch.setattr(bwcases.readers, "_BLOCK_BYTES", block, raising=False)
+        monkeypatch.setattr(bwcases.io.readers, "_BLOCK_BYTES", block, raising=False)
     path = tmp_path / "t.csv"
     path.write_text("\n".join([HEADER, *LINES, f"F3,{long},1", "F4,D,4"]) + "\n")
     fast, careful = both_ways(path, monkeypatch)
@@ -292,7 +292,7 @@ def test_random_files_read_as_the_careful_reader_reads_them(
         body = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
         path.write_bytes(("A,B,C\n" + body).encode())
         monkeypatch.setattr(
-            bwcases.readers, "_BLOCK_BYTES", rng.choice([3, 7, 1 << 22]), raising=False
+            bwcases.io.readers, "_BLOCK_BYTES", rng.choice([3, 7, 1 << 22]), raising=False
         )
         fast, careful = both_ways(path, monkeypatch)
         assert fast == careful, repr(body)
@@ -453,7 +453,7 @@ def test_a_workbook_claiming_the_whole_sheet_reads_its_few_rows(tmp_path: Path) 
 def test_workbook_parts_larger_than_their_limit_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str, part: str
 ) -> None:
-    monkeypatch.setattr(bwcases.readers, limit, 1000)
+    monkeypatch.setattr(bwcases.io.readers, limit, 1000)
     path = zip_workbook(
         tmp_path / "t.xlsx",
         sheet_xml([["ID", "Name"], *[[f"F{i}", "Knit"] for i in range(100)]]),
@@ -466,7 +466,7 @@ def test_workbook_parts_larger_than_their_limit_are_refused(
 def test_a_workbook_larger_than_the_limit_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bwcases.readers, "MAX_WORKBOOK_BYTES", 3000)
+    monkeypatch.setattr(bwcases.io.readers, "MAX_WORKBOOK_BYTES", 3000)
     rows = [["ID", "Name"], *[[f"F{i}", "Knit"] for i in range(100)]]
     path = zip_workbook(tmp_path / "t.xlsx", sheet_xml(rows))
     assert error_of(path).startswith("t.xlsx: unpacks to ")
@@ -475,7 +475,7 @@ def test_a_workbook_larger_than_the_limit_is_refused(
 def test_a_sheet_with_more_rows_than_excel_holds_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bwcases.readers, "MAX_ROWS", 50)
+    monkeypatch.setattr(bwcases.io.readers, "MAX_ROWS", 50)
     rows = [["ID", "Name"], *[[f"F{i}", "Knit"] for i in range(60)]]
     path = zip_workbook(tmp_path / "t.xlsx", sheet_xml(rows))
     assert error_of(path).startswith("t.xlsx row 51: has more than 50 rows")

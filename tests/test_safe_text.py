@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from bwcases.safe_text import (
+from bwcases.core.safe_text import (
     SpreadsheetDictWriter,
     for_terminal,
     shortened,

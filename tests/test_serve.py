@@ -10,12 +10,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bwcases.auth import COOKIE_NAME, add_user
-from bwcases.errors import UsageError
-from bwcases.kernel_owners import KernelOwnerAuthorizer
-from bwcases.serve import Limits, app_url, cell_timeout, start_server, voila_command, voila_config
-from bwcases.signin import StoreIdentityProvider
+from bwcases.auth.accounts import add_user
+from bwcases.auth.people import COOKIE_NAME
+from bwcases.core.errors import UsageError
 from bwcases.store import Store
+from bwcases.web.kernel_owners import KernelOwnerAuthorizer
+from bwcases.web.limits import Limits
+from bwcases.web.serve import app_url, cell_timeout, start_server, voila_command, voila_config
+from bwcases.web.signin import StoreIdentityProvider
 from tests.browser import chromium_page, needs_chromium, served, sign_in
 from tests.conftest import BACKENDS, served_store_url
 from tests.test_overview import SCRIPT_ISSUE, fill_case

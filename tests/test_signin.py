@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bwcases import signin
-from bwcases.auth import ACCOUNT_FREE, ACCOUNT_WAIT
-from bwcases.signin import StoreIdentityProvider
+from bwcases.auth.accounts import ACCOUNT_FREE, ACCOUNT_WAIT
 from bwcases.store import Store
+from bwcases.web import signin
+from bwcases.web.signin import StoreIdentityProvider
 from tests.test_apps_plan import PASSWORD, fill_advisor_case
 from tests.test_auth import Clock
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bwcases.errors import ConcurrentWriteError, ConflictError
-from bwcases.importers import import_file
+from bwcases.core.errors import ConcurrentWriteError, ConflictError
+from bwcases.io.importers import import_file
 from bwcases.store import AssessmentLoader, Store
 from bwcases.store import models as m
 

@@ -15,14 +15,20 @@ import pandas as pd
 from ipywidgets.widgets.widget_string import HTMLStyle
 
 from bwcases.apps.request import PageRequest
-from bwcases.auth import Person, Role
-from bwcases.domain import FactoryStatus, Priority, Status, Verification, VisitKind, allowed_move
-from bwcases.errors import BwcasesError, StoreError
-from bwcases.formats import DATE_FORMAT
-from bwcases.html import escape
-from bwcases.i18n import DEFAULT, LANGUAGES, N_, is_rtl, translator
-from bwcases.logs import server_log
-from bwcases.overview import factory_options
+from bwcases.auth.people import Person, Role
+from bwcases.core.domain import (
+    FactoryStatus,
+    Priority,
+    Status,
+    Verification,
+    VisitKind,
+    allowed_move,
+)
+from bwcases.core.errors import BwcasesError, StoreError
+from bwcases.core.formats import DATE_FORMAT
+from bwcases.core.i18n import DEFAULT, LANGUAGES, N_, TROUBLE_LOADING, is_rtl, translator
+from bwcases.core.logs import server_log
+from bwcases.render.html import escape
 from bwcases.store import Store
 
 log = server_log("bwcases.apps")
@@ -73,11 +79,6 @@ TROUBLE = N_(
 STORE_TROUBLE = N_(
     "Not saved: the database did not answer or refused the change. What you typed is still in "
     "the form: try again in a moment; if it keeps failing, tell the programme's data team."
-)
-
-TROUBLE_LOADING = N_(
-    "This page could not be loaded. Try again in a moment; if it keeps failing, tell the "
-    "programme's data team."
 )
 
 # Shown by the page script (frontend/src/index.js) while the page's connection to its kernel
@@ -157,6 +158,21 @@ body[data-connection="dead"] .bw-connection.bw-lost { display: block; }
 </style>"""
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def factory_options(
+    register: pd.DataFrame, *, country: str = ANY, advisor: str = ANY, search: str = ""
+) -> list[tuple[str, str]]:
+    """Dropdown options ("ID — name", ID) of the active factories that match the filters."""
+    rows = register[register["status"] != FactoryStatus.OBSOLETE.value]
+    if country:
+        rows = rows[rows["country"] == country]
+    if advisor:
+        rows = rows[rows["advisor"] == advisor]
+    labels = rows["factory_id"].astype(str) + " — " + rows["factory_name"].astype(str)
+    if search.strip():
+        labels = labels[labels.str.contains(search.strip(), case=False, regex=False)]
+    return sorted(zip(labels, rows.loc[labels.index, "factory_id"].astype(str), strict=True))
 
 
 def esc(value: object) -> str:

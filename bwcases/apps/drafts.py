@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from bwcases.apps.common import Field, esc, fmt_date, html, log, shared_layout
-from bwcases.i18n import N_
+from bwcases.core.i18n import N_
 
 if TYPE_CHECKING:
     from bwcases.apps.common import AppShell

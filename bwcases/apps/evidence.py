@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from bwcases.html import escape
+from bwcases.render.html import escape
 from bwcases.store import Upload
 
 # The page script checks both before it sends a byte (frontend/src/index.js; a file too large

@@ -25,10 +25,10 @@ from bwcases.apps.common import (
     replace_options,
     shared_layout,
 )
-from bwcases.catalogue import COMPLIANCE_POINTS
-from bwcases.domain import ITEM_TEXT_LIMITS as TEXT_LIMITS
-from bwcases.domain import Priority, Status, next_statuses
-from bwcases.i18n import N_
+from bwcases.core.catalogue import COMPLIANCE_POINTS
+from bwcases.core.domain import ITEM_TEXT_LIMITS as TEXT_LIMITS
+from bwcases.core.domain import Priority, Status, next_statuses
+from bwcases.core.i18n import N_
 
 Translate = Callable[[str], str]
 # What a person edits on an item, in the order the form and the conflict panel show it.

@@ -9,7 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from bwcases import metrics
+from bwcases.analysis import metrics
 from bwcases.apps.common import (
     ANY,
     NOBODY,
@@ -37,10 +37,10 @@ from bwcases.apps.common import (
 from bwcases.apps.drafts import DraftKeeper
 from bwcases.apps.forms import ITEM_LABELS, ItemForm, same, validate_item
 from bwcases.apps.request import PageRequest
-from bwcases.catalogue import catalogue_order
-from bwcases.domain import ItemSource, Merge, Status, merge_fields
-from bwcases.errors import BwcasesError, ConflictError, ValidationError
-from bwcases.i18n import N_
+from bwcases.core.catalogue import catalogue_order
+from bwcases.core.domain import ItemSource, Merge, Status, merge_fields
+from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
+from bwcases.core.i18n import N_
 from bwcases.store import Store
 
 TREE_COLUMNS = [

@@ -10,7 +10,7 @@ import pandas as pd
 
 from bwcases.apps.common import BAD_DATE, as_date, cut, fmt_date, label_of, move_problem
 from bwcases.apps.forms import ITEM_LABELS, shown
-from bwcases.domain import Status, is_overdue
+from bwcases.core.domain import Status, is_overdue
 
 
 def persistent_flags(

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from bwcases.auth import Person, cookie, person, person_for_token, token_from_cookies
-from bwcases.i18n import DEFAULT, language, negotiate
+from bwcases.auth.people import Person, cookie, person, person_for_token, token_from_cookies
+from bwcases.core.i18n import DEFAULT, language, negotiate
 from bwcases.store import Store
 
 MAX_ID_LENGTH = 64  # factory IDs are at most this long in the store

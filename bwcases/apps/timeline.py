@@ -36,12 +36,12 @@ from bwcases.apps.common import (
     status_move,
 )
 from bwcases.apps.drafts import DraftKeeper
+from bwcases.apps.overview import assessment_table
 from bwcases.apps.remediation import changes_text
 from bwcases.apps.request import PageRequest
-from bwcases.domain import VisitKind
-from bwcases.errors import BwcasesError
-from bwcases.i18n import N_
-from bwcases.overview import assessment_table
+from bwcases.core.domain import VisitKind
+from bwcases.core.errors import BwcasesError
+from bwcases.core.i18n import N_
 from bwcases.store import Store
 
 EVENT_COLUMNS = ["date", "kind", "what", "by"]

@@ -45,9 +45,9 @@ from bwcases.apps.remediation import (
     validate_progress,
 )
 from bwcases.apps.request import PageRequest
-from bwcases.domain import Status, Verification, next_statuses
-from bwcases.errors import BwcasesError, ConflictError, ValidationError
-from bwcases.i18n import N_
+from bwcases.core.domain import Status, Verification, next_statuses
+from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
+from bwcases.core.i18n import N_
 from bwcases.store import Store
 
 MAX_PORTFOLIO_ROWS = 300

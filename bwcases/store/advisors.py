@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from bwcases.domain import (
+from bwcases.core.domain import (
     ItemSource,
     Status,
     Verification,
@@ -21,7 +21,7 @@ from bwcases.domain import (
     completion_problem,
     login_key,
 )
-from bwcases.errors import NotFoundError, UsageError, ValidationError
+from bwcases.core.errors import NotFoundError, UsageError, ValidationError
 from bwcases.store import models as m
 from bwcases.store.drafts import clear_draft
 from bwcases.store.gateway import Gateway

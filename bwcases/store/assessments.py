@@ -21,9 +21,9 @@ from sqlalchemy import (
     update,
 )
 
-from bwcases.catalogue import is_obsolete, is_public_disclosure
-from bwcases.errors import InputError, Problem
-from bwcases.formats import ASSESSMENT_COLUMNS, DATE_FORMAT, MAX_PROBLEMS, QUESTION_SPELLING
+from bwcases.core.catalogue import is_obsolete, is_public_disclosure
+from bwcases.core.errors import InputError, Problem
+from bwcases.core.formats import ASSESSMENT_COLUMNS, DATE_FORMAT, MAX_PROBLEMS, QUESTION_SPELLING
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway, chunked
 

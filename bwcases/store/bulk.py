@@ -9,7 +9,7 @@ from typing import Any, cast
 import pandas as pd
 from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 
-from bwcases.errors import NotFoundError, UsageError
+from bwcases.core.errors import NotFoundError, UsageError
 from bwcases.store import models as m
 from bwcases.store.assessments import bulk_insert
 from bwcases.store.cases import ITEM_FIELDS

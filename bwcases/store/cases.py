@@ -11,9 +11,9 @@ from typing import Any, cast
 import pandas as pd
 from sqlalchemy import Table, bindparam, func, select, update
 
-from bwcases.domain import Status, merge_fields
-from bwcases.errors import ImportConflict, ImportConflictError, NotFoundError
-from bwcases.formats import IMPROVEMENT_PLAN_COLUMNS
+from bwcases.core.domain import Status, merge_fields
+from bwcases.core.errors import ImportConflict, ImportConflictError, NotFoundError
+from bwcases.core.formats import IMPROVEMENT_PLAN_COLUMNS
 from bwcases.store import models as m
 from bwcases.store.drafts import clear_draft
 from bwcases.store.gateway import Gateway

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bwcases.errors import UsageError, ValidationError
+from bwcases.core.errors import UsageError, ValidationError
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway
 

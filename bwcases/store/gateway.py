@@ -33,7 +33,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, object_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bwcases.errors import (
+from bwcases.core.errors import (
     BwcasesError,
     ConcurrentWriteError,
     ConflictError,
@@ -43,7 +43,7 @@ from bwcases.errors import (
     StoreFullError,
     StoreUnreachableError,
 )
-from bwcases.paths import private_file
+from bwcases.core.paths import private_file
 from bwcases.store import models as m
 
 SCHEMA_HEAD = "0005"

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bwcases.formats import QUESTION_SPELLING
+from bwcases.core.formats import QUESTION_SPELLING
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -16,7 +16,7 @@ depends_on = None
 
 
 def _key(name: str) -> str:
-    # bwcases.domain.login_key as it was when this migration was written (history stays put)
+    # bwcases.core.domain.login_key as it was when this migration was written (history stays put)
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 

@@ -1,0 +1,508 @@
+"""The case overview: one factory's assessments, non-compliance and open plan items (read-only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from typing import Any
+from urllib.parse import parse_qs
+
+import ipywidgets as widgets
+import pandas as pd
+
+from bwcases.analysis import metrics
+from bwcases.apps.common import factory_options
+from bwcases.apps.request import PageRequest, in_voila
+from bwcases.core.catalogue import catalogue_order
+from bwcases.core.domain import FactoryStatus, Status, is_overdue
+from bwcases.core.errors import BwcasesError, NotFoundError, StoreError
+from bwcases.core.formats import DATE_FORMAT
+from bwcases.core.logs import server_log
+from bwcases.store import Store
+
+log = server_log(__name__)
+
+ANY = ""  # a dropdown value: no filter, or no factory chosen
+MAX_ID_LENGTH = 64  # factory IDs are at most this long in the store
+
+ASSESSMENT_COLUMNS = ["quest_id", "cycle", "start_date", "cps_non_compliant", "cps_assessed"]
+COMPLIANCE_COLUMNS = ["cluster", "compliance_point", "previous", "latest", "persistent", "change"]
+OPEN_ITEM_COLUMNS = [
+    "item_id",
+    "compliance_point",
+    "issue",
+    "action",
+    "responsible",
+    "due_date",
+    "priority",
+    "status",
+    "overdue",
+]
+
+# -- the figures (pure functions on frames) ------------------------------------------------
+
+
+def requested_factory(default: str = "", query: str | None = None) -> str:
+    """The factory asked for in the page address (?factory=ID), else `default`."""
+    query = os.environ.get("QUERY_STRING", "") if query is None else query
+    asked = parse_qs(query).get("factory", [""])[-1].strip()
+    return asked[:MAX_ID_LENGTH] or default
+
+
+def assessment_table(assessments: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    """A factory's assessments, latest first, with its non-compliant and assessed CPs in each."""
+    rows = metrics.prepare(findings)
+    per_cp = rows.groupby(["quest_id", "compliance_point"])["finding"].max()
+    counts = per_cp.groupby(level="quest_id").agg(cps_non_compliant="sum", cps_assessed="count")
+    out = assessments[["quest_id", "cycle", "start_date"]].merge(
+        counts.reset_index(), on="quest_id", how="left"
+    )
+    for col in ("cps_non_compliant", "cps_assessed"):
+        out[col] = out[col].astype("Int64")
+    return out[ASSESSMENT_COLUMNS].sort_values("quest_id", ascending=False, ignore_index=True)
+
+
+def _change(previous: Any, latest: Any) -> str:
+    if previous is pd.NA or latest is pd.NA:
+        return ""
+    if previous == 1 and latest == 1:
+        return "persistent"
+    if previous == 0 and latest == 1:
+        return "new"
+    if previous == 1 and latest == 0:
+        return "resolved"
+    return ""
+
+
+def compliance_table(findings: pd.DataFrame, factory_id: str) -> pd.DataFrame:
+    """Non-compliance per cluster and CP on the latest assessment against the one before."""
+    out = metrics.compare_assessments(findings, factory_id)
+    out["change"] = [_change(p, la) for p, la in zip(out["previous"], out["latest"], strict=True)]
+    keys = [
+        catalogue_order(str(c), str(p))
+        for c, p in zip(out["cluster"], out["compliance_point"], strict=True)
+    ]
+    order = sorted(range(len(out)), key=keys.__getitem__)
+    return out.iloc[order].reset_index(drop=True)[COMPLIANCE_COLUMNS]
+
+
+def open_items_table(items: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Plan items not yet completed, soonest due first, with whether each is overdue."""
+    rows = items[items["status"] != Status.COMPLETED.value].copy()
+    rows["due_date"] = pd.to_datetime(rows["due_date"])
+    rows["overdue"] = [
+        is_overdue(status, None if pd.isna(due) else due.date(), as_of)
+        for status, due in zip(rows["status"], rows["due_date"], strict=True)
+    ]
+    rows = rows.sort_values(["due_date", "item_id"], na_position="last", ignore_index=True)
+    return rows[OPEN_ITEM_COLUMNS]
+
+
+def overview_tables(
+    store: Store, factory_id: str, *, as_of: dt.date | None = None
+) -> dict[str, pd.DataFrame]:
+    """The figures of a factory's case: factory, assessments, compliance and open_items."""
+    factory = store.factories_frame(factory_ids=[factory_id])
+    if factory.empty:
+        raise NotFoundError("factory", factory_id)
+    findings = store.findings_frame(factory_ids=[factory_id], ncq_only=True)
+    assessments = store.assessments_frame(factory_ids=[factory_id])
+    items = store.plan_items_frame(factory_ids=[factory_id])
+    return {
+        "factory": factory,
+        "assessments": assessment_table(assessments, findings),
+        "compliance": compliance_table(findings, factory_id),
+        "open_items": open_items_table(items, as_of or dt.date.today()),
+    }
+
+
+# -- the page (HTML built only from escaped values) ----------------------------------------
+
+STYLE = """<style>
+.bw-overview { font-size: 14px; max-width: 1100px; }
+.bw-overview h2 { font-size: 1.5em; margin: 0.2em 0 0.1em; }
+.bw-overview h3 { font-size: 1.15em; margin: 1.2em 0 0.4em; }
+.bw-overview .bw-muted { color: #555; }
+.bw-overview .bw-note { background: #fff4e5; border-left: 4px solid #e69500; padding: 6px 10px; }
+.bw-figures { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0; }
+.bw-figure { border: 1px solid #d0d7de; border-radius: 6px; padding: 6px 14px; min-width: 130px; }
+.bw-figure b { display: block; font-size: 1.6em; line-height: 1.3; }
+.bw-figure.bw-alert { border-color: #c62828; background: #fdecea; }
+/* let wide tables scroll rather than widen the page; text lines as in prose */
+.bw-overview .widget-html-content { min-width: 0; line-height: 1.4; }
+.bw-scroll { overflow-x: auto; max-width: 100%; }
+.bw-table { border-collapse: collapse; width: 100%; }
+.bw-table.bw-compact { width: auto; min-width: 50%; }
+.bw-table th, .bw-table td { padding: 5px 8px; border-bottom: 1px solid #e1e4e8;
+  text-align: left; vertical-align: top; white-space: normal; line-height: 1.35; }
+.bw-table thead th { background: #f3f5f7; }
+.bw-table td.bw-bad { color: #b71c1c; font-weight: 600; }
+.bw-table td.bw-good { color: #1b5e20; }
+</style>"""
+
+SHOWN_CHANGE = {"persistent": "Persistent", "new": "New", "resolved": "Resolved", "": ""}
+# Cells whose whole (escaped) text is one of these get a colour; user text cannot forge the
+# markup because to_html has already escaped it.
+CELL_CLASSES = {
+    "Non-compliant": "bw-bad",
+    "Persistent": "bw-bad",
+    "Overdue": "bw-bad",
+    "New": "bw-bad",
+    "Resolved": "bw-good",
+}
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _date(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime(DATE_FORMAT)
+
+
+def _finding(value: Any) -> str:
+    if value is pd.NA or value is None:
+        return "not assessed"
+    return "Non-compliant" if value == 1 else "Compliant"
+
+
+def _table(frame: pd.DataFrame, compact: bool = False) -> str:
+    classes = ["bw-table", "bw-compact"] if compact else ["bw-table"]
+    out = frame.to_html(index=False, escape=True, border=0, classes=classes, na_rep="")
+    for text, css in CELL_CLASSES.items():
+        out = out.replace(f"<td>{text}</td>", f'<td class="{css}">{text}</td>')
+    return f'<div class="bw-scroll">{out}</div>'  # narrow screens scroll the table, not the page
+
+
+def _section(title: str, body: str) -> str:
+    return f"<h3>{_esc(title)}</h3>{body}"
+
+
+def _note(text: str) -> str:
+    return f'<p class="bw-note">{_esc(text)}</p>'
+
+
+def _figure(value: Any, label: str, alert: bool = False) -> str:
+    css = "bw-figure bw-alert" if alert else "bw-figure"
+    return f'<div class="{css}"><b>{_esc(value)}</b>{_esc(label)}</div>'
+
+
+def _compared(assessments: pd.DataFrame) -> pd.DataFrame:
+    """The assessments compare_assessments compares: the latest two with NCQ findings."""
+    return assessments[assessments["cps_assessed"].fillna(0) > 0].head(2)
+
+
+def _assessment_name(row: pd.Series) -> str:
+    return f"Quest.ID {row['quest_id']}, cycle {row['cycle']}, {_date(row['start_date'])}"
+
+
+def summary_html(tables: dict[str, pd.DataFrame]) -> str:
+    """The factory's heading and key figures."""
+    f = tables["factory"].iloc[0]
+    facts = [str(f["factory_id"]), str(f["country"])]
+    if isinstance(f["advisor"], str) and f["advisor"]:
+        facts.append(f"advisor {f['advisor']}")
+    if not pd.isna(f["workers"]):
+        facts.append(f"{int(f['workers']):,} workers")
+    parts = [
+        f"<h2>{_esc(f['factory_name'])}</h2>",
+        f'<p class="bw-muted">{_esc(" · ".join(facts))}</p>',
+    ]
+    compared = _compared(tables["assessments"])
+    if compared.empty:
+        parts.append(_note("No assessment with findings is stored for this factory yet."))
+    else:
+        latest = compared.iloc[0]
+        parts.append(f"<p>Latest assessment: {_esc(_assessment_name(latest))}</p>")
+    compliance, items = tables["compliance"], tables["open_items"]
+    persistent = int(compliance["persistent"].sum())
+    overdue = int(items["overdue"].sum())
+    figures = []
+    if not compared.empty:
+        latest = compared.iloc[0]
+        figures.append(
+            _figure(
+                f"{latest['cps_non_compliant']} of {latest['cps_assessed']}",
+                "CPs non-compliant (latest)",
+            )
+        )
+        if len(compared) > 1:
+            before = compared.iloc[1]
+            figures.append(
+                _figure(
+                    f"{before['cps_non_compliant']} of {before['cps_assessed']}",
+                    "CPs non-compliant (previous)",
+                )
+            )
+            figures.append(_figure(persistent, "persistent CPs", alert=persistent > 0))
+    figures.append(_figure(len(items), "open plan items"))
+    figures.append(_figure(overdue, "overdue", alert=overdue > 0))
+    parts.append(f'<div class="bw-figures">{"".join(figures)}</div>')
+    return "".join(parts)
+
+
+def _compliant_on_both(rows: pd.DataFrame) -> pd.Series:
+    return ~((rows["previous"] == 1) | (rows["latest"] == 1)).fillna(False).astype(bool)
+
+
+def compliance_html(tables: dict[str, pd.DataFrame], *, show_all: bool = False) -> str:
+    """The non-compliance table: CPs non-compliant on either assessment, or all of them."""
+    title = "Non-compliance by compliance point"
+    compared = _compared(tables["assessments"])
+    rows = tables["compliance"]
+    if rows.empty or compared.empty:
+        return _section(title, _note("No findings to show."))
+    shown = rows if show_all else rows[~_compliant_on_both(rows)]
+    columns = {"Cluster": shown["cluster"], "Compliance point": shown["compliance_point"]}
+    if len(compared) > 1:
+        previous = f"Previous ({_assessment_name(compared.iloc[1])})"
+        columns[previous] = shown["previous"].map(_finding)
+    columns[f"Latest ({_assessment_name(compared.iloc[0])})"] = shown["latest"].map(_finding)
+    if len(compared) > 1:
+        columns["Change"] = shown["change"].map(SHOWN_CHANGE)
+    frame = pd.DataFrame(columns)
+    hidden = len(rows) - len(shown)
+    body = _table(frame) if len(frame) else _note("No CP is non-compliant on these assessments.")
+    if hidden:
+        others = "1 other CP assessed was" if hidden == 1 else f"{hidden} other CPs assessed were"
+        body += f'<p class="bw-muted">{others} compliant on both assessments.</p>'
+    return _section(title, body)
+
+
+def open_items_html(tables: dict[str, pd.DataFrame]) -> str:
+    """The open Improvement Plan items."""
+    title = "Open Improvement Plan items"
+    items = tables["open_items"]
+    if items.empty:
+        return _section(title, _note("No open items."))
+    frame = pd.DataFrame(
+        {
+            "CP": items["compliance_point"],
+            "Issue": items["issue"],
+            "Action": items["action"],
+            "Responsible": items["responsible"],
+            "Due": items["due_date"].map(_date),
+            "Priority": items["priority"],
+            "Status": items["status"],
+            "Overdue": items["overdue"].map({True: "Overdue", False: ""}),
+        }
+    )
+    return _section(title, _table(frame))
+
+
+def assessments_html(tables: dict[str, pd.DataFrame]) -> str:
+    """The factory's assessments, latest first."""
+    rows = tables["assessments"]
+    if rows.empty:
+        return _section("Assessments", _note("No assessments."))
+    frame = pd.DataFrame(
+        {
+            "Quest.ID": rows["quest_id"],
+            "Cycle": rows["cycle"],
+            "Start date": rows["start_date"].map(_date),
+            "CPs non-compliant": rows["cps_non_compliant"],
+            "CPs assessed": rows["cps_assessed"],
+        }
+    )
+    return _section("Assessments", _table(frame, compact=True))
+
+
+# -- the widget ------------------------------------------------------------------------------
+
+CHOOSE = "Choose a factory to see its case; the filters narrow the list."
+TROUBLE = (
+    "The case overview could not be loaded. Try again; "
+    "if it keeps failing, tell the programme's data team."
+)
+
+
+def _choices(values: pd.Series, everything: str) -> list[tuple[str, str]]:
+    names = sorted({str(v) for v in values.dropna() if str(v).strip()})
+    return [(everything, ANY), *((n, n) for n in names)]
+
+
+class CaseOverview(widgets.VBox):
+    """Pick a factory and read its case; reads the store, never writes it."""
+
+    def __init__(
+        self,
+        store: Store,
+        factory_id: str | None = None,
+        *,
+        as_of: dt.date | None = None,
+        scope: dict[str, str | None] | None = None,
+    ) -> None:
+        self.store = store
+        self.as_of = as_of
+        self.tables: dict[str, pd.DataFrame] | None = None
+        # Only the factories the reader may see are ever offered (and so ever read).
+        self.register = store.factories_frame(**(scope or {}))
+        active = self.register[self.register["status"] != FactoryStatus.OBSOLETE.value]
+        wide = {"description_width": "70px"}
+        self.country = widgets.Dropdown(
+            description="Country",
+            options=_choices(active["country"], "All countries"),
+            style=wide,
+            layout=widgets.Layout(width="300px", max_width="100%"),
+        )
+        self.advisor = widgets.Dropdown(
+            description="Advisor",
+            options=_choices(active["advisor"], "All advisors"),
+            style=wide,
+            layout=widgets.Layout(width="300px", max_width="100%"),
+        )
+        self.search = widgets.Text(
+            description="Search",
+            placeholder="ID or name, then Enter",
+            continuous_update=False,  # one round trip per search, not per key (slow links)
+            style=wide,
+            layout=widgets.Layout(width="300px", max_width="100%"),
+        )
+        self.factory = widgets.Dropdown(
+            description="Factory",
+            options=[("Choose a factory…", ANY)],
+            style=wide,
+            layout=widgets.Layout(width="420px", max_width="100%"),
+        )
+        self.count = widgets.HTML()
+        self.show_all = widgets.Checkbox(
+            description="Show compliant CPs too", value=False, indent=False
+        )
+        self.message = widgets.HTML()
+        self.summary = widgets.HTML()
+        self.compliance = widgets.HTML()
+        self.open_items = widgets.HTML()
+        self.assessments = widgets.HTML()
+        self.details = widgets.VBox(
+            [self.compliance, self.show_all, self.open_items, self.assessments]
+        )
+        wrap = widgets.Layout(flex_flow="row wrap", align_items="center")
+        super().__init__(
+            [
+                widgets.HTML(STYLE),
+                widgets.HBox([self.country, self.advisor], layout=wrap),
+                widgets.HBox([self.search, self.factory, self.count], layout=wrap),
+                self.message,
+                self.summary,
+                self.details,
+            ]
+        )
+        self.add_class("bw-overview")
+        self._refresh_factories()
+        self._show(ANY)
+        self.country.observe(self._on_country, names="value")
+        self.advisor.observe(self._on_filter, names="value")
+        self.search.observe(self._on_filter, names="value")
+        self.factory.observe(self._on_factory, names="value")
+        self.show_all.observe(self._on_show_all, names="value")
+        if factory_id:
+            self.select(factory_id)
+
+    # -- what a person does ------------------------------------------------------------------
+
+    def select(self, factory_id: str) -> None:
+        """Show one factory's case, clearing filters that would hide it."""
+        known = {value for _, value in factory_options(self.register)}
+        if factory_id not in known:
+            self._clear()
+            self.message.value = _note(f"No active factory {factory_id!r} in the store.")
+            return
+        with self.hold_trait_notifications():
+            self.search.value = ""
+            self.advisor.value = ANY
+            self.country.value = ANY
+        self._refresh_factories()
+        self.factory.value = factory_id
+
+    def _on_country(self, _change: dict[str, Any]) -> None:
+        rows = self.register[self.register["status"] != FactoryStatus.OBSOLETE.value]
+        if self.country.value:
+            rows = rows[rows["country"] == self.country.value]
+        advisor = self.advisor.value
+        self.advisor.options = _choices(rows["advisor"], "All advisors")
+        self.advisor.value = advisor if advisor in {v for _, v in self.advisor.options} else ANY
+        self._refresh_factories()
+
+    def _on_filter(self, _change: dict[str, Any]) -> None:
+        self._refresh_factories()
+
+    def _on_factory(self, change: dict[str, Any]) -> None:
+        self._show(str(change["new"] or ""))
+
+    def _on_show_all(self, _change: dict[str, Any]) -> None:
+        if self.tables is not None:
+            self.compliance.value = compliance_html(self.tables, show_all=self.show_all.value)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _refresh_factories(self) -> None:
+        options = factory_options(
+            self.register,
+            country=self.country.value,
+            advisor=self.advisor.value,
+            search=self.search.value,
+        )
+        current = self.factory.value
+        self.factory.options = [("Choose a factory…", ANY), *options]
+        self.factory.value = current if current in {v for _, v in options} else ANY
+        found = len(options)
+        self.count.value = _esc(f"{found} {'factory' if found == 1 else 'factories'}")
+
+    def _clear(self) -> None:
+        self.tables = None
+        for w in (self.message, self.summary, self.compliance, self.open_items, self.assessments):
+            w.value = ""
+        self.details.layout.display = "none"
+
+    def _show(self, factory_id: str) -> None:
+        self._clear()
+        if not factory_id:
+            self.message.value = f'<p class="bw-muted">{_esc(CHOOSE)}</p>'
+            return
+        self.message.value = '<p class="bw-muted">Loading…</p>'
+        try:
+            self.tables = overview_tables(self.store, factory_id, as_of=self.as_of)
+        except StoreError:  # names the server: the log keeps it
+            log.exception("case overview of factory %r: the store failed", factory_id)
+            self.message.value = _note(TROUBLE)
+            return
+        except BwcasesError as exc:
+            self.message.value = _note(str(exc))
+            return
+        except Exception:  # a person sees a sentence; the log keeps the traceback
+            log.exception("case overview of factory %r failed", factory_id)
+            self.message.value = _note(TROUBLE)
+            return
+        self.message.value = ""
+        self.summary.value = summary_html(self.tables)
+        self.compliance.value = compliance_html(self.tables, show_all=self.show_all.value)
+        self.open_items.value = open_items_html(self.tables)
+        self.assessments.value = assessments_html(self.tables)
+        quiet = not _compliant_on_both(self.tables["compliance"]).any()
+        self.show_all.layout.display = "none" if quiet else None
+        self.details.layout.display = None
+
+    def to_html(self) -> str:
+        """What the overview shows now, as one HTML page fragment (no controls)."""
+        parts = [self.message, self.summary, self.compliance, self.open_items, self.assessments]
+        return f'{STYLE}<div class="bw-overview">{"".join(w.value for w in parts)}</div>'
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        # Live frontends draw the widget; executed notebooks (papermill) keep a static copy.
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        bundle["text/html"] = self.to_html()
+        return bundle
+
+
+def case_overview(
+    store: Store, request: PageRequest | str | None = None
+) -> CaseOverview | widgets.HTML:
+    """The case overview of the signed-in person's factories (or of a factory ID outside Voilà)."""
+    if not isinstance(request, PageRequest):
+        return CaseOverview(store, request or None)
+    if request.person is None:
+        if in_voila():  # never any factory data without a signed-in person
+            return widgets.HTML(_note("Sign in to see cases."))
+        return CaseOverview(store, request.factory_id or None)
+    return CaseOverview(store, request.factory_id or None, scope=request.person.scope())

@@ -1,0 +1,314 @@
+"""Running one notebook for one item on a warm kernel, with papermill's semantics.
+
+A worker keeps one kernel warm and runs item after item on it: papermill injects the parameters
+and marks a failing cell as it always does; between items `bwcases.batch.isolation` puts the kernel
+back to its state after warm-up. Outputs are written under a temporary name and renamed, so an
+interrupted run never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import ast
+import atexit
+import contextlib
+import os
+import resource
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill as pm
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import Engine, papermill_engines
+from papermill.exceptions import PapermillExecutionError
+
+from bwcases.core.formats import FIGURES_MIME
+
+ENGINE = "bwcases-warm"
+TAKE = "__import__('bwcases.batch.isolation').batch.isolation.take()"
+RESTORE = "__import__('bwcases.batch.isolation').batch.isolation.restore()"
+RECYCLE_AFTER = 250  # runs on one kernel before it is replaced (bounds slow leaks)
+
+
+@dataclass
+class Task:
+    """One item of a batch: run `notebook` with `parameters`, write the outputs."""
+
+    item: str
+    notebook: str
+    parameters: dict[str, Any]
+    ipynb: str
+    html: str | None
+    metadata: dict[str, Any]
+    timeout: int = 600
+    kernel_name: str = "python3"
+    template: str | None = None
+    pdf: str | None = None
+    scratch: str = ""  # a folder for files being written (renamed into place when complete)
+
+    @property
+    def tmp_dir(self) -> Path:
+        return Path(self.scratch) if self.scratch else Path(self.ipynb).parent / ".tmp"
+
+
+@dataclass
+class Result:
+    """What happened to one item."""
+
+    item: str
+    status: str
+    duration_s: float
+    error: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
+    worker_peak_mb: float = 0.0
+
+
+class WarmKernel:
+    """A kernel started once, warmed up by a first run, and reset between runs."""
+
+    def __init__(self, kernel_name: str, cwd: str) -> None:
+        self.km = AsyncKernelManager(kernel_name=kernel_name)
+        # The kernel's own chatter (warnings about TCP, tracebacks) is not the analyst's business.
+        run_sync(self.km.start_kernel)(
+            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _KERNELS.append(self)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        run_sync(self.kc.wait_for_ready)(timeout=120)
+        self.runs = 0
+        self.warm = False
+
+    def run_code(self, code: str) -> None:
+        """Run code outside any notebook; raise if it fails."""
+        reply = run_sync(self.kc.execute_interactive)(
+            code, store_history=False, silent=True, timeout=120, output_hook=_ignore
+        )
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+
+    def warm_up(self, notebook: str) -> None:
+        """Run the notebook's imports, then record the state every run starts from."""
+        self.run_code(imports_of(notebook) + "\n" + TAKE)
+        self.warm = True
+        self.runs = 0
+
+    def execute(self, task: Task, output: str) -> None:
+        """Run the task's notebook with papermill on this kernel, saving to `output`."""
+        pm.execute_notebook(
+            task.notebook,
+            output,
+            parameters=task.parameters,
+            engine_name=ENGINE,
+            kernel_name=task.kernel_name,
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            execution_timeout=task.timeout,
+            warm=self,
+        )
+
+    def reset(self) -> None:
+        """Put the kernel back to its state after warm-up."""
+        self.run_code(RESTORE)
+        self.runs += 1
+
+    def pid(self) -> int | None:
+        """The kernel's process id."""
+        provisioner = getattr(self.km, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        return getattr(process, "pid", None)
+
+    def shutdown(self) -> None:
+        """Stop the kernel."""
+        if self in _KERNELS:
+            _KERNELS.remove(self)
+        try:
+            self.kc.stop_channels()
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # shutting down a dead kernel is not an error worth reporting
+            pass
+
+    def kill(self) -> None:
+        """Stop the kernel at once, with whatever it started, from any thread."""
+        pid = self.pid()
+        if pid:  # the kernel leads its own process group (jupyter_client starts a new session)
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.km.cleanup_connection_file()
+
+
+_KERNELS: list[WarmKernel] = []  # the kernels this process runs, for its parent watch
+
+
+def _ignore(_msg: Any) -> None:
+    """Output of the kernel's housekeeping code is not kept."""
+
+
+class WarmEngine(Engine):
+    """Papermill engine that runs on a kernel the caller keeps warm."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+        warm: WarmKernel = kwargs.pop("warm")
+        client = PapermillNotebookClient(
+            nb_man,
+            km=warm.km,
+            kernel_name=kernel_name,
+            timeout=kwargs.get("execution_timeout"),
+            startup_timeout=kwargs.get("start_timeout", 60),
+            log_output=False,
+        )
+        client.kc = warm.kc
+        return client.execute()
+
+
+papermill_engines.register(ENGINE, WarmEngine)
+
+_local = threading.local()
+
+
+def _kernel(task: Task) -> WarmKernel:
+    kernel: WarmKernel | None = getattr(_local, "kernel", None)
+    if kernel is not None and (not run_sync(kernel.km.is_alive)() or kernel.runs >= RECYCLE_AFTER):
+        kernel.shutdown()
+        kernel = None
+    if kernel is None:
+        kernel = WarmKernel(task.kernel_name, cwd=str(Path(task.notebook).parent))
+        _local.kernel = kernel
+        atexit.register(kernel.shutdown)
+    if not kernel.warm:
+        kernel.warm_up(task.notebook)
+    return kernel
+
+
+def imports_of(notebook: str) -> str:
+    """The top-level import statements of a notebook's code cells (what a warm-up runs)."""
+    nb = nbformat.read(notebook, as_version=4)
+    lines = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return "\n".join(lines)
+
+
+def start_worker(kernel_name: str, notebook: str, parent: int | None = None) -> None:
+    """Start this process's kernel ahead of its first task (a process pool initializer).
+
+    With `parent`, the worker and its kernel end as soon as that process is gone.
+    """
+    if parent is not None:
+        watch = threading.Thread(target=_watch_parent, args=(parent,), name="bwcases-watch")
+        watch.daemon = True
+        watch.start()
+    _local.kernel = WarmKernel(kernel_name, cwd=str(Path(notebook).parent))
+    atexit.register(_local.kernel.shutdown)
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker and its kernels once the run that started it is gone (even killed)."""
+    while os.getppid() == parent:  # a process whose parent dies is given another
+        time.sleep(0.5)
+    for kernel in list(_KERNELS):
+        kernel.kill()
+    os._exit(1)
+
+
+def figures_of(nb: Any) -> dict[str, Any]:
+    """The figures a notebook recorded (the last record wins)."""
+    found: dict[str, Any] = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if FIGURES_MIME in data:
+                found = dict(data[FIGURES_MIME])
+    return found
+
+
+def _peak_mb(kernel: WarmKernel | None) -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    pid = kernel.pid() if kernel else None
+    if pid:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    own += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return round(own, 1)
+
+
+def _write_atomic(path: str, text: str, tmp_dir: Path) -> None:
+    tmp = tmp_dir / (Path(path).name + f".{os.getpid()}")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _render(task: Task, nb: Any) -> None:
+    from bwcases.render.pdf import to_html, to_pdf
+
+    html = to_html(nb, task.template)
+    if task.html:
+        _write_atomic(task.html, html, task.tmp_dir)
+    if task.pdf:
+        tmp = task.tmp_dir / (Path(task.pdf).name + f".{os.getpid()}")
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        to_pdf(html, tmp)
+        os.replace(tmp, task.pdf)
+
+
+def run_task(task: Task) -> Result:
+    """Run one item on this worker's warm kernel; never raises for a failing notebook."""
+    started = time.perf_counter()
+    kernel: WarmKernel | None = None
+    tmp = task.tmp_dir / f"{Path(task.ipynb).name}.{os.getpid()}.ipynb"
+    status, error = "ok", ""
+    try:
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        kernel = _kernel(task)
+        try:
+            kernel.execute(task, str(tmp))
+        except PapermillExecutionError as exc:
+            status, error = "failed", f"In [{exc.exec_count}]: {exc.ename}: {exc.evalue}"
+        finally:
+            kernel.reset()
+    except Exception as exc:  # a dead kernel or a broken notebook file: report, go on
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        if kernel is not None:
+            kernel.shutdown()
+            _local.kernel = None
+    figures: dict[str, Any] = {}
+    try:
+        if tmp.exists():
+            nb = nbformat.read(tmp, as_version=4)
+            nb.metadata["bwcases"] = {**task.metadata, "status": status, "error": error}
+            figures = figures_of(nb)
+            Path(task.ipynb).parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(task.ipynb, nbformat.writes(nb), task.tmp_dir)
+            tmp.unlink(missing_ok=True)
+            if task.html or task.pdf:
+                _render(task, nb)
+    except OSError as exc:  # a full disk, a folder in the way: this item failed, the batch goes on
+        status = "failed"
+        error = f"cannot write {exc.filename2 or exc.filename or task.ipynb}: {exc.strerror or exc}"
+    return Result(
+        item=task.item,
+        status=status,
+        duration_s=round(time.perf_counter() - started, 3),
+        error=error,
+        figures=figures,
+        worker_peak_mb=_peak_mb(kernel),
+    )
