@@ -1,4 +1,4 @@
-"""Where the project's notebooks and templates live (overridable for other layouts), and the
+"""Where the package's notebooks and templates live (overridable for other layouts), and the
 private files bwcases makes."""
 
 from __future__ import annotations
@@ -6,9 +6,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = Path(os.environ.get("BWCASES_NOTEBOOKS", ROOT / "notebooks"))
-TEMPLATES = Path(os.environ.get("BWCASES_TEMPLATES", ROOT / "templates"))
+PACKAGE = Path(__file__).resolve().parents[1]
+# Shipped inside the package, so that an installed wheel has them (a checkout's top-level
+# notebooks/ and templates/ are links to these).
+NOTEBOOKS = Path(os.environ.get("BWCASES_NOTEBOOKS", PACKAGE / "notebooks"))
+TEMPLATES = Path(os.environ.get("BWCASES_TEMPLATES", PACKAGE / "templates"))
+# The checkout around the package: meaningful only in an editable install (tests/test_frontend.py)
+ROOT = PACKAGE.parent
 
 
 def private_file(path: Path) -> None:
