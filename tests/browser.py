@@ -13,7 +13,7 @@ import pytest
 from bwcases.web.serve import start_server, stop_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,6 +28,17 @@ CHROMIUM_ARGS = [
 needs_chromium = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None, reason=f"no chromium at {CHROMIUM}"
 )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless chromium, once per test module (each test opens a context of its own)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 @contextmanager

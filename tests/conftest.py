@@ -8,14 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
 from bwcases.store import Store
 from bwcases.store.models import Base
+from tests.helpers import BACKENDS, PG_URL, fill_advisor_case, write_csv
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("BWCASES_TEST_PG")
-BACKENDS = ["sqlite", "postgresql"]
+pytest_plugins = ["tests.browser"]  # the chromium fixture, for the tests that drive a page
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -86,19 +85,10 @@ def store(store_url: str) -> Iterator[Store]:
     s.dispose()
 
 
-def served_store_url(backend: str, folder: Path, name: str) -> str:
-    """A store of its own for a served app (a module's server outlives single tests): a file in
-    `folder` on SQLite, a database named `name` on the PostgreSQL test server."""
-    if backend == "sqlite":
-        return f"sqlite:///{folder / 'cases.sqlite'}"
-    if not PG_URL:
-        pytest.skip("no PostgreSQL server: set BWCASES_TEST_PG (./test.sh does)")
-    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+@pytest.fixture
+def apps_store(store: Store, tmp_path: Path) -> Store:
+    """The advisor case (Saigon Garments, Dong Nai Textiles, four people) on the backend."""
+    return fill_advisor_case(store, tmp_path)
 
 
 @pytest.fixture
@@ -109,20 +99,6 @@ def sqlite_store(sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
     s = Store(f"sqlite:///{path}")
     yield s
     s.dispose()
-
-
-EXPORT_HEADER = (
-    "Country,Cycle,Factory.Assessed.ID,Factory.Assessed.Name,Quest.ID,Assesment.Start.Date,"
-    "Question.type,Q.Label,Question.ID,CP,Cluster,Finding,Tags"
-)
-
-
-def write_csv(
-    path: Path, lines: list[str], header: str = EXPORT_HEADER, encoding: str = "utf-8"
-) -> Path:
-    """Write a CSV file with a header and lines."""
-    path.write_text("\n".join([header, *lines]) + "\n", encoding=encoding)
-    return path
 
 
 @pytest.fixture

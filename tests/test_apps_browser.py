@@ -18,10 +18,8 @@ import pytest
 
 from bwcases.auth.people import COOKIE_NAME
 from bwcases.store import Store
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, served, sign_in
-from tests.conftest import BACKENDS, served_store_url
-from tests.test_apps_plan import PASSWORD, fill_advisor_case
-from tests.test_apps_tracker import PDF
+from tests.browser import needs_chromium, served, sign_in
+from tests.helpers import BACKENDS, PASSWORD, PDF, fill_advisor_case, served_store_url
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -48,16 +46,6 @@ def served_store(
     with served(store.url, folder / "voila.log") as base:
         yield base, store, folder / "voila.log"
     store.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def person_page(browser: Browser, base: str, name: str) -> Page:

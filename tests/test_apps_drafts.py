@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -12,15 +11,17 @@ from bwcases.apps import CaseTimeline, ImprovementPlan, RemediationTracker, draf
 from bwcases.apps.common import parse_date
 from bwcases.apps.drafts import DIRTY
 from bwcases.store import Store
-from tests.test_apps_plan import errors, fill, fill_advisor_case, open_app
-from tests.test_apps_tracker import PDF, plan_public_item, record, upload
+from tests.helpers import (
+    PDF,
+    errors,
+    fill,
+    open_app,
+    plan_public_item,
+    record,
+    upload,
+)
 
 D = dt.date
-
-
-@pytest.fixture
-def apps_store(store: Store, tmp_path: Path) -> Store:
-    return fill_advisor_case(store, tmp_path)
 
 
 # -- drafts --------------------------------------------------------------------------------

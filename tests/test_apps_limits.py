@@ -21,8 +21,7 @@ from bwcases.store import Store
 from bwcases.web.limits import Limits
 from bwcases.web.serve import start_server, stop_server
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sign_in
-from tests.conftest import BACKENDS, served_store_url
-from tests.test_apps_plan import PASSWORD, fill_advisor_case
+from tests.helpers import BACKENDS, PASSWORD, fill_advisor_case, served_store_url
 
 pytestmark = [pytest.mark.slow]
 LIMITS = Limits(pages_per_person=2, max_pages=3, trusted_proxy=True)

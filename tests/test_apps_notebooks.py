@@ -9,8 +9,7 @@ import papermill
 import pytest
 
 from bwcases.store import Store
-from tests.test_apps_plan import fill_advisor_case
-from tests.test_notebooks import NOTEBOOKS
+from tests.helpers import NOTEBOOKS, fill_advisor_case
 
 APPS = ["improvement_plan.ipynb", "remediation_tracker.ipynb", "case_timeline.ipynb"]
 

@@ -3,134 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bwcases.apps import ImprovementPlan, PageRequest
 from bwcases.apps.plan import latest_non_compliance
-from bwcases.auth.accounts import hash_password
-from bwcases.auth.people import person
 from bwcases.core.domain import Status
-from bwcases.io.importers import import_file
 from bwcases.store import Store
-from tests.conftest import write_csv
-from tests.test_overview import fill_case
+from tests.helpers import errors, fill, open_app
 
 D = dt.date
-PASSWORD = "correct horse battery"
-USERS = [  # name, role, country
-    ("Lan Nguyen", "advisor", "Vietnam"),  # advisor of VN001 and VN003
-    ("Minh Tran", "staff", "Vietnam"),
-    ("Hoa Le", "readonly", "Vietnam"),
-    ("Sokha Chan", "advisor", "Cambodia"),  # advisor of KH001
-]
-PD = "Public Disclosure"
-
-
-def _line(
-    quest: int, date: str, cycle: int, qid: str, cp: str, cluster: str, f: int, tags: str = ""
-) -> str:
-    return f'Vietnam,{cycle},VN003,Dong Nai Textiles,{quest},{date},NCQ,"Question {qid}?",{qid},"{cp}",{cluster},{f},{tags}'
-
-
-MORE_LINES = [
-    _line(
-        2001,
-        "10/05/2023",
-        1,
-        "CMP.WI.01",
-        "Wage Information, Use and Deduction",
-        "Compensation",
-        1,
-        PD,
-    ),
-    _line(
-        2001,
-        "10/05/2023",
-        1,
-        "OSH.CH.01",
-        "Chemicals and Hazardous Substances",
-        "Occupational Safety and Health",
-        0,
-    ),
-    _line(
-        2001,
-        "10/05/2023",
-        1,
-        "FOA.FA.01",
-        "Freedom to Associate",
-        "Freedom of Association and Collective Bargaining",
-        1,
-    ),
-    _line(
-        2600,
-        "01/06/2024",
-        2,
-        "CMP.WI.01",
-        "Wage Information, Use and Deduction",
-        "Compensation",
-        1,
-        PD,
-    ),
-    _line(
-        2600,
-        "01/06/2024",
-        2,
-        "OSH.CH.01",
-        "Chemicals and Hazardous Substances",
-        "Occupational Safety and Health",
-        1,
-    ),
-    _line(
-        2600,
-        "01/06/2024",
-        2,
-        "FOA.FA.01",
-        "Freedom to Associate",
-        "Freedom of Association and Collective Bargaining",
-        0,
-    ),
-]
-
-
-@functools.cache
-def password_hash() -> str:
-    """PASSWORD hashed once (hashing is slow on purpose)."""
-    return hash_password(PASSWORD)
-
-
-def fill_advisor_case(store: Store, tmp_path: Path) -> Store:
-    """Saigon Garments' case, Dong Nai Textiles (a publicly disclosed, persistent finding), users."""
-    fill_case(store, tmp_path)
-    import_file(store, "assessments", write_csv(tmp_path / "more.csv", MORE_LINES))
-    store.update_factories([{"factory_id": "VN003", "advisor": "Lan Nguyen"}], actor="test")
-    for name, role, country in USERS:
-        store.add_user(
-            name, role=role, country=country, password_hash=password_hash(), actor="test"
-        )
-    return store
-
-
-@pytest.fixture
-def apps_store(store: Store, tmp_path: Path) -> Store:
-    return fill_advisor_case(store, tmp_path)
-
-
-def open_app(cls: type, store: Store, user: str, factory_id: str = "", lang: str = "en") -> Any:
-    """An app as the named person would see it."""
-    return cls(store, PageRequest(person(store.user(user)), factory_id, lang))
-
-
-def fill(app: ImprovementPlan, **values: Any) -> None:
-    for key, value in values.items():
-        app.form.fields[key].set(value)
-
-
-def errors(app: ImprovementPlan) -> dict[str, str]:
-    return {k: f.error.value for k, f in app.form.fields.items() if f.error.value}
 
 
 def test_latest_non_compliance_grouped_and_flagged(apps_store: Store) -> None:

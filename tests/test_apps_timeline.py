@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from bwcases.apps import CaseTimeline, ImprovementPlan
 from bwcases.core.errors import StoreUnreachableError
 from bwcases.store import Store
-from tests.test_apps_plan import fill, fill_advisor_case, open_app
-
-
-@pytest.fixture
-def apps_store(store: Store, tmp_path: Path) -> Store:
-    return fill_advisor_case(store, tmp_path)
-
+from tests.helpers import fill, open_app
 
 D = dt.date
 

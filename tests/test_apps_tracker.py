@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -15,48 +13,10 @@ from bwcases.apps import ImprovementPlan, RemediationTracker
 from bwcases.apps.evidence import MAX_BYTES, check_uploads, clean_name, sniff
 from bwcases.apps.remediation import persistent_flags
 from bwcases.store import Store
-from tests.test_apps_plan import fill, fill_advisor_case, open_app
-
-
-@pytest.fixture
-def apps_store(store: Store, tmp_path: Path) -> Store:
-    return fill_advisor_case(store, tmp_path)
-
+from tests.helpers import PDF, fill, open_app, plan_public_item, record, upload
 
 D = dt.date
-PDF = b"%PDF-1.4\n% evidence\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
-
-
-def upload(
-    name: str, content: bytes, media_type: str = "application/octet-stream"
-) -> dict[str, Any]:
-    """A file as ipywidgets' FileUpload holds it."""
-    return {
-        "name": name,
-        "type": media_type,
-        "size": len(content),
-        "content": memoryview(content),
-        "last_modified": dt.datetime(2024, 7, 1, tzinfo=dt.UTC),
-    }
-
-
-def plan_public_item(store: Store) -> int:
-    """Lan plans the publicly disclosed, persistent finding of Dong Nai Textiles."""
-    app = open_app(ImprovementPlan, store, "Lan Nguyen", "VN003")
-    app.choice.value = "finding:CMP.WI.01"
-    fill(
-        app, action="Itemise deductions on payslips", responsible="Payroll", due_date=D(2024, 7, 31)
-    )
-    app.form.save.click()
-    assert app.item_id is not None
-    return app.item_id
-
-
-def record(app: RemediationTracker, **values: Any) -> None:
-    for key, value in values.items():
-        app.fields[key].set(value)
-    app.record.click()
 
 
 def test_the_plan_as_a_table(apps_store: Store) -> None:

@@ -9,7 +9,7 @@ from ipywidgets.widgets import widget as ipywidget
 
 from bwcases.apps import CaseTimeline, ImprovementPlan, RemediationTracker
 from bwcases.store import Store
-from tests.test_apps_plan import fill, fill_advisor_case, open_app
+from tests.helpers import fill, fill_advisor_case, open_app
 
 LOCK = Path(__file__).resolve().parent.parent / "frontend" / "package-lock.json"
 # The JavaScript packages the page script bundles (frontend/src/index.js: MODULES), by the

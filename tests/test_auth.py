@@ -32,7 +32,7 @@ from bwcases.auth.people import (
 from bwcases.core.errors import UsageError
 from bwcases.store import Store
 from bwcases.store import models as m
-from tests.test_apps_plan import PASSWORD, fill_advisor_case
+from tests.helpers import PASSWORD, Clock, fill_advisor_case
 
 
 @pytest.fixture
@@ -246,14 +246,6 @@ def test_two_users_one_sign_in_name_apart_are_refused(store: Store) -> None:
 def test_a_control_character_in_a_name_is_refused(store: Store) -> None:
     with pytest.raises(UsageError, match="not a name"):
         add_user(store, "Lan\x1b[31mNguyen", role="advisor", password=PASSWORD)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_failures_cost_a_growing_wait_never_a_lock_out() -> None:

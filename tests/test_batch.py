@@ -19,7 +19,7 @@ from bwcases.core.errors import InputError, OutputError
 from bwcases.io.importers import import_file
 from bwcases.reports.factory import factory_report
 from bwcases.store import Store
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 REPORT = ROOT / "notebooks" / "factory_progress_report.ipynb"
 

@@ -23,7 +23,7 @@ from bwcases.reports.briefs import render_brief
 from bwcases.reports.factory import factory_report
 from bwcases.reports.suppression import SUPPRESSED, suppress
 from bwcases.store import Store
-from tests.conftest import ROOT, write_csv
+from tests.helpers import ROOT, write_csv
 
 PERIOD = "2024-01:2026-06"
 

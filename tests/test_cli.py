@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import EXPORT_HEADER, write_csv
-from tests.test_readers import sheet_xml, zip_workbook
+from tests.helpers import EXPORT_HEADER, sheet_xml, write_csv, zip_workbook
 
 
 def bw(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ from bwcases.core.errors import ConflictError, NotFoundError, ValidationError
 from bwcases.io.importers import import_file
 from bwcases.store import Store, Upload
 from bwcases.store import models as m
-from tests.test_store import twice_at_once
+from tests.helpers import twice_at_once
 
 D = dt.date
 PHOTO = Upload("exit.jpg", "image/jpeg", b"\xff\xd8\xff\xe0 the exit, cleared \xff\xd9")

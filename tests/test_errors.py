@@ -27,7 +27,7 @@ from bwcases.core.errors import (
 from bwcases.io.importers import import_file
 from bwcases.store import Store
 from bwcases.store.gateway import store_error
-from tests.conftest import PG_URL, write_csv
+from tests.helpers import PG_URL, write_csv
 
 SECRET = "s3cret-Pa55"
 

@@ -13,7 +13,7 @@ from bwcases.cli import main
 from bwcases.io.exporters import export_assessments
 from bwcases.io.importers import import_file
 from bwcases.store import Store
-from tests.conftest import EXPORT_HEADER
+from tests.helpers import EXPORT_HEADER
 
 
 def distinct_rows(text: str) -> tuple[list[str], set[tuple[str, ...]]]:

@@ -13,7 +13,8 @@ from bwcases.auth.accounts import hash_password
 from bwcases.store import Store
 from bwcases.web.limits import START_PAGE
 from bwcases.web.serve import start_server, stop_server
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sign_in
+from tests.browser import needs_chromium, sign_in
+from tests.helpers import PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog, Page
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 expect = pytest.importorskip("playwright.sync_api").expect
 APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
-PASSWORD = "correct horse battery"
 
 # The kernel's side: each widget tells what it received in `seen`.
 WIDGETS = """\
@@ -105,16 +105,6 @@ def served_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         finally:
             stop_server(proc)
             store.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from bwcases.cli import main
 from bwcases.core.errors import InputError
 from bwcases.io.importers import import_file
 from bwcases.store import Store
-from tests.conftest import EXPORT_HEADER, write_csv
+from tests.helpers import EXPORT_HEADER, PLAN_HEADER, state, write_csv
 
 COLUMNS = EXPORT_HEADER.split(",")
 NEW_ROW = {
@@ -47,7 +47,6 @@ STORED_ROW = NEW_ROW | {
     "Quest.ID": "1001",
     "Tags": "Public Disclosure",
 }
-PLAN_HEADER = "Factory.ID,Quest.ID,Question.ID,Compliance.point,Issue,Action,Responsible,Due.Date,Status,Notes"
 PARTNER_HEADER = "Partner.ID,Partner.Name,Partner.Type,Factory.ID,Consent"
 
 
@@ -57,17 +56,6 @@ def line(changes: dict[str, str] | None = None, base: dict[str, str] = NEW_ROW) 
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow([values[c] for c in COLUMNS])
     return out.getvalue()
-
-
-def state(store: Store) -> tuple[Any, ...]:
-    """Everything an import could change."""
-    return (
-        store.snapshot_id(),
-        store.findings_frame(),
-        store.factories_frame(),
-        store.plan_items_frame(),
-        store.partners_frame(),
-    )
 
 
 def refused(store: Store, kind: str, path: Path) -> InputError:

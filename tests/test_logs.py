@@ -11,7 +11,7 @@ import pytest
 from bwcases.apps import RemediationTracker
 from bwcases.apps.common import TROUBLE
 from bwcases.store import Store
-from tests.test_apps_plan import fill_advisor_case, open_app
+from tests.helpers import fill_advisor_case, open_app
 
 
 def test_an_app_failure_goes_to_the_server_log_not_the_page(

@@ -11,9 +11,8 @@ import papermill
 import pytest
 
 from bwcases.store import Store
-from tests.test_overview import SCRIPT_ISSUE, fill_case
+from tests.helpers import NOTEBOOKS, SCRIPT_ISSUE, fill_case
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 ALL_NOTEBOOKS = sorted(NOTEBOOKS.glob("*.ipynb"))
 MAX_CODE_LINES = 60
 DEFINITION = re.compile(r"^\s*(async\s+def|def|class)\s", re.MULTILINE)

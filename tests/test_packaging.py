@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from bwcases.web.serve import HOST, free_port
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 CONDA_NAMES = {
     "psycopg[binary]": "psycopg",  # conda-forge's psycopg ships the binary build

@@ -14,8 +14,7 @@ from bwcases.cli import main
 from bwcases.core.errors import ImportConflictError, UsageError
 from bwcases.io.importers import import_file
 from bwcases.store import Store
-from tests.conftest import write_csv
-from tests.test_importers import PLAN_HEADER, state
+from tests.helpers import PLAN_HEADER, state, write_csv
 
 ADVISOR = "Lan Nguyen"
 # The plan file as the data team sends it: a finding of VN001 (row 2), a self-diagnosis issue

@@ -6,7 +6,6 @@ import codecs
 import datetime as dt
 import random
 import tracemalloc
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +15,7 @@ from openpyxl import Workbook
 import bwcases.io.readers
 from bwcases.core.errors import InputError
 from bwcases.io.readers import ROW, Table
+from tests.helpers import sheet_xml, zip_workbook
 
 HEADER = "ID,Name,Date"
 LINES = ["F1,Café Saigon,15/03/2023", 'F2,"Knit, Ltd",01/02/2024']
@@ -357,54 +357,6 @@ def test_a_header_too_wide_is_refused_at_once(tmp_path: Path, header: str, messa
     path = tmp_path / "t.csv"
     path.write_text(header + "\n" + "x\n" * 3)
     assert error_of(path).startswith(f"t.csv row 1: {message}")
-
-
-def zip_workbook(path: Path, sheet: bytes, **parts: bytes) -> Path:
-    """An XLSX file whose first sheet is `sheet` (its XML), deflated as Excel does."""
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    kinds = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    files = {
-        "[Content_Types].xml": (
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{kinds}.sheet.main+xml"/>'
-            f'<Override PartName="/xl/worksheets/sheet1.xml" '
-            f'ContentType="{kinds}.worksheet+xml"/></Types>'
-        ).encode(),
-        "_rels/.rels": (
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{rels}/officeDocument" Target="xl/workbook.xml"/>'
-            "</Relationships>"
-        ).encode(),
-        "xl/workbook.xml": (
-            f'<workbook xmlns="{main}" xmlns:r="{rels}"><sheets>'
-            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
-        ).encode(),
-        "xl/_rels/workbook.xml.rels": (
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{rels}/worksheet" Target="worksheets/sheet1.xml"/>'
-            "</Relationships>"
-        ).encode(),
-        "xl/worksheets/sheet1.xml": sheet,
-        **{name.replace("__", "/").replace("_", "."): data for name, data in parts.items()},
-    }
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return path
-
-
-def sheet_xml(rows: list[list[str]], dimension: str = "") -> bytes:
-    """A sheet's XML with these rows of inline strings."""
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    body = "".join(
-        "<row>" + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in row) + "</row>"
-        for row in rows
-    )
-    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    return f'<worksheet xmlns="{main}">{dim}<sheetData>{body}</sheetData></worksheet>'.encode()
 
 
 def test_a_hand_made_workbook_reads(tmp_path: Path) -> None:

@@ -19,10 +19,7 @@ from bwcases.web.limits import Limits
 from bwcases.web.serve import app_url, cell_timeout, start_server, voila_command, voila_config
 from bwcases.web.signin import StoreIdentityProvider
 from tests.browser import chromium_page, needs_chromium, served, sign_in
-from tests.conftest import BACKENDS, served_store_url
-from tests.test_overview import SCRIPT_ISSUE, fill_case
-
-PASSWORD = "correct horse battery"
+from tests.helpers import BACKENDS, PASSWORD, SCRIPT_ISSUE, fill_case, served_store_url
 
 WIDGETS_TIMEOUT_MS = 90_000
 

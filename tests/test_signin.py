@@ -12,8 +12,7 @@ from bwcases.auth.accounts import ACCOUNT_FREE, ACCOUNT_WAIT
 from bwcases.store import Store
 from bwcases.web import signin
 from bwcases.web.signin import StoreIdentityProvider
-from tests.test_apps_plan import PASSWORD, fill_advisor_case
-from tests.test_auth import Clock
+from tests.helpers import PASSWORD, Clock, fill_advisor_case
 
 
 @pytest.fixture

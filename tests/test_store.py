@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import stat
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from bwcases.core.errors import ConcurrentWriteError, ConflictError
 from bwcases.io.importers import import_file
 from bwcases.store import AssessmentLoader, Store
 from bwcases.store import models as m
+from tests.helpers import twice_at_once
 
 
 def test_import_keeps_every_distinct_row_once(store: Store, export_file) -> None:
@@ -131,27 +131,6 @@ def test_a_re_export_that_renames_a_factory_updates_its_name(
     assert reg.loc["VN001", "status"] == "obsolete"
     names = store.findings_frame().query("factory_id == 'VN001'")["factory_name"].unique()
     assert list(names) == ["Saigon Garments (Obsolete)"]
-
-
-def twice_at_once(store: Store, work: Callable[[Store], Any]) -> list[Any]:
-    """What `work` returned (or raised) when two connections to the store did it at once."""
-    outcomes: list[Any] = []
-
-    def run() -> None:
-        other = Store(store.url)
-        try:
-            outcomes.append(work(other))
-        except BaseException as exc:  # kept, to be looked at by the test
-            outcomes.append(exc)
-        finally:
-            other.dispose()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
 
 
 def test_two_imports_of_the_same_new_file_at_once_store_it_once(
