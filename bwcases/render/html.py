@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import html
+from typing import Any
 
 import pandas as pd
 
+from bwcases.render.templating import escape, macros
+
+__all__ = ["SUPPRESSED", "escape", "figure_table", "is_suppressed", "table"]
+
 SUPPRESSED = object()  # a cell that must not be shown (reports.suppression); drawn as a label
+MISSING = "–"
+TICK = "✔"
+TABLES = "tables.html.j2"
 
 
 def is_suppressed(value: object) -> bool:
@@ -14,20 +21,23 @@ def is_suppressed(value: object) -> bool:
     return value is SUPPRESSED
 
 
-def escape(value: object) -> str:
-    """Text made safe to place in HTML."""
-    return html.escape("" if value is None else str(value), quote=True)
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (pd.api.types.is_scalar(value) and pd.isna(value))
+
+
+def _cells(column: pd.Series) -> list[str]:
+    if column.dtype == bool:
+        return [TICK if value else "" for value in column]
+    return [MISSING if _missing(value) else str(value) for value in column]
 
 
 def table(frame: pd.DataFrame, *, empty: str = "None", classes: str = "bw-table") -> str:
     """A frame as an HTML table with every cell escaped (or a line saying it is empty)."""
     if frame.empty:
-        return f"<p class='bw-empty'>{escape(empty)}</p>"
-    shown = frame.copy()
-    for col in shown.columns:
-        if shown[col].dtype == bool:
-            shown[col] = shown[col].map({True: "✔", False: ""})
-    return shown.to_html(index=False, escape=True, na_rep="–", border=0, classes=classes)
+        return str(macros(TABLES).empty(empty))
+    columns = [_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    rows = list(zip(*columns, strict=True))
+    return str(macros(TABLES).table(list(frame.columns), rows, classes))
 
 
 def figure_table(
@@ -45,24 +55,19 @@ def figure_table(
     Cells holding SUPPRESSED show `marker` instead of a number.
     """
     if frame.empty:
-        return f"<p class='bw-empty'>{escape(empty)}</p>"
+        return str(macros(TABLES).empty(empty))
     formats = formats or {}
-    head = "".join(f"<th scope='col'>{escape(label)}</th>" for label in labels.values())
-    body = []
-    for _, row in frame.iterrows():
+    rows = []
+    for record in frame.to_dict("records"):
         cells = []
         for col in labels:
-            value = row[col]
-            attr = f" data-figure='{escape(prefix)}{escape(row[key])}.{escape(col)}'"
+            value, figure = record[col], f"{prefix}{record[key]}.{col}"
             if is_suppressed(value):
-                cells.append(f"<td{attr} class='bw-suppressed'>{escape(marker)}</td>")
-            elif value is None or value is pd.NA or (isinstance(value, float) and value != value):
-                cells.append(f"<td{attr}>–</td>")
+                cells.append((figure, marker, True))
+            elif _missing(value):
+                cells.append((figure, MISSING, False))
             else:
                 shown = format(value, formats[col]) if col in formats else value
-                cells.append(f"<td{attr}>{escape(shown)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        f"<table class='bw-table'><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+                cells.append((figure, shown, False))
+        rows.append(cells)
+    return str(macros(TABLES).figure_table(list(labels.values()), rows))

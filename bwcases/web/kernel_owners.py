@@ -25,7 +25,6 @@ from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from bwcases.core.i18n import N_, translator
-from bwcases.render.html import escape
 from bwcases.web.limits import MAX_PAGES, PAGES_PER_PERSON
 from bwcases.web.pages import page_language, write_page
 
@@ -169,7 +168,7 @@ class PageHandler(TornadoVoilaHandler):
         _ = translator(lang)
         self.set_status(503)
         self.set_header("Retry-After", "120")
-        write_page(self, lang, _(BUSY_TITLE), f'<p role="alert">{escape(_(BUSY))}</p>')
+        write_page(self, "busy", lang, _(BUSY_TITLE), message=_(BUSY))
 
 
 class ShutdownHandler(VoilaShutdownKernelHandler):

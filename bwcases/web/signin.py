@@ -7,7 +7,6 @@ import asyncio
 from dataclasses import dataclass
 from math import ceil
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import quote
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.auth.identity import IdentityProvider, User
@@ -34,10 +33,9 @@ from bwcases.auth.accounts import (
 from bwcases.auth.people import COOKIE_NAME, person_for_token, token_hash
 from bwcases.core.domain import login_key
 from bwcases.core.i18n import LANGUAGES, translator
-from bwcases.render.html import escape
 from bwcases.web.kernel_owners import close_pages
 from bwcases.web.limits import START_PAGE
-from bwcases.web.pages import notice, page_language, write_page
+from bwcases.web.pages import page_language, write_page, xsrf
 
 if TYPE_CHECKING:
     from bwcases.store import Store
@@ -152,40 +150,21 @@ class LoginHandler(LoginFormHandler):
     def _render(self, message: dict[str, str] | None = None, login: str = "") -> None:
         lang = page_language(self)
         _ = translator(lang)
-        t = {
-            "title": _("Sign in"),
-            "about": _(
-                "Better Work advisor apps: Improvement Plans, remediation and case timelines."
-            ),
-            "name": _("Name"),
-            "password": _("Password"),
-            "language": _("Language"),
-        }
-        nxt = self.get_argument("next", default=self.home)
-        back = escape(quote(nxt))
-        languages = " ".join(
-            f'<a href="?lang={code}&amp;next={back}" lang="{code}">{escape(label)}</a>'
-            for code, label in LANGUAGES.items()
-        )
-        error = notice((message or {}).get("error", ""))
         write_page(
             self,
+            "sign_in",
             lang,
-            t["title"],
-            f"""<p>{escape(t["about"])}</p>
-{error}
-<form method="post" action="{escape(self.request.path)}">
-{self.xsrf_form_html()}
-<input type="hidden" name="next" value="{escape(nxt)}">
-<input type="hidden" name="lang" value="{lang}">
-<label for="username">{escape(t["name"])}</label>
-<input type="text" id="username" name="username" value="{escape(login)}"
- autocomplete="username" required autofocus>
-<label for="password">{escape(t["password"])}</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required>
-<button type="submit">{escape(t["title"])}</button>
-</form>
-<nav aria-label="{escape(t["language"])}">{languages}</nav>""",
+            _("Sign in"),
+            about=_("Better Work advisor apps: Improvement Plans, remediation and case timelines."),
+            error=(message or {}).get("error", ""),
+            action=self.request.path,
+            xsrf=xsrf(self),
+            next=self.get_argument("next", default=self.home),
+            login=login,
+            name_label=_("Name"),
+            password_label=_("Password"),
+            language_label=_("Language"),
+            languages=LANGUAGES,
         )
 
     @allow_unauthenticated
@@ -238,17 +217,14 @@ class LogoutHandler(JupyterHandler):
         """A button that signs out."""
         lang = page_language(self)
         _ = translator(lang)
-        title, question = _("Sign out"), _("Sign out now? The pages you have open stop saving.")
         write_page(
             self,
+            "sign_out",
             lang,
-            title,
-            f"""<p>{escape(question)}</p>
-<form method="post" action="{escape(self.request.path)}">
-{self.xsrf_form_html()}
-<input type="hidden" name="lang" value="{lang}">
-<button type="submit">{escape(title)}</button>
-</form>""",
+            _("Sign out"),
+            question=_("Sign out now? The pages you have open stop saving."),
+            action=self.request.path,
+            xsrf=xsrf(self),
         )
 
     @allow_unauthenticated
@@ -270,34 +246,24 @@ class PasswordHandler(JupyterHandler):
         lang = page_language(self)
         _ = translator(lang)
         self.set_status(status)
-        back = f"{self.base_url}voila/render/{START_PAGE}?lang={lang}"
-        fields = [
-            ("current", _("Current password"), "current-password"),
-            ("new", _("New password"), "new-password"),
-            ("again", _("New password again"), "new-password"),
-        ]
-        inputs = "\n".join(
-            f'<label for="{key}">{escape(label)}</label>\n<input type="password" id="{key}" '
-            f'name="{key}" autocomplete="{auto}" required'
-            + (f' minlength="{MIN_PASSWORD}" aria-describedby="rule"' if key != "current" else "")
-            + ">"
-            for key, label, auto in fields
-        )
-        rule = _(TOO_SHORT).format(n=MIN_PASSWORD)
-        title, again = _("Change password"), _("Back to the apps")
         write_page(
             self,
+            "password",
             lang,
-            title,
-            f"""{notice(error)}{notice(done, "done")}
-<form method="post" action="{escape(self.request.path)}">
-{self.xsrf_form_html()}
-<input type="hidden" name="lang" value="{lang}">
-{inputs}
-<p id="rule">{escape(rule)}</p>
-<button type="submit">{escape(title)}</button>
-</form>
-<nav><a href="{escape(back)}">{escape(again)}</a></nav>""",
+            _("Change password"),
+            error=error,
+            done=done,
+            action=self.request.path,
+            xsrf=xsrf(self),
+            fields=[
+                ("current", _("Current password"), "current-password"),
+                ("new", _("New password"), "new-password"),
+                ("again", _("New password again"), "new-password"),
+            ],
+            min_length=MIN_PASSWORD,
+            rule=_(TOO_SHORT).format(n=MIN_PASSWORD),
+            back=f"{self.base_url}voila/render/{START_PAGE}?lang={lang}",
+            back_label=_("Back to the apps"),
         )
 
     @web.authenticated

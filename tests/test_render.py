@@ -1,0 +1,116 @@
+"""HTML from the package's one Jinja environment: templates inside the package, values escaped."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from jinja2 import UndefinedError
+
+from bwcases.render.html import SUPPRESSED, escape, figure_table, table
+from bwcases.render.templating import ENV, Markup, render
+
+EVIL = "<script>alert(1)</script>"
+QUOTES = "\"'&"
+HOSTILE = f"{EVIL} {QUOTES}"
+
+
+class Parsed(HTMLParser):
+    """The tags, the cells' text and the attributes of an HTML piece, as a browser reads them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attrs: list[dict[str, str | None]] = []
+        self.cells: list[str] = []
+        self._cell: list[str] | None = None
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.append(dict(attrs))
+        if tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.cells.append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_every_template_in_the_package_compiles() -> None:
+    names = ENV.list_templates()
+    assert {"tables.html.j2", "web/sign_in.html.j2", "apps/pieces.html.j2"} <= set(names)
+    for name in names:
+        ENV.get_template(name)
+
+
+def test_values_are_escaped_and_markup_is_kept() -> None:
+    out = ENV.from_string('<p title="{{ v }}">{{ v }}{{ m }}</p>').render(
+        v=HOSTILE, m=Markup("<b>kept</b>")
+    )
+    parsed = Parsed(out)
+    assert parsed.tags == ["p", "b"]  # nothing of the value became a tag
+    assert parsed.attrs[0]["title"] == HOSTILE  # nor left its attribute
+
+
+def test_a_name_missing_from_a_template_is_an_error() -> None:
+    with pytest.raises(UndefinedError):
+        render("web/busy.html.j2", lang="en", dir="ltr", title="Busy")  # no message
+
+
+def test_escape_gives_plain_text_safe_in_html() -> None:
+    assert escape(None) == ""
+    assert escape(HOSTILE) == "&lt;script&gt;alert(1)&lt;/script&gt; &#34;&#39;&amp;"
+    assert type(escape(HOSTILE)) is str  # callers join it with markup by +: never Markup
+
+
+def test_a_table_shows_each_cell_and_header_as_text() -> None:
+    frame = pd.DataFrame(
+        {
+            "name": [HOSTILE, None],
+            "flag": [True, False],
+            "n": [3, 4],
+            HOSTILE: ["a", float("nan")],
+        }
+    )
+    parsed = Parsed(table(frame))
+    assert "script" not in parsed.tags
+    assert parsed.cells == ["name", "flag", "n", HOSTILE, HOSTILE, "✔", "3", "a", "–", "", "4", "–"]
+
+
+def test_an_empty_table_says_so_as_text() -> None:
+    parsed = Parsed(table(pd.DataFrame(columns=["a"]), empty=HOSTILE))
+    assert parsed.tags == ["p"] and parsed.attrs[0]["class"] == "bw-empty"
+    assert Parsed(figure_table(pd.DataFrame(), key="k", labels={}, empty=HOSTILE)).tags == ["p"]
+
+
+def test_a_figure_table_names_each_figure_and_shows_suppressed_ones_by_a_marker() -> None:
+    frame = pd.DataFrame(
+        {"k": [HOSTILE, "B"], "rate": [0.5, SUPPRESSED], "n": [None, 7]}, dtype=object
+    )
+    html = figure_table(
+        frame,
+        key="k",
+        labels={"rate": f"Rate {HOSTILE}", "n": "Factories"},
+        formats={"rate": ".0%"},
+        marker=HOSTILE,
+        prefix=f"{QUOTES}:",
+    )
+    parsed = Parsed(html)
+    assert "script" not in parsed.tags
+    assert parsed.cells == [f"Rate {HOSTILE}", "Factories", "50%", "–", HOSTILE, "7"]
+    cells = [a for tag, a in zip(parsed.tags, parsed.attrs, strict=True) if tag == "td"]
+    assert [c["data-figure"] for c in cells] == [
+        f"{QUOTES}:{HOSTILE}.rate",
+        f"{QUOTES}:{HOSTILE}.n",
+        f"{QUOTES}:B.rate",
+        f"{QUOTES}:B.n",
+    ]
+    assert [c.get("class") for c in cells] == [None, None, "bw-suppressed", None]
