@@ -6,12 +6,10 @@ import base64
 import datetime as dt
 import re
 
-import pandas as pd
 import pytest
 
 from bwcases.apps import ImprovementPlan, RemediationTracker
 from bwcases.apps.evidence import MAX_BYTES, check_uploads, clean_name, sniff
-from bwcases.apps.remediation import persistent_flags
 from bwcases.store import Store
 from tests.helpers import PDF, fill, open_app, plan_public_item, record, upload
 
@@ -198,21 +196,6 @@ def test_the_portfolio_lists_overdue_and_persistent_items(apps_store: Store) -> 
         "Cambodian item" in staff.portfolio_view.value
         and "Saigon" not in staff.portfolio_view.value
     )
-
-
-def test_persistent_flags_look_both_ways() -> None:
-    items = pd.DataFrame(
-        {
-            "quest_id": [2, 2, 3, None],
-            "question_id": ["Q1", "Q2", "Q3", None],
-            "factory_id": ["F"] * 4,
-        }
-    )
-    assessments = pd.DataFrame({"factory_id": ["F", "F", "F"], "quest_id": [1, 2, 3]})
-    nc = pd.DataFrame({"quest_id": [1, 2, 2, 3], "question_id": ["Q1", "Q1", "Q2", "Q3"]})
-    assert persistent_flags(items, assessments, nc).tolist() == [True, False, False, False]
-    nc = pd.concat([nc, pd.DataFrame({"quest_id": [3], "question_id": ["Q2"]})])
-    assert persistent_flags(items, assessments, nc).tolist() == [True, True, False, False]
 
 
 def test_evidence_is_recognised_by_its_content() -> None:

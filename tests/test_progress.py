@@ -97,12 +97,15 @@ def test_status_is_rewound_to_the_day_asked_for() -> None:
     assert (later["items"], later["completed"], later["median_days_to_complete"]) == (2, 1, 121)
 
 
-def test_open_items_found_non_compliant_again_are_persistent() -> None:
+def test_open_items_whose_question_is_persistent() -> None:
+    # persistent: non-compliant at the latest assessment and at the one before (README)
     plan = items(
         (1, "A", "In Progress", D(2023, 4, 1), None, None, 10, "Q1"),  # again at quest 20
         (2, "A", "Pending", D(2023, 4, 1), None, None, 10, "Q2"),  # compliant at quest 20
         (3, "A", "Completed", D(2023, 4, 1), None, D(2023, 9, 1), 10, "Q3"),  # closed
         (4, "A", "Pending", D(2023, 4, 1), None, None),  # self-diagnosis
+        # raised at the latest assessment on a question found at both (issue 11)
+        (5, "A", "Pending", D(2024, 4, 1), None, None, 20, "Q1"),
     )
     assessments = pd.DataFrame(
         [
@@ -112,15 +115,18 @@ def test_open_items_found_non_compliant_again_are_persistent() -> None:
     )
     findings = pd.DataFrame(
         [
+            {"quest_id": 10, "question_id": "Q1", "finding": 1},
+            {"quest_id": 10, "question_id": "Q2", "finding": 1},
+            {"quest_id": 10, "question_id": "Q3", "finding": 1},
             {"quest_id": 20, "question_id": "Q1", "finding": 1},
             {"quest_id": 20, "question_id": "Q2", "finding": 0},
             {"quest_id": 20, "question_id": "Q3", "finding": 1},
         ]
     )
     got = progress(plan, D(2024, 6, 1), assessments=assessments, findings=findings)
-    assert got["persistent_open"] == 1
+    assert got["persistent_open"] == 2  # items 1 and 5
     before_next = progress(plan, D(2023, 12, 1), assessments=assessments, findings=findings)
-    assert before_next["persistent_open"] == 0
+    assert before_next["persistent_open"] == 0  # one assessment made by then
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 import pandas as pd
 
+from bwcases.analysis.persistence import persistence
 from bwcases.core.catalogue import (
     OBSOLETE_MARK,
     QuestionType,
@@ -224,21 +225,5 @@ def factory_scores(rows: pd.DataFrame, by_cycle: list[str] | None = None) -> pd.
 def compare_assessments(findings: pd.DataFrame, factory_id: str) -> pd.DataFrame:
     """A factory's non-compliance by cluster and CP on its latest assessment and the one before."""
     rows = prepare(findings)
-    rows = rows[rows["factory_id"] == factory_id]
-    quests = sorted(rows["quest_id"].unique())[-2:]
-    per_cp = (
-        rows[rows["quest_id"].isin(quests)]
-        .groupby(["cluster", "compliance_point", "quest_id"])["finding"]
-        .max()
-        .unstack("quest_id")
-    )
-    names = {q: ("latest" if q == quests[-1] else "previous") for q in quests}
-    out = per_cp.rename(columns=names).reset_index()
-    out.columns.name = None
-    for col in ("previous", "latest"):
-        if col not in out:
-            out[col] = pd.NA
-        out[col] = out[col].astype("Int64")
-    out["persistent"] = (out["previous"] == 1) & (out["latest"] == 1)
-    out["persistent"] = out["persistent"].fillna(False).astype(bool)
+    out = persistence(rows[rows["factory_id"] == factory_id], "cp")
     return out[["cluster", "compliance_point", "previous", "latest", "persistent"]]

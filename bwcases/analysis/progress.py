@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from bwcases.analysis.persistence import persistent_items
 from bwcases.core.domain import Status
 
 PROGRESS_COLUMNS = [
@@ -34,32 +35,6 @@ def status_as_of(items: pd.DataFrame, updates: pd.DataFrame, as_of: dt.date) -> 
     return items
 
 
-def persistent_items(
-    items: pd.DataFrame, assessments: pd.DataFrame, findings: pd.DataFrame, as_of: dt.date
-) -> pd.Series:
-    """Whether each item's finding was non-compliant again at the factory's next assessment."""
-    out = pd.Series(False, index=items.index)
-    linked = items.dropna(subset=["quest_id"])
-    if linked.empty or assessments.empty:
-        return out
-    seen = assessments[pd.to_datetime(assessments["start_date"]) <= pd.Timestamp(as_of)]
-    seen = seen.sort_values(["factory_id", "quest_id"])
-    seen = seen.assign(next_quest=seen.groupby("factory_id")["quest_id"].shift(-1))
-    nxt = linked.merge(
-        seen[["quest_id", "next_quest"]], left_on="quest_id", right_on="quest_id", how="left"
-    )
-    nc = findings[pd.to_numeric(findings["finding"]) == 1][["quest_id", "question_id"]]
-    nc = nc.drop_duplicates().assign(again=True)
-    nxt = nxt.merge(
-        nc.rename(columns={"quest_id": "next_quest"}),
-        on=["next_quest", "question_id"],
-        how="left",
-    )
-    again = nxt["again"].astype("boolean").fillna(False).astype(bool).to_numpy()
-    out.loc[linked.index] = again
-    return out
-
-
 def plan_progress(
     items: pd.DataFrame,
     updates: pd.DataFrame,
@@ -70,7 +45,7 @@ def plan_progress(
     by: list[str],
 ) -> pd.DataFrame:
     """Per group: items by status, share completed, overdue, median days to complete, and
-    items still open on an issue found non-compliant again at the next assessment."""
+    items still open whose question is persistent (on the assessments made by `as_of`)."""
     now = status_as_of(items, updates, as_of)
     if now.empty:
         return pd.DataFrame(columns=[*by, *PROGRESS_COLUMNS])
@@ -78,13 +53,14 @@ def plan_progress(
     is_open = now["status"] != Status.COMPLETED.value
     opened = pd.to_datetime(now["opened_on"])
     days = (pd.to_datetime(now["completed_on"]) - opened).dt.days
+    seen = assessments[pd.to_datetime(assessments["start_date"]) <= pd.Timestamp(as_of)]
     frame = now.assign(
         pending=now["status"] == Status.PENDING.value,
         in_progress=now["status"] == Status.IN_PROGRESS.value,
         completed=~is_open,
         overdue=is_open & (due < pd.Timestamp(as_of)),
         days=days,
-        persistent_open=is_open & persistent_items(now, assessments, findings, as_of),
+        persistent_open=is_open & persistent_items(now, findings, assessments=seen),
     )
     out = (
         frame.groupby(by)

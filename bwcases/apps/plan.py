@@ -10,6 +10,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from bwcases.analysis import metrics
+from bwcases.analysis.persistence import persistence
 from bwcases.apps.common import (
     ANY,
     NOBODY,
@@ -68,7 +69,6 @@ class Assessed:
 
 def latest_non_compliance(findings: pd.DataFrame) -> tuple[pd.DataFrame, Assessed | None]:
     """The latest assessment's non-compliant questions, flagged persistent and public."""
-    # persistent: non-compliant at the assessment before the latest too
     rows = metrics.prepare(findings) if len(findings) else findings
     if rows.empty:
         return pd.DataFrame(columns=TREE_COLUMNS), None
@@ -87,9 +87,10 @@ def latest_non_compliance(findings: pd.DataFrame) -> tuple[pd.DataFrame, Assesse
         previous_date=None if previous is None else pd.Timestamp(previous["start_date"]).date(),
     )
     nc = rows[(rows["quest_id"] == assessed.quest_id) & (rows["finding"] == 1)]
-    before = rows[(rows["quest_id"] == assessed.previous_quest_id) & (rows["finding"] == 1)]
+    per = persistence(rows)
+    persistent = set(per.loc[per["persistent"], "question_id"])
     out = nc.drop_duplicates("question_id").assign(
-        persistent=lambda d: d["question_id"].isin(set(before["question_id"]))
+        persistent=lambda d: d["question_id"].isin(persistent)
     )
     keys = [
         (*catalogue_order(str(c), str(p)), str(q))

@@ -1,4 +1,4 @@
-"""Remediation rules on frames: persistence, the plan table, checks of updates, audit sentences."""
+"""Remediation rules on frames: the plan table, checks of updates, audit sentences."""
 
 from __future__ import annotations
 
@@ -13,36 +13,10 @@ from bwcases.apps.forms import ITEM_LABELS, shown
 from bwcases.core.domain import Status, is_overdue
 
 
-def persistent_flags(
-    items: pd.DataFrame, assessments: pd.DataFrame, non_compliant: pd.DataFrame
-) -> pd.Series:
-    """Whether each item's question was non-compliant also just before or after its assessment."""
-    out = pd.Series(False, index=items.index, dtype=bool)
-    if items.empty or assessments.empty or non_compliant.empty:
-        return out
-    order = assessments.sort_values(["factory_id", "quest_id"])
-    before = dict(
-        zip(order["quest_id"], order.groupby("factory_id")["quest_id"].shift(1), strict=True)
-    )
-    after = dict(
-        zip(order["quest_id"], order.groupby("factory_id")["quest_id"].shift(-1), strict=True)
-    )
-    nc = set(zip(non_compliant["quest_id"].astype(int), non_compliant["question_id"], strict=True))
-    for idx, quest, question in zip(
-        items.index, items["quest_id"], items["question_id"], strict=True
-    ):
-        if pd.isna(quest) or not isinstance(question, str) or (int(quest), question) not in nc:
-            continue
-        for other in (before.get(int(quest)), after.get(int(quest))):
-            if other is not None and not pd.isna(other) and (int(other), question) in nc:
-                out.loc[idx] = True
-    return out
-
-
 def plan_table(
     items: pd.DataFrame, updates: pd.DataFrame, persistent: pd.Series, as_of: dt.date
 ) -> pd.DataFrame:
-    """The plan with each item's overdue flag and its last progress update."""
+    """The plan with each item's overdue and persistent flags and its last progress update."""
     rows = items.copy()
     rows["overdue"] = [
         is_overdue(s, as_date(d), as_of)

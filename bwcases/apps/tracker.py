@@ -7,6 +7,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from bwcases.analysis.persistence import persistent_items
 from bwcases.apps.common import (
     ANY,
     STATUS_LABELS,
@@ -38,12 +39,7 @@ from bwcases.apps.common import (
 )
 from bwcases.apps.drafts import DraftKeeper
 from bwcases.apps.evidence import ACCEPT, check_uploads, download_link, size_text
-from bwcases.apps.remediation import (
-    changes_text,
-    persistent_flags,
-    plan_table,
-    validate_progress,
-)
+from bwcases.apps.remediation import changes_text, plan_table, validate_progress
 from bwcases.apps.request import PageRequest
 from bwcases.core.domain import Status, Verification, next_statuses
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
@@ -427,10 +423,10 @@ class RemediationTracker(AppShell):
         ids = [self.factory_id]
         items = self.store.plan_items_frame(factory_ids=ids)
         updates = self.store.progress_updates_frame(factory_ids=ids)
-        flags = persistent_flags(
+        flags = persistent_items(
             items,
-            self.store.assessments_frame(factory_ids=ids),
             self.store.non_compliant_findings(ids),
+            assessments=self.store.assessments_frame(factory_ids=ids),
         )
         self.items = items
         self.table = plan_table(items, updates, flags, self.today)
@@ -621,10 +617,10 @@ class RemediationTracker(AppShell):
         else:
             items = self.store.plan_items_frame(country=scope.get("country"))
         ids = sorted(items["factory_id"].unique()) if len(items) else []
-        flags = persistent_flags(
+        flags = persistent_items(
             items,
-            self.store.assessments_frame(factory_ids=ids),
             self.store.non_compliant_findings(ids),
+            assessments=self.store.assessments_frame(factory_ids=ids),
         )
         table = plan_table(items, pd.DataFrame(), flags, self.today) if len(items) else items
         if len(table):

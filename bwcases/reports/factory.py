@@ -10,6 +10,7 @@ import pandas as pd
 
 from bwcases.analysis import metrics
 from bwcases.analysis.metrics import Window
+from bwcases.analysis.persistence import compared_assessments, persistence
 from bwcases.core.domain import Status
 from bwcases.core.errors import NotFoundError
 from bwcases.core.formats import FIGURES_MIME
@@ -36,7 +37,9 @@ class FactoryReport:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def _pick(assessments: pd.DataFrame, as_of: dt.date, window: Window | None, cycle: int | None):
+def _latest(
+    assessments: pd.DataFrame, as_of: dt.date, window: Window | None, cycle: int | None
+) -> pd.Series | None:
     dates = pd.to_datetime(assessments["start_date"]).dt.date
     candidates = assessments[dates <= as_of]
     if window is not None:
@@ -44,12 +47,17 @@ def _pick(assessments: pd.DataFrame, as_of: dt.date, window: Window | None, cycl
         candidates = candidates[(inside >= window.start) & (inside <= window.end)]
     if cycle:
         candidates = candidates[candidates["cycle"] == cycle]
-    if candidates.empty:
-        return None, None
-    latest = candidates.sort_values("quest_id").iloc[-1]
-    before = assessments[assessments["quest_id"] < latest["quest_id"]]
-    previous = before.sort_values("quest_id").iloc[-1] if len(before) else None
-    return latest, previous
+    return None if candidates.empty else candidates.sort_values("quest_id").iloc[-1]
+
+
+def _previous(assessments: pd.DataFrame, chosen: pd.Series) -> dict[str, Any] | None:
+    """The assessment before the latest, as the persistence rule takes it."""
+    if chosen.empty:
+        return None
+    quest = compared_assessments(assessments, chosen)["previous"].iloc[0]
+    if pd.isna(quest):
+        return None
+    return _describe(assessments[assessments["quest_id"] == quest].iloc[0])
 
 
 def _describe(row: pd.Series | None) -> dict[str, Any] | None:
@@ -62,12 +70,18 @@ def _describe(row: pd.Series | None) -> dict[str, Any] | None:
     }
 
 
-def _per_cp(rows: pd.DataFrame, quest: dict[str, Any] | None, name: str) -> pd.DataFrame:
-    if quest is None:
-        return pd.DataFrame(columns=["cluster", "compliance_point", name])
-    mine = rows[rows["quest_id"] == quest["quest_id"]]
-    out = mine.groupby(["cluster", "compliance_point"])["finding"].max().rename(name)
-    return out.reset_index()
+def _chosen(quest: dict[str, Any] | None, factory_id: str) -> pd.Series:
+    """The latest assessment that counts, as the persistence rule takes it."""
+    return pd.Series({factory_id: quest["quest_id"]} if quest else {}, dtype="int64")
+
+
+def _per_cp(rows: pd.DataFrame, assessments: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:
+    """The CPs assessed at the latest assessment: non-compliant then, before, persistent."""
+    per = persistence(rows, "cp", assessments=assessments, latest=chosen)
+    per = per[per["latest"].notna()]
+    return per.assign(
+        latest=per["latest"].astype("int64"), previous=per["previous"].astype("float64")
+    )[["cluster", "compliance_point", "latest", "previous", "persistent"]].reset_index(drop=True)
 
 
 def factory_report(
@@ -88,14 +102,12 @@ def factory_report(
         raise NotFoundError("factory", factory_id)
     factory = register.iloc[0].to_dict()
     assessments = store.assessments_frame(factory_ids=[factory_id])
-    latest_row, previous_row = _pick(assessments, day, window, cycle or None)
-    latest, previous = _describe(latest_row), _describe(previous_row)
+    latest = _describe(_latest(assessments, day, window, cycle or None))
+    chosen = _chosen(latest, factory_id)
+    previous = _previous(assessments, chosen)
     findings = store.findings_frame(factory_ids=[factory_id], ncq_only=True)
     rows = metrics.prepare(findings) if len(findings) else findings.assign(public_disclosure=False)
-    by_cp = _per_cp(rows, latest, "latest").merge(
-        _per_cp(rows, previous, "previous"), on=["cluster", "compliance_point"], how="left"
-    )
-    by_cp["persistent"] = (by_cp["latest"] == 1) & (by_cp["previous"] == 1)
+    by_cp = _per_cp(rows, assessments, chosen)
     by_cluster = (
         by_cp.groupby("cluster")
         .agg(
@@ -106,7 +118,7 @@ def factory_report(
         .reset_index()
         .rename(columns={"latest": "non_compliant_latest", "previous": "non_compliant_previous"})
     )
-    persistent = _persistent_questions(rows, latest, previous)
+    persistent = _persistent_questions(rows, assessments, chosen)
     disclosed = _disclosed_questions(rows, latest)
     plan = _plan(store, factory_id, day)
     visits = store.visits_frame(factory_ids=[factory_id])
@@ -130,15 +142,15 @@ def factory_report(
 
 
 def _persistent_questions(
-    rows: pd.DataFrame, latest: dict[str, Any] | None, previous: dict[str, Any] | None
+    rows: pd.DataFrame, assessments: pd.DataFrame, chosen: pd.Series
 ) -> pd.DataFrame:
     columns = ["cluster", "compliance_point", "question_id", "question_label", "public_disclosure"]
-    if latest is None or previous is None:
+    per = persistence(rows, assessments=assessments, latest=chosen)
+    if not per["persistent"].any():
         return pd.DataFrame(columns=columns)
-    nc = rows[rows["finding"] == 1]
-    now = nc[nc["quest_id"] == latest["quest_id"]]
-    before = set(nc.loc[nc["quest_id"] == previous["quest_id"], "question_id"])
-    out = now[now["question_id"].isin(before)][columns].drop_duplicates("question_id")
+    persistent = set(per.loc[per["persistent"], "question_id"])
+    now = rows[(rows["quest_id"] == chosen.iloc[0]) & (rows["finding"] == 1)]
+    out = now[now["question_id"].isin(persistent)][columns].drop_duplicates("question_id")
     return out.sort_values(["cluster", "compliance_point", "question_id"], ignore_index=True)
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from bwcases.analysis import metrics
 from bwcases.analysis.metrics import Window
+from bwcases.analysis.persistence import persistence
 from bwcases.analysis.progress import status_as_of
 from bwcases.core.catalogue import COMPLIANCE_POINTS, canonical_cluster, canonical_compliance_point
 from bwcases.core.errors import UsageError
@@ -75,7 +76,7 @@ def governance_brief(store: Store, country: str, period: str, lang: str = "en") 
         panel_cycles=cycles,
         panel_factories=panel_n,
         progress=_progress(store, country, window),
-        persistent=_persistent(rows, latest),
+        persistent=_persistent(rows, latest, store.assessments_frame(country=country)),
     )
     brief.figures = {
         "country": country,
@@ -166,21 +167,17 @@ def _cluster_of_cp(store: Store) -> dict[str, str]:
     return known
 
 
-def _persistent(rows: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:
+def _persistent(
+    rows: pd.DataFrame, latest: pd.DataFrame, assessments: pd.DataFrame
+) -> pd.DataFrame:
     """Per CP: of the factories assessed in the period that had an assessment before, how many
-    were non-compliant on it both times."""
+    were non-compliant on it both times (persistent)."""
     columns = ["cluster", "compliance_point", "factories", "persistent", "share"]
     if latest.empty:
         return pd.DataFrame(columns=columns)
     quests = latest.groupby("factory_id")["quest_id"].first()
-    earlier = rows[rows["quest_id"] < rows["factory_id"].map(quests)]
-    before_q = earlier.groupby("factory_id")["quest_id"].max()
-    before = earlier[earlier["quest_id"].isin(before_q.to_numpy())]
-    keys = ["factory_id", "cluster", "compliance_point"]
-    now_cp = latest.groupby(keys)["finding"].max().rename("now")
-    then_cp = before.groupby(keys)["finding"].max().rename("then")
-    both = pd.concat([now_cp, then_cp], axis=1, join="inner").reset_index()
-    both["persistent"] = (both["now"] == 1) & (both["then"] == 1)
+    per = persistence(rows, "cp", assessments=assessments, latest=quests)
+    both = per[per["latest"].notna() & per["previous"].notna()]
     out = (
         both.groupby(["cluster", "compliance_point"])
         .agg(factories=("factory_id", "nunique"), persistent=("persistent", "sum"))

@@ -1,0 +1,95 @@
+"""Persistent non-compliance: found at a factory's latest assessment and at the one before it.
+
+The one rule every app, progress figure, report and brief uses (README, "Persistent"):
+- a question is persistent at a factory when it was non-compliant (Finding 1) at the factory's
+  latest assessment and at the assessment just before it (the next smaller Quest.ID);
+- a compliance point is persistent when the factory was non-compliant on it (any NCQ of the CP
+  with Finding 1) at both of those assessments, whichever questions it was;
+- a plan item is persistent when its question is persistent at its factory; a self-diagnosis
+  item (no question) never is.
+Assessments recorded under a retired "(Obsolete)" name do not count, as in rates.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bwcases.core.catalogue import OBSOLETE_MARK
+
+LEVELS = {"question": ["question_id"], "cp": ["cluster", "compliance_point"]}
+
+
+def compared_assessments(
+    assessments: pd.DataFrame, latest: pd.Series | None = None
+) -> pd.DataFrame:
+    """Per factory: the Quest.ID of its latest assessment and of the one before it (or NA)."""
+    # latest: a factory's Quest.ID that counts as its latest (a window's, a cycle's); by default
+    # its largest. Factories missing from it are left out.
+    rows = assessments
+    if "factory_name" in rows.columns:
+        rows = rows[~rows["factory_name"].astype(str).str.contains(OBSOLETE_MARK, regex=False)]
+    rows = rows[["factory_id", "quest_id"]].dropna().drop_duplicates()
+    rows = rows.assign(quest_id=rows["quest_id"].astype("int64"))
+    last = rows.groupby("factory_id")["quest_id"].max() if latest is None else latest.dropna()
+    last = last.astype("int64").rename("latest")
+    earlier = rows[rows["quest_id"] < rows["factory_id"].map(last)]
+    before = earlier.groupby("factory_id")["quest_id"].max().rename("previous")
+    out = pd.concat([last, before.reindex(last.index)], axis=1).astype("Int64")
+    out.index.name = "factory_id"
+    return out.reset_index()
+
+
+def persistence(
+    findings: pd.DataFrame,
+    level: str = "question",
+    *,
+    assessments: pd.DataFrame | None = None,
+    latest: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Per factory and question (or CP): its finding at the latest assessment and at the one
+    before, and whether it is persistent."""
+    # findings: quest_id, the level's keys and finding (rows without a finding column are all
+    # non-compliant, as store.non_compliant_findings gives them); CP level wants them prepared
+    # (metrics.prepare: the merged CPs). assessments: which ones each factory had (default:
+    # those the findings come from).
+    keys = LEVELS[str(level)]
+    columns = ["factory_id", *keys, "previous", "latest", "persistent"]
+    pairs = compared_assessments(findings if assessments is None else assessments, latest)
+    roles = pd.concat(
+        [
+            pairs[["factory_id", q]].rename(columns={q: "quest_id"}).assign(role=q)
+            for q in ("latest", "previous")
+        ]
+    ).dropna(subset=["quest_id"])
+    if roles.empty or findings.empty:
+        empty = pd.DataFrame(columns=columns)
+        return empty.astype({"previous": "Int64", "latest": "Int64", "persistent": bool})
+    found = findings[["quest_id", *keys]].assign(
+        quest_id=pd.to_numeric(findings["quest_id"]).astype("int64"),
+        finding=pd.to_numeric(findings["finding"]) if "finding" in findings else 1,
+    )
+    roles = roles.assign(quest_id=roles["quest_id"].astype("int64"))
+    per = (
+        found.merge(roles, on="quest_id")
+        .groupby(["factory_id", *keys, "role"])["finding"]
+        .max()
+        .unstack("role")
+    )
+    out = per.reindex(columns=["previous", "latest"]).astype("Int64").reset_index()
+    out.columns.name = None
+    out["persistent"] = ((out["previous"] == 1) & (out["latest"] == 1)).fillna(False).astype(bool)
+    return out[columns].sort_values(["factory_id", *keys], ignore_index=True)
+
+
+def persistent_items(
+    items: pd.DataFrame, findings: pd.DataFrame, *, assessments: pd.DataFrame | None = None
+) -> pd.Series:
+    """Whether each plan item's question is persistent at its factory."""
+    per = persistence(findings, assessments=assessments)
+    found = per[per["persistent"]]
+    persistent = set(zip(found["factory_id"], found["question_id"], strict=True))
+    flags = [
+        (factory, question) in persistent
+        for factory, question in zip(items["factory_id"], items["question_id"], strict=True)
+    ]
+    return pd.Series(flags, index=items.index, dtype=bool)
