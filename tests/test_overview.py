@@ -10,10 +10,10 @@ import ipywidgets as widgets
 import pandas as pd
 import pytest
 
+from bwcases.apps.common import factory_options
 from bwcases.apps.overview import (
     CaseOverview,
     case_overview,
-    factory_options,
     overview_tables,
     requested_factory,
 )
@@ -191,7 +191,7 @@ def test_widget_filters_and_clears_the_choice(case_store: Store) -> None:
     overview.country.value = ""
     overview.search.value = "saigon"
     assert [v for _, v in overview.factory.options] == ["", "VN001"]
-    assert "1 factory" in overview.count.value
+    assert "Factories: 1" in overview.count.value  # the apps' one factory picker
 
 
 def test_widget_names_an_unknown_factory_safely(case_store: Store) -> None:

@@ -143,6 +143,13 @@ body[data-connection="dead"] .bw-connection.bw-lost { display: block; }
 .bw-flag.bw-public { background: #e8eaf6; color: #283593; }
 .bw-flag.bw-overdue { background: #fdecea; color: #b71c1c; }
 .bw-flag.bw-planned { background: #e9f6ee; color: #1b5e20; }
+.bw-table.bw-compact { width: auto; min-width: 50%; }
+.bw-table td.bw-bad { color: #b71c1c; font-weight: 600; }
+.bw-table td.bw-good { color: #1b5e20; }
+.bw-figures { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0; }
+.bw-figure { border: 1px solid #d0d7de; border-radius: 6px; padding: 6px 14px; min-width: 130px; }
+.bw-figure b { display: block; font-size: 1.6em; line-height: 1.3; }
+.bw-figure.bw-alert { border-color: #c62828; background: #fdecea; }
 .bw-tree ul { margin: 0.2em 0; padding-inline-start: 1.4em; }
 .bw-tree li { margin: 0.15em 0; }
 .bw-box { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 from typing import Any
 from urllib.parse import parse_qs
@@ -12,19 +11,26 @@ import ipywidgets as widgets
 import pandas as pd
 
 from bwcases.analysis import metrics
-from bwcases.apps.common import factory_options
-from bwcases.apps.request import PageRequest, in_voila
+from bwcases.apps.common import (
+    ANY,
+    STYLE,
+    FactoryPicker,
+    esc,
+    fmt_date,
+    heading,
+    html,
+    log,
+    muted,
+    notice_html,
+    quiet,
+    stacked,
+)
+from bwcases.apps.request import MAX_ID_LENGTH, PageRequest, in_voila
 from bwcases.core.catalogue import catalogue_order
 from bwcases.core.domain import FactoryStatus, Status, is_overdue
 from bwcases.core.errors import BwcasesError, NotFoundError, StoreError
-from bwcases.core.formats import DATE_FORMAT
-from bwcases.core.logs import server_log
+from bwcases.core.i18n import DEFAULT, TROUBLE_LOADING, translator
 from bwcases.store import Store
-
-log = server_log(__name__)
-
-ANY = ""  # a dropdown value: no filter, or no factory chosen
-MAX_ID_LENGTH = 64  # factory IDs are at most this long in the store
 
 ASSESSMENT_COLUMNS = ["quest_id", "cycle", "start_date", "cps_non_compliant", "cps_assessed"]
 COMPLIANCE_COLUMNS = ["cluster", "compliance_point", "previous", "latest", "persistent", "change"]
@@ -63,11 +69,11 @@ def assessment_table(assessments: pd.DataFrame, findings: pd.DataFrame) -> pd.Da
     return out[ASSESSMENT_COLUMNS].sort_values("quest_id", ascending=False, ignore_index=True)
 
 
-def _change(previous: Any, latest: Any) -> str:
+def _change(previous: Any, latest: Any, persistent: bool) -> str:
+    if persistent:
+        return "persistent"
     if previous is pd.NA or latest is pd.NA:
         return ""
-    if previous == 1 and latest == 1:
-        return "persistent"
     if previous == 0 and latest == 1:
         return "new"
     if previous == 1 and latest == 0:
@@ -78,7 +84,10 @@ def _change(previous: Any, latest: Any) -> str:
 def compliance_table(findings: pd.DataFrame, factory_id: str) -> pd.DataFrame:
     """Non-compliance per cluster and CP on the latest assessment against the one before."""
     out = metrics.compare_assessments(findings, factory_id)
-    out["change"] = [_change(p, la) for p, la in zip(out["previous"], out["latest"], strict=True)]
+    out["change"] = [
+        _change(p, la, bool(pe))
+        for p, la, pe in zip(out["previous"], out["latest"], out["persistent"], strict=True)
+    ]
     keys = [
         catalogue_order(str(c), str(p))
         for c, p in zip(out["cluster"], out["compliance_point"], strict=True)
@@ -119,28 +128,6 @@ def overview_tables(
 
 # -- the page (HTML built only from escaped values) ----------------------------------------
 
-STYLE = """<style>
-.bw-overview { font-size: 14px; max-width: 1100px; }
-.bw-overview h2 { font-size: 1.5em; margin: 0.2em 0 0.1em; }
-.bw-overview h3 { font-size: 1.15em; margin: 1.2em 0 0.4em; }
-.bw-overview .bw-muted { color: #555; }
-.bw-overview .bw-note { background: #fff4e5; border-left: 4px solid #e69500; padding: 6px 10px; }
-.bw-figures { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0; }
-.bw-figure { border: 1px solid #d0d7de; border-radius: 6px; padding: 6px 14px; min-width: 130px; }
-.bw-figure b { display: block; font-size: 1.6em; line-height: 1.3; }
-.bw-figure.bw-alert { border-color: #c62828; background: #fdecea; }
-/* let wide tables scroll rather than widen the page; text lines as in prose */
-.bw-overview .widget-html-content { min-width: 0; line-height: 1.4; }
-.bw-scroll { overflow-x: auto; max-width: 100%; }
-.bw-table { border-collapse: collapse; width: 100%; }
-.bw-table.bw-compact { width: auto; min-width: 50%; }
-.bw-table th, .bw-table td { padding: 5px 8px; border-bottom: 1px solid #e1e4e8;
-  text-align: left; vertical-align: top; white-space: normal; line-height: 1.35; }
-.bw-table thead th { background: #f3f5f7; }
-.bw-table td.bw-bad { color: #b71c1c; font-weight: 600; }
-.bw-table td.bw-good { color: #1b5e20; }
-</style>"""
-
 SHOWN_CHANGE = {"persistent": "Persistent", "new": "New", "resolved": "Resolved", "": ""}
 # Cells whose whole (escaped) text is one of these get a colour; user text cannot forge the
 # markup because to_html has already escaped it.
@@ -151,14 +138,6 @@ CELL_CLASSES = {
     "New": "bw-bad",
     "Resolved": "bw-good",
 }
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _date(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime(DATE_FORMAT)
 
 
 def _finding(value: Any) -> str:
@@ -176,16 +155,16 @@ def _table(frame: pd.DataFrame, compact: bool = False) -> str:
 
 
 def _section(title: str, body: str) -> str:
-    return f"<h3>{_esc(title)}</h3>{body}"
+    return heading(title) + body
 
 
 def _note(text: str) -> str:
-    return f'<p class="bw-note">{_esc(text)}</p>'
+    return notice_html(text, "warning")
 
 
 def _figure(value: Any, label: str, alert: bool = False) -> str:
     css = "bw-figure bw-alert" if alert else "bw-figure"
-    return f'<div class="{css}"><b>{_esc(value)}</b>{_esc(label)}</div>'
+    return f'<div class="{css}"><b>{esc(value)}</b>{esc(label)}</div>'
 
 
 def _compared(assessments: pd.DataFrame) -> pd.DataFrame:
@@ -194,7 +173,7 @@ def _compared(assessments: pd.DataFrame) -> pd.DataFrame:
 
 
 def _assessment_name(row: pd.Series) -> str:
-    return f"Quest.ID {row['quest_id']}, cycle {row['cycle']}, {_date(row['start_date'])}"
+    return f"Quest.ID {row['quest_id']}, cycle {row['cycle']}, {fmt_date(row['start_date'])}"
 
 
 def summary_html(tables: dict[str, pd.DataFrame]) -> str:
@@ -206,15 +185,15 @@ def summary_html(tables: dict[str, pd.DataFrame]) -> str:
     if not pd.isna(f["workers"]):
         facts.append(f"{int(f['workers']):,} workers")
     parts = [
-        f"<h2>{_esc(f['factory_name'])}</h2>",
-        f'<p class="bw-muted">{_esc(" · ".join(facts))}</p>',
+        f"<h2>{esc(f['factory_name'])}</h2>",
+        f'<p class="bw-muted">{esc(" · ".join(facts))}</p>',
     ]
     compared = _compared(tables["assessments"])
     if compared.empty:
         parts.append(_note("No assessment with findings is stored for this factory yet."))
     else:
         latest = compared.iloc[0]
-        parts.append(f"<p>Latest assessment: {_esc(_assessment_name(latest))}</p>")
+        parts.append(f"<p>Latest assessment: {esc(_assessment_name(latest))}</p>")
     compliance, items = tables["compliance"], tables["open_items"]
     persistent = int(compliance["persistent"].sum())
     overdue = int(items["overdue"].sum())
@@ -282,7 +261,7 @@ def open_items_html(tables: dict[str, pd.DataFrame]) -> str:
             "Issue": items["issue"],
             "Action": items["action"],
             "Responsible": items["responsible"],
-            "Due": items["due_date"].map(_date),
+            "Due": items["due_date"].map(fmt_date),
             "Priority": items["priority"],
             "Status": items["status"],
             "Overdue": items["overdue"].map({True: "Overdue", False: ""}),
@@ -300,7 +279,7 @@ def assessments_html(tables: dict[str, pd.DataFrame]) -> str:
         {
             "Quest.ID": rows["quest_id"],
             "Cycle": rows["cycle"],
-            "Start date": rows["start_date"].map(_date),
+            "Start date": rows["start_date"].map(fmt_date),
             "CPs non-compliant": rows["cps_non_compliant"],
             "CPs assessed": rows["cps_assessed"],
         }
@@ -311,10 +290,6 @@ def assessments_html(tables: dict[str, pd.DataFrame]) -> str:
 # -- the widget ------------------------------------------------------------------------------
 
 CHOOSE = "Choose a factory to see its case; the filters narrow the list."
-TROUBLE = (
-    "The case overview could not be loaded. Try again; "
-    "if it keeps failing, tell the programme's data team."
-)
 
 
 def _choices(values: pd.Series, everything: str) -> list[tuple[str, str]]:
@@ -338,62 +313,55 @@ class CaseOverview(widgets.VBox):
         self.tables: dict[str, pd.DataFrame] | None = None
         # Only the factories the reader may see are ever offered (and so ever read).
         self.register = store.factories_frame(**(scope or {}))
-        active = self.register[self.register["status"] != FactoryStatus.OBSOLETE.value]
-        wide = {"description_width": "70px"}
-        self.country = widgets.Dropdown(
-            description="Country",
-            options=_choices(active["country"], "All countries"),
-            style=wide,
-            layout=widgets.Layout(width="300px", max_width="100%"),
+        self.active = self.register[self.register["status"] != FactoryStatus.OBSOLETE.value]
+        self.country = stacked(
+            widgets.Dropdown(
+                description="Country", options=_choices(self.active["country"], "All countries")
+            ),
+            width="300px",
         )
-        self.advisor = widgets.Dropdown(
-            description="Advisor",
-            options=_choices(active["advisor"], "All advisors"),
-            style=wide,
-            layout=widgets.Layout(width="300px", max_width="100%"),
+        self.advisor = stacked(
+            widgets.Dropdown(
+                description="Advisor", options=_choices(self.active["advisor"], "All advisors")
+            ),
+            width="300px",
         )
-        self.search = widgets.Text(
-            description="Search",
-            placeholder="ID or name, then Enter",
-            continuous_update=False,  # one round trip per search, not per key (slow links)
-            style=wide,
-            layout=widgets.Layout(width="300px", max_width="100%"),
+        # the apps' factory picker, offering the factories the filters leave
+        self.picker = FactoryPicker()
+        self.picker.relabel(translator(DEFAULT))  # the overview speaks English for now
+        self.search, self.factory, self.count = (
+            self.picker.search,
+            self.picker.factory,
+            self.picker.count,
         )
-        self.factory = widgets.Dropdown(
-            description="Factory",
-            options=[("Choose a factory…", ANY)],
-            style=wide,
-            layout=widgets.Layout(width="420px", max_width="100%"),
-        )
-        self.count = widgets.HTML()
         self.show_all = widgets.Checkbox(
             description="Show compliant CPs too", value=False, indent=False
         )
-        self.message = widgets.HTML()
-        self.summary = widgets.HTML()
-        self.compliance = widgets.HTML()
-        self.open_items = widgets.HTML()
-        self.assessments = widgets.HTML()
+        self.message = html()
+        self.summary = html()
+        self.compliance = html()
+        self.open_items = html()
+        self.assessments = html()
         self.details = widgets.VBox(
             [self.compliance, self.show_all, self.open_items, self.assessments]
         )
-        wrap = widgets.Layout(flex_flow="row wrap", align_items="center")
+        wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-end", grid_gap="12px")
         super().__init__(
             [
-                widgets.HTML(STYLE),
+                html(STYLE),
                 widgets.HBox([self.country, self.advisor], layout=wrap),
-                widgets.HBox([self.search, self.factory, self.count], layout=wrap),
+                self.picker,
                 self.message,
                 self.summary,
                 self.details,
             ]
         )
+        self.add_class("bw-app")
         self.add_class("bw-overview")
         self._refresh_factories()
         self._show(ANY)
         self.country.observe(self._on_country, names="value")
         self.advisor.observe(self._on_filter, names="value")
-        self.search.observe(self._on_filter, names="value")
         self.factory.observe(self._on_factory, names="value")
         self.show_all.observe(self._on_show_all, names="value")
         if factory_id:
@@ -403,20 +371,16 @@ class CaseOverview(widgets.VBox):
 
     def select(self, factory_id: str) -> None:
         """Show one factory's case, clearing filters that would hide it."""
-        known = {value for _, value in factory_options(self.register)}
-        if factory_id not in known:
+        if factory_id not in set(self.active["factory_id"].astype(str)):
             self._clear()
             self.message.value = _note(f"No active factory {factory_id!r} in the store.")
             return
-        with self.hold_trait_notifications():
-            self.search.value = ""
-            self.advisor.value = ANY
-            self.country.value = ANY
-        self._refresh_factories()
-        self.factory.value = factory_id
+        self.advisor.value = ANY
+        self.country.value = ANY
+        self.picker.select(factory_id)
 
     def _on_country(self, _change: dict[str, Any]) -> None:
-        rows = self.register[self.register["status"] != FactoryStatus.OBSOLETE.value]
+        rows = self.active
         if self.country.value:
             rows = rows[rows["country"] == self.country.value]
         advisor = self.advisor.value
@@ -428,6 +392,8 @@ class CaseOverview(widgets.VBox):
         self._refresh_factories()
 
     def _on_factory(self, change: dict[str, Any]) -> None:
+        if quiet(change):
+            return
         self._show(str(change["new"] or ""))
 
     def _on_show_all(self, _change: dict[str, Any]) -> None:
@@ -437,17 +403,13 @@ class CaseOverview(widgets.VBox):
     # -- rendering ---------------------------------------------------------------------------
 
     def _refresh_factories(self) -> None:
-        options = factory_options(
-            self.register,
-            country=self.country.value,
-            advisor=self.advisor.value,
-            search=self.search.value,
-        )
-        current = self.factory.value
-        self.factory.options = [("Choose a factory…", ANY), *options]
-        self.factory.value = current if current in {v for _, v in options} else ANY
-        found = len(options)
-        self.count.value = _esc(f"{found} {'factory' if found == 1 else 'factories'}")
+        rows = self.active
+        if self.country.value:
+            rows = rows[rows["country"] == self.country.value]
+        if self.advisor.value:
+            rows = rows[rows["advisor"] == self.advisor.value]
+        self.picker.set_register(rows)
+        self.picker.refresh()
 
     def _clear(self) -> None:
         self.tables = None
@@ -458,35 +420,36 @@ class CaseOverview(widgets.VBox):
     def _show(self, factory_id: str) -> None:
         self._clear()
         if not factory_id:
-            self.message.value = f'<p class="bw-muted">{_esc(CHOOSE)}</p>'
+            self.message.value = muted(CHOOSE)
             return
-        self.message.value = '<p class="bw-muted">Loading…</p>'
+        self.message.value = muted("Loading…")
         try:
             self.tables = overview_tables(self.store, factory_id, as_of=self.as_of)
         except StoreError:  # names the server: the log keeps it
             log.exception("case overview of factory %r: the store failed", factory_id)
-            self.message.value = _note(TROUBLE)
+            self.message.value = notice_html(TROUBLE_LOADING, "error")
             return
         except BwcasesError as exc:
             self.message.value = _note(str(exc))
             return
         except Exception:  # a person sees a sentence; the log keeps the traceback
             log.exception("case overview of factory %r failed", factory_id)
-            self.message.value = _note(TROUBLE)
+            self.message.value = notice_html(TROUBLE_LOADING, "error")
             return
         self.message.value = ""
         self.summary.value = summary_html(self.tables)
         self.compliance.value = compliance_html(self.tables, show_all=self.show_all.value)
         self.open_items.value = open_items_html(self.tables)
         self.assessments.value = assessments_html(self.tables)
-        quiet = not _compliant_on_both(self.tables["compliance"]).any()
-        self.show_all.layout.display = "none" if quiet else None
+        quiet_cps = not _compliant_on_both(self.tables["compliance"]).any()
+        self.show_all.layout.display = "none" if quiet_cps else None
         self.details.layout.display = None
 
     def to_html(self) -> str:
         """What the overview shows now, as one HTML page fragment (no controls)."""
         parts = [self.message, self.summary, self.compliance, self.open_items, self.assessments]
-        return f'{STYLE}<div class="bw-overview">{"".join(w.value for w in parts)}</div>'
+        shown = "".join(w.value for w in parts)
+        return f'{STYLE}<div class="bw-app bw-overview">{shown}</div>'
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         # Live frontends draw the widget; executed notebooks (papermill) keep a static copy.
@@ -503,6 +466,6 @@ def case_overview(
         return CaseOverview(store, request or None)
     if request.person is None:
         if in_voila():  # never any factory data without a signed-in person
-            return widgets.HTML(_note("Sign in to see cases."))
+            return html(STYLE + notice_html("Sign in to see factory data.", "warning"))
         return CaseOverview(store, request.factory_id or None)
     return CaseOverview(store, request.factory_id or None, scope=request.person.scope())
