@@ -19,7 +19,9 @@ from bwcases.batch import runner
 from bwcases.core.errors import UsageError
 from bwcases.io.demo import fill_demo
 from bwcases.io.importers import import_file
+from bwcases.reports import charts, partner
 from bwcases.reports.briefs import render_brief
+from bwcases.reports.common import heading, para, section
 from bwcases.reports.factory import factory_report
 from bwcases.reports.suppression import SUPPRESSED, suppress
 from bwcases.store import Store
@@ -319,6 +321,37 @@ def test_free_text_is_escaped_in_briefs_and_reports(sqlite_store: Store, tmp_pat
     assert runner.run(runner.load_spec(spec), sqlite_store, workers=1).exit_status == 0
     report = (tmp_path / "r" / "VN900.html").read_text(encoding="utf-8")
     assert "<script>alert(1)" not in report and "&lt;script&gt;alert(1)" in report
+
+
+def test_free_text_and_quotes_are_text_in_every_piece_of_a_partner_brief(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    hostile = "<script>alert(1)</script> \"'&"
+    quoted = hostile.replace('"', '""')  # as a CSV field holds it
+    lines = [
+        f'Vietnam,1,VN900,"Mill {quoted}",900,01/03/2024,NCQ,"Paid {quoted}?",W1,'
+        "Minimum Wages/Piece Rate Wages,Compensation,1,Public Disclosure",
+    ]
+    import_file(sqlite_store, "assessments", write_csv(tmp_path / "evil.csv", lines))
+    write_csv(
+        tmp_path / "p.csv",
+        [f'B9,"Brand {quoted}",buyer,VN900,yes'],
+        header="Partner.ID,Partner.Name,Partner.Type,Factory.ID,Consent",
+    )
+    import_file(sqlite_store, "partners", tmp_path / "p.csv")
+    brief = partner.partner_brief(sqlite_store, "B9", "2024-01:2024-12")
+    html = partner.summary_html(brief) + partner.factory_html(brief.reports[0], "en")
+    html += section(hostile, para(hostile), heading(hostile), note=hostile)
+    html += charts.legend([hostile])
+    assert "<script" not in html
+    parser = Figures()
+    parser.feed(html)
+    text = "".join(parser.text)
+    assert parser.figures["VN900.factory_name"] == f"Mill {hostile}"
+    assert f"Mill {hostile} (VN900)" in text and f"Paid {hostile}?" in text
+    # the factory in the summary's two tables and its page's title, the question, the
+    # section's title, note, paragraph and heading, the legend: each once, as text
+    assert text.count(hostile) == 9
 
 
 def test_html_is_self_contained_and_pdf_has_pages_text_and_charts(

@@ -13,6 +13,9 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib
 
+from bwcases.render.templating import macros
+from bwcases.reports.common import PIECES
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
@@ -69,10 +72,11 @@ def stacked_bar(labels: Sequence[str], parts: Mapping[str, Sequence[int]]) -> st
     return _svg(fig)
 
 
+def keys(names: Sequence[str]) -> list[tuple[str, str]]:
+    """Each series' name with its colour in the charts, in the order the series were given."""
+    return [(name, COLOURS[i % len(COLOURS)]) for i, name in enumerate(names)]
+
+
 def legend(names: Sequence[str]) -> str:
-    """An HTML legend for a chart's series, in the chart's colours (names already escaped)."""
-    items = "".join(
-        f"<span class='bw-key'><i style='background:{COLOURS[i % len(COLOURS)]}'></i>{name}</span>"
-        for i, name in enumerate(names)
-    )
-    return f"<div class='bw-legend'>{items}</div>"
+    """An HTML legend for a chart's series, in the chart's colours (the names are text)."""
+    return str(macros(PIECES).legend(keys(names)))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bwcases.core.i18n import is_rtl
-from bwcases.render.html import escape
+from bwcases.render.templating import Markup, macros
 
 BRIEF_MIME = "application/vnd.bwcases.brief+json"
+PIECES = "reports/brief.html.j2"  # the macros of a brief's body
 
 
 def direction(lang: str) -> str:
@@ -28,8 +29,7 @@ def header_record(title: str, subject: str, period: str, lang: str) -> dict[str,
 
 def section(title: str, *parts: str, note: str = "") -> str:
     """An HTML section: a heading, an optional note, then its parts (already HTML)."""
-    lead = f"<p class='bw-note'>{escape(note)}</p>" if note else ""
-    return f"<section><h2>{escape(title)}</h2>{lead}{''.join(parts)}</section>"
+    return str(macros(PIECES).section(title, note, Markup("".join(parts))))
 
 
 def percent(value: Any) -> str:
@@ -41,9 +41,9 @@ def percent(value: Any) -> str:
 
 def para(text: str) -> str:
     """A paragraph of plain text."""
-    return f"<p>{escape(text)}</p>"
+    return str(macros(PIECES).para(text))
 
 
 def heading(text: str) -> str:
     """A sub-heading of a section."""
-    return f"<h3>{escape(text)}</h3>"
+    return str(macros(PIECES).heading(text))

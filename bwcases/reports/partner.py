@@ -12,7 +12,8 @@ from bwcases.core.catalogue import CLUSTERS
 from bwcases.core.domain import PartnerType
 from bwcases.core.errors import UsageError
 from bwcases.core.i18n import translator
-from bwcases.render.html import escape, figure_table, table
+from bwcases.render.html import figure_table, table
+from bwcases.render.templating import Markup, render
 from bwcases.reports import charts
 from bwcases.reports.common import BRIEF_MIME, header_record, para, percent, section
 from bwcases.reports.factory import FactoryReport, factory_report
@@ -144,9 +145,7 @@ def summary_html(brief: PartnerBrief) -> str:
     """The summary across the partner's factories, with charts."""
     _ = translator(brief.lang)
     if not brief.reports:
-        return section(
-            _("Summary"), f"<p>{escape(_('No factory shares its reports with you yet.'))}</p>"
-        )
+        return section(_("Summary"), para(_("No factory shares its reports with you yet.")))
     shown = brief.summary.assign(
         score=brief.summary["factory_score"].map(percent),
         before=brief.summary["previous_score"].map(percent),
@@ -178,25 +177,25 @@ def summary_html(brief: PartnerBrief) -> str:
         list(cluster["cluster"]),
         {"latest": list(cluster["latest"]), "previous": list(cluster["previous"])},
     )
-    parts = [
-        para(_("Factories sharing their reports with you: {n}").format(n=len(brief.reports))),
-        figure_table(shown, key="factory_id", labels=compliance),
-        f"<h3>{escape(_('Share of your factories non-compliant, by cluster'))}</h3>",
-        charts.legend([escape(_("Latest assessment")), escape(_("Previous assessment"))]),
-        f"<figure>{chart}</figure>",
-        f"<h3>{escape(_('Improvement Plan items by status'))}</h3>",
-        figure_table(brief.summary, key="factory_id", labels=plan, prefix="plan:"),
-    ]
+    plan_chart = ""
     if brief.summary["plan_items"].sum() > 0:
         plan_chart = charts.stacked_bar(
             list(brief.summary["factory_id"]),
             {k: list(brief.summary[k]) for k in ("completed", "in_progress", "pending")},
         )
-        parts += [
-            charts.legend([escape(_("Completed")), escape(_("In progress")), escape(_("Pending"))]),
-            f"<figure>{plan_chart}</figure>",
-        ]
-    return section(_("Summary"), *parts)
+    return render(
+        "reports/partner_summary.html.j2",
+        title=_("Summary"),
+        sharing=_("Factories sharing their reports with you: {n}").format(n=len(brief.reports)),
+        compliance=Markup(figure_table(shown, key="factory_id", labels=compliance)),
+        by_cluster=_("Share of your factories non-compliant, by cluster"),
+        cluster_chart=Markup(chart),  # SVG of data values, written by matplotlib
+        cluster_keys=charts.keys([_("Latest assessment"), _("Previous assessment")]),
+        by_status=_("Improvement Plan items by status"),
+        plan=Markup(figure_table(brief.summary, key="factory_id", labels=plan, prefix="plan:")),
+        plan_chart=Markup(plan_chart),
+        plan_keys=charts.keys([_("Completed"), _("In progress"), _("Pending")]),
+    )
 
 
 def factory_html(report: FactoryReport, lang: str) -> str:
@@ -205,7 +204,7 @@ def factory_html(report: FactoryReport, lang: str) -> str:
     fac = report.factory
     title = f"{fac['factory_name']} ({fac['factory_id']})"
     if report.latest is None:
-        return section(title, f"<p>{escape(_('No assessment in the period.'))}</p>")
+        return section(title, para(_("No assessment in the period.")))
     latest = report.latest
     facts = _("Assessment {quest} on {date} (cycle {cycle}).").format(
         quest=latest["quest_id"], date=latest["start_date"], cycle=latest["cycle"]
@@ -235,25 +234,35 @@ def factory_html(report: FactoryReport, lang: str) -> str:
         "compliance_point": _("Compliance point"),
         "question_label": _("Question"),
     }
-    return section(
-        title,
-        f"<p>{escape(facts)}</p>",
-        f"<h3>{escape(_('Non-compliance by cluster'))}</h3>",
-        table(clusters, empty=_("None")),
-        f"<h3>{escape(_('Publicly disclosed issues'))}</h3>",
-        table(report.public_disclosure[list(questions)].rename(columns=questions), empty=_("None")),
-        f"<h3>{escape(_('Persistent issues'))}</h3>",
-        table(report.persistent[list(questions)].rename(columns=questions), empty=_("None")),
-        f"<h3>{escape(_('Improvement Plan progress'))}</h3>",
-        figure_table(
-            progress,
-            key="factory_id",
-            prefix="factory:",
-            labels={
-                "completed": _("Completed"),
-                "in_progress": _("In progress"),
-                "pending": _("Pending"),
-                "overdue": _("Overdue"),
-            },
+    progress_table = figure_table(
+        progress,
+        key="factory_id",
+        prefix="factory:",
+        labels={
+            "completed": _("Completed"),
+            "in_progress": _("In progress"),
+            "pending": _("Pending"),
+            "overdue": _("Overdue"),
+        },
+    )
+    tables = [
+        (_("Non-compliance by cluster"), table(clusters, empty=_("None"))),
+        (
+            _("Publicly disclosed issues"),
+            table(
+                report.public_disclosure[list(questions)].rename(columns=questions),
+                empty=_("None"),
+            ),
         ),
+        (
+            _("Persistent issues"),
+            table(report.persistent[list(questions)].rename(columns=questions), empty=_("None")),
+        ),
+        (_("Improvement Plan progress"), progress_table),
+    ]
+    return render(
+        "reports/partner_factory.html.j2",
+        title=title,
+        facts=facts,
+        tables=[(heading, Markup(html)) for heading, html in tables],
     )
