@@ -28,7 +28,7 @@ from bwcases.core.errors import BwcasesError, StoreError
 from bwcases.core.formats import DATE_FORMAT
 from bwcases.core.i18n import DEFAULT, LANGUAGES, N_, TROUBLE_LOADING, is_rtl, translator
 from bwcases.core.logs import server_log
-from bwcases.render.html import escape
+from bwcases.render.templating import Markup, escape, macros
 from bwcases.store import Store
 
 log = server_log("bwcases.apps")
@@ -165,6 +165,12 @@ body[data-connection="dead"] .bw-connection.bw-lost { display: block; }
 </style>"""
 
 F = TypeVar("F", bound=Callable[..., Any])
+PIECES = "apps/pieces.html.j2"  # the macros of the apps' small pieces of HTML
+
+
+def pieces() -> Any:
+    """The apps' pieces of HTML (bwcases.render's apps/pieces.html.j2), each a macro."""
+    return macros(PIECES)
 
 
 def factory_options(
@@ -258,37 +264,33 @@ def iso(text: str, rtl: bool) -> str:
     return f"\u2068{text}\u2069" if rtl else text
 
 
+# The pieces below return plain str (not Markup): the apps join them with + and f-strings.
+
+
 def heading(text: str, level: int = 3) -> str:
     """A heading (the text escaped)."""
-    return f"<h{level}>{esc(text)}</h{level}>"
+    return str(pieces().heading(text, level))
 
 
 def muted(text: str) -> str:
     """A quiet paragraph (the text escaped)."""
-    return f'<p class="bw-muted">{esc(text)}</p>'
+    return str(pieces().muted(text))
 
 
 def notice_html(text: str, kind: str = "info") -> str:
     """A message box (info, success, warning or error)."""
-    role = ' role="alert"' if kind == "error" else ""
-    return f'<div class="bw-notice bw-{kind}"{role}>{esc(text)}</div>'
+    return str(pieces().notice(text, kind))
 
 
 def html_table(header: list[str], rows: list[list[str]], *, empty: str = "") -> str:
     """A table from cells that are already HTML (escape text before passing it)."""
-    if not rows:
-        return f'<p class="bw-muted">{esc(empty)}</p>' if empty else ""
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return (
-        f'<div class="bw-scroll"><table class="bw-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table></div>"
-    )
+    cells = [[Markup(cell) for cell in row] for row in rows]
+    return str(pieces().table(header, cells, empty))
 
 
 def flag(text: str, kind: str) -> str:
     """A small coloured label (persistent, public, overdue, planned)."""
-    return f'<span class="bw-flag bw-{kind}">{esc(text)}</span>'
+    return str(pieces().flag(text, kind))
 
 
 def _who(app: Any) -> str:
@@ -427,7 +429,7 @@ class Field(widgets.VBox):
     def show_error(self, message: str | None) -> None:
         """Show an error next to the field, or clear it."""
         if message:
-            self.error.value = f'<div class="bw-field-error" role="alert">{esc(message)}</div>'
+            self.error.value = str(pieces().field_error(message))
             self.add_class("bw-invalid")
         else:
             self.error.value = ""
@@ -510,7 +512,7 @@ class FactoryPicker(widgets.VBox):
         shown = [(iso(label, self.rtl), value) for label, value in found]
         replace_options(self.factory, [(_("Choose a factory…"), ANY), *shown])
         count = _("Factories: {n}").format(n=len(found))
-        self.count.value = f'<span class="bw-muted">{esc(count)}</span>'
+        self.count.value = str(pieces().remark(count))
 
     def select(self, factory_id: str) -> bool:
         """Choose a factory of the portfolio; False when it is not in it."""
@@ -588,6 +590,7 @@ class AppShell(widgets.VBox):
 
     def warm_up(self) -> None:
         """Run the app's queries once on nothing, so a preheated kernel has them compiled."""
+        pieces()  # and its templates
         try:
             self.store.factories_frame(factory_ids=[NOBODY])
             self.store.plan_items_frame(factory_ids=[NOBODY])
@@ -636,22 +639,14 @@ class AppShell(widgets.VBox):
         self.language.description = _("Language")
         self.heading.value = heading(_(self.title), 1)
         self.nav.value = self.nav_html()
-        self.connection.value = (
-            f'<div class="bw-connection bw-retrying bw-notice bw-warning" role="status">'
-            f"{esc(_(RECONNECTING))}</div>"
-            f'<div class="bw-connection bw-lost bw-notice bw-error" role="alert">'
-            f"{esc(_(CONNECTION_LOST))}</div>"
-        )
+        self.connection.value = str(pieces().connection(_(RECONNECTING), _(CONNECTION_LOST)))
         if self.broken:
             self.say(_(TROUBLE_LOADING), "error")
             return
         if self.person is None:
             login = f"{self.request.base_url}login?lang={self.lang}"
             why, sign_in = _("Sign in to see factory data."), _("Sign in")
-            self.notice.value = (
-                f'<div class="bw-notice bw-warning" role="alert">{esc(why)} '
-                f'<a href="{esc(login)}">{esc(sign_in)}</a></div>'
-            )
+            self.notice.value = str(pieces().sign_in(why, sign_in, login))
             return
         self.relabel()
 
@@ -661,37 +656,28 @@ class AppShell(widgets.VBox):
         query = {"lang": self.lang}
         if self.factory_id:
             query = {"factory": self.factory_id, **query}
-        links = []
-        for page, label in PAGES.items():
-            url = f"{self.request.base_url}voila/render/{page}?{urlencode(query)}"
-            current = ' aria-current="page"' if page == self.page else ""
-            text = _(label)
-            links.append(f'<a href="{esc(url)}"{current}>{esc(text)}</a>')
-        who = ""
+        base, lang = self.request.base_url, self.lang
+        links = [
+            (f"{base}voila/render/{page}?{urlencode(query)}", _(label), page == self.page)
+            for page, label in PAGES.items()
+        ]
+        who = None
         if self.person is not None:
             role = label_of(ROLE_LABELS, self.person.role.value, _)
             place = f", {self.person.country}" if self.person.country else ""
-            signed = _("Signed in as {name} ({role})").format(
-                name=self.person.name, role=role + place
-            )
-            base, lang = self.request.base_url, self.lang
-            change = esc(_("Change password"))
-            password = f'<a href="{esc(f"{base}password?lang={lang}")}">{change}</a>'
-            # signing out is a POST (a link elsewhere cannot sign her out); without the
-            # page's _xsrf cookie, the sign-out page's own button does it
-            sign_out = esc(_("Sign out"))
-            if self.request.xsrf:
-                sign_out = (
-                    f'<form class="bw-signout" method="post" action="{esc(base)}logout">'
-                    f'<input type="hidden" name="_xsrf" value="{esc(self.request.xsrf)}">'
-                    f'<input type="hidden" name="lang" value="{esc(lang)}">'
-                    f'<button type="submit">{sign_out}</button></form>'
-                )
-            else:
-                sign_out = f'<a href="{esc(f"{base}logout?lang={lang}")}">{sign_out}</a>'
-            who = f'<div class="bw-who">{esc(signed)} · {password} · {sign_out}</div>'
-
-        return f'<div class="bw-nav">{"".join(links)}</div>{who}'
+            who = {
+                "signed": _("Signed in as {name} ({role})").format(
+                    name=self.person.name, role=role + place
+                ),
+                "password": _("Change password"),
+                "password_url": f"{base}password?lang={lang}",
+                "sign_out": _("Sign out"),
+                "sign_out_url": f"{base}logout?lang={lang}",
+                "xsrf": self.request.xsrf,  # the sign-out form posts it back
+                "base": base,
+                "lang": lang,
+            }
+        return str(pieces().nav(links, who))
 
     @property
     def rtl(self) -> bool:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from bwcases.apps.common import Field, esc, fmt_date, html, log, shared_layout
+from bwcases.apps.common import Field, fmt_date, html, log, pieces, shared_layout
 from bwcases.core.i18n import N_
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class DraftKeeper:
         _ = self.app._
         self.offer.discard.description = _("Discard it")
         unsaved = _("Your changes are not saved yet. They are kept as a draft.")
-        self.ask.text.value = f'<p class="bw-notice bw-warning" role="alert">{esc(unsaved)}</p>'
+        self.ask.text.value = str(pieces().notice(unsaved, "warning", role="alert", tag="p"))
         self.ask.stay.description = _("Back to my changes")
         self.ask.leave.description = _("Go on, keep my draft")
         self.ask.drop.description = _("Discard my changes")
@@ -208,10 +208,10 @@ class DraftKeeper:
             at = self.app.store.save_draft(person.name, self.form, self.key, self.values())
         except Exception:  # the store's trouble: she is told, what she typed stays in the form
             log.exception("keeping a draft failed (%s on %s)", person.name, self.key)
-            self.status.value = f'<span class="bw-muted">{esc(_(NOT_KEPT))}</span>'
+            self.status.value = str(pieces().remark(_(NOT_KEPT)))
             return
         kept = _(KEPT).format(time=at.astimezone().strftime("%H:%M"))
-        self.status.value = f'<span class="bw-muted" role="status">{esc(kept)}</span>'
+        self.status.value = str(pieces().remark(kept, "status"))
 
     def _cancel(self) -> None:
         if self._timer is not None:
@@ -233,7 +233,7 @@ class DraftKeeper:
         when = at.strftime("%H:%M")
         text = _("You have a draft of this, kept on {date} at {time}, on this or another device.")
         text = text.format(date=fmt_date(at.date()), time=when)
-        self.offer.text.value = f"<p>{esc(text)}</p>"
+        self.offer.text.value = str(pieces().para(text))
         self.offer.restore.description = _("Restore the draft of {time}").format(time=when)
         self.offer.layout.display = None
 

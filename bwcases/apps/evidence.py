@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from bwcases.render.html import escape
+from bwcases.apps.common import pieces
 from bwcases.store import Upload
 
 # The page script checks both before it sends a byte (frontend/src/index.js; a file too large
@@ -106,10 +106,7 @@ def check_uploads(
 def download_link(filename: str, media_type: str, content: bytes, label: str) -> str:
     """An HTML link that saves a stored file under its name (the bytes travel in the link)."""
     data = base64.b64encode(content).decode("ascii")
-    return (
-        f'<a class="bw-download" download="{escape(filename)}" '
-        f'href="data:{escape(media_type)};base64,{data}">{escape(label)}</a>'
-    )
+    return str(pieces().download(filename, media_type, data, label))
 
 
 def size_text(size: int) -> str:

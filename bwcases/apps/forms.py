@@ -15,13 +15,14 @@ from bwcases.apps.common import (
     Field,
     as_date,
     cut,
-    esc,
     fmt_date,
     heading,
     html,
     label_of,
     move_problem,
+    muted,
     options,
+    pieces,
     replace_options,
     shared_layout,
 )
@@ -172,7 +173,7 @@ class ConflictPanel(widgets.VBox):
                 "below, which version stays, then save."
             )
         )
-        self.text.value = heading(_("Changed meanwhile"), 4) + f"<p>{esc(intro)}</p>"
+        self.text.value = heading(_("Changed meanwhile"), 4) + str(pieces().para(intro))
         self.layout.display = None
 
     def chosen(self) -> dict[str, Any]:
@@ -276,15 +277,11 @@ class ItemForm(widgets.VBox):
             field.relabel(_)
         replace_options(self.fields["priority"].control, options(PRIORITY_LABELS, _))
         self._offer_statuses()
-        self.completing.value = (
-            '<p class="bw-muted">'
-            + esc(
-                _(
-                    "An item is completed in the remediation tracker, with a note and at least "
-                    "one evidence file."
-                )
+        self.completing.value = muted(
+            _(
+                "An item is completed in the remediation tracker, with a note and at least "
+                "one evidence file."
             )
-            + "</p>"
         )
         self.save.description = _("Save")
         self.cancel.description = _("Close")

@@ -16,18 +16,17 @@ from bwcases.apps.common import (
     Field,
     as_date,
     busy,
-    esc,
     failure_text,
     fmt_date,
     guarded,
     heading,
     html,
-    html_table,
     iso,
     label_of,
     muted,
     notice_html,
     options,
+    pieces,
     quiet,
     replace_options,
     set_if_offered,
@@ -301,11 +300,8 @@ class CaseTimeline(AppShell):
     def draw(self) -> None:
         """Show the factory and its timeline."""
         factory = self.picker.row(self.factory_id)
-        self.summary.value = (
-            f"<h2>{esc(factory.get('factory_name', ''))}</h2>"
-            f'<p class="bw-muted">{esc(iso(self.factory_id, self.rtl))} · '
-            f"{esc(factory.get('country', ''))}</p>"
-        )
+        facts = [iso(self.factory_id, self.rtl), factory.get("country", "")]
+        self.summary.value = str(pieces().factory_head(factory.get("factory_name", ""), facts))
         self.events = timeline_events(*self._parts, self._)
         self.draw_timeline()
 
@@ -320,24 +316,16 @@ class CaseTimeline(AppShell):
             "visit": _("Visit or meeting"),
             "plan": _("Plan"),
         }
-        rows = [
-            [
-                esc(fmt_date(e["date"])),
-                esc(kind_names[e["kind"]]),
-                esc(e["what"]).replace("\n", "<br>"),
-                esc(e["by"] or ""),
-            ]
+        lines = pieces().lines  # Markup: the lines of what happened, each escaped
+        rows = [  # text, escaped by the table
+            [fmt_date(e["date"]), kind_names[e["kind"]], lines(e["what"]), e["by"] or ""]
             for e in shown.head(MAX_EVENTS).to_dict("records")
         ]
         more = len(shown) - len(rows)
         tail = muted(_("{n} older events are not shown.").format(n=more)) if more > 0 else ""
-        self.timeline.value = (
-            heading(_("Timeline"))
-            + html_table(
-                [_("Date"), _("Event"), _("What happened"), _("By")], rows, empty=_("Nothing yet.")
-            )
-            + tail
-        )
+        header = [_("Date"), _("Event"), _("What happened"), _("By")]
+        table = pieces().table(header, rows, _("Nothing yet."))
+        self.timeline.value = heading(_("Timeline")) + str(table) + tail
 
 
 def case_timeline(store: Store, request: PageRequest | None = None) -> CaseTimeline:
