@@ -8,11 +8,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
+from bwcases.io.demo import fill_demo
+from bwcases.io.importers import import_file
 from bwcases.store import Store
 from bwcases.store.models import Base
-from tests.helpers import BACKENDS, PG_URL, fill_advisor_case, write_csv
+from tests.helpers import (
+    BACKENDS,
+    EXPORT_LINES,
+    PG_GIVEN,
+    PG_URL,
+    fill_advisor_case,
+    pg_database,
+    served_store_url,
+    write_csv,
+)
 
 pytest_plugins = ["tests.browser"]  # the chromium fixture, for the tests that drive a page
 
@@ -39,8 +50,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_ready() -> str:
     """The PostgreSQL test database, emptied and migrated once per session."""
-    if not PG_URL:
+    if not PG_URL or not PG_GIVEN:
         pytest.fail("BWCASES_REQUIRE_PG is set but BWCASES_TEST_PG is not")
+    if PG_URL != PG_GIVEN:  # a parallel worker's own database, beside the given one
+        pg_database(str(make_url(PG_URL).database))
     engine = create_engine(PG_URL)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -101,29 +114,74 @@ def sqlite_store(sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
     s.dispose()
 
 
+# -- stores filled once per run, for the tests that only read them ---------------------------
+
+
+@pytest.fixture(scope="session")
+def shared_stores() -> Iterator[dict[str, Store]]:
+    """The stores tests share, by what they hold; closed at the end of the run."""
+    stores: dict[str, Store] = {}
+    yield stores
+    for s in stores.values():
+        s.dispose()
+
+
+def _read_only(store: Store) -> Iterator[Store]:
+    """Lend a shared store to one test, and fail the test if it wrote to it."""
+    before = store.snapshot_id()
+    yield store
+    assert store.snapshot_id() == before, "a test wrote to a shared store: give it its own"
+
+
+@pytest.fixture
+def loaded_store(
+    backend: str, shared_stores: dict[str, Store], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """The fixture export (EXPORT_LINES) on the backend under test, loaded once per run."""
+    key = f"loaded-{backend}"
+    if key not in shared_stores:
+        folder = tmp_path_factory.mktemp(key)
+        store = Store(served_store_url(backend, folder, "loaded"))
+        import_file(store, "assessments", write_csv(folder / "assessments.csv", [*EXPORT_LINES]))
+        shared_stores[key] = store
+    yield from _read_only(shared_stores[key])
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo portfolio (60 factories, seed 7) in an SQLite file, built once per run."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    store = Store(f"sqlite:///{path}")
+    fill_demo(store, factories=60, seed=7)
+    store.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_template: Path, shared_stores: dict[str, Store]) -> Iterator[Store]:
+    """The demo portfolio, shared by the tests that only read it."""
+    if "demo" not in shared_stores:
+        shared_stores["demo"] = Store(f"sqlite:///{demo_template}")
+    yield from _read_only(shared_stores["demo"])
+
+
+@pytest.fixture
+def demo_copy(demo_template: Path, tmp_path: Path) -> Iterator[Store]:
+    """The demo portfolio in a file of the test's own, for the tests that write to it."""
+    path = tmp_path / "demo.sqlite"
+    shutil.copy(demo_template, path)
+    s = Store(f"sqlite:///{path}")
+    yield s
+    s.dispose()
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
 @pytest.fixture
 def export_lines() -> list[str]:
-    """A small assessment export with the quirks the programme's files have."""
-    return [
-        "Vietnam,1,VN001,Saigon Garments,1001,15/03/2023,NCQ,Are workers paid the minimum wage?,"
-        "CMP.MW.01,Minimum Wages/Piece Rate Wages,Compensation,1,Public Disclosure",
-        "Vietnam,1,VN001,Saigon Garments,1001,15/03/2023,NCQ,Are workers paid the minimum wage?,"
-        "CMP.MW.01,Minimum Wages/Piece Rate Wages,Compensation,1,Public Disclosure",
-        "Vietnam,1,VN001,Saigon Garments,1001,15/03/2023,NCQ,Are exits unlocked?,OSH.EP.01,"
-        "Emergency Preparedness,Systems,0,",
-        'Vietnam,1,VN001,Saigon Garments,1001,15/03/2023,FGW,"How many workers, in total?",'
-        "FGW.01,Employment Contracts,Contracts and Human Resources,1250,",
-        "Vietnam,2,VN001,Saigon Garments,1500,20/04/2024,NCQ,Are workers paid the minimum wage?,"
-        'CMP.MW.01,Minimum Wages/Piece Rate Wages,Compensation,1,"Public Disclosure;Critical"',
-        "Vietnam,2,VN001,Saigon Garments,1500,20/04/2024,NCQ,Are exits unlocked?,OSH.EP.01,"
-        "Emergency Preparedness,Occupational Safety and Health,1,",
-        "Vietnam,1,VN002,Hanoi Knit (Obsolete),1002,02/05/2023,NCQ,Are exits unlocked?,OSH.EP.01,"
-        "Emergency Preparedness,Systems,1,",
-        "Cambodia,1,KH001,Phnom Penh Apparel,1003,10/06/2023,NCQ,Is hazardous work by children "
-        "prevented?,CHL.HW.01,Hazardous Work,Child Labour,1,",
-        "Cambodia,1,KH001,Phnom Penh Apparel,1003,10/06/2023,NCQ,Are children kept from the worst "
-        "forms?,CHL.UW.01,Unconditional Worst Forms,Child Labour,0,",
-    ]
+    """A small assessment export with the quirks the programme's files have (EXPORT_LINES)."""
+    return list(EXPORT_LINES)
 
 
 @pytest.fixture

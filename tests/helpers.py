@@ -12,16 +12,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, make_url, text
 
 from bwcases.apps import ImprovementPlan, PageRequest, RemediationTracker
 from bwcases.auth.accounts import hash_password
 from bwcases.auth.people import person
+from bwcases.cli import main
 from bwcases.io.importers import import_file
 from bwcases.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("BWCASES_TEST_PG")
+PG_GIVEN = os.environ.get("BWCASES_TEST_PG")  # the test database ./test.sh makes
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1… when pytest-xdist runs the tests
+# each worker of a parallel run has a database of its own beside the given one
+PG_URL = (
+    make_url(PG_GIVEN)
+    .set(database=f"{make_url(PG_GIVEN).database}_{WORKER}")
+    .render_as_string(hide_password=False)
+    if PG_GIVEN and WORKER
+    else PG_GIVEN
+)
 BACKENDS = ["sqlite", "postgresql"]
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -33,6 +44,30 @@ D = dt.date
 EXPORT_HEADER = (
     "Country,Cycle,Factory.Assessed.ID,Factory.Assessed.Name,Quest.ID,Assesment.Start.Date,"
     "Question.type,Q.Label,Question.ID,CP,Cluster,Finding,Tags"
+)
+
+
+# A small assessment export with the quirks the programme's files have: an exact duplicate row,
+# an FGW question, the old "Systems" cluster, a retired "(Obsolete)" factory, both hazardous CPs.
+EXPORT_LINES = (
+    "Vietnam,1,VN001,Saigon Garments,1001,15/03/2023,NCQ,Are workers paid the minimum wage?,"
+    "CMP.MW.01,Minimum Wages/Piece Rate Wages,Compensation,1,Public Disclosure",
+    "Vietnam,1,VN001,Saigon Garments,1001,15/03/2023,NCQ,Are workers paid the minimum wage?,"
+    "CMP.MW.01,Minimum Wages/Piece Rate Wages,Compensation,1,Public Disclosure",
+    "Vietnam,1,VN001,Saigon Garments,1001,15/03/2023,NCQ,Are exits unlocked?,OSH.EP.01,"
+    "Emergency Preparedness,Systems,0,",
+    'Vietnam,1,VN001,Saigon Garments,1001,15/03/2023,FGW,"How many workers, in total?",'
+    "FGW.01,Employment Contracts,Contracts and Human Resources,1250,",
+    "Vietnam,2,VN001,Saigon Garments,1500,20/04/2024,NCQ,Are workers paid the minimum wage?,"
+    'CMP.MW.01,Minimum Wages/Piece Rate Wages,Compensation,1,"Public Disclosure;Critical"',
+    "Vietnam,2,VN001,Saigon Garments,1500,20/04/2024,NCQ,Are exits unlocked?,OSH.EP.01,"
+    "Emergency Preparedness,Occupational Safety and Health,1,",
+    "Vietnam,1,VN002,Hanoi Knit (Obsolete),1002,02/05/2023,NCQ,Are exits unlocked?,OSH.EP.01,"
+    "Emergency Preparedness,Systems,1,",
+    "Cambodia,1,KH001,Phnom Penh Apparel,1003,10/06/2023,NCQ,Is hazardous work by children "
+    "prevented?,CHL.HW.01,Hazardous Work,Child Labour,1,",
+    "Cambodia,1,KH001,Phnom Penh Apparel,1003,10/06/2023,NCQ,Are children kept from the worst "
+    "forms?,CHL.UW.01,Unconditional Worst Forms,Child Labour,0,",
 )
 
 
@@ -95,22 +130,48 @@ def sheet_xml(rows: list[list[str]], dimension: str = "") -> bytes:
     return f'<worksheet xmlns="{main}">{dim}<sheetData>{body}</sheetData></worksheet>'.encode()
 
 
+# -- the command ------------------------------------------------------------------------------
+
+
+def bw(*args: str, env: dict[str, str | None] | None = None) -> Result:
+    """The bwcases command run in this process by Click's runner: exit code, stdout, stderr."""
+    # BWCASES_DB is unset unless `env` sets it (a developer's store must not leak in); an
+    # exception the command lets escape, a traceback for a person, fails the test; the store
+    # the command opened is closed, as the end of a process would close it.
+    obj: dict[str, Any] = {}
+    runner = CliRunner(env={"BWCASES_DB": None, **(env or {})})
+    try:
+        return runner.invoke(
+            main, list(args), obj=obj, prog_name="bwcases", color=True, catch_exceptions=False
+        )
+    finally:
+        if "store" in obj:
+            obj["store"].dispose()
+
+
 # -- stores -----------------------------------------------------------------------------------
 
 
 def served_store_url(backend: str, folder: Path, name: str) -> str:
-    """A store of its own for a served app (a module's server outlives single tests): a file in
-    `folder` on SQLite, a database named `name` on the PostgreSQL test server."""
+    """The URL of a new store that outlives one test (a served app, a shared store)."""
+    # a file in `folder` on SQLite; on PostgreSQL a database named after the test database, so
+    # that two runs on one server, each with a test database of its own, keep to their own
     if backend == "sqlite":
         return f"sqlite:///{folder / 'cases.sqlite'}"
     if not PG_URL:
         pytest.skip("no PostgreSQL server: set BWCASES_TEST_PG (./test.sh does)")
-    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    return pg_database(f"{make_url(PG_URL).database}_{name}")
+
+
+def pg_database(name: str) -> str:
+    """The URL of a new, empty database on the PostgreSQL test server."""
+    assert PG_GIVEN, "no PostgreSQL server: set BWCASES_TEST_PG"
+    engine = create_engine(PG_GIVEN, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    return make_url(PG_GIVEN).set(database=name).render_as_string(hide_password=False)
 
 
 def state(store: Store) -> tuple[Any, ...]:

@@ -19,7 +19,7 @@ from bwcases.core.errors import InputError, OutputError
 from bwcases.io.importers import import_file
 from bwcases.reports.factory import factory_report
 from bwcases.store import Store
-from tests.helpers import ROOT
+from tests.helpers import ROOT, bw
 
 REPORT = ROOT / "notebooks" / "factory_progress_report.ipynb"
 
@@ -212,13 +212,8 @@ def test_cli_run_exits_1_when_an_item_failed(loaded: Store, tmp_path: Path) -> N
         tmp_path / "fragile.ipynb", 'factory_id = ""', 'assert factory_id != "KH001", "no"'
     )
     path = batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"])
-    done = subprocess.run(
-        [sys.executable, "-m", "bwcases", "--db", loaded.url, "run", str(path), "--workers", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 1, done.stderr
+    done = bw("--db", loaded.url, "run", str(path), "--workers", "1")
+    assert done.exit_code == 1, done.stderr
     assert "bwcases: failed KH001: In [3]: AssertionError: no" in done.stderr
     assert "2 ok, 1 failed" in done.stderr
 

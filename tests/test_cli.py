@@ -1,4 +1,7 @@
-"""The bwcases command as analysts script it: real processes, exit statuses, CSV contracts."""
+"""The bwcases command as analysts script it: exit statuses, CSV contracts, what reaches a terminal.
+
+Most cases run the command in this process with Click's runner (`bw`); those about the process
+itself (the console script, a real terminal) run it as a process."""
 
 from __future__ import annotations
 
@@ -17,17 +20,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.helpers import EXPORT_HEADER, sheet_xml, write_csv, zip_workbook
+from bwcases.store import Store
+from tests.helpers import EXPORT_HEADER, bw, sheet_xml, write_csv, zip_workbook
 
 
-def bw(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the bwcases command; returns the finished process."""
+def console_script(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed `bwcases` console script as a process of its own."""
+    script = Path(sys.executable).with_name("bwcases")
+    assert script.is_file(), f"no console script at {script}: pip install -e ."
+    env = {k: v for k, v in os.environ.items() if k != "BWCASES_DB"}
     return subprocess.run(
-        [sys.executable, "-m", "bwcases", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
+        [str(script), *args], capture_output=True, text=True, env=env, timeout=120
     )
 
 
@@ -37,33 +40,40 @@ def table(text: str) -> list[dict[str, str]]:
 
 @pytest.fixture
 def loaded(store_url: str, export_file: Path) -> str:
+    """A store of the test's own with the fixture export, imported by the command."""
     done = bw("--db", store_url, "import", "assessments", str(export_file))
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     return store_url
+
+
+@pytest.fixture
+def shared_url(loaded_store: Store) -> str:
+    """The fixture export in the store the tests that only read share."""
+    return loaded_store.url
 
 
 def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.sqlite'}"
     first = bw("init", "--db", url)
-    assert first.returncode == 0 and "created" in first.stdout
+    assert first.exit_code == 0 and "created" in first.stdout
     again = bw("init", "--db", url)
-    assert again.returncode == 0 and "up to date" in again.stdout
+    assert again.exit_code == 0 and "up to date" in again.stdout
 
 
 def test_bwcases_db_environment_chooses_the_store(tmp_path: Path, export_file: Path) -> None:
     path = tmp_path / "env.sqlite"
     done = bw("import", "assessments", str(export_file), env={"BWCASES_DB": str(path)})
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert path.exists()
     listing = bw("factories", "--format", "csv", env={"BWCASES_DB": f"sqlite:///{path}"})
     assert {r["factory_id"] for r in table(listing.stdout)} == {"VN001", "VN002", "KH001"}
 
 
-def test_rates_csv_has_the_contract_columns(loaded: str) -> None:
+def test_rates_csv_has_the_contract_columns(shared_url: str) -> None:
     out = bw(
         "rates",
         "--db",
-        loaded,
+        shared_url,
         "--method",
         "latest",
         "--from",
@@ -75,7 +85,7 @@ def test_rates_csv_has_the_contract_columns(loaded: str) -> None:
         "--format",
         "csv",
     )
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.stderr
     assert out.stdout.splitlines()[0] == (
         "country,cluster,compliance_point,factories_assessed,factories_non_compliant,"
         "non_compliance_rate"
@@ -110,19 +120,19 @@ def test_rates_csv_has_the_contract_columns(loaded: str) -> None:
         ),
     ],
 )
-def test_rates_levels_and_methods(loaded: str, args: list[str], header: str) -> None:
+def test_rates_levels_and_methods(shared_url: str, args: list[str], header: str) -> None:
     window = [] if "--method" in args else ["--from", "2023-01", "--to", "2023-12"]
-    out = bw("rates", "--db", loaded, *window, *args, "--format", "csv")
-    assert out.returncode == 0, out.stderr
+    out = bw("rates", "--db", shared_url, *window, *args, "--format", "csv")
+    assert out.exit_code == 0, out.stderr
     assert out.stdout.splitlines()[0] == header
     assert len(out.stdout.splitlines()) > 1
 
 
-def test_question_level_says_yes_for_public_disclosure(loaded: str) -> None:
+def test_question_level_says_yes_for_public_disclosure(shared_url: str) -> None:
     out = bw(
         "rates",
         "--db",
-        loaded,
+        shared_url,
         "--from",
         "2023-01",
         "--to",
@@ -147,7 +157,7 @@ def test_listings_have_the_contract_columns(loaded: str, tmp_path: Path) -> None
         ],
         header="Partner.ID,Partner.Name,Partner.Type,Factory.ID,Consent",
     )
-    assert bw("import", "partners", str(partners), "--db", loaded).returncode == 0
+    assert bw("import", "partners", str(partners), "--db", loaded).exit_code == 0
     out = bw("partners", "--db", loaded, "--format", "csv")
     assert out.stdout.splitlines()[0] == "partner_id,partner_name,partner_type,factory_id,consent"
     assert {(r["partner_id"], r["factory_id"], r["consent"]) for r in table(out.stdout)} == {
@@ -175,7 +185,8 @@ def test_bad_input_exits_2_with_one_line_per_problem_and_writes_nothing(
         ],
     )
     before = bw("export", "assessments", "--db", loaded).stdout
-    out = bw("import", "assessments", str(bad), "--db", loaded)
+    # the process as a script sees it: its exit status, and its stderr apart from its stdout
+    out = console_script("import", "assessments", str(bad), "--db", loaded)
     assert out.returncode == 2
     lines = out.stderr.splitlines()
     assert (
@@ -183,7 +194,7 @@ def test_bad_input_exits_2_with_one_line_per_problem_and_writes_nothing(
         in lines[0]
     )
     assert "bwcases: bad.csv row 3, column Finding: 'yes' is not 0 or 1" in lines[1]
-    assert "Traceback" not in out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
     assert bw("export", "assessments", "--db", loaded).stdout == before
 
 
@@ -197,10 +208,10 @@ def test_bad_input_exits_2_with_one_line_per_problem_and_writes_nothing(
         ["progress", "--factory", "NOPE"],
     ],
 )
-def test_bad_usage_exits_2_with_a_clear_line(loaded: str, args: list[str]) -> None:
-    out = bw(*args, "--db", loaded)
-    assert out.returncode == 2
-    assert out.stderr.startswith("bwcases: ") and "Traceback" not in out.stderr
+def test_bad_usage_exits_2_with_a_clear_line(shared_url: str, args: list[str]) -> None:
+    out = bw(*args, "--db", shared_url)
+    assert out.exit_code == 2
+    assert out.stderr.startswith("bwcases: ") and len(out.stderr.splitlines()) == 1
 
 
 def test_progress_csv(loaded: str, tmp_path: Path) -> None:
@@ -211,11 +222,11 @@ def test_progress_csv(loaded: str, tmp_path: Path) -> None:
         ],
         header="Factory.ID,Quest.ID,Question.ID,Compliance.point,Issue,Action,Responsible,Due.Date,Status,Notes",
     )
-    assert bw("import", "improvement-plan", str(plan), "--db", loaded).returncode == 0
+    assert bw("import", "improvement-plan", str(plan), "--db", loaded).exit_code == 0
     out = bw(
         "progress", "--db", loaded, "--factory", "VN001", "--as-of", "2024-06-30", "--format", "csv"
     )
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.stderr
     row = table(out.stdout)[0]
     assert (
         row["factory_id"],
@@ -248,7 +259,7 @@ def test_csv_listings_quote_texts_a_spreadsheet_would_run(loaded: str, tmp_path:
                 ["-4", "Brand Four", "buyer", "", ""],
             ]
         )
-    assert bw("import", "partners", str(partners), "--db", loaded).returncode == 0
+    assert bw("import", "partners", str(partners), "--db", loaded).exit_code == 0
     out = bw("partners", "--db", loaded, "--format", "csv")
     names = {r["partner_id"]: r["partner_name"] for r in table(out.stdout)}
     assert names == {
@@ -305,20 +316,20 @@ def test_names_reach_a_terminal_without_escape_codes(loaded: str, fmt: list[str]
     assert not re.search("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]", shown), repr(shown)
 
 
-def test_error_lines_carry_no_escape_codes(loaded: str, tmp_path: Path) -> None:
+def test_error_lines_carry_no_escape_codes(shared_url: str, tmp_path: Path) -> None:
     path = tmp_path / "assessments\x1b[31m\x1b]0;owned\x07\x9b2J\x08.csv"  # no slash
-    out = bw("import", "assessments", str(path), "--db", loaded)
-    assert out.returncode == 2
+    out = bw("import", "assessments", str(path), "--db", shared_url)
+    assert out.exit_code == 2
     assert out.stderr.startswith("bwcases: assessments")
     assert "no such file" in out.stderr
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", out.stderr), repr(out.stderr)
 
 
-def test_an_xlsx_zip_bomb_is_one_clear_line(loaded: str, tmp_path: Path) -> None:
+def test_an_xlsx_zip_bomb_is_one_clear_line(shared_url: str, tmp_path: Path) -> None:
     rows = [EXPORT_HEADER.split(","), *[["Vietnam", "1", "VN001"] * 4] * 40_000]
     bomb = zip_workbook(tmp_path / "bomb.xlsx", sheet_xml(rows))
-    out = bw("import", "assessments", str(bomb), "--db", loaded)
-    assert out.returncode == 2
+    out = bw("import", "assessments", str(bomb), "--db", shared_url)
+    assert out.exit_code == 2
     lines = out.stderr.splitlines()
     assert lines[0].startswith("bwcases: bomb.xlsx: has a part (xl/worksheets/sheet1.xml) ")
     assert lines[0].endswith("it looks like a zip bomb")
@@ -342,14 +353,12 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_an_export_to_a_full_disk_is_one_line_and_leaves_no_half_file(
-    tmp_path: Path, full_disk: Path
+    demo_store: Store, full_disk: Path
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
-    assert bw("--db", db, "demo-data", "--factories", "3").returncode == 0
     target = full_disk / "assessments.csv"
-    out = bw("--db", db, "export", "assessments", "-o", str(target))
-    assert out.returncode == 1, out.stderr
+    out = bw("--db", demo_store.url, "export", "assessments", "-o", str(target))
+    assert out.exit_code == 1, out.stderr
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
+    assert len(lines) == 1, out.stderr
     assert str(target) in lines[0] and "No space left on device" in lines[0]
     assert list(full_disk.iterdir()) == []  # neither the file nor a half-written part

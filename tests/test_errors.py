@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
 import subprocess
@@ -12,10 +11,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import Engine, event, make_url
 
-from bwcases.cli import main
 from bwcases.core.errors import (
     BwcasesError,
     ConcurrentWriteError,
@@ -27,20 +24,9 @@ from bwcases.core.errors import (
 from bwcases.io.importers import import_file
 from bwcases.store import Store
 from bwcases.store.gateway import store_error
-from tests.helpers import PG_URL, write_csv
+from tests.helpers import PG_URL, bw, write_csv
 
 SECRET = "s3cret-Pa55"
-
-
-def bw(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the bwcases command; returns the finished process."""
-    return subprocess.run(
-        [sys.executable, "-m", "bwcases", *args],
-        capture_output=True,
-        text=True,
-        env={k: v for k, v in os.environ.items() if k != "BWCASES_DB"},
-        timeout=120,
-    )
 
 
 def one_line(stderr: str) -> str:
@@ -61,7 +47,7 @@ def closed_port() -> int:
 def test_an_unreachable_server_is_one_line_without_the_password() -> None:
     url = f"postgresql+psycopg://bwcases:{SECRET}@127.0.0.1:{closed_port()}/cases"
     done = bw("--db", url, "factories")
-    assert done.returncode == 1
+    assert done.exit_code == 1
     line = one_line(done.stderr)
     assert "cannot reach" in line and "127.0.0.1" in line and "BWCASES_DB" in line
     assert SECRET not in done.stderr + done.stdout
@@ -75,7 +61,7 @@ def test_a_refused_password_is_bad_input_named_with_its_user(backend: str) -> No
     assert PG_URL
     url = make_url(PG_URL).set(password=SECRET).render_as_string(hide_password=False)
     done = bw("--db", url, "factories")
-    assert done.returncode == 2
+    assert done.exit_code == 2
     line = one_line(done.stderr)
     user = make_url(PG_URL).username
     assert user and user in line and "password" in line and "BWCASES_DB" in line
@@ -87,7 +73,7 @@ def test_a_database_that_does_not_exist_is_bad_input(backend: str) -> None:
     assert PG_URL
     url = make_url(PG_URL).set(database="no_such_bwcases_db").render_as_string(False)
     done = bw("--db", url, "init")
-    assert done.returncode == 2
+    assert done.exit_code == 2
     assert "no_such_bwcases_db" in one_line(done.stderr)
 
 
@@ -95,7 +81,7 @@ def test_a_file_that_is_not_a_store_is_bad_input(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("not a database, but long enough to have a header to read\n" * 20)
     done = bw("--db", str(notes), "factories")
-    assert done.returncode == 2
+    assert done.exit_code == 2
     line = one_line(done.stderr)
     assert "notes.txt" in line and "path" in line
     assert notes.read_text().startswith("not a database")  # left as it was
@@ -132,7 +118,7 @@ def test_a_full_disk_is_one_line_and_nothing_is_written(
             for quest in range(1000, 2000)
         ],
     )
-    result = CliRunner().invoke(main, ["--db", url, "import", "assessments", str(big)])
+    result = bw("--db", url, "import", "assessments", str(big))
     assert result.exit_code == 1, result.output
     line = one_line(result.stderr)
     assert "full" in line and "free" in line and "nothing" in line

@@ -7,13 +7,11 @@ import io
 from pathlib import Path
 
 import pandas as pd
-from click.testing import CliRunner
 
-from bwcases.cli import main
 from bwcases.io.exporters import export_assessments
 from bwcases.io.importers import import_file
 from bwcases.store import Store
-from tests.helpers import EXPORT_HEADER
+from tests.helpers import EXPORT_HEADER, bw
 
 
 def distinct_rows(text: str) -> tuple[list[str], set[tuple[str, ...]]]:
@@ -22,10 +20,11 @@ def distinct_rows(text: str) -> tuple[list[str], set[tuple[str, ...]]]:
     return header, {tuple(r) for r in rows}
 
 
-def test_export_gives_back_every_distinct_row_as_it_came(store: Store, export_file: Path) -> None:
-    import_file(store, "assessments", export_file)
+def test_export_gives_back_every_distinct_row_as_it_came(
+    loaded_store: Store, export_file: Path
+) -> None:
     out = io.StringIO()
-    count = export_assessments(store, out)
+    count = export_assessments(loaded_store, out)
     header, exported = distinct_rows(out.getvalue())
     _, imported = distinct_rows(export_file.read_text(encoding="utf-8"))
     assert header == EXPORT_HEADER.split(",")
@@ -42,34 +41,31 @@ def test_export_gives_back_every_distinct_row_as_it_came(store: Store, export_fi
 
 
 def test_an_export_imported_into_another_store_gives_the_same_findings(
-    store: Store, export_file: Path, tmp_path: Path
+    loaded_store: Store, tmp_path: Path
 ) -> None:
-    import_file(store, "assessments", export_file)
     exported = tmp_path / "exported.csv"
     with exported.open("w", encoding="utf-8", newline="") as fh:
-        export_assessments(store, fh)
+        export_assessments(loaded_store, fh)
     other = Store(f"sqlite:///{tmp_path / 'other.sqlite'}")
     try:
         assert "8 findings" in import_file(other, "assessments", exported)
-        pd.testing.assert_frame_equal(other.findings_frame(), store.findings_frame())
+        pd.testing.assert_frame_equal(other.findings_frame(), loaded_store.findings_frame())
     finally:
         other.dispose()
 
 
 def test_the_cli_writes_the_export_to_a_file(
-    store: Store, store_url: str, export_file: Path, tmp_path: Path
+    loaded_store: Store, export_file: Path, tmp_path: Path
 ) -> None:
-    import_file(store, "assessments", export_file)
     path = tmp_path / "out" / "export.csv"
     path.parent.mkdir()
-    args = ["--db", store_url, "export", "assessments", "-o", str(path)]
-    result = CliRunner().invoke(main, args)
+    result = bw("--db", loaded_store.url, "export", "assessments", "-o", str(path))
     assert result.exit_code == 0, result.output
     assert result.stderr.strip() == f"8 rows written to {path}"
     assert [p.name for p in path.parent.iterdir()] == ["export.csv"]  # no part file left
     text = path.read_text(encoding="utf-8")
     assert distinct_rows(text) == distinct_rows(export_file.read_text(encoding="utf-8"))
-    to_stdout = CliRunner().invoke(main, ["--db", store_url, "export", "assessments"])
+    to_stdout = bw("--db", loaded_store.url, "export", "assessments")
     assert to_stdout.exit_code == 0 and to_stdout.stdout == text
 
 

@@ -13,16 +13,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from openpyxl import Workbook
 
 import bwcases.io.readers
 from bwcases.analysis.queries import progress
-from bwcases.cli import main
 from bwcases.core.errors import InputError
 from bwcases.io.importers import import_file
 from bwcases.store import Store
-from tests.helpers import EXPORT_HEADER, PLAN_HEADER, state, write_csv
+from tests.helpers import EXPORT_HEADER, PLAN_HEADER, bw, state, write_csv
 
 COLUMNS = EXPORT_HEADER.split(",")
 NEW_ROW = {
@@ -40,7 +38,7 @@ NEW_ROW = {
     "Finding": "1",
     "Tags": "",
 }
-# The fixture export's first row, as stored by `loaded`.
+# The fixture export's first row, as `loaded` and `loaded_store` hold it.
 STORED_ROW = NEW_ROW | {
     "Factory.Assessed.ID": "VN001",
     "Factory.Assessed.Name": "Saigon Garments",
@@ -192,34 +190,34 @@ BAD_ASSESSMENTS = [
     [pytest.param(lines, message, id=name) for name, lines, message in BAD_ASSESSMENTS],
 )
 def test_a_bad_assessment_row_is_named_and_nothing_is_written(
-    loaded: Store, tmp_path: Path, lines: list[str], message: str
+    loaded_store: Store, tmp_path: Path, lines: list[str], message: str
 ) -> None:
     path = write_csv(tmp_path / "assessments.csv", lines)
-    error = refused(loaded, "assessments", path)
+    error = refused(loaded_store, "assessments", path)
     assert message in str(error)
     assert len(error.problems) == 1, str(error)
 
 
-def test_the_row_number_is_the_one_a_spreadsheet_shows(loaded: Store, tmp_path: Path) -> None:
+def test_the_row_number_is_the_one_a_spreadsheet_shows(loaded_store: Store, tmp_path: Path) -> None:
     good = [line({"Question.ID": f"Q{i}"}) for i in range(410)]
     path = write_csv(tmp_path / "assessments.csv", [*good, line({"Finding": "yes"})])
-    error = refused(loaded, "assessments", path)
+    error = refused(loaded_store, "assessments", path)
     assert str(error).splitlines()[0] == (
         "assessments.csv row 412, column Finding: 'yes' is not 0 or 1 "
         "(the finding of an NCQ question)"
     )
 
 
-def test_a_missing_column_is_named(loaded: Store, tmp_path: Path) -> None:
+def test_a_missing_column_is_named(loaded_store: Store, tmp_path: Path) -> None:
     header = EXPORT_HEADER.replace(",Finding", "")
     path = write_csv(tmp_path / "assessments.csv", ["x"], header=header)
-    error = refused(loaded, "assessments", path)
+    error = refused(loaded_store, "assessments", path)
     assert [(p.row, p.column) for p in error.problems] == [(1, "Finding")]
     assert "column Finding: the column is missing" in str(error)
 
 
 def test_problems_in_every_chunk_are_all_reported(
-    loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loaded_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bwcases.io.readers, "CHUNK_ROWS", 10)
     rows = [line({"Question.ID": f"Q{i}"}) for i in range(40)]  # rows 2..41
@@ -227,7 +225,7 @@ def test_problems_in_every_chunk_are_all_reported(
     rows[15] = line({"Question.ID": "Q15", "Assesment.Start.Date": "31/02/2023"})  # chunk 2
     rows[27] = line({"Question.ID": "Q27", "Question.type": "ABC"})  # row 29, chunk 3
     rows[36] = line({"Question.ID": "Q1", "Finding": "0"})  # row 38, contradicts row 3
-    error = refused(loaded, "assessments", write_csv(tmp_path / "assessments.csv", rows))
+    error = refused(loaded_store, "assessments", write_csv(tmp_path / "assessments.csv", rows))
     assert [(p.row, p.column) for p in error.problems] == [
         (5, "Finding"),
         (17, "Assesment.Start.Date"),
@@ -238,11 +236,11 @@ def test_problems_in_every_chunk_are_all_reported(
 
 
 def test_problems_past_the_cap_are_counted(
-    loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loaded_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bwcases.io.readers, "CHUNK_ROWS", 25)
     rows = [line({"Question.ID": f"Q{i}", "Finding": "2"}) for i in range(120)]
-    error = refused(loaded, "assessments", write_csv(tmp_path / "assessments.csv", rows))
+    error = refused(loaded_store, "assessments", write_csv(tmp_path / "assessments.csv", rows))
     assert len(error.problems) == 50 and error.more == 70
     assert [p.row for p in error.problems] == list(range(2, 52))
     assert "... and 70 more problems not listed" in str(error)
@@ -336,8 +334,8 @@ def test_other_shapes_of_the_export_import_the_same(
     assert list(fgw["fact"]) == ["1250"]
 
 
-def test_the_fixture_export_is_stored_as_it_came(loaded: Store) -> None:
-    frame = loaded.findings_frame()
+def test_the_fixture_export_is_stored_as_it_came(loaded_store: Store) -> None:
+    frame = loaded_store.findings_frame()
     assert len(frame) == 8
     row = frame[(frame["quest_id"] == 1500) & (frame["question_id"] == "CMP.MW.01")].iloc[0]
     assert row["tags"] == "Public Disclosure;Critical"
@@ -345,7 +343,9 @@ def test_the_fixture_export_is_stored_as_it_came(loaded: Store) -> None:
     assert row["finding"] == 1 and row["cycle"] == 2
     assert set(frame["cluster"]) >= {"Systems", "Occupational Safety and Health"}
     assert "Hazardous Work" in set(frame["compliance_point"])
-    assert loaded.factories_frame().set_index("factory_id").loc["VN002", "status"] == "obsolete"
+    assert (
+        loaded_store.factories_frame().set_index("factory_id").loc["VN002", "status"] == "obsolete"
+    )
 
 
 @pytest.mark.slow
@@ -391,15 +391,13 @@ def test_a_very_large_file_is_streamed(tmp_path: Path) -> None:
 # -- the CLI ---------------------------------------------------------------------------------
 
 
-def test_the_cli_exits_2_with_one_line_per_problem(
-    loaded: Store, store_url: str, tmp_path: Path
-) -> None:
+def test_the_cli_exits_2_with_one_line_per_problem(loaded_store: Store, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "assessments.csv",
         [line({"Assesment.Start.Date": "31/02/2023"}), line({"Question.ID": "Q2", "Finding": "y"})],
     )
-    before = state(loaded)
-    result = CliRunner().invoke(main, ["--db", store_url, "import", "assessments", str(path)])
+    before = state(loaded_store)
+    result = bw("--db", loaded_store.url, "import", "assessments", str(path))
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "bwcases: assessments.csv row 2, column Assesment.Start.Date: '31/02/2023' is not a date "
@@ -408,8 +406,8 @@ def test_the_cli_exits_2_with_one_line_per_problem(
         "(the finding of an NCQ question)",
         "bwcases: Nothing was written.",
     ]
-    assert loaded.snapshot_id() == before[0]
-    result = CliRunner().invoke(main, ["--db", store_url, "import", "assessments", str(path)[:-1]])
+    assert loaded_store.snapshot_id() == before[0]
+    result = bw("--db", loaded_store.url, "import", "assessments", str(path)[:-1])
     assert result.exit_code == 2 and result.stderr.startswith("bwcases: assessments.cs: no such")
 
 
@@ -527,23 +525,23 @@ BAD_PLANS = [
     ("row", "message"), [pytest.param(row, msg, id=name) for name, row, msg in BAD_PLANS]
 )
 def test_a_bad_plan_item_is_named_and_nothing_is_written(
-    loaded: Store, tmp_path: Path, row: str, message: str
+    loaded_store: Store, tmp_path: Path, row: str, message: str
 ) -> None:
     path = write_csv(tmp_path / "plan.csv", [PLAN[1], row], header=PLAN_HEADER)
-    error = refused(loaded, "improvement-plan", path)
+    error = refused(loaded_store, "improvement-plan", path)
     assert str(error).splitlines()[0].startswith(message)
     assert len(error.problems) == 1, str(error)
 
 
 def test_the_same_plan_item_twice_with_other_values_is_refused(
-    loaded: Store, tmp_path: Path
+    loaded_store: Store, tmp_path: Path
 ) -> None:
     path = write_csv(
         tmp_path / "plan.csv",
         [PLAN[0], PLAN[0], PLAN[0].replace("Pending", "Completed")],
         header=PLAN_HEADER,
     )
-    error = refused(loaded, "improvement-plan", path)
+    error = refused(loaded_store, "improvement-plan", path)
     assert [(p.row, p.column) for p in error.problems] == [(4, "Status")]
     assert "'Completed' differs from 'Pending' at row 2 for the same item" in str(error)
 
@@ -557,10 +555,10 @@ def test_the_same_plan_item_twice_with_other_values_is_refused(
     ids=["missing-status-column", "header-only"],
 )
 def test_a_plan_file_without_items_is_refused(
-    loaded: Store, tmp_path: Path, header: str, lines: list[str], message: str
+    loaded_store: Store, tmp_path: Path, header: str, lines: list[str], message: str
 ) -> None:
     path = write_csv(tmp_path / "plan.csv", lines, header=header)
-    assert message in str(refused(loaded, "improvement-plan", path))
+    assert message in str(refused(loaded_store, "improvement-plan", path))
 
 
 # -- partners --------------------------------------------------------------------------------
@@ -634,23 +632,23 @@ BAD_PARTNERS = [
     ("lines", "message"), [pytest.param(lines, msg, id=name) for name, lines, msg in BAD_PARTNERS]
 )
 def test_a_bad_partner_row_is_named_and_nothing_is_written(
-    loaded: Store, tmp_path: Path, lines: list[str], message: str
+    loaded_store: Store, tmp_path: Path, lines: list[str], message: str
 ) -> None:
     path = write_csv(tmp_path / "partners.csv", lines, header=PARTNER_HEADER)
-    error = refused(loaded, "partners", path)
+    error = refused(loaded_store, "partners", path)
     assert str(error).splitlines()[0].startswith(message)
     assert len(error.problems) == 1
 
 
-def test_a_partner_file_is_refused_as_a_whole(loaded: Store, tmp_path: Path) -> None:
+def test_a_partner_file_is_refused_as_a_whole(loaded_store: Store, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "partners.csv",
         ["B01,Brand One,buyer,VN001,yes", "B02,Brand Two,buyer,XX001,yes", "B03,,buyer,,"],
         header=PARTNER_HEADER,
     )
-    error = refused(loaded, "partners", path)
+    error = refused(loaded_store, "partners", path)
     assert [(p.row, p.column) for p in error.problems] == [(3, "Factory.ID"), (4, "Partner.Name")]
-    assert loaded.partners_frame().empty
+    assert loaded_store.partners_frame().empty
 
 
 # -- hardening: what no file may bring in -----------------------------------------------------
@@ -669,13 +667,13 @@ def plan_line(changes: dict[str, str]) -> str:
     ("char", "code"), [("\x00", "U+0000"), ("\x1b", "U+001B")], ids=["nul", "esc"]
 )
 def test_control_characters_past_the_first_64_kb_are_refused(
-    loaded: Store, tmp_path: Path, char: str, code: str
+    loaded_store: Store, tmp_path: Path, char: str, code: str
 ) -> None:
     good = [line({"Question.ID": f"Q{i}"}) for i in range(600)]  # 80 KB
     bad = line({"Question.ID": "Q600", "Q.Label": f"Are exits{char} unlocked?"})
     path = write_csv(tmp_path / "assessments.csv", [*good, bad])
     assert path.stat().st_size > 65536
-    error = refused(loaded, "assessments", path)
+    error = refused(loaded_store, "assessments", path)
     assert [(p.row, p.column) for p in error.problems] == [(602, "Q.Label")]
     assert str(error).splitlines()[0] == (
         f"assessments.csv row 602, column Q.Label: {'Are exits' + char + ' unlocked?'!r} "
@@ -684,11 +682,11 @@ def test_control_characters_past_the_first_64_kb_are_refused(
 
 
 def test_malformed_quoting_is_refused_as_the_careful_reader_refuses_it(
-    loaded: Store, tmp_path: Path
+    loaded_store: Store, tmp_path: Path
 ) -> None:
     bad = line({"Question.ID": "Q2"}).replace("Are workers paid", '"Name "quoted" inside"', 1)
     path = write_csv(tmp_path / "assessments.csv", [line(), bad, line({"Question.ID": "Q3"})])
-    error = refused(loaded, "assessments", path)
+    error = refused(loaded_store, "assessments", path)
     assert str(error).splitlines() == [
         "assessments.csv row 3: cannot be read as CSV: ',' expected after '\"' (is a quote left "
         "open?); nothing after it was read",
@@ -730,19 +728,19 @@ def test_plan_texts_longer_than_the_advisor_form_allows_are_refused(
     assert problems.get(field) == f"At most {limit} characters."
 
 
-def test_a_plan_value_of_megabytes_is_refused(loaded: Store, tmp_path: Path) -> None:
+def test_a_plan_value_of_megabytes_is_refused(loaded_store: Store, tmp_path: Path) -> None:
     issue = "Exit blocked by boxes. " * 50_000  # 1.1 MB
     path = write_csv(
         tmp_path / "plan.csv", [PLAN[0], plan_line({"Issue": issue}), PLAN[2]], header=PLAN_HEADER
     )
-    error = refused(loaded, "improvement-plan", path)
+    error = refused(loaded_store, "improvement-plan", path)
     assert str(error).splitlines()[0] == (
         "plan.csv row 3: has a value longer than 131,072 characters (is a quote left open?); "
         "nothing after it was read"
     )
 
 
-def test_an_xlsx_plan_is_held_to_the_same_limits(loaded: Store, tmp_path: Path) -> None:
+def test_an_xlsx_plan_is_held_to_the_same_limits(loaded_store: Store, tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -761,6 +759,6 @@ def test_an_xlsx_plan_is_held_to_the_same_limits(loaded: Store, tmp_path: Path) 
         ]
     )
     book.save(tmp_path / "plan.xlsx")
-    error = refused(loaded, "improvement-plan", tmp_path / "plan.xlsx")
+    error = refused(loaded_store, "improvement-plan", tmp_path / "plan.xlsx")
     assert "plan.xlsx row 2, column Action: 'Clear Clear" in str(error)
     assert "is longer than 5000 characters" in str(error)

@@ -34,7 +34,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Voilà over a store holding Saigon Garments' case; yields its base URL."""
     folder = tmp_path_factory.mktemp("served")
-    store = Store(served_store_url(backend, folder, "bwcases_test_overview"))
+    store = Store(served_store_url(backend, folder, "overview"))
     fill_case(store, folder)
     add_user(store, "Lan Nguyen", role="advisor", password=PASSWORD)
     store.dispose()
