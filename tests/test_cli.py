@@ -97,6 +97,87 @@ def test_rates_csv_has_the_contract_columns(shared_url: str) -> None:
     assert float(rows["Minimum Wages/Piece Rate Wages"]["non_compliance_rate"]) == 1.0
 
 
+MW = "CMP.MW.01,Minimum Wages/Piece Rate Wages,Compensation"
+MW2 = "CMP.MW.02,Minimum Wages/Piece Rate Wages,Compensation"
+OT = "WT.OT.01,Overtime,Working Time"
+EP = "OSH.EP.01,Emergency Preparedness,Occupational Safety and Health"
+EP_SYSTEMS = "OSH.EP.01,Emergency Preparedness,Systems"
+HW = "CHL.HW.01,Hazardous Work,Child Labour"
+UW = "CHL.UW.01,Unconditional Worst Forms,Child Labour"
+FGW = "FGW.01,Employment Contracts,Contracts and Human Resources"
+# One row per question asked: (country, cycle, factory, name, Quest.ID, start date), the
+# question, its finding. Comments say which assessment counts with --from 2023-01 --to 2023-12.
+RATES_EXPORT = [
+    f"{country},{cycle},{fid},{name},{quest},{date},{kind},Q?,{question},{finding},"
+    for country, cycle, fid, name, quest, date, kind, question, finding in [
+        # VN1: two assessments in the window; the later one (Quest.ID 150) counts
+        ("Vietnam", 1, "VN1", "Alpha", 101, "10/02/2023", "NCQ", MW, 1),
+        ("Vietnam", 1, "VN1", "Alpha", 101, "10/02/2023", "NCQ", OT, 0),
+        ("Vietnam", 2, "VN1", "Alpha", 150, "05/09/2023", "NCQ", MW, 0),
+        ("Vietnam", 2, "VN1", "Alpha", 150, "05/09/2023", "NCQ", MW2, 0),
+        ("Vietnam", 2, "VN1", "Alpha", 150, "05/09/2023", "NCQ", OT, 1),
+        ("Vietnam", 2, "VN1", "Alpha", 150, "05/09/2023", "NCQ", EP_SYSTEMS, 1),  # = OSH
+        ("Vietnam", 2, "VN1", "Alpha", 150, "05/09/2023", "FGW", FGW, 900),  # a fact: never counted
+        # VN2: Quest.ID 120; its later assessment starts after the window
+        ("Vietnam", 1, "VN2", "Beta", 120, "20/03/2023", "NCQ", MW, 0),
+        ("Vietnam", 1, "VN2", "Beta", 120, "20/03/2023", "NCQ", MW2, 1),  # the CP: any question
+        ("Vietnam", 1, "VN2", "Beta", 120, "20/03/2023", "NCQ", OT, 0),
+        ("Vietnam", 1, "VN2", "Beta", 120, "20/03/2023", "NCQ", EP, 0),
+        ("Vietnam", 2, "VN2", "Beta", 180, "15/01/2024", "NCQ", MW, 1),
+        ("Vietnam", 2, "VN2", "Beta", 180, "15/01/2024", "NCQ", EP, 1),
+        # VN3: retired, never counted
+        ("Vietnam", 1, "VN3", "Gamma (Obsolete)", 130, "01/04/2023", "NCQ", MW, 1),
+        ("Vietnam", 1, "VN3", "Gamma (Obsolete)", 130, "01/04/2023", "NCQ", OT, 1),
+        # VN4: Quest.ID 140, a row twice; the hazardous-work CPs count as one
+        ("Vietnam", 1, "VN4", "Delta", 140, "01/06/2023", "NCQ", MW, 0),
+        ("Vietnam", 1, "VN4", "Delta", 140, "01/06/2023", "NCQ", MW, 0),
+        ("Vietnam", 1, "VN4", "Delta", 140, "01/06/2023", "NCQ", OT, 1),
+        ("Vietnam", 1, "VN4", "Delta", 140, "01/06/2023", "NCQ", HW, 1),
+        ("Vietnam", 1, "VN4", "Delta", 140, "01/06/2023", "NCQ", UW, 0),
+        # Cambodia: its own rates
+        ("Cambodia", 1, "KH1", "Khmer One", 160, "01/07/2023", "NCQ", MW, 1),
+        ("Cambodia", 1, "KH1", "Khmer One", 160, "01/07/2023", "NCQ", OT, 1),
+        ("Cambodia", 1, "KH2", "Khmer Two", 170, "01/08/2023", "NCQ", MW, 0),
+        ("Cambodia", 1, "KH2", "Khmer Two", 170, "01/08/2023", "NCQ", OT, 1),
+        # an assessment before the window
+        ("Cambodia", 1, "KH3", "Khmer Three", 90, "20/12/2022", "NCQ", MW, 1),
+    ]
+]
+# Worked by hand with the programme's method: (country, CP) -> (cluster, assessed, non-compliant)
+RATES_BY_HAND = {
+    # VN1@150 compliant on both questions, VN2@120 not on CMP.MW.02, VN4@140 compliant
+    ("Vietnam", "Minimum Wages/Piece Rate Wages"): ("Compensation", 3, 1),
+    # VN1@150 and VN4@140 non-compliant, VN2@120 compliant
+    ("Vietnam", "Overtime"): ("Working Time", 3, 2),
+    # VN1@150 (filed under Systems) non-compliant, VN2@120 compliant
+    ("Vietnam", "Emergency Preparedness"): ("Occupational Safety and Health", 2, 1),
+    # VN4@140: Hazardous Work non-compliant, Unconditional Worst Forms not; one CP
+    ("Vietnam", "Hazardous Work and other Worst Forms"): ("Child Labour", 1, 1),
+    ("Cambodia", "Minimum Wages/Piece Rate Wages"): ("Compensation", 2, 1),
+    ("Cambodia", "Overtime"): ("Working Time", 2, 2),
+}
+
+
+def test_rates_are_the_programmes_figures(store_url: str, tmp_path: Path) -> None:
+    export = write_csv(tmp_path / "assessments.csv", RATES_EXPORT)
+    assert bw("--db", store_url, "import", "assessments", str(export)).exit_code == 0
+    out = bw("rates", "--db", store_url, "--from", "2023-01", "--to", "2023-12", "--format", "csv")
+    assert out.exit_code == 0, out.stderr
+    got = {
+        (r["country"], r["compliance_point"]): (
+            r["cluster"],
+            int(r["factories_assessed"]),
+            int(r["factories_non_compliant"]),
+            float(r["non_compliance_rate"]),
+        )
+        for r in table(out.stdout)
+    }
+    assert got == {
+        key: (cluster, assessed, non_compliant, pytest.approx(non_compliant / assessed))
+        for key, (cluster, assessed, non_compliant) in RATES_BY_HAND.items()
+    }
+
+
 @pytest.mark.parametrize(
     ("args", "header"),
     [
