@@ -53,6 +53,12 @@ def batch_file(tmp_path: Path, **fields) -> Path:
     return path
 
 
+def quick_report(tmp_path: Path) -> Path:
+    """A notebook with the report's parameters that runs in an instant."""
+    # for what a batch does around its notebook (skipping, redoing); the report runs elsewhere
+    return notebook(tmp_path / "quick.ipynb", 'factory_id = ""\nas_of = ""', "print(factory_id)")
+
+
 def rows(path: Path) -> dict[str, dict[str, str]]:
     with path.open(encoding="utf-8") as fh:
         return {r["item"]: r for r in csv.DictReader(fh)}
@@ -103,7 +109,8 @@ def test_a_failing_factory_is_kept_marked_and_reported(loaded: Store, tmp_path: 
 def test_rerun_skips_current_items_and_redoes_changed_or_forced(
     loaded: Store, tmp_path: Path
 ) -> None:
-    spec = runner.load_spec(batch_file(tmp_path, formats=["ipynb"]))
+    nb = quick_report(tmp_path)
+    spec = runner.load_spec(batch_file(tmp_path, notebook=str(nb), formats=["ipynb"]))
     first = runner.run(spec, loaded, workers=1)
     assert len(first.results) == 3
     again = runner.run(spec, loaded, workers=1)
@@ -127,7 +134,8 @@ def test_rerun_skips_current_items_and_redoes_changed_or_forced(
 
 
 def test_no_half_written_output_is_taken_for_current(loaded: Store, tmp_path: Path) -> None:
-    spec = runner.load_spec(batch_file(tmp_path, formats=["ipynb"]))
+    nb = quick_report(tmp_path)
+    spec = runner.load_spec(batch_file(tmp_path, notebook=str(nb), formats=["ipynb"]))
     spec.output.mkdir(parents=True)
     (spec.output / "VN001.ipynb").write_text('{"cells": [', encoding="utf-8")  # a torn write
     outcome = runner.run(spec, loaded, workers=1)
