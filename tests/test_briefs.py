@@ -289,17 +289,18 @@ def test_free_text_is_escaped_in_briefs_and_reports(sqlite_store: Store, tmp_pat
         header="Partner.ID,Partner.Name,Partner.Type,Factory.ID,Consent",
     )
     import_file(sqlite_store, "partners", tmp_path / "p.csv")
-    sqlite_store.create_plan_item(
+    sqlite_store.save_plan_item(
+        None,
         {
             "factory_id": "VN900",
             "source": "self-diagnosis",
             "compliance_point": "Paid Leave",
             "issue": evil,
             "action": evil,
-            "status": "Pending",
-            "opened_on": dt.date(2024, 3, 5),
         },
+        expected_version=None,
         actor="lan",
+        on=dt.date(2024, 3, 5),
     )
     paths = render_brief(
         sqlite_store, "partner", "B9", "2024-01:2024-12", tmp_path, formats=("html",)

@@ -246,16 +246,17 @@ def test_records_added_after_the_demo_get_fresh_ids(demo: Store) -> None:
         demo.plan_items_frame()["item_id"].max(),
         demo.visits_frame()["id"].max(),
     )
-    item = demo.create_plan_item(
+    item, _version = demo.save_plan_item(
+        None,
         {
             "factory_id": "VN0001",
             "source": "self-diagnosis",
             "compliance_point": "Emergency Preparedness",
             "issue": "Exit blocked by boxes",
-            "status": "Pending",
-            "opened_on": dt.date(2026, 11, 26),
         },
+        expected_version=None,
         actor="lan",
+        on=dt.date(2026, 11, 26),
     )
     assert item > last_item
     visit = demo.add_visit(

@@ -40,18 +40,20 @@ def case(store: Store, export_file: Any) -> Store:
 
 def new_item(store: Store, **values: Any) -> int:
     """Lan's self-diagnosis item of VN001, Pending."""
-    return store.create_plan_item(
+    item, _version = store.save_plan_item(
+        None,
         {
             "factory_id": "VN001",
             "source": "self-diagnosis",
             "compliance_point": "Emergency Preparedness",
             "issue": "Exit blocked by boxes",
-            "status": "Pending",
-            "opened_on": D(2024, 5, 1),
             **values,
         },
+        expected_version=None,
         actor="Lan Nguyen",
+        on=D(2024, 5, 1),
     )
+    return item
 
 
 def started_item(store: Store, files: tuple[Upload, ...] = ()) -> int:

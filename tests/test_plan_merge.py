@@ -210,3 +210,74 @@ def test_overwrite_is_for_plan_files_only(imported: Store, export_file: Path) ->
     with pytest.raises(UsageError, match="--overwrite is for improvement-plan files, not"):
         import_file(imported, "assessments", export_file, overwrite=True)
     assert imported.snapshot_id() == before
+
+
+# -- statuses: what a file's status does follows the rules of the app's -----------------------
+
+
+def test_a_status_the_file_changes_is_kept_as_a_progress_update(
+    imported: Store, tmp_path: Path
+) -> None:
+    path = plan_file(tmp_path / "plan.csv", WAGES | {"Status": "In Progress"}, EXIT)
+    import_file(imported, "improvement-plan", path, actor="data team")
+    wages = item(imported, "Underpaid")
+    updates = imported.progress_updates_frame()
+    assert updates[["item_id", "old_status", "new_status", "author", "note"]].values.tolist() == [
+        [wages["item_id"], "Pending", "In Progress", "data team", "imported from plan.csv"]
+    ]
+    # dated the day of the import, so the plan as of earlier days reads as it was
+    assert updates["date"].tolist() == [dt.date.today()]
+    # the same file again moves nothing
+    import_file(imported, "improvement-plan", path, actor="data team")
+    assert len(imported.progress_updates_frame()) == 1
+
+
+def test_a_public_finding_the_file_completes_awaits_verification_until_it_reopens(
+    imported: Store, tmp_path: Path
+) -> None:
+    both = (WAGES | {"Status": "Completed"}, EXIT | {"Status": "Completed"})
+    import_file(imported, "improvement-plan", plan_file(tmp_path / "plan.csv", *both))
+    wages, exit_ = item(imported, "Underpaid"), item(imported, "Exit blocked")
+    assert (wages["status"], wages["completed_on"]) == ("Completed", dt.date.today())
+    assert (wages["verification"], exit_["verification"]) == ("awaiting", None)  # public only
+    reopened = plan_file(tmp_path / "plan.csv", WAGES | {"Status": "In Progress"}, EXIT)
+    import_file(imported, "improvement-plan", reopened)
+    wages = item(imported, "Underpaid")
+    assert (wages["status"], wages["completed_on"], wages["verification"]) == (
+        "In Progress",
+        None,
+        None,
+    )
+
+
+def test_a_new_item_the_file_gives_completed_has_no_completion_date_ever_after(
+    store: Store, export_file: Path, tmp_path: Path
+) -> None:
+    import_file(store, "assessments", export_file)
+    done = WAGES | {"Status": "Completed"}
+    import_file(store, "improvement-plan", plan_file(tmp_path / "plan.csv", done))
+    wages = item(store, "Underpaid")
+    assert (wages["status"], wages["completed_on"], wages["verification"]) == (
+        "Completed",
+        None,  # the file does not say when: days-to-complete figures leave it out
+        "awaiting",
+    )
+    assert store.progress_updates_frame().empty
+    # a later file that changes another field does not date the completion either
+    path = plan_file(tmp_path / "plan.csv", done | {"Notes": "checked at the visit"})
+    import_file(store, "improvement-plan", path)
+    wages = item(store, "Underpaid")
+    assert (wages["notes"], wages["completed_on"]) == ("checked at the visit", None)
+
+
+def test_a_refused_import_moves_no_status(imported: Store, tmp_path: Path) -> None:
+    edit_in_app(imported, "Underpaid", action="Pay arrears first")
+    path = plan_file(
+        tmp_path / "plan.csv",
+        WAGES | {"Action": "Pay the minimum by June"},
+        EXIT | {"Status": "In Progress"},
+    )
+    with pytest.raises(ImportConflictError):
+        import_file(imported, "improvement-plan", path)
+    assert item(imported, "Exit blocked")["status"] == "Pending"
+    assert imported.progress_updates_frame().empty

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bwcases.core.errors import ConcurrentWriteError, ConflictError
+from bwcases.core.domain import Status
+from bwcases.core.errors import ConcurrentWriteError, ConflictError, UsageError
 from bwcases.io.importers import import_file
-from bwcases.store import AssessmentLoader, Store
+from bwcases.store import AssessmentLoader, Store, Upload
 from bwcases.store import models as m
 from tests.helpers import twice_at_once
 
@@ -55,28 +56,37 @@ def test_factory_register_follows_the_export(store: Store, export_file) -> None:
 def exit_item(store: Store, export_file: Any) -> int:
     """The export loaded, and Lan's self-diagnosis item of VN001 (version 1)."""
     import_file(store, "assessments", export_file)
-    return store.create_plan_item(
+    item, _version = store.save_plan_item(
+        None,
         {
             "factory_id": "VN001",
             "source": "self-diagnosis",
             "compliance_point": "Emergency Preparedness",
             "issue": "Exit blocked",
-            "status": "Pending",
-            "opened_on": dt.date(2024, 5, 1),
         },
+        expected_version=None,
         actor="lan",
+        on=dt.date(2024, 5, 1),
     )
+    return item
+
+
+def save(store: Store, item: int, made_from: int, actor: str, **changes: Any) -> tuple[int, int]:
+    """`actor` saves changes to the item made from version `made_from`, as the plan app does."""
+    return store.save_plan_item(item, changes, expected_version=made_from, actor=actor)
 
 
 def test_stale_write_is_refused_and_nothing_is_overwritten(store: Store, export_file) -> None:
     item = exit_item(store, export_file)
     v1 = store.plan_item(item)["version"]
-    store.update_plan_item(item, {"action": "Clear the exit"}, expected_version=v1, actor="lan")
+    save(store, item, v1, "lan", action="Clear the exit")
     with pytest.raises(ConflictError) as err:
-        store.update_plan_item(item, {"action": "Move boxes"}, expected_version=v1, actor="minh")
+        save(store, item, v1, "minh", action="Move boxes", status="In Progress")
     assert err.value.current["action"] == "Clear the exit"
-    assert err.value.yours["action"] == "Move boxes"
+    assert err.value.yours == {"action": "Move boxes", "status": "In Progress"}
     assert store.plan_item(item)["action"] == "Clear the exit"
+    assert store.plan_item(item)["status"] == "Pending"
+    assert store.progress_updates_frame().empty  # nor its status move
 
 
 def test_a_save_racing_another_gets_the_conflict_with_both_versions(
@@ -92,21 +102,127 @@ def test_a_save_racing_another_gets_the_conflict_with_both_versions(
     def check_then_race(self: Store, obj: Any, expected: int | None, yours: dict) -> None:
         checked(self, obj, expected, yours)
         if yours.get("action") == "Move boxes":
-            other.update_plan_item(item, {"action": "Clear the exit"}, v1, actor="minh")
+            save(other, item, v1, "minh", action="Clear the exit")
 
     monkeypatch.setattr(Store, "check_version", check_then_race)
     with pytest.raises(ConflictError) as err:
-        store.update_plan_item(item, {"action": "Move boxes"}, expected_version=v1, actor="lan")
+        save(store, item, v1, "lan", action="Move boxes", status="In Progress")
     assert err.value.current["action"] == "Clear the exit"
     assert err.value.current["updated_by"] == "minh"
-    assert err.value.yours == {"action": "Move boxes"}
+    assert err.value.yours == {"action": "Move boxes", "status": "In Progress"}
     assert store.plan_item(item)["action"] == "Clear the exit"
+    assert store.progress_updates_frame().empty  # Lan's status move went with her save
     other.dispose()
+
+
+def test_two_saves_at_once_keep_one_and_give_the_other_the_conflict(
+    store: Store, export_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # two advisors' pages save the same item at the same moment, both from version 1: both
+    # pass the version check before either writes
+    item = exit_item(store, export_file)
+    both_checked = threading.Barrier(2, timeout=3)
+    checked = Store.check_version
+
+    def check_then_meet(self: Store, obj: Any, expected: int | None, yours: dict) -> None:
+        checked(self, obj, expected, yours)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_checked.wait()
+
+    monkeypatch.setattr(Store, "check_version", check_then_meet)
+    actors = ["lan", "minh"]
+    outcomes = twice_at_once(
+        store,
+        lambda other: save(other, item, 1, actors.pop(), action="Clear", status="In Progress"),
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["ConflictError", "tuple"], outcomes
+    (refused,) = [o for o in outcomes if isinstance(o, ConflictError)]
+    stored = store.plan_item(item)
+    assert refused.current["updated_by"] == stored["updated_by"]
+    assert (stored["status"], stored["version"]) == ("In Progress", 2)
+    updates = store.progress_updates_frame()  # the status move once, by the one who saved
+    assert list(updates["author"]) == [stored["updated_by"]]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"completed_on": dt.date(2024, 6, 1)},
+        {"verification": "verified"},
+        {"verified_by": "minh"},
+        {"factory_id": "KH001"},
+        {"version": 7},
+    ],
+)
+def test_a_save_sets_no_field_the_rules_own(
+    store: Store, export_file, changes: dict[str, Any]
+) -> None:
+    # a completion date and a verification follow from progress updates; what names an item
+    # is given when it is made
+    item = exit_item(store, export_file)
+    before = store.plan_item(item)
+    with pytest.raises(UsageError, match=next(iter(changes))):
+        save(store, item, 1, "lan", **changes)
+    assert store.plan_item(item) == before
+    with pytest.raises(UsageError, match="completed_on"):
+        store.save_plan_item(
+            None,
+            {
+                "factory_id": "VN001",
+                "source": "self-diagnosis",
+                "compliance_point": "Overtime",
+                "status": "In Progress",
+                "completed_on": dt.date(2024, 6, 1),
+            },
+            expected_version=None,
+            actor="lan",
+        )
+    assert list(store.plan_items_frame()["item_id"]) == [item]
+
+
+def test_a_change_says_which_version_it_was_made_from(store: Store, export_file) -> None:
+    item = exit_item(store, export_file)
+    with pytest.raises(UsageError, match="expected_version"):
+        store.save_plan_item(item, {"action": "Clear"}, expected_version=None, actor="lan")
+    assert store.plan_item(item)["action"] == ""
+
+
+def test_each_save_and_each_progress_update_is_one_new_version(store: Store, export_file) -> None:
+    import_file(store, "assessments", export_file)
+    started = {
+        "factory_id": "VN001",
+        "source": "finding",
+        "quest_id": 1500,
+        "question_id": "CMP.MW.01",
+        "compliance_point": "Minimum Wages/Piece Rate Wages",
+        "status": "In Progress",
+    }
+    item, version = store.save_plan_item(
+        None, started, expected_version=None, actor="lan", on=dt.date(2024, 5, 2)
+    )
+    assert version == 1  # saved In Progress: one insert, its status move kept as an update
+    assert list(store.history("plan_items", item)["action"]) == ["insert"]
+    version = store.add_progress(
+        item,
+        date=dt.date(2024, 6, 1),
+        note="Arrears paid",
+        new_status=Status.COMPLETED,
+        expected_version=version,
+        actor="lan",
+        files=(Upload("slip.pdf", "application/pdf", b"%PDF-1.4"),),
+    )
+    stored = store.plan_item(item)
+    assert (version, stored["version"], stored["verification"]) == (2, 2, "awaiting")
+    updates = store.progress_updates_frame()
+    assert list(zip(updates["old_status"], updates["new_status"], strict=True)) == [
+        ("Pending", "In Progress"),
+        ("In Progress", "Completed"),
+    ]
 
 
 def test_every_change_is_in_the_audit_trail(store: Store, export_file) -> None:
     item = exit_item(store, export_file)
-    store.update_plan_item(item, {"action": "Clear the exit"}, expected_version=1, actor="minh")
+    save(store, item, 1, "minh", action="Clear the exit")
     trail = store.history("plan_items", item)
     assert list(trail["action"]) == ["insert", "update"]
     assert list(trail["actor"]) == ["lan", "minh"]

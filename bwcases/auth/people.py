@@ -5,11 +5,12 @@ What a page's kernel needs to know its reader; passwords and sign-in are in auth
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
+
+from bwcases.core.digests import sha256_hex
 
 if TYPE_CHECKING:
     from bwcases.store import Store
@@ -65,7 +66,7 @@ def person(record: dict[str, Any] | None) -> Person | None:
 
 def token_hash(token: str) -> str:
     """What the store keeps of a session token: its SHA-256."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return sha256_hex(token)
 
 
 def person_for_token(store: Store, token: str | None) -> Person | None:

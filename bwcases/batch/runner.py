@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ import yaml
 from bwcases import __version__
 from bwcases.batch.backends import BACKENDS
 from bwcases.batch.executor import Result, Task, figures_of
+from bwcases.core.digests import sha256_hex, short_digest
 from bwcases.core.errors import InputError, OutputError, Problem
 from bwcases.core.safe_text import SpreadsheetDictWriter
 from bwcases.store import Store
@@ -239,11 +239,6 @@ def code_version() -> str:
     return __version__
 
 
-def _digest(*parts: Any) -> str:
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
 @dataclass
 class Plan:
     """The tasks of a batch, with the items whose outputs are already current."""
@@ -265,7 +260,7 @@ def plan(
         if spec.for_each == "factory"
         else store.partner_fingerprints(items)
     )
-    notebook_digest = hashlib.sha256(spec.notebook.read_bytes()).hexdigest()[:20]
+    notebook_digest = sha256_hex(spec.notebook.read_bytes())[:20]
     declared = set(pm.inspect_notebook(str(spec.notebook)))
     shared = dict(spec.parameters)
     if "db" in declared and "db" not in shared:
@@ -274,7 +269,7 @@ def plan(
     tasks, current, keys = [], [], {}
     for item in items:
         params = {**shared, spec.item_parameter: item}
-        key = _digest(notebook_digest, params, snapshots[item], version, spec.formats)
+        key = short_digest((notebook_digest, params, snapshots[item], version, spec.formats))
         keys[item] = key
         paths = spec.outputs(item)
         if not force and _is_current(paths, key):

@@ -1,14 +1,18 @@
 """The case store: the only layer that speaks SQL."""
 
-from bwcases.store.advisors import AdvisorStore, Upload
+from bwcases.store.advisors import AdvisorStore
 from bwcases.store.assessments import AssessmentLoader, AssessmentStore, LoadSummary
 from bwcases.store.bulk import BulkStore
 from bwcases.store.cases import CaseStore
 from bwcases.store.drafts import DraftStore
+from bwcases.store.evidence import EvidenceStore, Upload
 from bwcases.store.gateway import default_path, resolve_url
+from bwcases.store.plans import PlanStore
 
 
-class Store(AssessmentStore, CaseStore, BulkStore, AdvisorStore, DraftStore):
+class Store(
+    AssessmentStore, CaseStore, PlanStore, EvidenceStore, BulkStore, AdvisorStore, DraftStore
+):
     """The case store: one object that owns the database and every read and write."""
 
 

@@ -1,62 +1,20 @@
-"""What the advisor apps read and write: users, sign-ins, plan edits, progress and evidence."""
+"""Users and their sign-in sessions, and what the advisor apps read besides plans."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, insert, select, update
 
-from bwcases.core.domain import (
-    ItemSource,
-    Status,
-    Verification,
-    allowed_move,
-    completion_problem,
-    login_key,
-)
-from bwcases.core.errors import NotFoundError, UsageError, ValidationError
+from bwcases.core.domain import login_key
+from bwcases.core.errors import UsageError
 from bwcases.store import models as m
-from bwcases.store.drafts import clear_draft
-from bwcases.store.gateway import Gateway
+from bwcases.store.gateway import Gateway, audit
 
 USER_COLUMNS = ["name", "role", "country", "active", "created_by", "created_at"]
-STAFF_ROLE = "staff"  # auth.Role.STAFF: programme staff, who verify fixes
-COMPLETE_BY_UPDATE = (
-    "an item is completed by a progress update: record the completion there, with a note and "
-    "an evidence file"
-)
-STAFF_ONLY = "only programme staff may accept a completion without evidence"
-VERIFY_WITHOUT_EVIDENCE = "the item has no evidence file: say why it is verified without"
-EVIDENCE_COLUMNS = [
-    "update_id",
-    "item_id",
-    "date",
-    "sha256",
-    "filename",
-    "size",
-    "media_type",
-]
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file a person attached: its name as uploaded, its media type and its bytes."""
-
-    filename: str
-    media_type: str
-    content: bytes
-
-    @property
-    def sha256(self) -> str:
-        """The SHA-256 of the content, in hex: the file's key in the store."""
-        return hashlib.sha256(self.content).hexdigest()
 
 
 def _now() -> dt.datetime:
@@ -69,7 +27,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 class AdvisorStore(Gateway):
-    """Users and sessions, and the audited writes the advisor apps make."""
+    """Users and sessions, and the findings and audit trail the advisor apps show."""
 
     # -- users ---------------------------------------------------------------------------
 
@@ -114,7 +72,8 @@ class AdvisorStore(Gateway):
                 )
                 s.execute(delete(m.UserSession).where(m.UserSession.user_name == name))
             # the audit trail names the change, never the password hash
-            _audit(s, actor, "users", name, "update" if held else "insert", audited)
+            action = "update" if held else "insert"
+            audit(s, actor, "users", name, action, audited, at=s.info["now"])
         return held is None
 
     def user(self, name: str) -> dict[str, Any] | None:
@@ -144,7 +103,7 @@ class AdvisorStore(Gateway):
             if actor:
                 us = m.UserSession
                 s.execute(delete(us).where(us.user_name == name, us.token_hash != keep_session))
-                _audit(s, actor, "users", name, "update", {"password": "changed"})
+                audit(s, actor, "users", name, "update", {"password": "changed"}, at=s.info["now"])
 
     def users_frame(self) -> pd.DataFrame:
         """Every user, without password hashes."""
@@ -183,229 +142,6 @@ class AdvisorStore(Gateway):
         with self.connection() as conn:
             conn.execute(delete(m.UserSession).where(m.UserSession.token_hash == token_hash))
 
-    # -- Improvement Plan items ----------------------------------------------------------
-
-    def save_plan_item(
-        self,
-        item_id: int | None,
-        values: dict[str, Any],
-        *,
-        expected_version: int | None,
-        actor: str,
-        reason: str = "",
-        on: dt.date | None = None,
-        draft: tuple[str, str] | None = None,
-    ) -> tuple[int, int]:
-        """Create or change a plan item in one transaction; returns (item id, version)."""
-        # A status change is kept as a progress update too, so the item's history reads right.
-        on = on or dt.date.today()
-        with self.writing(actor) as s:
-            clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
-            if item_id is None:
-                status = Status(values.get("status", Status.PENDING))
-                old = Status.PENDING
-                fields = {"opened_on": on, **values, "status": Status.PENDING.value}
-                obj = m.PlanItem(**fields, updated_by=actor, updated_at=s.info["now"])
-                s.add(obj)
-                s.flush()
-            else:
-                obj = self.get(s, m.PlanItem, item_id)
-                self.check_version(obj, expected_version, values)
-                status = Status(values.get("status", obj.status))
-                old = Status(obj.status)
-                for key, value in values.items():
-                    if key != "status" and getattr(obj, key) != value:
-                        setattr(obj, key, value)
-            if status != old:
-                if status is Status.COMPLETED and allowed_move(old, status) is None:
-                    raise ValidationError({"status": COMPLETE_BY_UPDATE})
-                self._record(s, obj, status, reason, on, actor)
-            if s.is_modified(obj) or item_id is None:
-                obj.updated_by, obj.updated_at = actor, s.info["now"]
-            s.flush()
-            return obj.id, obj.version
-
-    def _record(
-        self,
-        s: Session,
-        obj: m.PlanItem,
-        new: Status,
-        note: str,
-        on: dt.date,
-        actor: str,
-        *,
-        files: Sequence[Upload] = (),
-        without_evidence: str = "",
-    ) -> m.ProgressUpdate:
-        """A progress update of an item with its evidence files, moving its status to `new`
-        when that differs; a completion needs a note and evidence (or staff's reason)."""
-        old = Status(obj.status)
-        problem = allowed_move(old, new, note)
-        if problem:
-            raise ValidationError({"status": problem})
-        uploads = list({f.sha256: f for f in files}.values())
-        without = without_evidence.strip()
-        completing = new is Status.COMPLETED and old is not Status.COMPLETED
-        if completing:
-            if without and not self._is_staff(s, actor):
-                raise ValidationError({"without_evidence": STAFF_ONLY})
-            evidence = len(uploads) + self._evidence_count(s, obj.id)
-            problem = completion_problem(note, evidence, without)
-            if problem:
-                raise ValidationError({"note" if not note.strip() else "files": problem})
-        row = m.ProgressUpdate(
-            item_id=obj.id,
-            date=on,
-            author=actor,
-            note=note,
-            old_status=old.value,
-            new_status=new.value,
-            without_evidence=without if completing and without else None,
-        )
-        s.add(row)
-        if new is not old:
-            obj.status = new.value
-            obj.completed_on = on if new is Status.COMPLETED else None
-            if new is Status.COMPLETED and self._is_public(s, obj):
-                obj.verification, obj.verified_by = Verification.AWAITING.value, None
-            elif old is Status.COMPLETED:
-                obj.verification, obj.verified_by = None, None
-        if uploads:
-            s.flush()  # the update's id, for its files
-            for upload in uploads:
-                self._keep_file(s, upload, actor)
-                s.add(
-                    m.UpdateEvidence(
-                        update_id=row.id, sha256=upload.sha256, filename=upload.filename[:255]
-                    )
-                )
-        return row
-
-    def _is_staff(self, s: Session, name: str) -> bool:
-        user = s.get(m.User, name)
-        return user is not None and user.active and user.role == STAFF_ROLE
-
-    def _evidence_count(self, s: Session, item_id: int) -> int:
-        """How many evidence files the item's progress updates hold so far."""
-        ue, u = m.UpdateEvidence, m.ProgressUpdate
-        stmt = (
-            select(func.count())
-            .select_from(ue)
-            .join(u, u.id == ue.update_id)
-            .where(u.item_id == item_id)
-        )
-        return int(s.execute(stmt).scalar_one())
-
-    def _is_public(self, s: Session, obj: m.PlanItem) -> bool:
-        if obj.source != ItemSource.FINDING.value or not obj.question_id:
-            return False
-        q = m.Question
-        stmt = select(q.id).where(q.question_id == obj.question_id, q.public_disclosure.is_(True))
-        return s.execute(stmt.limit(1)).first() is not None
-
-    def add_progress(
-        self,
-        item_id: int,
-        *,
-        date: dt.date,
-        note: str,
-        new_status: Status,
-        expected_version: int,
-        actor: str,
-        files: Sequence[Upload] = (),
-        without_evidence: str = "",
-        draft: tuple[str, str] | None = None,
-    ) -> int:
-        """Record a progress update with its evidence files in one transaction; the new version."""
-        with self.writing(actor) as s:
-            clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
-            obj = self.get(s, m.PlanItem, item_id)
-            self.check_version(obj, expected_version, {"status": new_status.value, "note": note})
-            self._record(
-                s,
-                obj,
-                new_status,
-                note,
-                date,
-                actor,
-                files=files,
-                without_evidence=without_evidence,
-            )
-            s.flush()
-            obj.updated_by, obj.updated_at = actor, s.info["now"]
-            s.flush()
-            return obj.version
-
-    def _keep_file(self, s: Session, upload: Upload, actor: str) -> None:
-        e = m.EvidenceFile
-        if s.execute(select(e.sha256).where(e.sha256 == upload.sha256)).first() is not None:
-            return  # the same content is stored once, whoever uploaded it under which name
-        facts = {"size": len(upload.content), "media_type": upload.media_type}
-        s.execute(
-            insert(e).values(
-                sha256=upload.sha256,
-                content=upload.content,
-                created_by=actor,
-                created_at=s.info["now"],
-                **facts,
-            )
-        )
-        _audit(s, actor, "evidence_files", upload.sha256, "insert", facts)
-
-    def verify_item(
-        self,
-        item_id: int,
-        *,
-        verified: bool,
-        note: str,
-        expected_version: int,
-        actor: str,
-        on: dt.date | None = None,
-    ) -> int:
-        """Programme staff verify a completed public-disclosure item, or send it back."""
-        on = on or dt.date.today()
-        with self.writing(actor) as s:
-            obj = self.get(s, m.PlanItem, item_id)
-            self.check_version(obj, expected_version, {"verification": verified, "note": note})
-            if obj.verification != Verification.AWAITING.value:
-                raise ValidationError({"verification": "the item is not awaiting verification"})
-            if verified:
-                if not note.strip() and not self._evidence_count(s, obj.id):
-                    raise ValidationError({"note": VERIFY_WITHOUT_EVIDENCE})
-                obj.verification, obj.verified_by = Verification.VERIFIED.value, actor
-                self._record(s, obj, Status(obj.status), note, on, actor)
-            else:
-                self._record(s, obj, Status.IN_PROGRESS, note, on, actor)
-                obj.verification, obj.verified_by = Verification.REJECTED.value, actor
-            obj.updated_by, obj.updated_at = actor, s.info["now"]
-            s.flush()
-            return obj.version
-
-    # -- evidence ------------------------------------------------------------------------
-
-    def evidence_frame(self, item_ids: Sequence[int]) -> pd.DataFrame:
-        """The evidence files attached to these items' progress updates."""
-        ue, e, u = m.UpdateEvidence, m.EvidenceFile, m.ProgressUpdate
-        stmt = (
-            select(u.id.label("update_id"), u.item_id, u.date, e.sha256, ue.filename, e.size)
-            .add_columns(e.media_type)
-            .join(ue, ue.update_id == u.id)
-            .join(e, e.sha256 == ue.sha256)
-            .where(u.item_id.in_(list(item_ids)))
-            .order_by(u.item_id, u.id, ue.filename)
-        )
-        df = self.frame(stmt)
-        return df if len(df) else pd.DataFrame(columns=EVIDENCE_COLUMNS)
-
-    def evidence_file(self, sha256: str) -> tuple[bytes, str]:
-        """The bytes and media type of a stored evidence file."""
-        e = m.EvidenceFile
-        with self.reading() as s:
-            row = s.execute(select(e.content, e.media_type).where(e.sha256 == sha256)).first()
-        if row is None:
-            raise NotFoundError("evidence file", sha256)
-        return bytes(row.content), str(row.media_type)
-
     # -- reading for the apps ------------------------------------------------------------
 
     def non_compliant_findings(self, factory_ids: Sequence[str]) -> pd.DataFrame:
@@ -438,20 +174,3 @@ class AdvisorStore(Gateway):
             .order_by(au.id)
         )
         return self.frame(stmt)
-
-
-def _audit(s: Session, actor: str, table: str, record: str, action: str, after: Any) -> None:
-    s.execute(
-        insert(m.AuditEntry),
-        [
-            {
-                "at": s.info["now"],
-                "actor": actor,
-                "table_name": table,
-                "record_id": record,
-                "action": action,
-                "before": None,
-                "after": json.dumps(after, ensure_ascii=False, default=str),
-            }
-        ],
-    )

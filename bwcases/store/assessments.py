@@ -25,7 +25,7 @@ from bwcases.core.catalogue import is_obsolete, is_public_disclosure
 from bwcases.core.errors import InputError, Problem
 from bwcases.core.formats import ASSESSMENT_COLUMNS, DATE_FORMAT, MAX_PROBLEMS, QUESTION_SPELLING
 from bwcases.store import models as m
-from bwcases.store.gateway import Gateway, chunked
+from bwcases.store.gateway import Gateway, audit, chunked, rows_in
 
 _COLUMN = {v: k for k, v in ASSESSMENT_COLUMNS.items()}  # code name -> export header
 
@@ -331,16 +331,12 @@ class AssessmentLoader:
 
     def _new_of_stored(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Rows not yet stored; rows that contradict stored findings become problems."""
-        parts = []
         f, q = m.Finding, m.Question
-        for ids in chunked(sorted(int(q) for q in rows["quest_id"].unique()), 500):
-            stmt = (
-                select(f.quest_id, q.question_id, f.question_ref, f.finding, f.fact)
-                .join(q, q.id == f.question_ref)
-                .where(f.quest_id.in_(ids))
-            )
-            parts.append(pd.DataFrame(self.conn.execute(stmt).fetchall()))
-        stored = pd.concat(parts) if parts else pd.DataFrame()
+        stmt = select(f.quest_id, q.question_id, f.question_ref, f.finding, f.fact).join(
+            q, q.id == f.question_ref
+        )
+        quests = (int(quest) for quest in rows["quest_id"].unique())
+        stored = pd.DataFrame(list(rows_in(self.conn, stmt, f.quest_id, quests)))
         if stored.empty:
             return rows
         stored.columns = ["quest_id", "question_id", "s_ref", "s_finding", "s_fact"]
@@ -433,7 +429,8 @@ class AssessmentStore(Gateway):
                 or summary.questions_added
                 or (summary.assessments_renamed)
             ):
-                self.log(conn, actor, "findings", source, {"file": source, **summary.__dict__})
+                after = {"file": source, **summary.__dict__}
+                audit(conn, actor, "findings", source, "import", after)
 
     def assessments_frame(
         self, *, country: str | None = None, factory_ids: Sequence[str] | None = None

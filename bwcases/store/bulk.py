@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 from bwcases.core.errors import NotFoundError, UsageError
 from bwcases.store import models as m
 from bwcases.store.assessments import bulk_insert
-from bwcases.store.cases import ITEM_FIELDS
-from bwcases.store.gateway import Gateway, chunked
+from bwcases.store.gateway import Gateway, audit, rows_in
+from bwcases.store.plans import ITEM_FIELDS
 
 REGISTER_FIELDS = ("factory_name", "workers", "advisor", "status")
 UPDATE_FIELDS = ("date", "author", "note", "old_status", "new_status", "evidence_ref")
@@ -61,12 +61,9 @@ class BulkStore(Gateway):
     """Fast loads of many records at once, each load one transaction and one audit entry."""
 
     def _check_factories(self, conn: Connection, factory_ids: Sequence[str]) -> None:
-        wanted = sorted(set(factory_ids))
-        found: set[str] = set()
         f = m.Factory
-        for part in chunked(wanted, 500):
-            found.update(conn.execute(select(f.factory_id).where(f.factory_id.in_(part))).scalars())
-        missing = [fid for fid in wanted if fid not in found]
+        found = {fid for (fid,) in rows_in(conn, select(f.factory_id), f.factory_id, factory_ids)}
+        missing = sorted(set(factory_ids) - found)
         if missing:
             raise NotFoundError("factory", missing[0])
 
@@ -98,7 +95,8 @@ class BulkStore(Gateway):
         ]
         with self.connection() as conn:
             self._check_factories(conn, records["factory_id"].tolist())
-            self.log(conn, actor, "factories", source, {"factories": len(params), "fields": fields})
+            after = {"factories": len(params), "fields": fields}
+            audit(conn, actor, "factories", source, "import", after, at=now)
             conn.execute(stmt, params)
         return len(params)
 
@@ -114,13 +112,8 @@ class BulkStore(Gateway):
         items_table = cast(Table, m.PlanItem.__table__)
         with self.connection() as conn:
             self._check_factories(conn, items["factory_id"].tolist())
-            self.log(
-                conn,
-                actor,
-                "plan_items",
-                source,
-                {"plan_items": len(items), "progress_updates": len(updates)},
-            )
+            after = {"plan_items": len(items), "progress_updates": len(updates)}
+            audit(conn, actor, "plan_items", source, "import", after, at=now)
             ids = _reserve_ids(conn, items_table, len(items))
             rows = [
                 (item_id, *row)
@@ -141,6 +134,6 @@ class BulkStore(Gateway):
         rows = _rows(visits, VISIT_FIELDS, 1, actor, now)
         with self.connection() as conn:
             self._check_factories(conn, visits["factory_id"].tolist())
-            self.log(conn, actor, "visits", source, {"visits": len(rows)})
+            audit(conn, actor, "visits", source, "import", {"visits": len(rows)}, at=now)
             bulk_insert(conn, m.Visit.__table__, [*VISIT_FIELDS, *_VERSIONED], rows)
         return len(rows)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
 import json
 import os
 import re
@@ -12,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple
 
 import pandas as pd
 from sqlalchemy import (
@@ -20,6 +19,8 @@ from sqlalchemy import (
     Connection,
     Engine,
     ExceptionContext,
+    Row,
+    Select,
     create_engine,
     event,
     func,
@@ -33,6 +34,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, object_session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from bwcases.core.digests import sha256_hex
 from bwcases.core.errors import (
     BwcasesError,
     ConcurrentWriteError,
@@ -52,6 +54,9 @@ CONNECT_TIMEOUT_S = 10  # an unreachable server is reported, not waited for with
 MIGRATION_LOCK = 0x6277_6361_7365  # the PostgreSQL advisory lock that one migration at a time holds
 # Tables a flush does not audit: a person's drafts are her scratch, not the programme's record.
 UNAUDITED = frozenset({m.Draft.__tablename__, m.AuditEntry.__tablename__})
+_Ts = TypeVarTuple("_Ts")
+# The values one IN (...) binds: far below SQLite's and PostgreSQL's limits on parameters.
+IN_CHUNK = 500
 
 # What a database failure means for the person who met it, by PostgreSQL SQLSTATE ...
 _PG_STATES: dict[str, type[StoreError]] = {
@@ -137,7 +142,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as JSON holds it: dates and times as ISO text."""
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
@@ -150,7 +156,77 @@ def _record_key(obj: Any) -> str:
 
 def _columns(obj: Any) -> dict[str, Any]:
     mapper = inspect(type(obj))
-    return {c.key: _jsonable(getattr(obj, c.key)) for c in mapper.column_attrs}
+    return {c.key: jsonable(getattr(obj, c.key)) for c in mapper.column_attrs}
+
+
+def _json(values: Any) -> str | None:
+    return None if values is None else json.dumps(values, ensure_ascii=False, default=str)
+
+
+def audit_row(
+    at: dt.datetime,
+    actor: str,
+    table: str,
+    record: str,
+    action: str,
+    before: Any = None,
+    after: Any = None,
+) -> dict[str, Any]:
+    """One entry of the audit trail: who did what to which record, its fields before and after."""
+    return {
+        "at": at,
+        "actor": actor,
+        "table_name": table,
+        "record_id": record,
+        "action": action,
+        "before": _json(before),
+        "after": _json(after),
+    }
+
+
+def audit(
+    conn: Connection | Session,
+    actor: str,
+    table: str,
+    record: str,
+    action: str,
+    after: Any,
+    *,
+    at: dt.datetime | None = None,
+) -> None:
+    """Audit, in its transaction, a change written without the ORM (bulk loads, users, files)."""
+    row = audit_row(at or dt.datetime.now(dt.UTC), actor, table, record, action, None, after)
+    conn.execute(insert(m.AuditEntry), [row])
+
+
+def assign(obj: Any, values: dict[str, Any]) -> bool:
+    """Set the attributes of a record whose values differ; whether any did."""
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of at most `size` items."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def rows_in(
+    conn: Connection | Session, stmt: Select[*_Ts], column: Any, values: Iterable[Any]
+) -> Iterator[Row[*_Ts]]:
+    """The rows of `stmt` whose `column` is one of `values`, asked IN_CHUNK values at a time."""
+    for part in chunked(sorted(set(values)), IN_CHUNK):
+        yield from conn.execute(stmt.where(column.in_(part)))
 
 
 def _audit_flush(session: Session, _flush_context: Any) -> None:
@@ -161,15 +237,7 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
 
     def add(obj: Any, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None):
         rows.append(
-            {
-                "at": now,
-                "actor": actor,
-                "table_name": type(obj).__tablename__,
-                "record_id": _record_key(obj),
-                "action": action,
-                "before": json.dumps(before, ensure_ascii=False) if before is not None else None,
-                "after": json.dumps(after, ensure_ascii=False) if after is not None else None,
-            }
+            audit_row(now, actor, type(obj).__tablename__, _record_key(obj), action, before, after)
         )
 
     for obj in session.new:
@@ -185,8 +253,8 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
         for attr in state.mapper.column_attrs:
             hist = state.attrs[attr.key].history
             if hist.has_changes():
-                before[attr.key] = _jsonable(hist.deleted[0]) if hist.deleted else None
-                after[attr.key] = _jsonable(hist.added[0]) if hist.added else None
+                before[attr.key] = jsonable(hist.deleted[0]) if hist.deleted else None
+                after[attr.key] = jsonable(hist.added[0]) if hist.added else None
         if after:
             add(obj, "update", before, after)
     for obj in session.deleted:
@@ -301,7 +369,7 @@ class Gateway:
         if self.is_sqlite:  # the write lock before the reads (SQLite has one writer anyway)
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         else:
-            key = int.from_bytes(hashlib.sha256(what.encode()).digest()[:8], "big", signed=True)
+            key = int.from_bytes(bytes.fromhex(sha256_hex(what)[:16]), "big", signed=True)
             session.execute(select(func.pg_advisory_xact_lock(key)))
 
     @contextmanager
@@ -341,7 +409,7 @@ class Gateway:
             last = conn.execute(select(func.max(m.AuditEntry.id))).scalar() or 0
             quests = conn.execute(select(func.count()).select_from(m.Assessment)).scalar()
         # Opaque: briefs show it to partners, who must not learn hosts, users or paths.
-        where = hashlib.sha256(self.engine.url.render_as_string().encode()).hexdigest()[:12]
+        where = sha256_hex(self.engine.url.render_as_string())[:12]
         return f"{where}-{last}.{quests}"
 
     # -- optimistic concurrency ----------------------------------------------------------
@@ -350,7 +418,7 @@ class Gateway:
         """Refuse a write made against a stale version of `obj`."""
         if expected is None:
             return
-        yours = {k: _jsonable(v) for k, v in yours.items()}
+        yours = {k: jsonable(v) for k, v in yours.items()}
         if obj.version != expected:
             kind, key = type(obj).__name__, _record_key(obj)
             raise ConflictError(kind, key, expected, _columns(obj), yours)
@@ -395,32 +463,3 @@ class Gateway:
             .order_by(m.AuditEntry.id)
         )
         return self.frame(stmt)
-
-    def log(self, conn: Connection, actor: str, table: str, record: str, after: dict) -> None:
-        """Audit a bulk change made outside the ORM."""
-        conn.execute(
-            insert(m.AuditEntry),
-            [
-                {
-                    "at": dt.datetime.now(dt.UTC),
-                    "actor": actor,
-                    "table_name": table,
-                    "record_id": record,
-                    "action": "import",
-                    "before": None,
-                    "after": json.dumps(after, ensure_ascii=False, default=str),
-                }
-            ],
-        )
-
-
-def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """Lists of at most `size` items."""
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
