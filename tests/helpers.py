@@ -19,8 +19,9 @@ from bwcases.apps import ImprovementPlan, PageRequest, RemediationTracker
 from bwcases.auth.accounts import hash_password
 from bwcases.auth.people import person
 from bwcases.cli import main
+from bwcases.core.domain import Status
 from bwcases.io.importers import import_file
-from bwcases.store import Store
+from bwcases.store import Store, Upload
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_GIVEN = os.environ.get("BWCASES_TEST_PG")  # the test database ./test.sh makes
@@ -330,8 +331,31 @@ def fill_case(store: Store, tmp_path: Path) -> Store:
         _item("KH001", "Overtime", "Cambodian item", "Pending", D(2024, 9, 1)),
     ]
     for values in items:
-        store.create_plan_item(values, actor="advisor")
+        add_item(store, values, actor="advisor")
     return store
+
+
+def add_item(store: Store, values: dict[str, Any], actor: str) -> int:
+    """A plan item made as the apps make one: saved on its opening day (Pending or In
+    Progress), a completion then recorded by a progress update with a note and evidence."""
+    values = dict(values)
+    completed_on = values.pop("completed_on", None)
+    on = values.get("opened_on") or dt.date.today()
+    completed = values.get("status") == Status.COMPLETED
+    if completed:
+        values["status"] = Status.IN_PROGRESS.value
+    item, version = store.save_plan_item(None, values, expected_version=None, actor=actor, on=on)
+    if completed:
+        store.add_progress(
+            item,
+            date=completed_on or on,
+            note="Done",
+            new_status=Status.COMPLETED,
+            expected_version=version,
+            actor=actor,
+            files=(Upload("done.pdf", "application/pdf", PDF),),
+        )
+    return item
 
 
 PASSWORD = "correct horse battery"
