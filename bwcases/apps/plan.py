@@ -19,9 +19,7 @@ from bwcases.apps.common import (
     as_date,
     busy,
     cut,
-    esc,
     failure_text,
-    flag,
     fmt_date,
     guarded,
     heading,
@@ -42,6 +40,7 @@ from bwcases.core.catalogue import catalogue_order
 from bwcases.core.domain import ItemSource, Merge, Status, merge_fields
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.core.i18n import N_
+from bwcases.render.templating import macros
 from bwcases.store import Store
 
 TREE_COLUMNS = [
@@ -54,6 +53,7 @@ TREE_COLUMNS = [
 ]
 NEW = "new"  # the choice: a new issue from the factory's self-diagnosis
 DRAFTS = "plan_item"  # the form's name among a person's drafts
+VIEWS = "apps/plan.html.j2"  # the summary and the tree of findings
 
 
 @dataclass(frozen=True)
@@ -420,21 +420,24 @@ class ImprovementPlan(AppShell):
         _ = self._
         factory = self.picker.row(self.factory_id)
         facts = [str(factory.get("factory_id", "")), str(factory.get("country", ""))]
-        head = f"<h2>{esc(factory.get('factory_name', ''))}</h2>"
-        head += f'<p class="bw-muted">{esc(" · ".join(facts))}</p>'
-        if self.assessed is None:
-            head += notice_html(_("No assessment with findings is stored for this factory yet."))
-        else:
+        assessed = ""
+        if self.assessed is not None:
             a = self.assessed
-            text = _("Latest assessment: cycle {cycle}, {date} ({quest}).").format(
+            assessed = _("Latest assessment: cycle {cycle}, {date} ({quest}).").format(
                 cycle=a.cycle, date=fmt_date(a.start_date), quest=f"Quest.ID {a.quest_id}"
             )
             if a.previous_date:
-                text += " " + _("Compared with the assessment of {date}.").format(
+                assessed += " " + _("Compared with the assessment of {date}.").format(
                     date=fmt_date(a.previous_date)
                 )
-            head += f"<p>{esc(text)}</p>"
-        self.summary.value = head
+        self.summary.value = str(
+            macros(VIEWS).summary(
+                factory.get("factory_name", ""),
+                facts,
+                assessed,
+                _("No assessment with findings is stored for this factory yet."),
+            )
+        )
         self.findings.value = self.tree_html()
         replace_options(self.choice, self.choices())
 
@@ -446,30 +449,28 @@ class ImprovementPlan(AppShell):
         if self.tree.empty:
             return muted(_("No non-compliance at the latest assessment."))
         linked = items_by_question(self.items, self.assessed.quest_id)
-        parts = [heading(_("Non-compliance at the latest assessment")) + "<div class='bw-tree'>"]
+        clusters = []
         for cluster, by_cluster in self.tree.groupby("cluster", sort=False):
-            parts.append(f"<h4>{esc(cluster)}</h4><ul>")
+            points = []
             for cp, by_cp in by_cluster.groupby("compliance_point", sort=False):
-                parts.append(f"<li><b>{esc(cp)}</b><ul>")
+                questions = []
                 for row in by_cp.to_dict("records"):
-                    flags = ""
+                    flags = []
                     if row["persistent"]:
-                        flags += flag(_("Persistent"), "persistent")
+                        flags.append((_("Persistent"), "persistent"))
                     if row["public_disclosure"]:
-                        flags += flag(_("Publicly disclosed"), "public")
+                        flags.append((_("Publicly disclosed"), "public"))
                     item = linked.get(str(row["question_id"]))
                     if item is not None:
                         state = _("Planned: {status}").format(
                             status=label_of(STATUS_LABELS, item["status"], _)
                         )
-                        flags += flag(state, "planned")
-                    parts.append(
-                        f"<li>{esc(row['question_id'])}: {esc(row['question_label'])} {flags}</li>"
-                    )
-                parts.append("</ul></li>")
-            parts.append("</ul>")
-        parts.append("</div>")
-        return "".join(parts)
+                        flags.append((state, "planned"))
+                    questions.append((row["question_id"], row["question_label"], flags))
+                points.append((cp, questions))
+            clusters.append((cluster, points))
+        title = _("Non-compliance at the latest assessment")
+        return str(macros(VIEWS).tree(title, clusters))
 
     def choices(self) -> list[tuple[str, str]]:
         """What the person may work on: each finding, each other item, a new issue."""
@@ -533,7 +534,7 @@ class ImprovementPlan(AppShell):
             )
         else:
             text = _("New plan item for an issue from the factory's self-diagnosis.")
-        self.form.context.value = f"<h3>{esc(text)}</h3>"
+        self.form.context.value = heading(text)
 
 
 def improvement_plan(store: Store, request: PageRequest | None = None) -> ImprovementPlan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
@@ -17,17 +18,13 @@ from bwcases.apps.common import (
     as_date,
     busy,
     cut,
-    esc,
     failure_text,
-    flag,
     fmt_date,
     guarded,
     heading,
     html,
-    html_table,
     iso,
     label_of,
-    muted,
     notice_html,
     options,
     quiet,
@@ -44,11 +41,26 @@ from bwcases.apps.request import PageRequest
 from bwcases.core.domain import Status, Verification, next_statuses
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.core.i18n import N_
+from bwcases.render.templating import macros
 from bwcases.store import Store
 
 MAX_PORTFOLIO_ROWS = 300
 DRAFTS = "progress"  # the form's name among a person's drafts
 NOTE_LIMIT = 5000  # as an item's own texts (domain.ITEM_TEXT_LIMITS)
+VIEWS = "apps/tracker.html.j2"  # the summary, plan, item, evidence, history and portfolio
+
+
+def views() -> Any:
+    """The tracker's views (bwcases.render's apps/tracker.html.j2), each a macro."""
+    return macros(VIEWS)
+
+
+def item_flags(row: dict[str, Any], _: Callable[[str], str]) -> list[tuple[str, str]]:
+    """An item's flags, (text, kind): overdue, persistent."""
+    flags = [(_("Overdue"), "overdue")] if row["overdue"] else []
+    if row["persistent"]:
+        flags.append((_("Persistent"), "persistent"))
+    return flags
 
 
 class RemediationTracker(AppShell):
@@ -442,10 +454,8 @@ class RemediationTracker(AppShell):
         facts = _("Items: {n} · open: {open} · overdue: {overdue}").format(
             n=len(rows), open=open_items, overdue=overdue
         )
-        self.summary.value = (
-            f"<h2>{esc(factory.get('factory_name', ''))}</h2>"
-            f'<p class="bw-muted">{esc(iso(self.factory_id, self.rtl))} · {esc(facts)}</p>'
-        )
+        name = factory.get("factory_name", "")
+        self.summary.value = str(views().summary(name, [iso(self.factory_id, self.rtl), facts]))
         self.plan.value = self.plan_html(rows)
         choices = [(_("Choose an item…"), ANY)] + [
             (
@@ -465,23 +475,20 @@ class RemediationTracker(AppShell):
         _ = self._
         body = []
         for r in rows.to_dict("records"):
-            flags = flag(_("Overdue"), "overdue") if r["overdue"] else ""
-            if r["persistent"]:
-                flags += flag(_("Persistent"), "persistent")
             last = ""
             if r.get("last_update") is not None and not pd.isna(r["last_update"]):
-                last = f"{fmt_date(r['last_update'])} ({esc(r['last_author'])})"
+                last = f"{fmt_date(r['last_update'])} ({r['last_author']})"
             verification = r.get("verification")
             body.append(
                 [
-                    f"#{esc(r['item_id'])}",
-                    esc(r["compliance_point"]),
-                    esc(r["issue"]),
-                    esc(label_of(STATUS_LABELS, r["status"], _)),
-                    esc(fmt_date(r["due_date"])),
-                    flags,
+                    f"#{r['item_id']}",
+                    r["compliance_point"],
+                    r["issue"],
+                    label_of(STATUS_LABELS, r["status"], _),
+                    fmt_date(r["due_date"]),
+                    views().flags(item_flags(r, _)),
                     last,
-                    esc(label_of(VERIFICATION_LABELS, verification, _))
+                    label_of(VERIFICATION_LABELS, verification, _)
                     if verification in VERIFICATION_LABELS
                     else "",
                 ]
@@ -496,9 +503,8 @@ class RemediationTracker(AppShell):
             _("Last update"),
             _("Verification"),
         ]
-        return heading(_("Improvement Plan")) + html_table(
-            header, body, empty=_("This factory has no plan items yet.")
-        )
+        empty = _("This factory has no plan items yet.")
+        return str(views().titled(_("Improvement Plan"), header, body, empty))
 
     def draw_item(self) -> None:
         """Show the chosen item's details, evidence, verification and history."""
@@ -516,11 +522,8 @@ class RemediationTracker(AppShell):
             facts.append(
                 (_("Verification"), label_of(VERIFICATION_LABELS, it["verification"], _) + who)
             )
-        rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts)
-        self.detail.value = (
-            heading(_("Plan item #{id}").format(id=it["item_id"]) + ": " + it["compliance_point"])
-            + f'<table class="bw-table">{rows}</table>'
-        )
+        title = _("Plan item #{id}").format(id=it["item_id"]) + ": " + it["compliance_point"]
+        self.detail.value = str(views().item(title, facts))
         awaiting = it.get("verification") == Verification.AWAITING.value
         staff = bool(
             self.person
@@ -536,32 +539,23 @@ class RemediationTracker(AppShell):
         _ = self._
         files = self.store.evidence_frame([int(self.item["item_id"])])
         rows = [
-            [
-                esc(fmt_date(f["date"])),
-                esc(f["filename"]),
-                esc(size_text(int(f["size"]))),
-                esc(f["media_type"]),
-            ]
+            [fmt_date(f["date"]), f["filename"], size_text(int(f["size"])), f["media_type"]]
             for f in files.to_dict("records")
         ]
-        table = html_table(
-            [_("Date"), _("File"), _("Size"), _("Type")], rows, empty=_("No evidence files yet.")
-        )
-        self.files.value = heading(_("Evidence files")) + table
+        title, empty = _("Evidence files"), _("No evidence files yet.")
+        header = [_("Date"), _("File"), _("Size"), _("Type")]
+        self.files.value = str(views().titled(title, header, rows, empty))
         self.evidence_count = len(files)
         # what staff verify against, in the box where they verify
         warning = (
-            notice_html(
-                _(
-                    "No evidence file was recorded for this item. Verify it only if you saw the "
-                    "fix yourself, and say so in the note."
-                ),
-                "warning",
+            _(
+                "No evidence file was recorded for this item. Verify it only if you saw the "
+                "fix yourself, and say so in the note."
             )
             if files.empty
             else ""
         )
-        self.verify_evidence.value = heading(_("Evidence files"), 4) + table + warning
+        self.verify_evidence.value = str(views().evidence(title, header, rows, empty, warning))
         records = files.to_dict("records")
         self.file_names = {f["sha256"]: f["filename"] for f in reversed(records)}
         choices = [
@@ -579,33 +573,33 @@ class RemediationTracker(AppShell):
         mine = (
             self.updates[self.updates["item_id"] == item_id] if len(self.updates) else self.updates
         )
-        updates = [
-            [
-                esc(fmt_date(u["date"])),
-                esc(u["author"]),
-                esc(status_move(u["old_status"], u["new_status"], _)),
-                esc(u["note"]),
-            ]
-            for u in mine.to_dict("records")
-        ]
+        updates = {
+            "title": _("Progress updates"),
+            "header": [_("Date"), _("By"), _("Status"), _("Note")],
+            "rows": [
+                [
+                    fmt_date(u["date"]),
+                    u["author"],
+                    status_move(u["old_status"], u["new_status"], _),
+                    u["note"],
+                ]
+                for u in mine.to_dict("records")
+            ],
+        }
         trail = self.store.history("plan_items", item_id)
-        changes = [
-            [
-                esc(fmt_date(a["at"])),
-                esc(a["actor"]),
-                esc(changes_text(a["action"], a["before"], a["after"], _)),
-            ]
-            for a in trail.to_dict("records")
-        ]
-        return (
-            heading(_("History"))
-            + heading(_("Progress updates"), 4)
-            + html_table(
-                [_("Date"), _("By"), _("Status"), _("Note")], updates, empty=_("None yet.")
-            )
-            + heading(_("Changes (audit trail)"), 4)
-            + html_table([_("Date"), _("By"), _("Change")], changes, empty=_("None yet."))
-        )
+        changes = {
+            "title": _("Changes (audit trail)"),
+            "header": [_("Date"), _("By"), _("Change")],
+            "rows": [
+                [
+                    fmt_date(a["at"]),
+                    a["actor"],
+                    changes_text(a["action"], a["before"], a["after"], _),
+                ]
+                for a in trail.to_dict("records")
+            ],
+        }
+        return str(views().history(_("History"), updates, changes, _("None yet.")))
 
     def draw_portfolio(self) -> None:
         """The overdue and persistent open items of every factory of the portfolio."""
@@ -632,14 +626,13 @@ class RemediationTracker(AppShell):
         table = table.head(MAX_PORTFOLIO_ROWS)
         body = [
             [
-                esc(f"{r['factory_id']} — {r['factory_name']}"),
-                f"#{esc(r['item_id'])}",
-                esc(r["compliance_point"]),
-                esc(r["issue"]),
-                esc(label_of(STATUS_LABELS, r["status"], _)),
-                esc(fmt_date(r["due_date"])),
-                (flag(_("Overdue"), "overdue") if r["overdue"] else "")
-                + (flag(_("Persistent"), "persistent") if r["persistent"] else ""),
+                f"{r['factory_id']} — {r['factory_name']}",
+                f"#{r['item_id']}",
+                r["compliance_point"],
+                r["issue"],
+                label_of(STATUS_LABELS, r["status"], _),
+                fmt_date(r["due_date"]),
+                views().flags(item_flags(r, _)),
             ]
             for r in table.to_dict("records")
         ]
@@ -655,11 +648,9 @@ class RemediationTracker(AppShell):
         intro = _(
             "Open items that are overdue or whose non-compliance persisted, across your portfolio."
         )
-        self.portfolio_view.value = f'<p class="bw-muted">{esc(intro)}</p>' + html_table(
-            header, body, empty=_("No overdue or persistent items.")
-        )
-        if hidden:
-            self.portfolio_view.value += muted(_("{n} more items are not shown.").format(n=hidden))
+        more = _("{n} more items are not shown.").format(n=hidden) if hidden else ""
+        empty = _("No overdue or persistent items.")
+        self.portfolio_view.value = str(views().portfolio(intro, header, body, empty, more))
 
     def _show_item_box(self, shown_: bool) -> None:
         self.item_box.layout.display = None if shown_ else "none"
