@@ -15,9 +15,7 @@ from bwcases.apps.common import (
     ANY,
     STYLE,
     FactoryPicker,
-    esc,
     fmt_date,
-    heading,
     html,
     log,
     muted,
@@ -30,6 +28,7 @@ from bwcases.core.catalogue import catalogue_order
 from bwcases.core.domain import FactoryStatus, Status, is_overdue
 from bwcases.core.errors import BwcasesError, NotFoundError, StoreError
 from bwcases.core.i18n import DEFAULT, TROUBLE_LOADING, translator
+from bwcases.render.templating import macros
 from bwcases.store import Store
 
 ASSESSMENT_COLUMNS = ["quest_id", "cycle", "start_date", "cps_non_compliant", "cps_assessed"]
@@ -126,11 +125,11 @@ def overview_tables(
     }
 
 
-# -- the page (HTML built only from escaped values) ----------------------------------------
+# -- the page (HTML from the templates of bwcases.render) ---------------------------------
 
+VIEWS = "apps/overview.html.j2"  # the summary, its figures and the tables
 SHOWN_CHANGE = {"persistent": "Persistent", "new": "New", "resolved": "Resolved", "": ""}
-# Cells whose whole (escaped) text is one of these get a colour; user text cannot forge the
-# markup because to_html has already escaped it.
+# Cells whose whole text is one of these get a colour.
 CELL_CLASSES = {
     "Non-compliant": "bw-bad",
     "Persistent": "bw-bad",
@@ -140,31 +139,33 @@ CELL_CLASSES = {
 }
 
 
+def views() -> Any:
+    """The overview's views (bwcases.render's apps/overview.html.j2), each a macro."""
+    return macros(VIEWS)
+
+
 def _finding(value: Any) -> str:
     if value is pd.NA or value is None:
         return "not assessed"
     return "Non-compliant" if value == 1 else "Compliant"
 
 
-def _table(frame: pd.DataFrame, compact: bool = False) -> str:
-    classes = ["bw-table", "bw-compact"] if compact else ["bw-table"]
-    out = frame.to_html(index=False, escape=True, border=0, classes=classes, na_rep="")
-    for text, css in CELL_CLASSES.items():
-        out = out.replace(f"<td>{text}</td>", f'<td class="{css}">{text}</td>')
-    return f'<div class="bw-scroll">{out}</div>'  # narrow screens scroll the table, not the page
+def _rows(frame: pd.DataFrame) -> list[list[tuple[str, str]]]:
+    """A frame's rows of (text, class) cells: a missing value shows as nothing."""
+    rows = []
+    for values in frame.itertuples(index=False):
+        texts = ["" if pd.isna(v) else str(v) for v in values]
+        rows.append([(text, CELL_CLASSES.get(text, "")) for text in texts])
+    return rows
 
 
-def _section(title: str, body: str) -> str:
-    return heading(title) + body
+def _section(title: str, frame: pd.DataFrame, empty: str = "", **more: Any) -> str:
+    """A heading, then the frame as a table (or `empty`, a warning, when it has no row)."""
+    return str(views().section(title, list(frame.columns), _rows(frame), empty, **more))
 
 
 def _note(text: str) -> str:
     return notice_html(text, "warning")
-
-
-def _figure(value: Any, label: str, alert: bool = False) -> str:
-    css = "bw-figure bw-alert" if alert else "bw-figure"
-    return f'<div class="{css}"><b>{esc(value)}</b>{esc(label)}</div>'
 
 
 def _compared(assessments: pd.DataFrame) -> pd.DataFrame:
@@ -184,41 +185,36 @@ def summary_html(tables: dict[str, pd.DataFrame]) -> str:
         facts.append(f"advisor {f['advisor']}")
     if not pd.isna(f["workers"]):
         facts.append(f"{int(f['workers']):,} workers")
-    parts = [
-        f"<h2>{esc(f['factory_name'])}</h2>",
-        f'<p class="bw-muted">{esc(" · ".join(facts))}</p>',
-    ]
     compared = _compared(tables["assessments"])
-    if compared.empty:
-        parts.append(_note("No assessment with findings is stored for this factory yet."))
-    else:
-        latest = compared.iloc[0]
-        parts.append(f"<p>Latest assessment: {esc(_assessment_name(latest))}</p>")
     compliance, items = tables["compliance"], tables["open_items"]
     persistent = int(compliance["persistent"].sum())
     overdue = int(items["overdue"].sum())
-    figures = []
+    latest_text = ""
+    figures: list[tuple[Any, str, bool]] = []
     if not compared.empty:
         latest = compared.iloc[0]
+        latest_text = f"Latest assessment: {_assessment_name(latest)}"
         figures.append(
-            _figure(
+            (
                 f"{latest['cps_non_compliant']} of {latest['cps_assessed']}",
                 "CPs non-compliant (latest)",
+                False,
             )
         )
         if len(compared) > 1:
             before = compared.iloc[1]
             figures.append(
-                _figure(
+                (
                     f"{before['cps_non_compliant']} of {before['cps_assessed']}",
                     "CPs non-compliant (previous)",
+                    False,
                 )
             )
-            figures.append(_figure(persistent, "persistent CPs", alert=persistent > 0))
-    figures.append(_figure(len(items), "open plan items"))
-    figures.append(_figure(overdue, "overdue", alert=overdue > 0))
-    parts.append(f'<div class="bw-figures">{"".join(figures)}</div>')
-    return "".join(parts)
+            figures.append((persistent, "persistent CPs", persistent > 0))
+    figures.append((len(items), "open plan items", False))
+    figures.append((overdue, "overdue", overdue > 0))
+    missing = "No assessment with findings is stored for this factory yet."
+    return str(views().summary(f["factory_name"], facts, latest_text, missing, figures))
 
 
 def _compliant_on_both(rows: pd.DataFrame) -> pd.Series:
@@ -231,7 +227,7 @@ def compliance_html(tables: dict[str, pd.DataFrame], *, show_all: bool = False) 
     compared = _compared(tables["assessments"])
     rows = tables["compliance"]
     if rows.empty or compared.empty:
-        return _section(title, _note("No findings to show."))
+        return _section(title, pd.DataFrame(), "No findings to show.")
     shown = rows if show_all else rows[~_compliant_on_both(rows)]
     columns = {"Cluster": shown["cluster"], "Compliance point": shown["compliance_point"]}
     if len(compared) > 1:
@@ -240,21 +236,18 @@ def compliance_html(tables: dict[str, pd.DataFrame], *, show_all: bool = False) 
     columns[f"Latest ({_assessment_name(compared.iloc[0])})"] = shown["latest"].map(_finding)
     if len(compared) > 1:
         columns["Change"] = shown["change"].map(SHOWN_CHANGE)
-    frame = pd.DataFrame(columns)
     hidden = len(rows) - len(shown)
-    body = _table(frame) if len(frame) else _note("No CP is non-compliant on these assessments.")
+    more = ""
     if hidden:
         others = "1 other CP assessed was" if hidden == 1 else f"{hidden} other CPs assessed were"
-        body += f'<p class="bw-muted">{others} compliant on both assessments.</p>'
-    return _section(title, body)
+        more = f"{others} compliant on both assessments."
+    empty = "No CP is non-compliant on these assessments."
+    return _section(title, pd.DataFrame(columns), empty, more=more)
 
 
 def open_items_html(tables: dict[str, pd.DataFrame]) -> str:
     """The open Improvement Plan items."""
-    title = "Open Improvement Plan items"
     items = tables["open_items"]
-    if items.empty:
-        return _section(title, _note("No open items."))
     frame = pd.DataFrame(
         {
             "CP": items["compliance_point"],
@@ -267,14 +260,12 @@ def open_items_html(tables: dict[str, pd.DataFrame]) -> str:
             "Overdue": items["overdue"].map({True: "Overdue", False: ""}),
         }
     )
-    return _section(title, _table(frame))
+    return _section("Open Improvement Plan items", frame, "No open items.")
 
 
 def assessments_html(tables: dict[str, pd.DataFrame]) -> str:
     """The factory's assessments, latest first."""
     rows = tables["assessments"]
-    if rows.empty:
-        return _section("Assessments", _note("No assessments."))
     frame = pd.DataFrame(
         {
             "Quest.ID": rows["quest_id"],
@@ -284,7 +275,7 @@ def assessments_html(tables: dict[str, pd.DataFrame]) -> str:
             "CPs assessed": rows["cps_assessed"],
         }
     )
-    return _section("Assessments", _table(frame, compact=True))
+    return _section("Assessments", frame, "No assessments.", compact=True)
 
 
 # -- the widget ------------------------------------------------------------------------------
