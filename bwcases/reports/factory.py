@@ -15,6 +15,8 @@ from bwcases.core.domain import Status
 from bwcases.core.errors import NotFoundError
 from bwcases.core.formats import FIGURES_MIME
 from bwcases.core.i18n import translator
+from bwcases.render.html import table
+from bwcases.render.templating import Markup, render
 from bwcases.store import Store
 
 
@@ -217,26 +219,30 @@ def show(report: FactoryReport) -> None:
     """Display the report in a notebook: headings, tables with every value escaped."""
     from IPython.display import HTML, display
 
-    from bwcases.render.html import escape, table
+    display(HTML(report_html(report)))
 
+
+def report_html(report: FactoryReport) -> str:
+    """The report as HTML: the factory, its latest assessment, then its tables."""
     _ = translator(report.lang)
     f = report.figures
-    name, fid = escape(report.factory["factory_name"]), escape(report.factory["factory_id"])
-    parts = [
-        f"<h1>{name} ({fid})</h1>",
-        f"<p>{escape(_('Country'))}: {escape(report.factory['country'])} · "
-        f"{escape(_('As of'))}: {report.as_of.isoformat()}</p>",
+    fac, latest = report.factory, report.latest
+    facts = [
+        _("Country: {country}").format(country=fac["country"]),
+        _("As of: {date}").format(date=report.as_of.isoformat()),
     ]
-    if report.latest is None:
-        parts.append(f"<p>{escape(_('No assessment in the period.'))}</p>")
+    if latest is None:
+        assessed = [_("No assessment in the period.")]
     else:
         score = f"{f['factory_score']:.0%}" if f["factory_score"] is not None else "–"
-        parts.append(
-            f"<p>{escape(_('Latest assessment'))}: {report.latest['quest_id']} "
-            f"({escape(_('cycle'))} {report.latest['cycle']}, {report.latest['start_date']}) · "
-            f"{escape(_('Non-compliant compliance points'))}: {f['cps_non_compliant']} / "
-            f"{f['cps_assessed']} ({score})</p>"
-        )
+        assessed = [
+            _("Latest assessment: {quest} (cycle {cycle}, {date})").format(
+                quest=latest["quest_id"], cycle=latest["cycle"], date=latest["start_date"]
+            ),
+            _("Non-compliant compliance points: {n} / {assessed} ({score})").format(
+                n=f["cps_non_compliant"], assessed=f["cps_assessed"], score=score
+            ),
+        ]
     labels = {
         "cluster": _("Cluster"),
         "compliance_point": _("Compliance point"),
@@ -276,8 +282,13 @@ def show(report: FactoryReport) -> None:
             report.visits.reindex(columns=["date", "kind", "topics", "follow_ups"]),
         ),
     ]
-    parts.append("<style>.bw-table th, .bw-table td { text-align: start !important; }</style>")
-    for title, frame in sections:
-        parts.append(f"<h2>{escape(title)}</h2>")
-        parts.append(table(frame.rename(columns=labels), empty=_("None")))
-    display(HTML("\n".join(parts)))
+    return render(
+        "reports/factory.html.j2",
+        title=f"{fac['factory_name']} ({fac['factory_id']})",
+        facts=facts,
+        assessed=assessed,
+        sections=[
+            (title, Markup(table(frame.rename(columns=labels), empty=_("None"))))
+            for title, frame in sections
+        ],
+    )

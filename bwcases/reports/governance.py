@@ -18,9 +18,10 @@ from bwcases.analysis.progress import status_as_of
 from bwcases.core.catalogue import COMPLIANCE_POINTS, canonical_cluster, canonical_compliance_point
 from bwcases.core.errors import UsageError
 from bwcases.core.i18n import translator
-from bwcases.render.html import escape, figure_table
+from bwcases.render.html import figure_table
+from bwcases.render.templating import Markup, macros
 from bwcases.reports import charts
-from bwcases.reports.common import BRIEF_MIME, header_record, para, percent, section
+from bwcases.reports.common import BRIEF_MIME, PIECES, header_record, para, percent, section
 from bwcases.reports.suppression import MIN_FACTORIES, is_suppressed, suppress
 from bwcases.store import Store
 
@@ -238,7 +239,8 @@ def body_html(brief: GovernanceBrief) -> str:
     chart = ""
     if len(chart_rows):
         rates = {"rate": list(chart_rows["non_compliance_rate"])}
-        chart = f"<figure>{charts.bar_chart(list(chart_rows['cluster']), rates)}</figure>"
+        svg = Markup(charts.bar_chart(list(chart_rows["cluster"]), rates))  # by matplotlib
+        chart = str(macros(PIECES).figure(svg))
     assessed = _("{n} factories assessed in the period (latest assessment of each).")
     parts = [
         section(
@@ -281,7 +283,7 @@ def body_html(brief: GovernanceBrief) -> str:
         parts.append(
             section(
                 _("Trend over cycles (balanced panel)"),
-                f"<p>{escape(lead)}</p>",
+                para(lead),
                 figure_table(trend, key="cluster", labels=labels, marker=hidden),
             )
         )
