@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from html.parser import HTMLParser
 
-from bwcases.apps import CaseTimeline, PageRequest, RemediationTracker
+from bwcases.apps import CaseTimeline, ImprovementPlan, PageRequest, RemediationTracker
 from bwcases.apps.common import flag, heading, html_table, muted, notice_html
 from bwcases.apps.evidence import download_link
+from bwcases.apps.overview import case_overview
 from bwcases.auth.people import person
 from bwcases.store import Store
-from tests.helpers import PDF, open_app, password_hash, plan_public_item, record, upload
+from tests.helpers import (
+    PDF,
+    add_item,
+    open_app,
+    password_hash,
+    plan_public_item,
+    record,
+    upload,
+)
 
 HOSTILE = "<script>alert(1)</script> \"'&"
 FILE = "<img src=x onerror=alert(1)> \"'&"  # a file's name holds no "/": that is a folder
@@ -93,3 +102,57 @@ def test_a_file_name_with_markup_is_text_in_errors_and_links(apps_store: Store) 
     link = Shown(download_link(f"{FILE}.pdf", "application/pdf", PDF, FILE))
     assert link.names == ["a"] and link.text == FILE
     assert link.tags[0][1]["download"] == f"{FILE}.pdf"
+
+
+def hostile_item(store: Store) -> int:
+    """An overdue item of Dong Nai Textiles whose factory, texts and author hold markup."""
+    store.update_factories([{"factory_id": "VN003", "factory_name": HOSTILE}], actor="test")
+    values = {
+        "factory_id": "VN003",
+        "source": "self-diagnosis",
+        "compliance_point": "Overtime",
+        "issue": HOSTILE,
+        "action": HOSTILE,
+        "responsible": HOSTILE,
+        "due_date": dt.date(2024, 7, 31),
+        "status": "Pending",
+        "opened_on": dt.date(2024, 5, 1),
+    }
+    return add_item(store, values, actor=HOSTILE)
+
+
+def test_a_factory_name_and_an_items_author_are_text_in_the_plan(apps_store: Store) -> None:
+    item_id = hostile_item(apps_store)
+    app = open_app(ImprovementPlan, apps_store, "Lan Nguyen", "VN003")
+    summary = Shown(app.summary.value)
+    assert summary.names == ["h2", "p", "p"] and summary.parts[0] == HOSTILE
+    app.choice.value = f"item:{item_id}"
+    context = Shown(app.form.context.value)
+    assert context.names == ["h3"] and context.text.endswith(f"last changed by {HOSTILE}.")
+
+
+def test_an_items_texts_and_factory_are_text_in_the_tracker(apps_store: Store) -> None:
+    item_id = hostile_item(apps_store)
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN003")
+    app.choice.value = str(item_id)
+    record(app, status="In Progress", note=HOSTILE)
+    summary = Shown(app.summary.value)
+    assert summary.names == ["h2", "p"] and summary.parts[0] == HOSTILE
+    plan, detail, history = (Shown(w.value) for w in (app.plan, app.detail, app.history))
+    for shown in (plan, detail, history):
+        assert "script" not in shown.names
+    assert f"Overtime{HOSTILE}In Progress" in plan.text  # the issue, between CP and status
+    assert f"Issue{HOSTILE}Action{HOSTILE}Responsible person{HOSTILE}Due date" in detail.text
+    assert f"Pending → In Progress{HOSTILE}" in history.text  # the update's note
+    app.tabs.selected_index = 1
+    portfolio = Shown(app.portfolio_view.value)
+    assert "script" not in portfolio.names
+    assert f"VN003 — {HOSTILE}#{item_id}Overtime{HOSTILE}" in portfolio.text
+
+
+def test_an_items_texts_and_factory_are_text_in_the_overview(apps_store: Store) -> None:
+    hostile_item(apps_store)
+    page = Shown(case_overview(apps_store, "VN003").to_html())
+    assert "script" not in page.names
+    assert f"{HOSTILE}VN003 · Vietnam" in page.text  # the name, then the facts under it
+    assert f"Overtime{HOSTILE}{HOSTILE}{HOSTILE}31/07/2024" in page.text

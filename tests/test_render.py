@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,6 +12,9 @@ from jinja2 import UndefinedError
 
 from bwcases.render.html import SUPPRESSED, escape, figure_table, table
 from bwcases.render.templating import ENV, Markup, render
+from bwcases.reports.factory import factory_report, report_html
+from bwcases.store import Store
+from tests.helpers import add_item, fill_case
 
 EVIL = "<script>alert(1)</script>"
 QUOTES = "\"'&"
@@ -114,3 +119,35 @@ def test_a_figure_table_names_each_figure_and_shows_suppressed_ones_by_a_marker(
         f"{QUOTES}:B.n",
     ]
     assert [c.get("class") for c in cells] == [None, None, "bw-suppressed", None]
+
+
+def test_a_factory_report_shows_a_name_and_an_items_texts_as_text(
+    store: Store, tmp_path: Path
+) -> None:
+    fill_case(store, tmp_path)
+    store.update_factories([{"factory_id": "VN001", "factory_name": HOSTILE}], actor="test")
+    texts = {"issue": HOSTILE, "action": HOSTILE, "responsible": HOSTILE}
+    values = {
+        **texts,
+        "factory_id": "VN001",
+        "source": "self-diagnosis",
+        "compliance_point": "Overtime",
+        "due_date": dt.date(2024, 7, 31),
+        "status": "Pending",
+        "opened_on": dt.date(2024, 5, 1),
+    }
+    add_item(store, values, actor="test")
+    html = report_html(factory_report(store, "VN001", as_of="2024-12-31"))
+    parsed = Parsed(html)
+    assert "script" not in parsed.tags
+    assert f"<h1>{escape(HOSTILE)} (VN001)</h1>" in html
+    assert ["Overtime", HOSTILE, HOSTILE, HOSTILE, "2024-07-31", "Pending"] in [
+        parsed.cells[i : i + 6] for i in range(len(parsed.cells))
+    ]
+
+
+def test_a_factory_reports_facts_come_in_the_readers_language(store: Store, tmp_path: Path) -> None:
+    fill_case(store, tmp_path)
+    html = report_html(factory_report(store, "KH001", as_of="2024-12-31", lang="vi"))
+    assert "<p>Quốc gia: Cambodia · Tính đến: 2024-12-31</p>" in html
+    assert "Đánh giá gần nhất: 1003 (chu kỳ 1, 2023-06-10) · Số điểm tuân thủ" in html
