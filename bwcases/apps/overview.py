@@ -28,7 +28,7 @@ from bwcases.core.catalogue import catalogue_order
 from bwcases.core.domain import FactoryStatus, Status, is_overdue
 from bwcases.core.errors import BwcasesError, NotFoundError, StoreError
 from bwcases.core.i18n import DEFAULT, TROUBLE_LOADING, translator
-from bwcases.render.templating import macros
+from bwcases.render.templating import Markup, macros
 from bwcases.store import Store
 
 ASSESSMENT_COLUMNS = ["quest_id", "cycle", "start_date", "cps_non_compliant", "cps_assessed"]
@@ -439,8 +439,9 @@ class CaseOverview(widgets.VBox):
     def to_html(self) -> str:
         """What the overview shows now, as one HTML page fragment (no controls)."""
         parts = [self.message, self.summary, self.compliance, self.open_items, self.assessments]
-        shown = "".join(w.value for w in parts)
-        return f'{STYLE}<div class="bw-app bw-overview">{shown}</div>'
+        # the widgets hold HTML drawn by the templates; STYLE is the apps' stylesheet
+        shown = [Markup(w.value) for w in parts]
+        return str(views().static(Markup(STYLE), shown))
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         # Live frontends draw the widget; executed notebooks (papermill) keep a static copy.
