@@ -108,6 +108,7 @@ STYLE = """<style>
 .bw-app h3 { font-size: 1.1em; margin: 1em 0 0.3em; }
 .bw-app h4 { font-size: 1em; margin: 0.6em 0 0.2em; }
 .bw-header { border-bottom: 1px solid #d0d7de; padding-bottom: 6px; margin-bottom: 8px; }
+.bw-header .widget-hbox { flex-wrap: wrap; column-gap: 12px; }
 .bw-nav a { margin-inline-end: 14px; } .bw-nav a[aria-current] { font-weight: 700; }
 .bw-who { color: #555; }
 .bw-signout { display: inline; margin: 0; }
@@ -402,9 +403,13 @@ class Field(widgets.VBox):
             self.control.add_class("bw-date")
         if limit:
             self.control.add_class(f"bw-limit-{limit}")
+        if required:  # the page script marks the input `required`
+            self.control.add_class("bw-required")
         self.error = html()
         layout = widgets.Layout(width="100%") if hideable else shared_layout("100%")
         super().__init__([self.control, self.error], layout=layout)
+        # the page script ties the error shown to the input (aria-invalid, aria-describedby)
+        self.add_class("bw-form-field")
 
     def get(self) -> Any:
         """The field's value: a date field's date (its text when that is not a date)."""

@@ -14,6 +14,10 @@ import { ServerConnection } from '@jupyterlab/services/lib/serverconnection';
 import { Widget } from '@lumino/widgets';
 
 import '@jupyter-widgets/controls/css/widgets.css';
+// Lumino's own rules: without them a hidden widget (a tab's panel, the tab bar's add button)
+// stays on the page
+import '@lumino/widgets/style/widget.css';
+import '@lumino/widgets/style/tabbar.css';
 import './page.css';
 import TEXTS from './texts.json';
 
@@ -275,6 +279,125 @@ const MODULES = {
   },
 };
 
+// What assistive technology needs of the page, kept true as the kernel redraws it:
+//   <html lang dir> and the title   the app's language (its bw-lang-xx class) and its heading
+//   .bw-form-field                  a field (bwcases.apps.common.Field): its control `required`
+//                                   (bw-required) and, with an error shown, aria-invalid and
+//                                   aria-describedby naming the error's text
+//   .bw-scroll                      a wide table's sideways scroll: reached by the keyboard,
+//                                   a region named by the heading before it
+let described = 0; // the ids given to errors and headings
+const RTL = new Set(['ar', 'fa', 'he', 'ur']);
+
+function idOf(element, prefix) {
+  if (!element.id) {
+    element.id = `${prefix}-${++described}`;
+  }
+  return element.id;
+}
+
+function describedBy(control, add, remove) {
+  const ids = (control.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
+  const kept = ids.filter((id) => id !== remove && id !== add);
+  const all = add ? [...kept, add] : kept;
+  if (all.length) {
+    control.setAttribute('aria-describedby', all.join(' '));
+  } else {
+    control.removeAttribute('aria-describedby');
+  }
+}
+
+function markLanguageAndTitle() {
+  const app = document.querySelector('.bw-app');
+  const lang = app?.className.match(/\bbw-lang-([\w-]+)/)?.[1] ?? 'en';
+  const root = document.documentElement;
+  if (root.lang !== lang) {
+    root.lang = lang;
+  }
+  const dir = app?.classList.contains('bw-rtl') || RTL.has(lang.split('-')[0]) ? 'rtl' : 'ltr';
+  if (root.dir !== dir) {
+    root.dir = dir;
+  }
+  const heading = app?.querySelector('h1') ?? document.querySelector('h1');
+  if (heading) {
+    const title = Array.from(heading.childNodes)
+      .filter((node) => !node.classList?.contains('anchor-link'))
+      .map((node) => node.textContent)
+      .join('')
+      .trim();
+    if (title && document.title !== title) {
+      document.title = title;
+    }
+  }
+}
+
+function markFields() {
+  for (const field of document.querySelectorAll('.bw-form-field')) {
+    const control = field.querySelector(
+      'input:not([type=hidden]):not(.bw-date-input), textarea, select',
+    );
+    if (!control) {
+      continue;
+    }
+    if (field.querySelector('.bw-required') && !control.required) {
+      control.required = true;
+    }
+    const error = field.querySelector('.bw-field-error');
+    const before = control.dataset.bwError;
+    if (error && error.textContent.trim()) {
+      const id = idOf(error, 'bw-error');
+      control.setAttribute('aria-invalid', 'true');
+      describedBy(control, id, before);
+      control.dataset.bwError = id;
+    } else if (before || control.hasAttribute('aria-invalid')) {
+      control.removeAttribute('aria-invalid');
+      describedBy(control, '', before);
+      delete control.dataset.bwError;
+    }
+  }
+}
+
+function markScrollRegions() {
+  for (const region of document.querySelectorAll('.bw-scroll:not([tabindex])')) {
+    region.tabIndex = 0;
+    region.setAttribute('role', 'region');
+    // named by the heading just before it in its piece of HTML, else by what it is
+    let before = region.previousElementSibling;
+    while (before && !/^H[1-6]$/.test(before.tagName)) {
+      before = before.previousElementSibling;
+    }
+    if (before) {
+      region.setAttribute('aria-labelledby', idOf(before, 'bw-heading'));
+    } else {
+      region.setAttribute('aria-label', say(region, 'table'));
+    }
+  }
+}
+
+function keepPageAccessible() {
+  let queued = false;
+  const mark = () => {
+    queued = false;
+    markLanguageAndTitle();
+    markFields();
+    markScrollRegions();
+  };
+  // the page's own changes (ids, aria-*) are not watched: no loop
+  new MutationObserver(() => {
+    if (!queued) {
+      queued = true;
+      requestAnimationFrame(mark);
+    }
+  }).observe(document.body, {
+    subtree: true,
+    childList: true,
+    characterData: true,
+    attributes: true,
+    attributeFilter: ['class'],
+  });
+  mark();
+}
+
 // Widgets of the two modules the apps use, over one kernel's comms.
 class PageWidgets extends ManagerBase {
   constructor(kernel) {
@@ -453,6 +576,7 @@ async function start() {
     }
   }
   await Promise.all(shown);
+  keepPageAccessible();
   drawn = true;
   document.getElementById('bw-loading')?.remove();
 }
