@@ -16,6 +16,7 @@ import yaml
 
 from bwcases.batch import runner
 from bwcases.core.errors import InputError, OutputError
+from bwcases.core.paths import NOTEBOOKS
 from bwcases.io.importers import import_file
 from bwcases.reports.factory import factory_report
 from bwcases.store import Store
@@ -213,6 +214,30 @@ def test_bad_batch_files_are_refused_with_the_field_named(
         spec = runner.load_spec(batch_file(tmp_path, **fields))
         runner.plan(spec, loaded)
     assert message in str(err.value) and "batch.yaml" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "named", ["factory_progress_report.ipynb", "notebooks/factory_progress_report.ipynb"]
+)
+def test_a_shipped_notebook_is_found_by_name_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no notebooks/ folder here: an installed copy's user
+    spec = runner.load_spec(batch_file(tmp_path, notebook=named))
+    assert spec.notebook == NOTEBOOKS / "factory_progress_report.ipynb"
+    assert spec.notebook.is_file()
+
+
+def test_a_notebook_of_her_own_comes_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    own = quick_report(tmp_path / "notebooks").rename(
+        tmp_path / "notebooks" / "factory_progress_report.ipynb"
+    )
+    spec = runner.load_spec(
+        batch_file(tmp_path, notebook="notebooks/factory_progress_report.ipynb")
+    )
+    assert spec.notebook.resolve() == own.resolve()
 
 
 def test_cli_run_exits_1_when_an_item_failed(loaded: Store, tmp_path: Path) -> None:

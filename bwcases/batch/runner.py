@@ -22,6 +22,7 @@ from bwcases.batch.backends import BACKENDS
 from bwcases.batch.executor import Result, Task, figures_of
 from bwcases.core.digests import sha256_hex, short_digest
 from bwcases.core.errors import InputError, OutputError, Problem
+from bwcases.core.paths import NOTEBOOKS
 from bwcases.core.safe_text import SpreadsheetDictWriter
 from bwcases.store import Store
 
@@ -82,6 +83,16 @@ def _problem(path: Path, field_name: str, value: object, reason: str) -> InputEr
     return InputError([_field(path, field_name, value, reason)])
 
 
+def _notebook(given: Path) -> Path:
+    """The notebook a batch file names: as given (from the current folder), else one of the
+    notebooks bwcases ships, by name ("factory_progress_report.ipynb" or
+    "notebooks/factory_progress_report.ipynb"), so a parameter file works from any folder."""
+    if given.is_file() or given.parent not in (Path("."), Path("notebooks")):
+        return given
+    shipped = NOTEBOOKS / given.name
+    return shipped if shipped.is_file() else given
+
+
 def load_spec(path: str | Path) -> BatchSpec:
     """Read and check a batch file (paths in it are relative to the working directory)."""
     path = Path(path)
@@ -111,7 +122,7 @@ def load_spec(path: str | Path) -> BatchSpec:
             "layout",
         ):
             bad(key, None, "is not a batch file field")
-    notebook = Path(str(raw.get("notebook", "")))
+    notebook = _notebook(Path(str(raw.get("notebook", ""))))
     if not raw.get("notebook"):
         bad("notebook", None, "is missing")
     elif not notebook.is_file():
