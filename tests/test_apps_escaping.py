@@ -6,7 +6,7 @@ import datetime as dt
 from html.parser import HTMLParser
 
 from bwcases.apps import CaseTimeline, ImprovementPlan, PageRequest, RemediationTracker
-from bwcases.apps.common import flag, heading, html_table, muted, notice_html
+from bwcases.apps.common import flag, heading, muted, notice_html
 from bwcases.apps.evidence import download_link
 from bwcases.apps.overview import case_overview
 from bwcases.auth.people import person
@@ -56,13 +56,9 @@ def test_the_apps_pieces_show_text_as_text() -> None:
         flag(HOSTILE, "persistent"),
         heading(HOSTILE, 2),
         muted(HOSTILE),
-        html_table([HOSTILE], [], empty=HOSTILE),
     ):
         shown = Shown(html)
         assert len(shown.tags) == 1 and shown.text == HOSTILE, html
-    table = Shown(html_table([HOSTILE, "b"], [["<b>kept</b>", "2"]]))
-    assert table.names.count("b") == 1 and "script" not in table.names
-    assert table.text == f"{HOSTILE}bkept2"  # cells come as HTML, headers as text
 
 
 def test_a_name_with_markup_is_text_in_the_page_header(apps_store: Store) -> None:

@@ -28,7 +28,7 @@ from bwcases.core.errors import BwcasesError, StoreError
 from bwcases.core.formats import DATE_FORMAT
 from bwcases.core.i18n import DEFAULT, LANGUAGES, N_, TROUBLE_LOADING, is_rtl, translator
 from bwcases.core.logs import server_log
-from bwcases.render.templating import Markup, escape, macros
+from bwcases.render.templating import macros
 from bwcases.store import Store
 
 log = server_log("bwcases.apps")
@@ -189,11 +189,6 @@ def factory_options(
     return sorted(zip(labels, rows.loc[labels.index, "factory_id"].astype(str), strict=True))
 
 
-def esc(value: object) -> str:
-    """Text made safe to place in HTML."""
-    return escape(value)
-
-
 def fmt_date(value: Any) -> str:
     """A date as the programme writes it (dd/mm/yyyy), or nothing."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -281,12 +276,6 @@ def muted(text: str) -> str:
 def notice_html(text: str, kind: str = "info") -> str:
     """A message box (info, success, warning or error)."""
     return str(pieces().notice(text, kind))
-
-
-def html_table(header: list[str], rows: list[list[str]], *, empty: str = "") -> str:
-    """A table from cells that are already HTML (escape text before passing it)."""
-    cells = [[Markup(cell) for cell in row] for row in rows]
-    return str(pieces().table(header, cells, empty))
 
 
 def flag(text: str, kind: str) -> str:
