@@ -161,6 +161,9 @@ body[data-connection="dead"] .bw-connection.bw-lost { display: block; }
   white-space: normal; height: auto; min-height: 36px; max-width: 100%; }
 .bw-app .bw-stack.widget-inline-hbox { box-sizing: border-box; margin-inline: 0; }
 .bw-diff .bw-changed { background: #fff4e5; font-weight: 600; }
+.bw-question dl { margin: 4px 0; } .bw-question dt { font-weight: 600; }
+.bw-question dd { margin: 2px 0; padding-inline-start: 8px;
+  border-inline-start: 3px solid #d0d7de; }
 .bw-app .jupyter-button.mod-primary { background: #0b5cad; }
 .bw-app .lm-TabBar-tab { flex: 0 0 auto !important; max-width: none !important; min-width: 140px; }
 </style>"""
