@@ -490,7 +490,11 @@ def plan_public_item(store: Store) -> int:
     app = open_app(ImprovementPlan, store, "Lan Nguyen", "VN003")
     app.choice.value = "finding:CMP.WI.01"
     fill(
-        app, action="Itemise deductions on payslips", responsible="Payroll", due_date=D(2024, 7, 31)
+        app,
+        issue="Deductions not itemised on payslips",
+        action="Itemise deductions on payslips",
+        responsible="Payroll",
+        due_date=D(2024, 7, 31),
     )
     app.form.save.click()
     assert app.item_id is not None

@@ -110,6 +110,10 @@ def test_create_a_plan_item_and_see_it_after_a_reload(
     assert "Using pre-heated kernel" in log.read_text()  # ?factory= reached a preheated kernel
     assert "Dong Nai Textiles" in page.locator(".bw-app").inner_text()
     choose(page, "Work on", "OSH.CH.01")
+    # the CAT question is context beside an Issue she writes herself
+    expect(page.locator(".bw-question")).to_contain_text("CAT question")
+    expect(field(page, "Issue *")).to_have_value("")
+    field(page, "Issue *").fill("Chemical containers without labels")
     field(page, "Action *").fill("Label every chemical container")
     field(page, "Responsible person *").fill("OSH officer")
     field(page, "Due date *").fill("2024-09-30")
@@ -271,6 +275,7 @@ def test_dates_are_day_first_in_an_en_us_browser(
     sign_in(page, base, "Lan Nguyen", PASSWORD)
     open_app(page, base, "improvement_plan", "factory=VN003")
     choose(page, "Work on", "CMP.WI.01")
+    field(page, "Issue *").fill("Deductions not shown on payslips")
     field(page, "Action *").fill("Show deductions on the payslip")
     field(page, "Responsible person *").fill("Payroll clerk")
     due = field(page, "Due date *")

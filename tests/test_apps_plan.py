@@ -48,7 +48,6 @@ def test_the_page_shows_the_tree_with_flags(apps_store: Store) -> None:
 def test_an_advisor_plans_a_finding(apps_store: Store) -> None:
     app = open_app(ImprovementPlan, apps_store, "Lan Nguyen", "VN003")
     app.choice.value = "finding:OSH.CH.01"
-    assert app.form.fields["issue"].control.value == "Question OSH.CH.01?"  # prefilled
     fill(
         app,
         issue="Chemicals stored without labels",
@@ -78,20 +77,46 @@ def test_an_advisor_plans_a_finding(apps_store: Store) -> None:
     assert "Planned: Pending" in app.findings.value
 
 
+def test_the_issue_is_her_finding_and_the_cat_question_its_context(apps_store: Store) -> None:
+    app = open_app(ImprovementPlan, apps_store, "Lan Nguyen", "VN003")
+    app.choice.value = "finding:OSH.CH.01"
+    assert app.form.fields["issue"].control.value == ""  # hers to write, never the question
+    context = app.form.context.value
+    assert "<dt>CAT question</dt>" in context
+    assert '<bdi>OSH.CH.01</bdi>: <span dir="auto">Question OSH.CH.01?</span>' in context
+    fill(app, action="Label every container", responsible="OSH officer", due_date=D(2024, 9, 30))
+    app.form.save.click()
+    assert "Fill in this field." in errors(app)["issue"]  # still required
+    assert apps_store.plan_items_frame(factory_ids=["VN003"]).empty
+    fill(app, issue="Chemicals stored without labels in the cutting room")
+    app.form.save.click()
+    items = apps_store.plan_items_frame(factory_ids=["VN003"])
+    assert items["issue"].tolist() == ["Chemicals stored without labels in the cutting room"]
+    # the saved item still shows the question it answers, beside her finding
+    assert "Question OSH.CH.01?" in app.form.context.value
+    app.language.value = "vi"
+    assert "Câu hỏi CAT" in app.form.context.value
+
+
 def test_bad_input_shows_the_messages_keeps_the_text_and_saves_nothing(apps_store: Store) -> None:
     app = open_app(ImprovementPlan, apps_store, "Lan Nguyen", "VN003")
     app.choice.value = "finding:CMP.WI.01"
     fill(app, action="", responsible="Payroll clerk", due_date=D(2024, 5, 1), notes="typed by Lan")
     app.form.save.click()
     got = errors(app)
-    assert set(got) == {"action", "due_date"}
+    assert set(got) == {"issue", "action", "due_date"}
     assert "Fill in this field." in got["action"]
     assert "cannot be before the assessment of 01/06/2024" in got["due_date"]
     assert "Nothing was saved" in app.form.message.value
     assert apps_store.plan_items_frame(factory_ids=["VN003"]).empty
     assert app.form.fields["notes"].control.value == "typed by Lan"  # what she typed stays
     assert app.form.fields["responsible"].control.value == "Payroll clerk"
-    fill(app, action="Show deductions on the payslip", due_date=D(2024, 7, 1))
+    fill(
+        app,
+        issue="Deductions not shown on payslips",
+        action="Show deductions on the payslip",
+        due_date=D(2024, 7, 1),
+    )
     app.form.save.click()
     assert errors(app) == {} and len(apps_store.plan_items_frame(factory_ids=["VN003"])) == 1
 

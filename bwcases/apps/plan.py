@@ -237,7 +237,9 @@ class ImprovementPlan(AppShell):
                 "finding": row,
             }
             self.item_id, self.version = None, None
-            values = {"compliance_point": row["compliance_point"], "issue": row["question_label"]}
+            # the issue is what she found at this factory, written by her; the CAT question
+            # it answers is shown above the field as context, never copied into it
+            values = {"compliance_point": row["compliance_point"]}
         else:
             self.target = {"source": ItemSource.SELF_DIAGNOSIS.value, "quest_id": None}
             self.item_id, self.version = None, None
@@ -528,13 +530,27 @@ class ImprovementPlan(AppShell):
                 id=t["item_id"], version=self.version, name=t.get("updated_by") or "–"
             )
         elif t.get("source") == ItemSource.FINDING.value:
-            row = t["finding"]
-            text = _("New plan item for {question}: {label}").format(
-                question=row["question_id"], label=row["question_label"]
+            text = _("New plan item for the finding {question}").format(
+                question=iso(str(t["question_id"]), self.rtl)
             )
         else:
             text = _("New plan item for an issue from the factory's self-diagnosis.")
-        self.form.context.value = heading(text)
+        self.form.context.value = heading(text) + self.question_html()
+
+    def question_html(self) -> str:
+        """The CAT question the open item answers, read-only, as context for its issue."""
+        _ = self._
+        qid = str(self.target.get("question_id") or "")
+        rows = self.tree[self.tree["question_id"] == qid] if qid else self.tree.iloc[:0]
+        if rows.empty:  # a self-diagnosis issue, or a question of an earlier assessment
+            return ""
+        hint = (
+            ""
+            if self.target.get("item_id")
+            else _("Write in Issue what you found at this factory.")
+        )
+        label = str(rows.iloc[0]["question_label"])
+        return str(macros(VIEWS).question(_("CAT question"), qid, label, hint))
 
 
 def improvement_plan(store: Store, request: PageRequest | None = None) -> ImprovementPlan:
