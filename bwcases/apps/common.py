@@ -42,6 +42,7 @@ BAD_DATE = N_("Write the date as dd/mm/yyyy, for example 31/01/2027.")
 PAGES = {
     "improvement_plan.ipynb": N_("Improvement Plan"),
     "remediation_tracker.ipynb": N_("Remediation tracker"),
+    "work_queue.ipynb": N_("Work queue"),
     "case_timeline.ipynb": N_("Case timeline"),
     "case_overview.ipynb": N_("Case overview"),
 }

@@ -12,18 +12,28 @@ from bwcases.core.i18n import DEFAULT, language, negotiate
 from bwcases.store import Store
 
 MAX_ID_LENGTH = 64  # factory IDs are at most this long in the store
+MAX_ITEM_DIGITS = 18  # a plan item's number fits a 64-bit integer
+_ITEM = re.compile(rf"[0-9]{{1,{MAX_ITEM_DIGITS}}}")  # ASCII: no other script's digits
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # never in an ID; PostgreSQL refuses "\x00"
 
 
 @dataclass(frozen=True)
 class PageRequest:
-    """A page asked for: the signed-in person (None: nobody), the factory and the language."""
+    """A page asked for: the signed-in person (None: nobody), the factory, the plan item (None:
+    none) and the language."""
 
     person: Person | None
     factory_id: str = ""
     lang: str = DEFAULT
     base_url: str = "/"
     xsrf: str = ""  # the page's _xsrf cookie: the sign-out form posts it back
+    item_id: int | None = None
+
+
+def item_number(text: str) -> int | None:
+    """A plan item's number as an address gives it (digits only), else None."""
+    text = text.strip()
+    return int(text) if _ITEM.fullmatch(text) else None
 
 
 def in_voila() -> bool:
@@ -41,9 +51,10 @@ def _wait_for_request(store: Store) -> None:
 
 
 def page_request(
-    store: Store, *, user: str = "", factory_id: str = "", lang: str = ""
+    store: Store, *, user: str = "", factory_id: str = "", lang: str = "", item: str = ""
 ) -> PageRequest:
-    """The request this page answers: who (in Voilà, from the session cookie), factory, language."""
+    """The request this page answers: who (in Voilà, from the session cookie), factory, item,
+    language."""
     # In Voilà the person comes only from the session cookie the sign-in page set, checked
     # against the store, never from the address or the notebook's parameters: nobody passes for
     # someone else by editing a URL. Outside Voilà (papermill, Jupyter) `user` names her.
@@ -52,6 +63,7 @@ def page_request(
         query = parse_qs(os.environ.get("QUERY_STRING", ""))
         who = person_for_token(store, token_from_cookies(os.environ.get("HTTP_COOKIE")))
         asked_factory = _CONTROL.sub("", query.get("factory", [""])[-1]).strip()
+        asked_item = query.get("item", [""])[-1]
         asked_lang = query.get("lang", [""])[-1]
         browser = negotiate(os.environ.get("HTTP_ACCEPT_LANGUAGE"))
         base_url = os.environ.get("VOILA_BASE_URL", "/") or "/"
@@ -59,6 +71,7 @@ def page_request(
     else:
         who = person(store.user(user)) if user else None
         asked_factory, asked_lang, browser, base_url, xsrf = "", "", DEFAULT, "/", ""
+        asked_item = ""
     chosen = asked_lang or lang
     return PageRequest(
         person=who,
@@ -66,4 +79,5 @@ def page_request(
         lang=language(chosen) if chosen else browser,
         base_url=base_url,
         xsrf=xsrf,
+        item_id=item_number(asked_item or item),
     )

@@ -190,6 +190,20 @@ class RemediationTracker(AppShell):
         if self.tabs.selected_index == 1:
             self.draw_portfolio()
 
+    def start(self) -> None:
+        """Open the factory the page asked for, and the item it asked for when it is in its plan."""
+        super().start()
+        asked = self.request.item_id
+        if asked is None or not self.factory_id:
+            return
+        offered = {v for _label, v in self.choice.options}
+        if str(asked) in offered:  # the factory's plan, of her portfolio: nothing else
+            self.choice.value = str(asked)
+        else:
+            self.say(
+                self._("Item #{id} is not in this factory's plan.").format(id=asked), "warning"
+            )
+
     # -- what a person does ------------------------------------------------------------------
 
     @guarded

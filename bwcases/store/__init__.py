@@ -8,10 +8,18 @@ from bwcases.store.drafts import DraftStore
 from bwcases.store.evidence import EvidenceStore, Upload
 from bwcases.store.gateway import default_path, resolve_url
 from bwcases.store.plans import PlanStore
+from bwcases.store.queue import QueueFilters, QueueStore, WorkQueue
 
 
 class Store(
-    AssessmentStore, CaseStore, PlanStore, EvidenceStore, BulkStore, AdvisorStore, DraftStore
+    AssessmentStore,
+    CaseStore,
+    PlanStore,
+    QueueStore,
+    EvidenceStore,
+    BulkStore,
+    AdvisorStore,
+    DraftStore,
 ):
     """The case store: one object that owns the database and every read and write."""
 
@@ -19,8 +27,10 @@ class Store(
 __all__ = [
     "AssessmentLoader",
     "LoadSummary",
+    "QueueFilters",
     "Store",
     "Upload",
+    "WorkQueue",
     "default_path",
     "resolve_url",
 ]

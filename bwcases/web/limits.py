@@ -8,8 +8,13 @@ from dataclasses import dataclass
 START_PAGE = "improvement_plan.ipynb"
 # The apps that wait for their request in a cell tagged REQUEST_TAG, so a preheated kernel
 # can run everything before it ahead of time (other notebooks get a fresh kernel per page).
-APPS = ("improvement_plan.ipynb", "remediation_tracker.ipynb", "case_timeline.ipynb")
-PAGES_PER_PERSON = 4  # pages' kernels a person keeps: the three apps and the overview, in tabs
+APPS = (
+    "improvement_plan.ipynb",
+    "remediation_tracker.ipynb",
+    "work_queue.ipynb",
+    "case_timeline.ipynb",
+)
+PAGES_PER_PERSON = 5  # pages' kernels a person keeps: the four apps and the overview, in tabs
 MAX_PAGES = 60  # pages' kernels the server keeps (~130 MB each: ~8 GB); then "busy"
 # A kernel whose page is gone (no connection: a tab closed offline, a browser that died, a page
 # asked for and never opened) and that is idle is stopped after this many minutes. What she typed
