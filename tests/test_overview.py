@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ from bwcases.apps.overview import (
     overview_tables,
     requested_factory,
 )
+from bwcases.apps.request import PageRequest
+from bwcases.auth.people import Person, Role
 from bwcases.core.errors import NotFoundError
 from bwcases.store import Store
-from tests.helpers import SCRIPT_ISSUE, fill_case
+from tests.helpers import SCRIPT_ISSUE, fill_case, open_app
 
 D = dt.date
 
@@ -130,7 +133,7 @@ def test_factory_options_filter_and_hide_retired_records(case_store: Store) -> N
     assert factory_options(register, country="Cambodia", search="saigon") == []
 
 
-# -- the widget ------------------------------------------------------------------------------
+# -- the app ---------------------------------------------------------------------------------
 
 
 def shown_html(widget: widgets.Widget) -> str:
@@ -143,9 +146,14 @@ def shown_html(widget: widgets.Widget) -> str:
     return "\n".join(parts)
 
 
-def test_widget_shows_the_chosen_factorys_case(case_store: Store) -> None:
-    overview = case_overview(case_store)
+def shown(widget: widgets.Widget) -> bool:
+    return widget.layout.display != "none"
+
+
+def test_the_analysts_overview_shows_the_chosen_factorys_case(case_store: Store) -> None:
+    overview = case_overview(case_store, "")  # outside Voilà, nobody named: every factory
     assert "Saigon Garments" not in shown_html(overview)
+    assert "Choose a factory to see its case" in shown_html(overview)
 
     overview.country.value = "Vietnam"
     assert [v for _, v in overview.factory.options] == ["", "VN001"]
@@ -154,7 +162,7 @@ def test_widget_shows_the_chosen_factorys_case(case_store: Store) -> None:
 
     page = shown_html(overview)
     assert "<h2>Saigon Garments</h2>" in page
-    assert "Lan Nguyen" in page and "1,250 workers" in page
+    assert "advisor Lan Nguyen" in page and "1,250 workers" in page
     assert "<b>3 of 5</b>CPs non-compliant (latest)" in page
     assert "<b>2 of 4</b>CPs non-compliant (previous)" in page
     assert "<b>1</b>persistent CPs" in page
@@ -176,15 +184,17 @@ def test_widget_shows_the_chosen_factorys_case(case_store: Store) -> None:
     assert "Gender" in shown_html(overview)
 
 
-def test_widget_filters_and_clears_the_choice(case_store: Store) -> None:
+def test_the_filters_narrow_and_clear_the_choice(case_store: Store) -> None:
     overview = case_overview(case_store, "VN001")
     assert overview.factory.value == "VN001"
     assert "Saigon Garments" in shown_html(overview)
+    assert shown(overview.country) and shown(overview.advisor)  # the whole programme: choices
 
     overview.country.value = "Cambodia"  # Saigon Garments no longer matches
     assert overview.factory.value == ""
     assert "Saigon Garments" not in shown_html(overview)
     assert [v for _, v in overview.factory.options] == ["", "KH001"]
+    assert [v for _, v in overview.advisor.options] == ["", "Sokha Chan"]
 
     overview.country.value = ""
     overview.search.value = "saigon"
@@ -192,17 +202,93 @@ def test_widget_filters_and_clears_the_choice(case_store: Store) -> None:
     assert "Factories: 1" in overview.count.value  # the apps' one factory picker
 
 
-def test_widget_names_an_unknown_factory_safely(case_store: Store) -> None:
-    overview = CaseOverview(case_store, "<b>NOPE</b>")
+def test_filters_are_offered_only_where_the_role_has_a_choice(apps_store: Store) -> None:
+    # Lan is the advisor of her own portfolio, in one country: neither filter
+    lan = open_app(CaseOverview, apps_store, "Lan Nguyen", "VN001")
+    assert not shown(lan.filters) and not shown(lan.country) and not shown(lan.advisor)
+    assert sorted(v for _, v in lan.factory.options if v) == ["VN001", "VN003"]
+    assert "<h2>Saigon Garments</h2>" in lan.summary.value
+
+    # staff of one country: no Country filter; an Advisor filter once two advisors work there
+    minh = open_app(CaseOverview, apps_store, "Minh Tran")
+    assert not shown(minh.filters)
+    apps_store.update_factories([{"factory_id": "VN003", "advisor": "Hoa Le"}], actor="test")
+    minh = open_app(CaseOverview, apps_store, "Minh Tran")
+    assert shown(minh.filters) and shown(minh.advisor) and not shown(minh.country)
+    assert [v for _, v in minh.advisor.options] == ["", "Hoa Le", "Lan Nguyen"]
+    minh.advisor.value = "Hoa Le"
+    assert [v for _, v in minh.factory.options if v] == ["VN003"]
+
+    # staff of the whole programme: both
+    apps_store.add_user("Ana", role="staff", country=None, password_hash="x", actor="test")
+    ana = open_app(CaseOverview, apps_store, "Ana")
+    assert shown(ana.country) and shown(ana.advisor)
+    assert [v for _, v in ana.country.options] == ["", "Cambodia", "Vietnam"]
+
+
+def test_the_page_has_the_apps_header(apps_store: Store) -> None:
+    app = open_app(CaseOverview, apps_store, "Lan Nguyen", "VN001")
+    assert "<h1>Case overview</h1>" in app.heading.value
+    nav = app.nav.value
+    assert 'href="/voila/render/case_overview.ipynb?factory=VN001&amp;lang=en"' in nav
+    assert 'aria-current="page">Case overview</a>' in nav
+    for page in ("improvement_plan", "remediation_tracker", "case_timeline"):
+        assert f"/voila/render/{page}.ipynb?factory=VN001" in nav  # the factory goes along
+    assert "Signed in as Lan Nguyen (advisor, Vietnam)" in nav
+    assert "Sign out" in nav and "Change password" in nav
+    assert app.language.value == "en" and app.language in app.children[1].children[1].children
+    app.factory.value = "VN003"
+    assert "factory=VN003" in app.nav.value
+
+
+def test_the_page_speaks_the_chosen_language(apps_store: Store) -> None:
+    app = open_app(CaseOverview, apps_store, "Lan Nguyen", "VN001", lang="vi")
+    assert "bw-lang-vi" in app._dom_classes  # the page script sets <html lang> from it
+    page = shown_html(app)
+    assert "<h1>Tổng quan hồ sơ</h1>" in page
+    assert "CP không tuân thủ (gần nhất)" in page
+    assert "Các mục kế hoạch cải thiện còn mở" in page
+    assert "Đăng xuất" in page
+    assert "Latest (" not in page and "open plan items" not in page
+    assert "Saigon Garments" in page and "Quest.ID 1500" in page  # names stay as stored
+
+    app.language.value = "ar"  # she changes her mind: the same case, now in Arabic
+    assert "bw-rtl" in app._dom_classes and "bw-lang-ar" in app._dom_classes
+    assert "bw-lang-vi" not in app._dom_classes
+    assert app.factory.value == "VN001" and "Saigon Garments" in app.summary.value
+    assert "Tổng quan" not in shown_html(app)
+    assert 'lang="ar" dir="rtl"' in app.to_html()
+
+
+def test_nothing_people_read_speaks_of_the_store(apps_store: Store) -> None:
+    for factory in ("VN001", "NOPE", ""):
+        app = open_app(CaseOverview, apps_store, "Minh Tran", factory)
+        page = re.sub(r"<style>.*?</style>", "", shown_html(app), flags=re.DOTALL)
+        text = re.sub(r"<[^>]+>", " ", page)
+        assert not re.search(r"\bstore\b", text, re.IGNORECASE), text
+
+
+def test_nobody_signed_in_in_voila_sees_no_factory_data(
+    apps_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOILA_PREHEAT", "False")  # a page served by Voilà
+    app = case_overview(apps_store, PageRequest(None, "VN001", "vi"))
+    assert "Đăng nhập" in app.notice.value
+    assert app.body.children == () and app.tables is None
+    assert "Saigon" not in shown_html(app)
+
+
+def test_an_unknown_factory_is_named_safely(case_store: Store) -> None:
+    overview = case_overview(case_store, "<b>NOPE</b>")
     page = shown_html(overview)
     assert "&lt;b&gt;NOPE&lt;/b&gt;" in page and "<b>NOPE" not in page
     assert overview.factory.value == ""
 
 
-def test_widget_shows_a_sentence_not_a_traceback(
+def test_a_failure_shows_a_sentence_not_a_traceback(
     case_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    overview = case_overview(case_store)
+    overview = case_overview(case_store, "")
 
     def broken(*_args: Any, **_kwargs: Any) -> pd.DataFrame:
         raise RuntimeError("connection lost")
@@ -219,9 +305,10 @@ def test_executed_notebooks_keep_a_static_copy(case_store: Store) -> None:
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "<h2>Saigon Garments</h2>" in bundle["text/html"]
     assert "<script" not in bundle["text/html"]
+    assert 'lang="en" dir="ltr"' in bundle["text/html"]
 
 
-def test_widget_with_one_assessment_compares_nothing(case_store: Store) -> None:
+def test_a_factory_with_one_assessment_compares_nothing(case_store: Store) -> None:
     overview = case_overview(case_store, "KH001")
     page = shown_html(overview)
     assert "<b>1 of 1</b>CPs non-compliant (latest)" in page
@@ -229,17 +316,13 @@ def test_widget_with_one_assessment_compares_nothing(case_store: Store) -> None:
     assert overview.show_all.layout.display == "none"  # nothing compliant to reveal
 
 
-def test_a_signed_in_advisor_is_offered_only_her_own_factories(
-    store: Store, tmp_path: Path
-) -> None:
-    from bwcases.apps.request import PageRequest
-    from bwcases.auth.people import Person, Role
-
+def test_a_signed_in_person_is_offered_only_her_own_factories(store: Store, tmp_path: Path) -> None:
     fill_case(store, tmp_path)
     lan = Person("Lan Nguyen", Role.ADVISOR)
     view = case_overview(store, PageRequest(person=lan))
     assert list(view.register["factory_id"]) == ["VN001"]
     view = case_overview(store, PageRequest(person=lan, factory_id="KH001"))
-    assert view.tables is None and "Phnom Penh" not in view.summary.value
+    assert view.tables is None and "Phnom Penh" not in shown_html(view)
+    assert "not in your portfolio" in view.notice.value
     staff = Person("Dara", Role.STAFF, country="Cambodia")
     assert set(case_overview(store, PageRequest(person=staff)).register["country"]) == {"Cambodia"}

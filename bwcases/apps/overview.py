@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,21 +15,27 @@ import pandas as pd
 from bwcases.analysis import metrics
 from bwcases.apps.common import (
     ANY,
+    PRIORITY_LABELS,
+    STATUS_LABELS,
     STYLE,
-    FactoryPicker,
+    AppShell,
     fmt_date,
+    guarded,
     html,
+    iso,
+    label_of,
     log,
     muted,
     notice_html,
     quiet,
-    stacked,
+    replace_options,
 )
 from bwcases.apps.request import MAX_ID_LENGTH, PageRequest, in_voila
+from bwcases.auth.people import Person, Role
 from bwcases.core.catalogue import catalogue_order
 from bwcases.core.domain import FactoryStatus, Status, is_overdue
-from bwcases.core.errors import BwcasesError, NotFoundError, StoreError
-from bwcases.core.i18n import DEFAULT, TROUBLE_LOADING, translator
+from bwcases.core.errors import NotFoundError
+from bwcases.core.i18n import N_, TROUBLE_LOADING
 from bwcases.render.templating import Markup, macros
 from bwcases.store import Store
 
@@ -127,16 +135,15 @@ def overview_tables(
 
 # -- the page (HTML from the templates of bwcases.render) ---------------------------------
 
+Translate = Callable[[str], str]
+Cell = tuple[str, str]  # a table cell: its text and its class ("" for none)
 VIEWS = "apps/overview.html.j2"  # the summary, its figures and the tables
-SHOWN_CHANGE = {"persistent": "Persistent", "new": "New", "resolved": "Resolved", "": ""}
-# Cells whose whole text is one of these get a colour.
-CELL_CLASSES = {
-    "Non-compliant": "bw-bad",
-    "Persistent": "bw-bad",
-    "Overdue": "bw-bad",
-    "New": "bw-bad",
-    "Resolved": "bw-good",
+CHANGES = {  # a CP's change between the two assessments: its label and its colour
+    "persistent": (N_("Persistent"), "bw-bad"),
+    "new": (N_("New"), "bw-bad"),
+    "resolved": (N_("Resolved"), "bw-good"),
 }
+CHOOSE = N_("Choose a factory to see its case; the filters narrow the list.")
 
 
 def views() -> Any:
@@ -144,28 +151,20 @@ def views() -> Any:
     return macros(VIEWS)
 
 
-def _finding(value: Any) -> str:
-    if value is pd.NA or value is None:
-        return "not assessed"
-    return "Non-compliant" if value == 1 else "Compliant"
+def _finding(value: Any, _: Translate) -> Cell:
+    if value is None or pd.isna(value):
+        return _("not assessed"), ""
+    return (_("Non-compliant"), "bw-bad") if value == 1 else (_("Compliant"), "")
 
 
-def _rows(frame: pd.DataFrame) -> list[list[tuple[str, str]]]:
-    """A frame's rows of (text, class) cells: a missing value shows as nothing."""
-    rows = []
-    for values in frame.itertuples(index=False):
-        texts = ["" if pd.isna(v) else str(v) for v in values]
-        rows.append([(text, CELL_CLASSES.get(text, "")) for text in texts])
-    return rows
+def _text(value: Any) -> Cell:
+    """A stored value as a cell (a missing value shows as nothing)."""
+    return ("" if value is None or pd.isna(value) else str(value)), ""
 
 
-def _section(title: str, frame: pd.DataFrame, empty: str = "", **more: Any) -> str:
-    """A heading, then the frame as a table (or `empty`, a warning, when it has no row)."""
-    return str(views().section(title, list(frame.columns), _rows(frame), empty, **more))
-
-
-def _note(text: str) -> str:
-    return notice_html(text, "warning")
+def _section(title: str, header: list[str], rows: list[list[Cell]], empty: str, **more: Any) -> str:
+    """A heading, then the rows as a table (or `empty`, a warning, when there is none)."""
+    return str(views().section(title, header, rows, empty, **more))
 
 
 def _compared(assessments: pd.DataFrame) -> pd.DataFrame:
@@ -173,47 +172,40 @@ def _compared(assessments: pd.DataFrame) -> pd.DataFrame:
     return assessments[assessments["cps_assessed"].fillna(0) > 0].head(2)
 
 
-def _assessment_name(row: pd.Series) -> str:
-    return f"Quest.ID {row['quest_id']}, cycle {row['cycle']}, {fmt_date(row['start_date'])}"
+def _assessment_name(row: pd.Series, _: Translate) -> str:
+    return _("{quest}, cycle {cycle}, {date}").format(
+        quest=f"Quest.ID {row['quest_id']}", cycle=row["cycle"], date=fmt_date(row["start_date"])
+    )
 
 
-def summary_html(tables: dict[str, pd.DataFrame]) -> str:
+def summary_html(tables: dict[str, pd.DataFrame], _: Translate, rtl: bool = False) -> str:
     """The factory's heading and key figures."""
     f = tables["factory"].iloc[0]
-    facts = [str(f["factory_id"]), str(f["country"])]
+    facts = [iso(str(f["factory_id"]), rtl), str(f["country"])]
     if isinstance(f["advisor"], str) and f["advisor"]:
-        facts.append(f"advisor {f['advisor']}")
+        facts.append(_("advisor {name}").format(name=f["advisor"]))
     if not pd.isna(f["workers"]):
-        facts.append(f"{int(f['workers']):,} workers")
+        facts.append(_("{n} workers").format(n=f"{int(f['workers']):,}"))
     compared = _compared(tables["assessments"])
     compliance, items = tables["compliance"], tables["open_items"]
     persistent = int(compliance["persistent"].sum())
     overdue = int(items["overdue"].sum())
     latest_text = ""
     figures: list[tuple[Any, str, bool]] = []
+
+    def share(row: pd.Series) -> str:
+        return _("{n} of {m}").format(n=row["cps_non_compliant"], m=row["cps_assessed"])
+
     if not compared.empty:
         latest = compared.iloc[0]
-        latest_text = f"Latest assessment: {_assessment_name(latest)}"
-        figures.append(
-            (
-                f"{latest['cps_non_compliant']} of {latest['cps_assessed']}",
-                "CPs non-compliant (latest)",
-                False,
-            )
-        )
+        latest_text = _("Latest assessment: {name}").format(name=_assessment_name(latest, _))
+        figures.append((share(latest), _("CPs non-compliant (latest)"), False))
         if len(compared) > 1:
-            before = compared.iloc[1]
-            figures.append(
-                (
-                    f"{before['cps_non_compliant']} of {before['cps_assessed']}",
-                    "CPs non-compliant (previous)",
-                    False,
-                )
-            )
-            figures.append((persistent, "persistent CPs", persistent > 0))
-    figures.append((len(items), "open plan items", False))
-    figures.append((overdue, "overdue", overdue > 0))
-    missing = "No assessment with findings is stored for this factory yet."
+            figures.append((share(compared.iloc[1]), _("CPs non-compliant (previous)"), False))
+            figures.append((persistent, _("persistent CPs"), persistent > 0))
+    figures.append((len(items), _("open plan items"), False))
+    figures.append((overdue, _("overdue"), overdue > 0))
+    missing = _("No assessment with findings is stored for this factory yet.")
     return str(views().summary(f["factory_name"], facts, latest_text, missing, figures))
 
 
@@ -221,66 +213,92 @@ def _compliant_on_both(rows: pd.DataFrame) -> pd.Series:
     return ~((rows["previous"] == 1) | (rows["latest"] == 1)).fillna(False).astype(bool)
 
 
-def compliance_html(tables: dict[str, pd.DataFrame], *, show_all: bool = False) -> str:
+def compliance_html(
+    tables: dict[str, pd.DataFrame], _: Translate, *, show_all: bool = False
+) -> str:
     """The non-compliance table: CPs non-compliant on either assessment, or all of them."""
-    title = "Non-compliance by compliance point"
+    title = _("Non-compliance by compliance point")
     compared = _compared(tables["assessments"])
     rows = tables["compliance"]
     if rows.empty or compared.empty:
-        return _section(title, pd.DataFrame(), "No findings to show.")
+        return _section(title, [], [], _("No findings to show."))
     shown = rows if show_all else rows[~_compliant_on_both(rows)]
-    columns = {"Cluster": shown["cluster"], "Compliance point": shown["compliance_point"]}
-    if len(compared) > 1:
-        previous = f"Previous ({_assessment_name(compared.iloc[1])})"
-        columns[previous] = shown["previous"].map(_finding)
-    columns[f"Latest ({_assessment_name(compared.iloc[0])})"] = shown["latest"].map(_finding)
-    if len(compared) > 1:
-        columns["Change"] = shown["change"].map(SHOWN_CHANGE)
+    both = len(compared) > 1
+    header = [_("Cluster"), _("Compliance point")]
+    if both:
+        header.append(_("Previous ({name})").format(name=_assessment_name(compared.iloc[1], _)))
+    header.append(_("Latest ({name})").format(name=_assessment_name(compared.iloc[0], _)))
+    if both:
+        header.append(_("Change"))
+    cells = []
+    for r in shown.to_dict("records"):
+        row = [_text(r["cluster"]), _text(r["compliance_point"])]
+        if both:
+            row.append(_finding(r["previous"], _))
+        row.append(_finding(r["latest"], _))
+        if both:
+            label, css = CHANGES.get(str(r["change"]), ("", ""))
+            row.append((_(label) if label else "", css))
+        cells.append(row)
     hidden = len(rows) - len(shown)
     more = ""
-    if hidden:
-        others = "1 other CP assessed was" if hidden == 1 else f"{hidden} other CPs assessed were"
-        more = f"{others} compliant on both assessments."
-    empty = "No CP is non-compliant on these assessments."
-    return _section(title, pd.DataFrame(columns), empty, more=more)
+    if hidden == 1:
+        more = _("1 other CP assessed was compliant on both assessments.")
+    elif hidden:
+        more = _("{n} other CPs assessed were compliant on both assessments.").format(n=hidden)
+    empty = _("No CP is non-compliant on these assessments.")
+    return _section(title, header, cells, empty, more=more)
 
 
-def open_items_html(tables: dict[str, pd.DataFrame]) -> str:
+def open_items_html(tables: dict[str, pd.DataFrame], _: Translate) -> str:
     """The open Improvement Plan items."""
-    items = tables["open_items"]
-    frame = pd.DataFrame(
-        {
-            "CP": items["compliance_point"],
-            "Issue": items["issue"],
-            "Action": items["action"],
-            "Responsible": items["responsible"],
-            "Due": items["due_date"].map(fmt_date),
-            "Priority": items["priority"],
-            "Status": items["status"],
-            "Overdue": items["overdue"].map({True: "Overdue", False: ""}),
-        }
-    )
-    return _section("Open Improvement Plan items", frame, "No open items.")
+    header = [
+        _("CP"),
+        _("Issue"),
+        _("Action"),
+        _("Responsible"),
+        _("Due"),
+        _("Priority"),
+        _("Status"),
+        _("Overdue"),
+    ]
+    cells = [
+        [
+            _text(r["compliance_point"]),
+            _text(r["issue"]),
+            _text(r["action"]),
+            _text(r["responsible"]),
+            (fmt_date(r["due_date"]), ""),
+            (label_of(PRIORITY_LABELS, r["priority"], _) if _text(r["priority"])[0] else "", ""),
+            (label_of(STATUS_LABELS, r["status"], _), ""),
+            (_("Overdue"), "bw-bad") if r["overdue"] else ("", ""),
+        ]
+        for r in tables["open_items"].to_dict("records")
+    ]
+    return _section(_("Open Improvement Plan items"), header, cells, _("No open items."))
 
 
-def assessments_html(tables: dict[str, pd.DataFrame]) -> str:
+def assessments_html(tables: dict[str, pd.DataFrame], _: Translate) -> str:
     """The factory's assessments, latest first."""
-    rows = tables["assessments"]
-    frame = pd.DataFrame(
-        {
-            "Quest.ID": rows["quest_id"],
-            "Cycle": rows["cycle"],
-            "Start date": rows["start_date"].map(fmt_date),
-            "CPs non-compliant": rows["cps_non_compliant"],
-            "CPs assessed": rows["cps_assessed"],
-        }
-    )
-    return _section("Assessments", frame, "No assessments.", compact=True)
+    header = ["Quest.ID", _("Cycle"), _("Start date"), _("CPs non-compliant"), _("CPs assessed")]
+    cells = [
+        [
+            _text(r["quest_id"]),
+            _text(r["cycle"]),
+            (fmt_date(r["start_date"]), ""),
+            _text(r["cps_non_compliant"]),
+            _text(r["cps_assessed"]),
+        ]
+        for r in tables["assessments"].to_dict("records")
+    ]
+    return _section(_("Assessments"), header, cells, _("No assessments."), compact=True)
 
 
-# -- the widget ------------------------------------------------------------------------------
+# -- the app ---------------------------------------------------------------------------------
 
-CHOOSE = "Choose a factory to see its case; the filters narrow the list."
+# Outside Voilà (papermill, Jupyter) nobody signs in: with nobody named, an analyst's notebook
+# reads every factory, and changes nothing (the overview never writes).
+ANALYST = Person("", Role.READONLY)
 
 
 def _choices(values: pd.Series, everything: str) -> list[tuple[str, str]]:
@@ -288,46 +306,39 @@ def _choices(values: pd.Series, everything: str) -> list[tuple[str, str]]:
     return [(everything, ANY), *((n, n) for n in names)]
 
 
-class CaseOverview(widgets.VBox):
-    """Pick a factory and read its case; reads the store, never writes it."""
+def _filter(description: str) -> widgets.Dropdown:
+    """A filter's dropdown, its label above it; its own layout: hidden alone."""
+    dropdown = widgets.Dropdown(options=[("…", ANY)], layout=widgets.Layout(width="300px"))
+    dropdown.add_class("bw-stack")
+    dropdown.style.description_width = "initial"
+    dropdown.description = description
+    return dropdown
+
+
+class CaseOverview(AppShell):
+    """Pick a factory and read its case: figures, non-compliance, open items (read-only)."""
+
+    title = N_("Case overview")
+    page = "case_overview.ipynb"
 
     def __init__(
-        self,
-        store: Store,
-        factory_id: str | None = None,
-        *,
-        as_of: dt.date | None = None,
-        scope: dict[str, str | None] | None = None,
+        self, store: Store, request: PageRequest | None = None, *, as_of: dt.date | None = None
     ) -> None:
-        self.store = store
         self.as_of = as_of
+        super().__init__(store, request)
+
+    def build(self) -> None:
+        """Create the filters, the factory picker and the views of a case."""
         self.tables: dict[str, pd.DataFrame] | None = None
-        # Only the factories the reader may see are ever offered (and so ever read).
-        self.register = store.factories_frame(**(scope or {}))
-        self.active = self.register[self.register["status"] != FactoryStatus.OBSOLETE.value]
-        self.country = stacked(
-            widgets.Dropdown(
-                description="Country", options=_choices(self.active["country"], "All countries")
-            ),
-            width="300px",
-        )
-        self.advisor = stacked(
-            widgets.Dropdown(
-                description="Advisor", options=_choices(self.active["advisor"], "All advisors")
-            ),
-            width="300px",
-        )
-        # the apps' factory picker, offering the factories the filters leave
-        self.picker = FactoryPicker()
-        self.picker.relabel(translator(DEFAULT))  # the overview speaks English for now
+        self.active = pd.DataFrame(columns=["factory_id", "country", "advisor", "status"])
+        self.country = _filter("Country")
+        self.advisor = _filter("Advisor")
         self.search, self.factory, self.count = (
             self.picker.search,
             self.picker.factory,
             self.picker.count,
         )
-        self.show_all = widgets.Checkbox(
-            description="Show compliant CPs too", value=False, indent=False
-        )
+        self.show_all = widgets.Checkbox(value=False, indent=False)
         self.message = html()
         self.summary = html()
         self.compliance = html()
@@ -336,62 +347,111 @@ class CaseOverview(widgets.VBox):
         self.details = widgets.VBox(
             [self.compliance, self.show_all, self.open_items, self.assessments]
         )
+        self.details.layout.display = "none"
         wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-end", grid_gap="12px")
-        super().__init__(
-            [
-                html(STYLE),
-                widgets.HBox([self.country, self.advisor], layout=wrap),
-                self.picker,
-                self.message,
-                self.summary,
-                self.details,
-            ]
-        )
-        self.add_class("bw-app")
+        self.filters = widgets.HBox([self.country, self.advisor], layout=wrap)
+        self.content = [self.filters, self.picker, self.message, self.summary, self.details]
         self.add_class("bw-overview")
-        self._refresh_factories()
-        self._show(ANY)
         self.country.observe(self._on_country, names="value")
         self.advisor.observe(self._on_filter, names="value")
         self.factory.observe(self._on_factory, names="value")
         self.show_all.observe(self._on_show_all, names="value")
-        if factory_id:
-            self.select(factory_id)
+
+    def answer(self, request: PageRequest) -> None:
+        """Answer a page's request; outside Voilà, with nobody named, for an analyst."""
+        if request.person is None and not in_voila():
+            request = replace(request, person=ANALYST)
+        super().answer(request)
+
+    def nav_html(self) -> str:
+        """The links to the apps; who is signed in, unless nobody is (an analyst's notebook)."""
+        if self.person is not ANALYST:
+            return super().nav_html()
+        self.person = None
+        try:
+            return super().nav_html()
+        finally:
+            self.person = ANALYST
+
+    def start(self) -> None:
+        """Read the factories the person may see; offer only the filters that leave a choice."""
+        self.today = dt.date.today()
+        self.register = self.portfolio()
+        self.active = self.register[self.register["status"] != FactoryStatus.OBSOLETE.value]
+        self._offer_filters()
+        self._refresh_factories()
+        asked = self.request.factory_id
+        if asked:
+            self.select(asked)
+        else:
+            self._show(ANY)
+
+    def relabel(self) -> None:
+        """Put every text in the page's language and redraw."""
+        _ = self._
+        self.picker.relabel(_, self.rtl)
+        self.country.description = _("Country")
+        self.advisor.description = _("Advisor")
+        self.show_all.description = _("Show compliant CPs too")
+        self._offer_filters()
+        self._draw()
 
     # -- what a person does ------------------------------------------------------------------
 
     def select(self, factory_id: str) -> None:
         """Show one factory's case, clearing filters that would hide it."""
         if factory_id not in set(self.active["factory_id"].astype(str)):
-            self._clear()
-            self.message.value = _note(f"No active factory {factory_id!r} in the store.")
+            self._show(ANY)
+            self.say(
+                self._("Factory {id} is not in your portfolio.").format(id=factory_id), "warning"
+            )
             return
         self.advisor.value = ANY
         self.country.value = ANY
-        self.picker.select(factory_id)
+        if self.picker.factory.value == factory_id:
+            self._show(factory_id)
+        else:
+            self.picker.select(factory_id)
 
+    @guarded
     def _on_country(self, _change: dict[str, Any]) -> None:
-        rows = self.active
-        if self.country.value:
-            rows = rows[rows["country"] == self.country.value]
-        advisor = self.advisor.value
-        self.advisor.options = _choices(rows["advisor"], "All advisors")
-        self.advisor.value = advisor if advisor in {v for _, v in self.advisor.options} else ANY
+        self._offer_advisors()
         self._refresh_factories()
 
+    @guarded
     def _on_filter(self, _change: dict[str, Any]) -> None:
         self._refresh_factories()
 
+    @guarded
     def _on_factory(self, change: dict[str, Any]) -> None:
         if quiet(change):
             return
         self._show(str(change["new"] or ""))
 
+    @guarded
     def _on_show_all(self, _change: dict[str, Any]) -> None:
         if self.tables is not None:
-            self.compliance.value = compliance_html(self.tables, show_all=self.show_all.value)
+            self.compliance.value = compliance_html(
+                self.tables, self._, show_all=self.show_all.value
+            )
 
     # -- rendering ---------------------------------------------------------------------------
+
+    def _offer_filters(self) -> None:
+        """Country and Advisor, each offered only when what she may see holds more than one."""
+        _ = self._
+        replace_options(self.country, _choices(self.active["country"], _("All countries")))
+        self._offer_advisors()
+        for dropdown in (self.country, self.advisor):
+            dropdown.layout.display = None if len(dropdown.options) > 2 else "none"
+        shown = any(d.layout.display is None for d in (self.country, self.advisor))
+        self.filters.layout.display = None if shown else "none"
+
+    def _offer_advisors(self) -> None:
+        rows = self.active
+        if self.country.value:
+            rows = rows[rows["country"] == self.country.value]
+        replace_options(self.advisor, _choices(rows["advisor"], self._("All advisors")))
 
     def _refresh_factories(self) -> None:
         rows = self.active
@@ -409,39 +469,55 @@ class CaseOverview(widgets.VBox):
         self.details.layout.display = "none"
 
     def _show(self, factory_id: str) -> None:
+        """Read a factory's case and draw it (nothing chosen: say how to choose)."""
         self._clear()
+        self.factory_id = factory_id
+        self.nav.value = self.nav_html()  # the links to the other apps keep the factory
         if not factory_id:
-            self.message.value = muted(CHOOSE)
+            self.message.value = muted(self._(CHOOSE))
             return
-        self.message.value = muted("Loading…")
+        self.say("")
         try:
             self.tables = overview_tables(self.store, factory_id, as_of=self.as_of)
-        except StoreError:  # names the server: the log keeps it
-            log.exception("case overview of factory %r: the store failed", factory_id)
-            self.message.value = notice_html(TROUBLE_LOADING, "error")
+        except NotFoundError:  # gone since the list was read
+            missing = self._("Factory {id} is not in your portfolio.").format(id=factory_id)
+            self.message.value = notice_html(missing, "warning")
             return
-        except BwcasesError as exc:
-            self.message.value = _note(str(exc))
+        except Exception:  # a person sees a sentence; the log keeps the details
+            log.exception("case overview of factory %r failed (%s)", factory_id, self.person)
+            self.message.value = notice_html(self._(TROUBLE_LOADING), "error")
             return
-        except Exception:  # a person sees a sentence; the log keeps the traceback
-            log.exception("case overview of factory %r failed", factory_id)
-            self.message.value = notice_html(TROUBLE_LOADING, "error")
+        self._draw()
+
+    def _draw(self) -> None:
+        """Draw the case read, in the page's language."""
+        _ = self._
+        if self.tables is None:
+            if not self.factory_id:
+                self.message.value = muted(_(CHOOSE))
             return
         self.message.value = ""
-        self.summary.value = summary_html(self.tables)
-        self.compliance.value = compliance_html(self.tables, show_all=self.show_all.value)
-        self.open_items.value = open_items_html(self.tables)
-        self.assessments.value = assessments_html(self.tables)
+        self.summary.value = summary_html(self.tables, _, self.rtl)
+        self.compliance.value = compliance_html(self.tables, _, show_all=self.show_all.value)
+        self.open_items.value = open_items_html(self.tables, _)
+        self.assessments.value = assessments_html(self.tables, _)
         quiet_cps = not _compliant_on_both(self.tables["compliance"]).any()
         self.show_all.layout.display = "none" if quiet_cps else None
         self.details.layout.display = None
 
     def to_html(self) -> str:
         """What the overview shows now, as one HTML page fragment (no controls)."""
-        parts = [self.message, self.summary, self.compliance, self.open_items, self.assessments]
+        parts = [
+            self.notice,
+            self.message,
+            self.summary,
+            self.compliance,
+            self.open_items,
+            self.assessments,
+        ]
         # the widgets hold HTML drawn by the templates; STYLE is the apps' stylesheet
         shown = [Markup(w.value) for w in parts]
-        return str(views().static(Markup(STYLE), shown))
+        return str(views().static(Markup(STYLE), shown, self.lang, self.rtl))
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         # Live frontends draw the widget; executed notebooks (papermill) keep a static copy.
@@ -450,14 +526,9 @@ class CaseOverview(widgets.VBox):
         return bundle
 
 
-def case_overview(
-    store: Store, request: PageRequest | str | None = None
-) -> CaseOverview | widgets.HTML:
-    """The case overview of the signed-in person's factories (or of a factory ID outside Voilà)."""
-    if not isinstance(request, PageRequest):
-        return CaseOverview(store, request or None)
-    if request.person is None:
-        if in_voila():  # never any factory data without a signed-in person
-            return html(STYLE + notice_html("Sign in to see factory data.", "warning"))
-        return CaseOverview(store, request.factory_id or None)
-    return CaseOverview(store, request.factory_id or None, scope=request.person.scope())
+def case_overview(store: Store, request: PageRequest | str | None = None) -> CaseOverview:
+    """The app, for the person who asked (built ahead when None, for .answer(request)); a
+    factory ID opens that factory's case for an analyst, outside Voilà."""
+    if isinstance(request, str):
+        request = PageRequest(None, request)
+    return CaseOverview(store, request)
