@@ -250,6 +250,9 @@ class WorkQueueApp(AppShell):
     def _on_filter(self, change: dict[str, Any]) -> None:
         if quiet(change) or not self.ready:
             return
+        if change["owner"] is self.filters["factory_id"] and change["new"]:
+            self.factory_id = str(change["new"])  # the other apps' links open her choice
+            self.nav.value = self.nav_html()
         self.page_no = 0
         self.refresh()
 
