@@ -149,6 +149,8 @@ def test_an_advisor_never_sees_another_advisors_factory(apps_store: Store) -> No
     lan = open_app(WorkQueueApp, apps_store, "Lan Nguyen")
     assert ids(lan) == [1, 3, 2] and "Cambodian item" not in lan.table.value
     assert lan.filters["advisor"].layout.display == "none"  # one portfolio: no advisor filter
+    shown = [w for key, w in lan.filters.items() if key != "advisor"]
+    assert all(w.layout.display is None for w in shown)
     offered = {v for _label, v in lan.filters["factory_id"].options}
     assert offered == {"", "VN001", "VN003"}
     sokha = open_app(WorkQueueApp, apps_store, "Sokha Chan")

@@ -150,6 +150,8 @@ class WorkQueueApp(AppShell):
             "advisor": stacked(widgets.Dropdown(options=[("…", ANY)]), "240px"),
             "sort": stacked(widgets.Dropdown(options=[("…", "due_date")]), "200px"),
         }
+        # its own layout: it is hidden alone (stacked() shares one layout per width)
+        self.filters["advisor"].layout = widgets.Layout(width="240px")
         self.overdue = widgets.Checkbox(value=False, indent=False, layout=shared_layout("auto"))
         wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-end", grid_gap="8px 14px")
         self.filter_box = widgets.Box([*self.filters.values(), self.overdue], layout=wrap)
