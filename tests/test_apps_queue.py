@@ -357,7 +357,7 @@ def queue_page(browser: Browser, base: str, width: int, height: int) -> Page:
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     page.set_default_timeout(30_000)
     sign_in(page, base, "Lan Nguyen", PASSWORD)
-    page.goto(f"{base}voila/render/work_queue.ipynb?lang=en")
+    page.goto(f"{base}voila/render/work_queue.ipynb?lang=en", timeout=APP_TIMEOUT_MS)
     page.locator(".bw-app h1").wait_for(timeout=APP_TIMEOUT_MS)
     page.get_by_text("Rows 1–3 of 3").wait_for(timeout=APP_TIMEOUT_MS)
     return page
