@@ -18,14 +18,14 @@ import pytest
 from bwcases.auth.accounts import ACCOUNT_FREE, ADDRESS_FREE, add_user
 from bwcases.auth.people import COOKIE_NAME
 from bwcases.store import Store
-from bwcases.web.limits import Limits
+from bwcases.web.limits import APPS, Limits
 from bwcases.web.serve import start_server, stop_server
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sign_in
 from tests.helpers import BACKENDS, PASSWORD, fill_advisor_case, served_store_url
 
 pytestmark = [pytest.mark.slow]
 LIMITS = Limits(pages_per_person=2, max_pages=3, trusted_proxy=True)
-POOL = 3  # one preheated kernel per app
+POOL = len(APPS)  # one preheated kernel per app
 APP = "voila/render/case_timeline.ipynb?factory=VN001"
 
 
