@@ -69,6 +69,7 @@ def person_page(
     width, height = size
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     page.set_default_timeout(30_000)
+    page.set_default_navigation_timeout(APP_TIMEOUT_MS)  # a page waits for its kernel
     sign_in(page, base, name, PASSWORD)
     return page
 
