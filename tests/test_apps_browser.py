@@ -53,12 +53,13 @@ def person_page(browser: Browser, base: str, name: str) -> Page:
     context = browser.new_context(viewport={"width": 1280, "height": 1600}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
+    page.set_default_navigation_timeout(APP_TIMEOUT_MS)  # a page waits for its kernel
     sign_in(page, base, name, PASSWORD)
     return page
 
 
 def open_app(page: Page, base: str, app: str, query: str) -> None:
-    page.goto(f"{base}voila/render/{app}.ipynb?{query}")
+    page.goto(f"{base}voila/render/{app}.ipynb?{query}", timeout=APP_TIMEOUT_MS)
     page.locator(".bw-app h1").wait_for(timeout=APP_TIMEOUT_MS)
 
 
