@@ -9,13 +9,12 @@ import papermill
 import pytest
 
 from bwcases.store import Store
+from bwcases.web.limits import APPS
 from tests.helpers import NOTEBOOKS, fill_advisor_case
-
-APPS = ["improvement_plan.ipynb", "remediation_tracker.ipynb", "case_timeline.ipynb"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", APPS)
+@pytest.mark.parametrize("name", APPS)  # the apps the server preheats: every app page
 def test_an_app_notebook_runs_and_shows_its_app(
     name: str,
     sqlite_store: Store,

@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
-import papermill
 import pytest
 from openpyxl import load_workbook
 
@@ -24,7 +22,6 @@ from bwcases.core.domain import Status
 from bwcases.store import QueueFilters, Store
 from tests.browser import needs_chromium, served, sign_in
 from tests.helpers import (
-    NOTEBOOKS,
     PASSWORD,
     PDF,
     add_item,
@@ -313,29 +310,6 @@ def test_page_request_reads_the_item_from_the_address(
     assert (asked.factory_id, asked.item_id, asked.lang) == ("VN001", 12, "vi")
     monkeypatch.setenv("QUERY_STRING", "factory=VN001&item=1%20OR%201=1")
     assert page_request(apps_store).item_id is None
-
-
-@pytest.mark.slow
-def test_the_notebook_runs_and_shows_the_queue(
-    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fill_advisor_case(sqlite_store, tmp_path)
-    for variable in ("BWCASES_DB", "QUERY_STRING", "VOILA_PREHEAT", "HTTP_COOKIE"):
-        monkeypatch.delenv(variable, raising=False)
-    out = tmp_path / "work_queue.ipynb"
-    papermill.execute_notebook(
-        NOTEBOOKS / "work_queue.ipynb",
-        out,
-        parameters={"db": sqlite_store.url, "user": "Lan Nguyen", "lang": "vi"},
-        kernel_name="python3",
-        cwd=str(NOTEBOOKS),
-        progress_bar=False,
-    )
-    executed = nbformat.read(out, as_version=4)
-    outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
-    assert len(views) == 1  # the app, and nothing else on the page
 
 
 # -- in the browser ---------------------------------------------------------------------------
