@@ -278,7 +278,10 @@ def case_lines() -> list[str]:
     ]
 
 
-def _item(factory_id: str, cp: str, issue: str, status: str, due: dt.date | None, **more: Any):
+def plan_values(
+    factory_id: str, cp: str, issue: str, status: str, due: dt.date | None, **more: Any
+) -> dict[str, Any]:
+    """A plan item's values (a self-diagnosis item unless `more` says otherwise)."""
     values = {
         "factory_id": factory_id,
         "source": "self-diagnosis",
@@ -305,7 +308,7 @@ def fill_case(store: Store, tmp_path: Path) -> Store:
     )
     mw = "Minimum Wages/Piece Rate Wages"
     items = [
-        _item(
+        plan_values(
             "VN001",
             mw,
             SCRIPT_ISSUE,
@@ -317,10 +320,10 @@ def fill_case(store: Store, tmp_path: Path) -> Store:
             action="Pay the arrears & fix the payroll",
             responsible="HR manager",
         ),
-        _item(
+        plan_values(
             "VN001", "Emergency Preparedness", "Exit blocked by boxes", "Pending", D(2099, 1, 31)
         ),
-        _item(
+        plan_values(
             "VN001",
             "Overtime",
             "Overtime over the limit",
@@ -328,7 +331,7 @@ def fill_case(store: Store, tmp_path: Path) -> Store:
             D(2024, 7, 1),
             completed_on=D(2024, 7, 1),
         ),  # fmt: skip
-        _item("KH001", "Overtime", "Cambodian item", "Pending", D(2024, 9, 1)),
+        plan_values("KH001", "Overtime", "Cambodian item", "Pending", D(2024, 9, 1)),
     ]
     for values in items:
         add_item(store, values, actor="advisor")

@@ -28,6 +28,7 @@ from tests.helpers import (
     fill_advisor_case,
     open_app,
     plan_public_item,
+    plan_values,
     record,
     served_store_url,
     upload,
@@ -42,18 +43,7 @@ D = dt.date
 
 def item(factory_id: str, issue: str, due: dt.date | None, **more: Any) -> dict[str, Any]:
     """A self-diagnosis item's values, Pending unless `more` says otherwise."""
-    return {
-        "factory_id": factory_id,
-        "source": "self-diagnosis",
-        "compliance_point": "Overtime",
-        "issue": issue,
-        "action": "",
-        "responsible": "",
-        "due_date": due,
-        "status": Status.PENDING.value,
-        "opened_on": D(2024, 5, 1),
-        **more,
-    }
+    return plan_values(factory_id, "Overtime", issue, Status.PENDING.value, due, **more)
 
 
 def ids(app: WorkQueueApp) -> list[int]:
