@@ -16,6 +16,8 @@ from bwcases.store import Store
 from bwcases.store.models import Base
 from tests.helpers import (
     BACKENDS,
+    DEMO_FACTORIES,
+    DEMO_SEED,
     EXPORT_LINES,
     PG_GIVEN,
     PG_URL,
@@ -149,10 +151,10 @@ def loaded_store(
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo portfolio (60 factories, seed 7) in an SQLite file, built once per run."""
+    """The demo portfolio (DEMO_FACTORIES, DEMO_SEED) in an SQLite file, built once per run."""
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     store = Store(f"sqlite:///{path}")
-    fill_demo(store, factories=60, seed=7)
+    fill_demo(store, factories=DEMO_FACTORIES, seed=DEMO_SEED)
     store.dispose()
     return path
 
@@ -163,6 +165,25 @@ def demo_store(demo_template: Path, shared_stores: dict[str, Store]) -> Iterator
     if "demo" not in shared_stores:
         shared_stores["demo"] = Store(f"sqlite:///{demo_template}")
     yield from _read_only(shared_stores["demo"])
+
+
+@pytest.fixture
+def demo_on_backend(
+    backend: str,
+    demo_template: Path,
+    shared_stores: dict[str, Store],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Store]:
+    """The demo portfolio on the backend under test, built once per run and shared."""
+    key = "demo" if backend == "sqlite" else f"demo-{backend}"  # SQLite: demo_store's
+    if key not in shared_stores:
+        if backend == "sqlite":
+            shared_stores[key] = Store(f"sqlite:///{demo_template}")
+        else:
+            store = Store(served_store_url(backend, tmp_path_factory.mktemp(key), "demo"))
+            fill_demo(store, factories=DEMO_FACTORIES, seed=DEMO_SEED)
+            shared_stores[key] = store
+    yield from _read_only(shared_stores[key])
 
 
 @pytest.fixture

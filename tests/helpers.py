@@ -35,6 +35,7 @@ PG_URL = (
     else PG_GIVEN
 )
 BACKENDS = ["sqlite", "postgresql"]
+DEMO_FACTORIES, DEMO_SEED = 60, 7  # the demo portfolio the read-only tests share
 
 NOTEBOOKS = ROOT / "notebooks"
 D = dt.date
@@ -134,7 +135,7 @@ def sheet_xml(rows: list[list[str]], dimension: str = "") -> bytes:
 # -- the command ------------------------------------------------------------------------------
 
 
-def bw(*args: str, env: dict[str, str | None] | None = None) -> Result:
+def bw(*args: str, env: dict[str, str | None] | None = None, stdin: str | None = None) -> Result:
     """The bwcases command run in this process by Click's runner: exit code, stdout, stderr."""
     # BWCASES_DB is unset unless `env` sets it (a developer's store must not leak in); an
     # exception the command lets escape, a traceback for a person, fails the test; the store
@@ -143,7 +144,13 @@ def bw(*args: str, env: dict[str, str | None] | None = None) -> Result:
     runner = CliRunner(env={"BWCASES_DB": None, **(env or {})})
     try:
         return runner.invoke(
-            main, list(args), obj=obj, prog_name="bwcases", color=True, catch_exceptions=False
+            main,
+            list(args),
+            input=stdin,
+            obj=obj,
+            prog_name="bwcases",
+            color=True,
+            catch_exceptions=False,
         )
     finally:
         if "store" in obj:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -32,7 +30,7 @@ from bwcases.auth.people import (
 from bwcases.core.errors import UsageError
 from bwcases.store import Store
 from bwcases.store import models as m
-from tests.helpers import PASSWORD, Clock, fill_advisor_case
+from tests.helpers import PASSWORD, Clock, bw, fill_advisor_case
 
 
 @pytest.fixture
@@ -150,19 +148,9 @@ def test_demo_users_get_new_passwords_and_real_users_are_left_alone(people: Stor
     assert sign_in(people, "Sokha Chan", PASSWORD) is not None  # untouched
 
 
-def _bw(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bwcases", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_users_are_added_from_the_command_line(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
-    added = _bw(
+    added = bw(
         "--db",
         db,
         "users",
@@ -173,18 +161,16 @@ def test_users_are_added_from_the_command_line(tmp_path: Path) -> None:
         "--password-stdin",
         stdin=PASSWORD + "\n",
     )
-    assert added.returncode == 0, added.stderr
+    assert added.exit_code == 0, added.stderr
     assert added.stdout.strip() == "added Lan Nguyen (advisor)"
-    printed = _bw(
-        "--db", db, "users", "add", "Minh Tran", "--role", "staff", "--country", "Vietnam"
-    )
-    assert printed.returncode == 0 and "password: " in printed.stdout  # not a terminal: made one
+    printed = bw("--db", db, "users", "add", "Minh Tran", "--role", "staff", "--country", "Vietnam")
+    assert printed.exit_code == 0 and "password: " in printed.stdout  # not a terminal: made one
     password = printed.stdout.rsplit("password: ", 1)[1].strip()
-    bad = _bw(
+    bad = bw(
         "--db", db, "users", "add", "Hoa Le", "--role", "staff", "--password-stdin", stdin=PASSWORD
     )
-    assert bad.returncode == 2 and "--country" in bad.stderr and "Traceback" not in bad.stderr
-    listed = _bw("--db", db, "users", "list", "--format", "csv")
+    assert bad.exit_code == 2 and "--country" in bad.stderr and "Traceback" not in bad.stderr
+    listed = bw("--db", db, "users", "list", "--format", "csv")
     assert listed.stdout.splitlines()[0] == "name,role,country,active,created_by,created_at"
     assert "argon2" not in listed.stdout and PASSWORD not in listed.stdout
     store = Store(db)

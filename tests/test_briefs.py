@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import subprocess
-import sys
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from bwcases.analysis import queries
 from bwcases.analysis.metrics import Window
 from bwcases.batch import runner
 from bwcases.core.errors import UsageError
-from bwcases.io.demo import fill_demo
 from bwcases.io.importers import import_file
 from bwcases.reports import charts, partner
 from bwcases.reports.briefs import render_brief
@@ -25,7 +25,7 @@ from bwcases.reports.common import heading, para, section
 from bwcases.reports.factory import factory_report
 from bwcases.reports.suppression import SUPPRESSED, suppress
 from bwcases.store import Store
-from tests.helpers import ROOT, write_csv
+from tests.helpers import ROOT, bw, write_csv
 
 PERIOD = "2024-01:2026-06"
 
@@ -59,10 +59,13 @@ def read(path: Path) -> Figures:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}")
-    fill_demo(store, factories=60, seed=7)
-    return store
+def demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The shared demo portfolio, in a file of this module's own."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    shutil.copy(demo_template, path)
+    store = Store(f"sqlite:///{path}")
+    yield store
+    store.dispose()
 
 
 # -- suppression --------------------------------------------------------------------------
@@ -158,26 +161,8 @@ def test_a_governance_body_gets_no_partner_brief(demo: Store, tmp_path: Path) ->
     pac = demo.partners_frame().query("partner_type == 'governance'")["partner_id"].iloc[0]
     with pytest.raises(UsageError, match="governance body"):
         render_brief(demo, "partner", pac, PERIOD, tmp_path)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bwcases",
-            "--db",
-            demo.url,
-            "brief",
-            "partner",
-            pac,
-            "--period",
-            PERIOD,
-            "-o",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2 and "governance body" in done.stderr
+    done = bw("--db", demo.url, "brief", "partner", pac, "--period", PERIOD, "-o", str(tmp_path))
+    assert done.exit_code == 2 and "governance body" in done.stderr
     assert not list(tmp_path.glob("*.html"))
 
 

@@ -17,15 +17,21 @@ from bwcases.core.domain import Status, Verification, VisitKind
 from bwcases.core.errors import NotFoundError, UsageError
 from bwcases.io.demo import AS_OF, COUNTRIES, CPS, MAX_ITEMS, USUAL_RATES, fill_demo
 from bwcases.store import Store
+from tests.helpers import DEMO_FACTORIES, DEMO_SEED
 
-FACTORIES = 60
-SEED = 7
+FACTORIES, SEED = DEMO_FACTORIES, DEMO_SEED
 ALL_TIME = Window.months("2019-01", "2026-11")
 
 
 @pytest.fixture
-def demo(store: Store) -> Store:
-    """A store on the backend under test, filled with a small demo portfolio."""
+def demo(demo_on_backend: Store) -> Store:
+    """The shared demo portfolio on the backend under test (read only)."""
+    return demo_on_backend
+
+
+@pytest.fixture
+def demo_own(store: Store) -> Store:
+    """A demo portfolio of the test's own on the backend under test, for tests that write."""
     fill_demo(store, factories=FACTORIES, seed=SEED)
     return store
 
@@ -241,7 +247,8 @@ def test_each_bulk_load_is_one_audit_entry(demo: Store) -> None:
         assert list(trail["actor"]) == ["demo-data"], table
 
 
-def test_records_added_after_the_demo_get_fresh_ids(demo: Store) -> None:
+def test_records_added_after_the_demo_get_fresh_ids(demo_own: Store) -> None:
+    demo = demo_own
     last_item, last_visit = (
         demo.plan_items_frame()["item_id"].max(),
         demo.visits_frame()["id"].max(),
