@@ -27,7 +27,8 @@ from bwcases.auth.people import (
     token_from_cookies,
     token_hash,
 )
-from bwcases.core.errors import UsageError
+from bwcases.core.errors import NotFoundError, UsageError
+from bwcases.core.i18n import negotiate
 from bwcases.store import Store
 from bwcases.store import models as m
 from tests.helpers import PASSWORD, Clock, bw, fill_advisor_case
@@ -136,6 +137,61 @@ def test_outside_voila_the_parameter_names_the_person(
     assert request.person == Person("Minh Tran", Role.STAFF, "Vietnam")
     assert (request.factory_id, request.lang) == ("VN001", "km")
     assert page_request(people, user="Nobody").person is None
+
+
+def test_a_person_s_language_is_remembered(people: Store) -> None:
+    assert people.language_of("Lan Nguyen") is None  # not chosen yet
+    people.set_language("Lan Nguyen", "vi")
+    people.set_language("Lan Nguyen", "km")
+    assert people.language_of("Lan Nguyen") == "km" and people.language_of("Minh Tran") is None
+    with pytest.raises(UsageError, match="language 'fr' is not one of"):
+        people.set_language("Lan Nguyen", "fr")
+    with pytest.raises(NotFoundError, match="no user 'Nobody'"):
+        people.set_language("Nobody", "vi")
+    assert people.language_of("Lan Nguyen") == "km"
+    assert people.history("users", "Lan Nguyen")["action"].tolist() == ["insert"]  # not audited
+
+
+@pytest.mark.parametrize(
+    ("query", "browser", "kept", "lang"),
+    [
+        ("factory=VN001", "id-ID,id;q=0.9", "vi", "vi"),  # remembered beats the browser
+        ("factory=VN001&lang=ar", "id-ID,id;q=0.9", "vi", "ar"),  # the address beats both
+        ("factory=VN001", "id-ID,id;q=0.9", None, "id"),  # nothing chosen: the browser's
+        ("lang=", "km", None, "km"),
+    ],
+)
+def test_a_page_opens_in_the_address_s_language_else_the_remembered_else_the_browser_s(
+    people: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    browser: str,
+    kept: str | None,
+    lang: str,
+) -> None:
+    signed = sign_in(people, "Lan Nguyen", PASSWORD)
+    assert signed is not None
+    if kept:
+        people.set_language("Lan Nguyen", kept)
+    monkeypatch.setenv("VOILA_PREHEAT", "False")
+    monkeypatch.setenv("QUERY_STRING", query)
+    monkeypatch.setenv("HTTP_ACCEPT_LANGUAGE", browser)
+    monkeypatch.setenv("HTTP_COOKIE", f"{COOKIE_NAME}={signed[1]}")
+    assert page_request(people).lang == lang
+    people.set_language("Minh Tran", "ar")  # another person's choice is not hers
+    assert page_request(people).lang == lang
+    monkeypatch.delenv("HTTP_COOKIE")  # nobody signed in: the address's, else the browser's
+    assert page_request(people).lang == ("ar" if "lang=ar" in query else negotiate(browser))
+
+
+def test_outside_voila_the_named_person_s_language_is_used_unless_one_is_given(
+    people: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    people.set_language("Minh Tran", "id")
+    assert page_request(people, user="Minh Tran").lang == "id"
+    assert page_request(people, user="Minh Tran", lang="km").lang == "km"
+    assert page_request(people, user="Lan Nguyen").lang == "en"
 
 
 def test_demo_users_get_new_passwords_and_real_users_are_left_alone(people: Store) -> None:

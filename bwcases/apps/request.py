@@ -50,6 +50,15 @@ def _wait_for_request(store: Store) -> None:
         wait_for_request()
 
 
+def page_language(store: Store, who: Person | None, asked: str, browser: str) -> str:
+    """The page's language: the one the address asks for, else the one she chose last in the
+    apps (remembered in the store), else her browser's."""
+    if asked:
+        return language(asked)
+    kept = store.language_of(who.name) if who is not None and who.name else None
+    return language(kept) if kept else browser
+
+
 def page_request(
     store: Store, *, user: str = "", factory_id: str = "", lang: str = "", item: str = ""
 ) -> PageRequest:
@@ -72,11 +81,10 @@ def page_request(
         who = person(store.user(user)) if user else None
         asked_factory, asked_lang, browser, base_url, xsrf = "", "", DEFAULT, "/", ""
         asked_item = ""
-    chosen = asked_lang or lang
     return PageRequest(
         person=who,
         factory_id=(asked_factory or factory_id.strip())[:MAX_ID_LENGTH],
-        lang=language(chosen) if chosen else browser,
+        lang=page_language(store, who, asked_lang or lang, browser),
         base_url=base_url,
         xsrf=xsrf,
         item_id=item_number(asked_item or item),

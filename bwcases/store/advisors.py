@@ -10,7 +10,8 @@ import pandas as pd
 from sqlalchemy import delete, insert, select, update
 
 from bwcases.core.domain import login_key
-from bwcases.core.errors import UsageError
+from bwcases.core.errors import NotFoundError, UsageError
+from bwcases.core.i18n import LANGUAGES
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway, audit
 
@@ -104,6 +105,21 @@ class AdvisorStore(Gateway):
                 us = m.UserSession
                 s.execute(delete(us).where(us.user_name == name, us.token_hash != keep_session))
                 audit(s, actor, "users", name, "update", {"password": "changed"}, at=s.info["now"])
+
+    def language_of(self, name: str) -> str | None:
+        """The language a person chose last in the apps, or None (she has not chosen one)."""
+        with self.reading() as s:
+            return s.execute(select(m.User.language).where(m.User.name == name)).scalar()
+
+    def set_language(self, name: str, lang: str) -> None:
+        """Remember the language a person chose (a preference: not in the audit trail)."""
+        if lang not in LANGUAGES:
+            offered = ", ".join(LANGUAGES)
+            raise UsageError(f"language {lang!r} is not one of the apps' languages ({offered})")
+        with self.connection() as conn:
+            done = conn.execute(update(m.User).where(m.User.name == name).values(language=lang))
+            if not done.rowcount:
+                raise NotFoundError("user", name)
 
     def users_frame(self) -> pd.DataFrame:
         """Every user, without password hashes."""

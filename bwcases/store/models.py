@@ -200,6 +200,8 @@ class User(Base):
     # domain.login_key(name), computed in Python: SQLite's lower() knows ASCII only. Unique, so
     # "Lan Nguyen" and "LAN  NGUYEN" are one person; NULL where older stores had two (0003).
     login_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # the language she chose last in the apps' picker (an i18n.LANGUAGES code); NULL: none (0006)
+    language: Mapped[str | None] = mapped_column(String(10))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
