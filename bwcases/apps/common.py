@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import re
@@ -38,6 +39,7 @@ ANY = ""  # a dropdown value: nothing chosen
 # kernel up; valid text on every store (PostgreSQL refuses "\x00").
 NOBODY = ""
 DATE_PLACEHOLDER = "dd/mm/yyyy"
+SEARCH_PAUSE = 0.3  # seconds without a key before the factory list narrows
 BAD_DATE = N_("Write the date as dd/mm/yyyy, for example 31/01/2027.")
 PAGES = {
     "improvement_plan.ipynb": N_("Improvement Plan"),
@@ -478,18 +480,20 @@ def options(labels: dict[str, str], _: Callable[[str], str]) -> list[tuple[str, 
 class FactoryPicker(widgets.VBox):
     """Search the person's portfolio by name or ID and choose a factory."""
 
+    # The list narrows as she types, once she pauses (SEARCH_PAUSE): one answer per pause, not
+    # per key, on a slow link; a search that leaves one factory chooses it.
+
     def __init__(self) -> None:
         self.register = pd.DataFrame(columns=["factory_id", "factory_name", "status"])
-        self.search = stacked(
-            widgets.Text(continuous_update=False), width="320px"
-        )  # one round trip per search, not per key: slow links
+        self.search = stacked(widgets.Text(continuous_update=True), width="320px")
         self.factory = stacked(widgets.Dropdown(options=[("…", ANY)]), width="460px")
         self.count = html()
         self._ = translator("en")
         self.rtl = False
+        self._timer: asyncio.TimerHandle | None = None
         wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-end", grid_gap="12px")
         super().__init__([widgets.HBox([self.search, self.factory, self.count], layout=wrap)])
-        self.search.observe(lambda _c: self.refresh(), names="value")
+        self.search.observe(self._on_search, names="value")
 
     def set_register(self, register: pd.DataFrame) -> None:
         """The factories to choose from (retired records left out)."""
@@ -499,27 +503,59 @@ class FactoryPicker(widgets.VBox):
         """Put the labels in the page's language."""
         self._, self.rtl = _, rtl
         self.search.description = _("Search")
-        self.search.placeholder = _("Factory name or ID, then Enter")
+        self.search.placeholder = _("Factory name or ID")
         self.factory.description = _("Factory")
         self.refresh()
 
-    def refresh(self) -> None:
-        """Offer the factories that match the search."""
+    def refresh(self) -> list[str]:
+        """Offer the factories that match the search; their IDs."""
+        self._cancel()
         _ = self._
         found = factory_options(self.register, search=self.search.value)
         shown = [(iso(label, self.rtl), value) for label, value in found]
         replace_options(self.factory, [(_("Choose a factory…"), ANY), *shown])
         count = _("Factories: {n}").format(n=len(found))
-        self.count.value = str(pieces().remark(count))
+        self.count.value = str(pieces().remark(count, "status"))  # said as the list narrows
+        return [value for _label, value in found]
 
     def select(self, factory_id: str) -> bool:
         """Choose a factory of the portfolio; False when it is not in it."""
         if factory_id not in set(self.register["factory_id"].astype(str)):
             return False
         if self.search.value:
-            self.search.value = ""
+            set_quietly(self.search, "")
+            self.refresh()  # at once: the factory must be among the options before it is chosen
         self.factory.value = factory_id
         return True
+
+    def narrow(self) -> None:
+        """Offer what the search matches, and choose the one factory it matches."""
+        found = self.refresh()
+        if self.search.value.strip() and len(found) == 1 and self.factory.value != found[0]:
+            self.factory.value = found[0]
+
+    def _on_search(self, change: dict[str, Any]) -> None:
+        if quiet(change):
+            return
+        self._cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not in a kernel (tests, scripts): at once
+            self.narrow()
+            return
+        self._timer = loop.call_later(SEARCH_PAUSE, self._narrow_later)
+
+    def _narrow_later(self) -> None:
+        self._timer = None
+        try:
+            self.narrow()
+        except Exception:  # a timer's failure reaches nobody: the log, and the list stays
+            log.exception("narrowing the factory list failed")
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def row(self, factory_id: str) -> dict[str, Any]:
         """The register's row of a factory of the portfolio."""
@@ -622,6 +658,12 @@ class AppShell(widgets.VBox):
         self.lang = str(change["new"])
         self._ = translator(self.lang)
         self.apply_language()
+        # her next page opens in it too, whatever its address lacks (request.page_language)
+        if self.person is not None and self.person.name:  # nameless: an analyst's notebook
+            try:
+                self.store.set_language(self.person.name, self.lang)
+            except BwcasesError:  # the page is in her language all the same
+                log.warning("the language of %s was not kept", _who(self), exc_info=True)
 
     def apply_language(self) -> None:
         """Show every text in the chosen language and lay the page out in its direction."""
