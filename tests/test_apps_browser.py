@@ -101,6 +101,17 @@ def test_without_sign_in_no_data(served_store: tuple[str, Store, Path], cookie: 
     assert status == 200 and 'name="password"' in body and "Saigon" not in body
 
 
+def test_the_case_overview_opens_on_a_preheated_kernel(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, _store, log = served_store
+    page = person_page(browser, base, "Lan Nguyen")
+    open_app(page, base, "case_overview", "factory=VN001")
+    expect(page.locator(".bw-app")).to_contain_text("Saigon Garments")
+    assert re.search(r"Using pre-heated kernel: \S+ for \S*case_overview\.ipynb", log.read_text())
+    page.context.close()
+
+
 def test_create_a_plan_item_and_see_it_after_a_reload(
     served_store: tuple[str, Store, Path], browser: Browser
 ) -> None:

@@ -13,6 +13,7 @@ APPS = (
     "remediation_tracker.ipynb",
     "work_queue.ipynb",
     "case_timeline.ipynb",
+    "case_overview.ipynb",
 )
 PAGES_PER_PERSON = 5  # pages' kernels a person keeps: the four apps and the overview, in tabs
 MAX_PAGES = 60  # pages' kernels the server keeps (~130 MB each: ~8 GB); then "busy"
