@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from bwcases.apps.common import PAGES
 from bwcases.auth.people import COOKIE_NAME
 from bwcases.store import Store
 from tests.browser import needs_chromium, served, sign_in
@@ -110,6 +111,20 @@ def test_the_case_overview_opens_on_a_preheated_kernel(
     expect(page.locator(".bw-app")).to_contain_text("Saigon Garments")
     assert re.search(r"Using pre-heated kernel: \S+ for \S*case_overview\.ipynb", log.read_text())
     page.context.close()
+
+
+def test_every_app_page_is_titled_for_its_app_before_any_script_runs(
+    served_store: tuple[str, Store, Path], browser: Browser
+) -> None:
+    base, _store, _log = served_store
+    context = browser.new_context(java_script_enabled=False)  # what the server sends, as is
+    page = context.new_page()
+    page.set_default_navigation_timeout(APP_TIMEOUT_MS)
+    sign_in(page, base, "Lan Nguyen", PASSWORD)
+    for notebook, title in PAGES.items():
+        page.goto(f"{base}voila/render/{notebook}?factory=VN001")
+        assert page.title() == title, notebook  # the script then puts it in her language
+    context.close()
 
 
 def test_create_a_plan_item_and_see_it_after_a_reload(
