@@ -19,7 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from bwcases.batch import runner
+from bwcases.batch.run import run
+from bwcases.batch.spec import load_spec
 from bwcases.core.paths import NOTEBOOKS
 from bwcases.io.demo import fill_demo
 from bwcases.store import Store
@@ -67,7 +68,7 @@ def main() -> None:
         )
     )
     start = time.perf_counter()
-    outcome = runner.run(runner.load_spec(spec_path), store, workers=args.workers)
+    outcome = run(load_spec(spec_path), store, workers=args.workers)
     ours = time.perf_counter() - start
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     peak = max(r.worker_peak_mb for r in outcome.results)

@@ -316,11 +316,13 @@ def run_batch(
     """Run a notebook once per factory or partner, as a batch file says."""
     from tqdm import tqdm
 
-    from bwcases.batch import runner
+    from bwcases.batch.planning import plan
+    from bwcases.batch.run import execute
+    from bwcases.batch.spec import load_spec
 
-    spec = runner.load_spec(batch_file)
+    spec = load_spec(batch_file)
     only_ids = [i.strip() for i in only.split(",") if i.strip()] if only else None
-    the_plan = runner.plan(spec, _store(ctx), force=force, only=only_ids)
+    the_plan = plan(spec, _store(ctx), force=force, only=only_ids)
     total = len(the_plan.tasks) + len(the_plan.current)
     click.echo(
         f"{total} items: {len(the_plan.current)} current, {len(the_plan.tasks)} to run "
@@ -341,7 +343,7 @@ def run_batch(
             bar.update(1)
 
         try:
-            outcome = runner.execute(
+            outcome = execute(
                 the_plan, workers=workers, scheduler=scheduler, on_result=on_result
             )
         except KeyboardInterrupt:

@@ -14,7 +14,9 @@ import nbformat
 import pytest
 import yaml
 
-from bwcases.batch import runner
+from bwcases.batch.planning import plan
+from bwcases.batch.run import run
+from bwcases.batch.spec import load_spec
 from bwcases.core.errors import InputError, OutputError
 from bwcases.core.paths import NOTEBOOKS
 from bwcases.io.importers import import_file
@@ -72,8 +74,8 @@ def loaded(sqlite_store: Store, export_file: Path) -> Store:
 
 
 def test_each_output_holds_its_factorys_figures(loaded: Store, tmp_path: Path) -> None:
-    spec = runner.load_spec(batch_file(tmp_path))
-    outcome = runner.run(spec, loaded, workers=2)
+    spec = load_spec(batch_file(tmp_path))
+    outcome = run(spec, loaded, workers=2)
     assert outcome.exit_status == 0 and len(outcome.results) == 3
     summary = rows(outcome.summary)
     for fid in ("VN001", "VN002", "KH001"):
@@ -95,8 +97,8 @@ def test_a_failing_factory_is_kept_marked_and_reported(loaded: Store, tmp_path: 
         'if factory_id == "VN002":\n    raise ValueError("cannot report on " + factory_id)',
         "print('done', factory_id)",
     )
-    spec = runner.load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
-    outcome = runner.run(spec, loaded, workers=2)
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
+    outcome = run(spec, loaded, workers=2)
     assert outcome.exit_status == 1
     assert [r.item for r in outcome.failed] == ["VN002"]
     assert "ValueError: cannot report on VN002" in outcome.failed[0].error
@@ -111,19 +113,19 @@ def test_rerun_skips_current_items_and_redoes_changed_or_forced(
     loaded: Store, tmp_path: Path
 ) -> None:
     nb = quick_report(tmp_path)
-    spec = runner.load_spec(batch_file(tmp_path, notebook=str(nb), formats=["ipynb"]))
-    first = runner.run(spec, loaded, workers=1)
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), formats=["ipynb"]))
+    first = run(spec, loaded, workers=1)
     assert len(first.results) == 3
-    again = runner.run(spec, loaded, workers=1)
+    again = run(spec, loaded, workers=1)
     assert again.results == [] and sorted(again.skipped) == ["KH001", "VN001", "VN002"]
     loaded.add_visit(
         {"factory_id": "KH001", "date": dt.date(2026, 5, 1), "kind": "advisory visit"}, actor="sok"
     )
-    changed = runner.run(spec, loaded, workers=1)
+    changed = run(spec, loaded, workers=1)
     assert [r.item for r in changed.results] == ["KH001"]
-    forced = runner.run(spec, loaded, workers=1, force=True)
+    forced = run(spec, loaded, workers=1, force=True)
     assert sorted(r.item for r in forced.results) == ["KH001", "VN001", "VN002"]
-    only = runner.run(spec, loaded, workers=1, force=True, only=["VN001"])
+    only = run(spec, loaded, workers=1, force=True, only=["VN001"])
     assert [r.item for r in only.results] == ["VN001"]
     manifest = rows(spec.output / "manifest.csv")
     assert set(manifest) == {"KH001", "VN001", "VN002"}
@@ -136,10 +138,10 @@ def test_rerun_skips_current_items_and_redoes_changed_or_forced(
 
 def test_no_half_written_output_is_taken_for_current(loaded: Store, tmp_path: Path) -> None:
     nb = quick_report(tmp_path)
-    spec = runner.load_spec(batch_file(tmp_path, notebook=str(nb), formats=["ipynb"]))
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), formats=["ipynb"]))
     spec.output.mkdir(parents=True)
     (spec.output / "VN001.ipynb").write_text('{"cells": [', encoding="utf-8")  # a torn write
-    outcome = runner.run(spec, loaded, workers=1)
+    outcome = run(spec, loaded, workers=1)
     assert "VN001" in [r.item for r in outcome.results]
     assert (
         nbformat.read(spec.output / "VN001.ipynb", as_version=4).metadata["bwcases"]["status"]
@@ -182,10 +184,10 @@ def test_a_warm_kernel_shows_no_run_what_the_one_before_left(loaded: Store, tmp_
     for fid in ("VN001", "VN002", "KH001"):
         (probe_dir / f"bw_probe_{fid}.py").write_text("VALUE = 1\n", encoding="utf-8")
     nb = notebook(tmp_path / "probe.ipynb", 'factory_id = ""\nprobe_dir = ""', PROBE, POLLUTE)
-    spec = runner.load_spec(
+    spec = load_spec(
         batch_file(tmp_path, notebook=str(nb), parameters={"probe_dir": str(probe_dir)})
     )
-    outcome = runner.run(spec, loaded, workers=1)
+    outcome = run(spec, loaded, workers=1)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     recorded = [r.figures for r in sorted(outcome.results, key=lambda r: r.item)]
     assert len({f["pid"] for f in recorded}) == 1  # one kernel served all three
@@ -211,8 +213,8 @@ def test_bad_batch_files_are_refused_with_the_field_named(
     loaded: Store, tmp_path: Path, fields: dict, message: str
 ) -> None:
     with pytest.raises(InputError) as err:
-        spec = runner.load_spec(batch_file(tmp_path, **fields))
-        runner.plan(spec, loaded)
+        spec = load_spec(batch_file(tmp_path, **fields))
+        plan(spec, loaded)
     assert message in str(err.value) and "batch.yaml" in str(err.value)
 
 
@@ -223,7 +225,7 @@ def test_a_shipped_notebook_is_found_by_name_from_any_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no notebooks/ folder here: an installed copy's user
-    spec = runner.load_spec(batch_file(tmp_path, notebook=named))
+    spec = load_spec(batch_file(tmp_path, notebook=named))
     assert spec.notebook == NOTEBOOKS / "factory_progress_report.ipynb"
     assert spec.notebook.is_file()
 
@@ -234,7 +236,7 @@ def test_a_notebook_of_her_own_comes_first(tmp_path: Path, monkeypatch: pytest.M
     own = quick_report(tmp_path / "notebooks").rename(
         tmp_path / "notebooks" / "factory_progress_report.ipynb"
     )
-    spec = runner.load_spec(
+    spec = load_spec(
         batch_file(tmp_path, notebook="notebooks/factory_progress_report.ipynb")
     )
     assert spec.notebook.resolve() == own.resolve()
@@ -256,8 +258,8 @@ def test_dask_cluster_gives_the_same_outputs_as_a_local_run(loaded: Store, tmp_p
     from distributed import LocalCluster
 
     local = (
-        runner.run(
-            runner.load_spec(batch_file(tmp_path / "a", output=str(tmp_path / "local"))),
+        run(
+            load_spec(batch_file(tmp_path / "a", output=str(tmp_path / "local"))),
             loaded,
             workers=2,
         )
@@ -268,8 +270,8 @@ def test_dask_cluster_gives_the_same_outputs_as_a_local_run(loaded: Store, tmp_p
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         (tmp_path / "b").mkdir()
-        spec = runner.load_spec(batch_file(tmp_path / "b", output=str(tmp_path / "dask")))
-        remote = runner.run(spec, loaded, scheduler=cluster.scheduler_address)
+        spec = load_spec(batch_file(tmp_path / "b", output=str(tmp_path / "dask")))
+        remote = run(spec, loaded, scheduler=cluster.scheduler_address)
     assert local is not None and remote.exit_status == 0 and len(remote.results) == 3
     local_summary = rows(tmp_path / "local" / "summary.csv")
     assert rows(tmp_path / "dask" / "summary.csv") == local_summary
@@ -308,7 +310,7 @@ def test_ctrl_c_keeps_finished_outputs_whole_and_the_rerun_resumes(
             nbformat.read(out / f"{name}.ipynb", as_version=4).metadata["bwcases"]["status"] == "ok"
         )
     assert not (out / ".tmp").exists() or not any((out / ".tmp").iterdir())
-    rerun = runner.run(runner.load_spec(path), loaded, workers=1)
+    rerun = run(load_spec(path), loaded, workers=1)
     assert sorted(rerun.skipped) == finished
     assert sorted(r.item for r in rerun.results) == sorted(
         {"KH001", "VN001", "VN002"} - set(finished)
@@ -393,9 +395,9 @@ def test_an_output_that_cannot_be_written_fails_its_item_and_the_batch_goes_on(
 ) -> None:
     # A full disk and a folder where the file should go both refuse the write: one line each
     nb = notebook(tmp_path / "quick.ipynb", 'factory_id = ""', "print(factory_id)")
-    spec = runner.load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
     (spec.output / "VN002.ipynb").mkdir(parents=True)
-    outcome = runner.run(spec, loaded, workers=1)
+    outcome = run(spec, loaded, workers=1)
     assert outcome.exit_status == 1 and [r.item for r in outcome.failed] == ["VN002"]
     error = outcome.failed[0].error
     assert "cannot write" in error and "VN002.ipynb" in error and "\n" not in error
@@ -407,10 +409,10 @@ def test_a_manifest_that_cannot_be_written_is_one_line_saying_what_to_do(
     loaded: Store, tmp_path: Path
 ) -> None:
     nb = notebook(tmp_path / "quick.ipynb", 'factory_id = ""', "print(factory_id)")
-    spec = runner.load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
     (spec.output / "summary.csv").mkdir(parents=True)
     with pytest.raises(OutputError) as err:
-        runner.run(spec, loaded, workers=1)
+        run(spec, loaded, workers=1)
     assert "summary.csv" in str(err.value) and "\n" not in str(err.value)
     assert "run the same command again" in str(err.value)
     assert rows(spec.output / "manifest.csv")["VN001"]["status"] == "ok"

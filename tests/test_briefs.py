@@ -16,7 +16,8 @@ import yaml
 
 from bwcases.analysis import queries
 from bwcases.analysis.metrics import Window
-from bwcases.batch import runner
+from bwcases.batch.run import run
+from bwcases.batch.spec import load_spec
 from bwcases.core.errors import UsageError
 from bwcases.io.importers import import_file
 from bwcases.reports import charts, partner
@@ -120,7 +121,7 @@ def test_every_partner_brief_shows_only_consented_factories(demo: Store, tmp_pat
             }
         )
     )
-    outcome = runner.run(runner.load_spec(spec_path), demo, workers=2)
+    outcome = run(load_spec(spec_path), demo, workers=2)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     register = demo.factories_frame()
     buyers = demo.partners_frame()
@@ -304,7 +305,7 @@ def test_free_text_is_escaped_in_briefs_and_reports(sqlite_store: Store, tmp_pat
             }
         )
     )
-    assert runner.run(runner.load_spec(spec), sqlite_store, workers=1).exit_status == 0
+    assert run(load_spec(spec), sqlite_store, workers=1).exit_status == 0
     report = (tmp_path / "r" / "VN900.html").read_text(encoding="utf-8")
     assert "<script>alert(1)" not in report and "&lt;script&gt;alert(1)" in report
 
