@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from babel.messages.mofile import read_mo, write_mo
 
+from bwcases.core.catalogue import CLUSTERS, COMPLIANCE_POINTS, COUNTRIES
+from bwcases.core.errors import UsageError
 from bwcases.core.i18n import (
+    CLUSTER,
+    COMPLIANCE_POINT,
+    COUNTRY,
     LANGUAGES,
+    QUESTION,
     TRANSLATED,
+    catalogue_names,
     catalogue_path,
+    domain_name,
+    export_questions,
     extract,
     is_rtl,
     language,
     missing,
+    names_template,
     negotiate,
     read_catalogue,
     translator,
@@ -94,3 +105,49 @@ def test_the_browser_language_is_negotiated() -> None:
 
 def test_arabic_reads_right_to_left_and_the_others_left_to_right() -> None:
     assert [code for code in LANGUAGES if is_rtl(code)] == ["ar"]
+
+
+# -- the domain's names: clusters, CPs, countries and CAT questions --------------------------
+
+EXPORT_HEADER = "Country,Cycle,Factory.Assessed.ID,Factory.Assessed.Name,Quest.ID,"
+EXPORT_HEADER += "Assesment.Start.Date,Question.type,Q.Label,Question.ID,CP,Cluster,Finding,Tags"
+
+
+def write_export(path: Path, labels: list[str]) -> Path:
+    """An assessment export (CSV, with the byte-order mark spreadsheets write) asking these."""
+    lines = [EXPORT_HEADER]
+    for n, label in enumerate(labels):
+        lines.append(f'Vietnam,1,VN001,Saigon,1001,01/03/2024,NCQ,"{label}",Q.{n},Gender,D,0,')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    return path
+
+
+def test_the_names_to_translate_come_from_the_catalogue() -> None:
+    template = names_template(["Is there a fire exit?"])
+    held = {(m.context, str(m.id)) for m in template if m.id}
+    for cluster in CLUSTERS:
+        assert (CLUSTER, cluster) in held
+    for points in COMPLIANCE_POINTS.values():
+        assert {(COMPLIANCE_POINT, cp) for cp in points} <= held
+    assert {(COUNTRY, country) for country in COUNTRIES} <= held
+    assert (CLUSTER, "Systems") in held and (COMPLIANCE_POINT, "Hazardous Work") in held
+    assert (QUESTION, "Is there a fire exit?") in held
+    # a name may be two kinds at once: each is its own message
+    assert (CLUSTER, "Forced Labour") in held and (COMPLIANCE_POINT, "Forced Labour") not in held
+    assert set(catalogue_names()) <= held
+
+
+def test_the_questions_of_an_export_are_read_once_each(tmp_path: Path) -> None:
+    asked = ["Is there a fire exit?", "Are wages paid on time?", "Is there a fire exit?", ""]
+    assert export_questions(write_export(tmp_path / "a.csv", asked)) == asked[:2]
+    plan = tmp_path / "plan.csv"
+    plan.write_text("Factory.ID,Compliance.point,Status\nVN001,Gender,Pending\n")
+    with pytest.raises(UsageError, match=r"plan\.csv: no column 'Q\.Label'"):
+        export_questions(plan)
+
+
+def test_a_name_of_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="kind 'factory' is not one of"):
+        domain_name("factory", "Saigon Garments", "vi")
+    assert domain_name(COMPLIANCE_POINT, "Overtime", "en") == "Overtime"
+    assert domain_name(COUNTRY, "", "vi") == ""

@@ -83,6 +83,27 @@ COMPLIANCE_POINTS: dict[str, tuple[str, ...]] = {
     "Working Time": ("Regular Hours", "Overtime", "Leave"),
 }
 
+# The countries the programme works in, as the factory register and the exports spell them.
+COUNTRIES = (
+    "Bangladesh",
+    "Cambodia",
+    "Egypt",
+    "Ethiopia",
+    "Haiti",
+    "Indonesia",
+    "Jordan",
+    "Madagascar",
+    "Nicaragua",
+    "Pakistan",
+    "Sri Lanka",
+    "Uzbekistan",
+    "Vietnam",
+)
+
+# Names older exports use for a cluster and a CP: shown as stored, counted as merged below.
+OLDER_CLUSTERS = ("Systems",)
+OLDER_COMPLIANCE_POINTS = ("Hazardous Work",)
+
 # Older exports file OSH questions under a cluster called "Systems".
 CLUSTER_MERGES = {"systems": "Occupational Safety and Health"}
 
