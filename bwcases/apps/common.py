@@ -27,9 +27,18 @@ from bwcases.core.domain import (
 )
 from bwcases.core.errors import BwcasesError, StoreError
 from bwcases.core.formats import DATE_FORMAT
-from bwcases.core.i18n import DEFAULT, LANGUAGES, N_, TROUBLE_LOADING, is_rtl, translator
+from bwcases.core.i18n import (
+    COUNTRY,
+    DEFAULT,
+    LANGUAGES,
+    N_,
+    TROUBLE_LOADING,
+    domain_name,
+    is_rtl,
+    translator,
+)
 from bwcases.core.logs import server_log
-from bwcases.render.templating import macros
+from bwcases.render.templating import Markup, macros
 from bwcases.store import Store
 
 log = server_log("bwcases.apps")
@@ -263,7 +272,28 @@ def cut(text: Any, width: int = 60) -> str:
 
 def iso(text: str, rtl: bool) -> str:
     """Stored data set apart (Unicode isolates) inside a right-to-left page's text."""
+    # for plain text (a dropdown's options); in HTML, iso_html and sentence use <bdi>
     return f"\u2068{text}\u2069" if rtl else text
+
+
+def iso_html(text: Any, rtl: bool) -> Markup:
+    """A value (a name, a code, free text) escaped, and in a right-to-left page set apart in
+    <bdi>: it keeps its own direction, and the sentence around it its order."""
+    return pieces().iso(text) if rtl else Markup.escape(text)
+
+
+def sentence(message: str, rtl: bool, **values: Any) -> Markup:
+    """A translated sentence filled in, escaped, each value set apart (iso_html): in Arabic,
+    "Quest.ID 1500" or ": CMP.OW.03" stay where the sentence puts them."""
+    # the message as Markup, whose format escapes the values: a right-to-left translator's
+    # Unicode isolates (i18n.Isolating) give way to the <bdi> of each value
+    return Markup.escape(str(message)).format(**{k: iso_html(v, rtl) for k, v in values.items()})
+
+
+def domain_label(kind: str, name: Any, lang: str) -> str:
+    """A cluster's, CP's, country's or CAT question's name in the page's language, as plain
+    text (a dropdown's option), set apart in a right-to-left page."""
+    return iso(domain_name(kind, str(name), lang), is_rtl(lang))
 
 
 # The pieces below return plain str (not Markup): the apps join them with + and f-strings.
@@ -704,7 +734,8 @@ class AppShell(widgets.VBox):
         who = None
         if self.person is not None:
             role = label_of(ROLE_LABELS, self.person.role.value, _)
-            place = f", {self.person.country}" if self.person.country else ""
+            country = self.person.country
+            place = f", {domain_name(COUNTRY, country, lang)}" if country else ""
             who = {
                 "signed": _("Signed in as {name} ({role})").format(
                     name=self.person.name, role=role + place
