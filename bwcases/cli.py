@@ -343,9 +343,7 @@ def run_batch(
             bar.update(1)
 
         try:
-            outcome = execute(
-                the_plan, workers=workers, scheduler=scheduler, on_result=on_result
-            )
+            outcome = execute(the_plan, workers=workers, scheduler=scheduler, on_result=on_result)
         except KeyboardInterrupt:
             bar.close()
             click.echo(

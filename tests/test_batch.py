@@ -14,7 +14,7 @@ import nbformat
 import pytest
 import yaml
 
-from bwcases.batch.planning import plan
+from bwcases.batch.planning import kernel_db, plan
 from bwcases.batch.run import run
 from bwcases.batch.spec import load_spec
 from bwcases.core.errors import InputError, OutputError
@@ -236,10 +236,68 @@ def test_a_notebook_of_her_own_comes_first(tmp_path: Path, monkeypatch: pytest.M
     own = quick_report(tmp_path / "notebooks").rename(
         tmp_path / "notebooks" / "factory_progress_report.ipynb"
     )
-    spec = load_spec(
-        batch_file(tmp_path, notebook="notebooks/factory_progress_report.ipynb")
-    )
+    spec = load_spec(batch_file(tmp_path, notebook="notebooks/factory_progress_report.ipynb"))
     assert spec.notebook.resolve() == own.resolve()
+
+
+@pytest.mark.parametrize(
+    ("store_url", "db_parameter"),
+    [
+        ("sqlite:///cases.sqlite", None),  # the store opened by a relative URL
+        (None, "sqlite:///cases.sqlite"),  # the batch file names it by a relative URL
+        (None, "cases.sqlite"),  # or by a relative path
+    ],
+)
+def test_a_relative_store_reaches_the_kernels_from_another_folder(
+    loaded: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    store_url: str | None,
+    db_parameter: str | None,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where cases.sqlite is; the kernels start in pages/
+    (tmp_path / "pages").mkdir()
+    nb = notebook(
+        tmp_path / "pages" / "lookup.ipynb",
+        'db = ""\nfactory_id = ""',
+        "from bwcases.store import Store\n"
+        "assert factory_id in set(Store(db).factories_frame()['factory_id']), db",
+    )
+    parameters = {} if db_parameter is None else {"db": db_parameter}
+    spec = load_spec(
+        batch_file(tmp_path, notebook=str(nb), select={"ids": ["VN001"]}, parameters=parameters)
+    )
+    store = loaded if store_url is None else Store(store_url)
+    try:
+        outcome = run(spec, store, workers=1)
+    finally:
+        if store is not loaded:
+            store.dispose()
+    assert [(r.item, r.status, r.error) for r in outcome.results] == [("VN001", "ok", "")]
+    assert not (tmp_path / "pages" / "cases.sqlite").exists()  # no empty store beside it
+
+
+@pytest.mark.parametrize(
+    ("given", "handed"),
+    [
+        ("sqlite:///cases.sqlite", "sqlite:///{here}/cases.sqlite"),
+        (
+            "sqlite+pysqlite:///db/cases.sqlite?timeout=5",
+            "sqlite+pysqlite:///{here}/db/cases.sqlite?timeout=5",
+        ),
+        ("cases.sqlite", "{here}/cases.sqlite"),
+        ("sqlite:////srv/cases.sqlite", "sqlite:////srv/cases.sqlite"),
+        ("sqlite://", "sqlite://"),
+        ("sqlite:///:memory:", "sqlite:///:memory:"),
+        ("postgresql://bw@db/cases", "postgresql://bw@db/cases"),
+        ("", ""),
+    ],
+)
+def test_the_kernels_are_handed_a_store_they_find_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str, handed: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert kernel_db(given) == handed.format(here=tmp_path.resolve())
 
 
 def test_cli_run_exits_1_when_an_item_failed(loaded: Store, tmp_path: Path) -> None:
