@@ -22,7 +22,7 @@ VERSION = "4.14.1"
 TARBALL = f"https://registry.npmjs.org/axe-core/-/axe-core-{VERSION}.tgz"
 INTEGRITY = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
 CACHE = Path(__file__).resolve().parent.parent / ".venv" / f"axe-core-{VERSION}.min.js"
-BLOCKING = ("critical", "serious")  # what a page may not have
+BLOCKING = ("critical", "serious", "moderate", "minor")  # a page may have no violation at all
 
 
 @lru_cache(maxsize=1)

@@ -134,7 +134,7 @@ APPS: dict[str, tuple[str, Callable[[Page], Iterator[str]]]] = {
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 @pytest.mark.parametrize("app", APPS)
-def test_nothing_serious_in_any_state_at_any_width(
+def test_no_violation_in_any_state_at_any_width(
     served_store: tuple[str, Path],
     browser: Browser,
     tmp_path_factory: pytest.TempPathFactory,
