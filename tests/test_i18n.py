@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from babel.messages.mofile import read_mo, write_mo
 
+from bwcases.core import i18n
 from bwcases.core.catalogue import CLUSTERS, COMPLIANCE_POINTS, COUNTRIES
 from bwcases.core.errors import UsageError
 from bwcases.core.i18n import (
@@ -16,6 +18,7 @@ from bwcases.core.i18n import (
     COMPLIANCE_POINT,
     COUNTRY,
     LANGUAGES,
+    NAMES,
     QUESTION,
     TRANSLATED,
     catalogue_names,
@@ -26,6 +29,7 @@ from bwcases.core.i18n import (
     is_rtl,
     language,
     missing,
+    missing_names,
     names_template,
     negotiate,
     read_catalogue,
@@ -151,3 +155,62 @@ def test_a_name_of_an_unknown_kind_is_refused() -> None:
         domain_name("factory", "Saigon Garments", "vi")
     assert domain_name(COMPLIANCE_POINT, "Overtime", "en") == "Overtime"
     assert domain_name(COUNTRY, "", "vi") == ""
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_cluster_cp_and_country_is_translated_and_questions_fall_back(lang: str) -> None:
+    absent = missing_names(lang)
+    assert {kind for kind, _name in absent} == {QUESTION}  # questions may stay English
+    asked = [str(m.id) for m in names_template() if m.context == QUESTION]
+    assert len(asked) > 200 and {name for _kind, name in absent} == set(asked)
+    assert domain_name(QUESTION, asked[0], lang) == asked[0]  # shown in English
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_the_names_catalogue_holds_no_stale_names_and_is_compiled(lang: str) -> None:
+    held = read_catalogue(lang, NAMES)
+    named = {(m.context, str(m.id)) for m in held if m.id and m.context != QUESTION}
+    assert named == set(catalogue_names())
+    compiled = io.BytesIO()
+    write_mo(compiled, held)
+    compiled.seek(0)
+    with catalogue_path(lang, ".mo", NAMES).open("rb") as f:
+        stored = read_mo(f)
+    fresh = read_mo(compiled)
+    assert {(m.context, m.id): m.string for m in stored} == {
+        (m.context, m.id): m.string for m in fresh
+    }
+
+
+def test_names_come_out_in_the_asked_language() -> None:
+    assert domain_name(CLUSTER, "Forced Labour", "vi") == "Lao động cưỡng bức"
+    assert domain_name(COMPLIANCE_POINT, "Overtime Wages", "id") == "Upah Lembur"
+    assert domain_name(COUNTRY, "Cambodia", "km") == "កម្ពុជា"
+    assert domain_name(COUNTRY, "Vietnam", "ar-JO") == "فيتنام"  # no isolates: a name alone
+    assert domain_name(COMPLIANCE_POINT, "Gender", "fr") == "Gender"  # not offered: English
+    assert domain_name(COMPLIANCE_POINT, "Forced Labour", "vi") == "Forced Labour"  # a cluster
+    assert domain_name(COMPLIANCE_POINT, "Night Work", "vi") == "Night Work"  # not catalogued
+
+
+def test_the_i18n_command_lists_the_names_each_language_shows_in_english(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(i18n.LOCALES, tmp_path / "locale")
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path / "locale")  # the shipped ones stay as they are
+    export = write_export(tmp_path / "export.csv", ["Is there a brand-new question?"])
+    try:
+        i18n.main(["--questions", str(export)])
+        out = capsys.readouterr().out
+        for lang in TRANSLATED:
+            assert f"{lang}: 62 of " in out
+        assert out.count("  question: Is there a brand-new question?") == len(TRANSLATED)
+        assert "  cluster: " not in out and "  country: " not in out
+        kept = read_catalogue("vi", NAMES).get("Is there a brand-new question?", context=QUESTION)
+        assert kept is not None and not kept.string
+        i18n.main([])  # without the export, the questions it brought stay
+        assert "  question: Is there a brand-new question?" in capsys.readouterr().out
+        assert i18n.main(["--questions", str(tmp_path / "none.csv")]) == 2
+        assert "none.csv" in capsys.readouterr().err
+    finally:
+        translator.cache_clear()
+        i18n._names.cache_clear()

@@ -19,23 +19,34 @@ from bwcases.apps.common import (
     STATUS_LABELS,
     STYLE,
     AppShell,
+    domain_label,
     fmt_date,
     guarded,
     html,
-    iso,
+    iso_html,
     label_of,
     log,
     muted,
     notice_html,
     quiet,
     replace_options,
+    sentence,
 )
 from bwcases.apps.request import MAX_ID_LENGTH, PageRequest, in_voila
 from bwcases.auth.people import Person, Role
 from bwcases.core.catalogue import catalogue_order
 from bwcases.core.domain import FactoryStatus, Status, is_overdue
 from bwcases.core.errors import NotFoundError
-from bwcases.core.i18n import N_, TROUBLE_LOADING
+from bwcases.core.i18n import (
+    CLUSTER,
+    COMPLIANCE_POINT,
+    COUNTRY,
+    DEFAULT,
+    N_,
+    TROUBLE_LOADING,
+    domain_name,
+    is_rtl,
+)
 from bwcases.render.templating import Markup, macros
 from bwcases.store import Store
 
@@ -136,7 +147,7 @@ def overview_tables(
 # -- the page (HTML from the templates of bwcases.render) ---------------------------------
 
 Translate = Callable[[str], str]
-Cell = tuple[str, str]  # a table cell: its text and its class ("" for none)
+Cell = tuple[str, str]  # a table cell: its text (or Markup) and its class ("" for none)
 VIEWS = "apps/overview.html.j2"  # the summary, its figures and the tables
 CHANGES = {  # a CP's change between the two assessments: its label and its colour
     "persistent": (N_("Persistent"), "bw-bad"),
@@ -162,6 +173,12 @@ def _text(value: Any) -> Cell:
     return ("" if value is None or pd.isna(value) else str(value)), ""
 
 
+def _name(kind: str, value: Any, lang: str) -> Cell:
+    """A cluster's, CP's or country's name as a cell, in the page's language."""
+    text, css = _text(value)
+    return domain_name(kind, text, lang), css
+
+
 def _section(title: str, header: list[str], rows: list[list[Cell]], empty: str, **more: Any) -> str:
     """A heading, then the rows as a table (or `empty`, a warning, when there is none)."""
     return str(views().section(title, header, rows, empty, **more))
@@ -172,25 +189,33 @@ def _compared(assessments: pd.DataFrame) -> pd.DataFrame:
     return assessments[assessments["cps_assessed"].fillna(0) > 0].head(2)
 
 
-def _assessment_name(row: pd.Series, _: Translate) -> str:
-    return _("{quest}, cycle {cycle}, {date}").format(
-        quest=f"Quest.ID {row['quest_id']}", cycle=row["cycle"], date=fmt_date(row["start_date"])
+def _assessment_name(row: pd.Series, _: Translate, rtl: bool = False) -> Markup:
+    return sentence(
+        _("{quest}, cycle {cycle}, {date}"),
+        rtl,
+        quest=f"Quest.ID {row['quest_id']}",
+        cycle=row["cycle"],
+        date=fmt_date(row["start_date"]),
     )
 
 
-def summary_html(tables: dict[str, pd.DataFrame], _: Translate, rtl: bool = False) -> str:
+def summary_html(
+    tables: dict[str, pd.DataFrame], _: Translate, rtl: bool = False, lang: str = DEFAULT
+) -> str:
     """The factory's heading and key figures."""
     f = tables["factory"].iloc[0]
-    facts = [iso(str(f["factory_id"]), rtl), str(f["country"])]
+    # each fact set apart: in Arabic, "VN001 · Vietnam" must not read as one Latin run
+    country = domain_name(COUNTRY, str(f["country"]), lang)
+    facts = [iso_html(f["factory_id"], rtl), iso_html(country, rtl)]
     if isinstance(f["advisor"], str) and f["advisor"]:
-        facts.append(_("advisor {name}").format(name=f["advisor"]))
+        facts.append(sentence(_("advisor {name}"), rtl, name=f["advisor"]))
     if not pd.isna(f["workers"]):
-        facts.append(_("{n} workers").format(n=f"{int(f['workers']):,}"))
+        facts.append(sentence(_("{n} workers"), rtl, n=f"{int(f['workers']):,}"))
     compared = _compared(tables["assessments"])
     compliance, items = tables["compliance"], tables["open_items"]
     persistent = int(compliance["persistent"].sum())
     overdue = int(items["overdue"].sum())
-    latest_text = ""
+    latest_text = Markup("")
     figures: list[tuple[Any, str, bool]] = []
 
     def share(row: pd.Series) -> str:
@@ -198,7 +223,8 @@ def summary_html(tables: dict[str, pd.DataFrame], _: Translate, rtl: bool = Fals
 
     if not compared.empty:
         latest = compared.iloc[0]
-        latest_text = _("Latest assessment: {name}").format(name=_assessment_name(latest, _))
+        name = _assessment_name(latest, _, rtl)
+        latest_text = sentence(_("Latest assessment: {name}"), rtl, name=name)
         figures.append((share(latest), _("CPs non-compliant (latest)"), False))
         if len(compared) > 1:
             figures.append((share(compared.iloc[1]), _("CPs non-compliant (previous)"), False))
@@ -214,9 +240,10 @@ def _compliant_on_both(rows: pd.DataFrame) -> pd.Series:
 
 
 def compliance_html(
-    tables: dict[str, pd.DataFrame], _: Translate, *, show_all: bool = False
+    tables: dict[str, pd.DataFrame], _: Translate, *, show_all: bool = False, lang: str = DEFAULT
 ) -> str:
     """The non-compliance table: CPs non-compliant on either assessment, or all of them."""
+    rtl = is_rtl(lang)
     title = _("Non-compliance by compliance point")
     compared = _compared(tables["assessments"])
     rows = tables["compliance"]
@@ -226,13 +253,18 @@ def compliance_html(
     both = len(compared) > 1
     header = [_("Cluster"), _("Compliance point")]
     if both:
-        header.append(_("Previous ({name})").format(name=_assessment_name(compared.iloc[1], _)))
-    header.append(_("Latest ({name})").format(name=_assessment_name(compared.iloc[0], _)))
+        name = _assessment_name(compared.iloc[1], _, rtl)
+        header.append(sentence(_("Previous ({name})"), rtl, name=name))
+    name = _assessment_name(compared.iloc[0], _, rtl)
+    header.append(sentence(_("Latest ({name})"), rtl, name=name))
     if both:
         header.append(_("Change"))
     cells = []
     for r in shown.to_dict("records"):
-        row = [_text(r["cluster"]), _text(r["compliance_point"])]
+        row = [
+            _name(CLUSTER, r["cluster"], lang),
+            _name(COMPLIANCE_POINT, r["compliance_point"], lang),
+        ]
         if both:
             row.append(_finding(r["previous"], _))
         row.append(_finding(r["latest"], _))
@@ -250,7 +282,7 @@ def compliance_html(
     return _section(title, header, cells, empty, more=more)
 
 
-def open_items_html(tables: dict[str, pd.DataFrame], _: Translate) -> str:
+def open_items_html(tables: dict[str, pd.DataFrame], _: Translate, lang: str = DEFAULT) -> str:
     """The open Improvement Plan items."""
     header = [
         _("CP"),
@@ -264,7 +296,7 @@ def open_items_html(tables: dict[str, pd.DataFrame], _: Translate) -> str:
     ]
     cells = [
         [
-            _text(r["compliance_point"]),
+            _name(COMPLIANCE_POINT, r["compliance_point"], lang),
             _text(r["issue"]),
             _text(r["action"]),
             _text(r["responsible"]),
@@ -301,9 +333,13 @@ def assessments_html(tables: dict[str, pd.DataFrame], _: Translate) -> str:
 ANALYST = Person("", Role.READONLY)
 
 
-def _choices(values: pd.Series, everything: str) -> list[tuple[str, str]]:
-    names = sorted({str(v) for v in values.dropna() if str(v).strip()})
-    return [(everything, ANY), *((n, n) for n in names)]
+def _choices(
+    values: pd.Series, everything: str, kind: str = "", lang: str = DEFAULT
+) -> list[tuple[str, str]]:
+    """A filter's options: everything, then each value (a country by its name in `lang`)."""
+    names = {str(v) for v in values.dropna() if str(v).strip()}
+    labelled = sorted((domain_label(kind, n, lang) if kind else n, n) for n in names)
+    return [(everything, ANY), *labelled]
 
 
 def _filter(description: str) -> widgets.Dropdown:
@@ -432,7 +468,7 @@ class CaseOverview(AppShell):
     def _on_show_all(self, _change: dict[str, Any]) -> None:
         if self.tables is not None:
             self.compliance.value = compliance_html(
-                self.tables, self._, show_all=self.show_all.value
+                self.tables, self._, show_all=self.show_all.value, lang=self.lang
             )
 
     # -- rendering ---------------------------------------------------------------------------
@@ -440,7 +476,8 @@ class CaseOverview(AppShell):
     def _offer_filters(self) -> None:
         """Country and Advisor, each offered only when what she may see holds more than one."""
         _ = self._
-        replace_options(self.country, _choices(self.active["country"], _("All countries")))
+        countries = _choices(self.active["country"], _("All countries"), COUNTRY, self.lang)
+        replace_options(self.country, countries)
         self._offer_advisors()
         for dropdown in (self.country, self.advisor):
             dropdown.layout.display = None if len(dropdown.options) > 2 else "none"
@@ -497,9 +534,10 @@ class CaseOverview(AppShell):
                 self.message.value = muted(_(CHOOSE))
             return
         self.message.value = ""
-        self.summary.value = summary_html(self.tables, _, self.rtl)
-        self.compliance.value = compliance_html(self.tables, _, show_all=self.show_all.value)
-        self.open_items.value = open_items_html(self.tables, _)
+        self.summary.value = summary_html(self.tables, _, self.rtl, self.lang)
+        shown = self.show_all.value
+        self.compliance.value = compliance_html(self.tables, _, show_all=shown, lang=self.lang)
+        self.open_items.value = open_items_html(self.tables, _, self.lang)
         self.assessments.value = assessments_html(self.tables, _)
         quiet_cps = not _compliant_on_both(self.tables["compliance"]).any()
         self.show_all.layout.display = "none" if quiet_cps else None

@@ -22,6 +22,7 @@ from bwcases.apps.common import (
     as_date,
     busy,
     cut,
+    domain_label,
     factory_options,
     fmt_date,
     guarded,
@@ -38,7 +39,7 @@ from bwcases.apps.evidence import download_link
 from bwcases.apps.request import PageRequest
 from bwcases.core.domain import Verification
 from bwcases.core.formats import DATE_FORMAT
-from bwcases.core.i18n import N_
+from bwcases.core.i18n import CLUSTER, COMPLIANCE_POINT, DEFAULT, N_, domain_name
 from bwcases.core.safe_text import spreadsheet_cell
 from bwcases.render.templating import macros
 from bwcases.store import QueueFilters, Store, WorkQueue
@@ -59,23 +60,28 @@ VERIFICATION_FILTERS = {
     Verification.REJECTED.value: VERIFICATION_LABELS[Verification.REJECTED.value],
     Verification.VERIFIED.value: VERIFICATION_LABELS[Verification.VERIFIED.value],
 }
-# What an export holds, column by column: (header, the cell from a queue row and the translator)
-EXPORT_COLUMNS: list[tuple[str, Callable[[dict[str, Any], Callable[[str], str]], Any]]] = [
-    (N_("Factory ID"), lambda r, _: r["factory_id"]),
-    (N_("Factory"), lambda r, _: r["factory_name"]),
-    (N_("Advisor"), lambda r, _: r["advisor"] or ""),
-    (N_("Item"), lambda r, _: int(r["item_id"])),
-    (N_("Cluster"), lambda r, _: r["cluster"]),
-    (N_("Compliance point"), lambda r, _: r["compliance_point"]),
-    (N_("Issue"), lambda r, _: r["issue"]),
-    (N_("Action"), lambda r, _: r["action"]),
-    (N_("Responsible person"), lambda r, _: r["responsible"]),
-    (N_("Due date"), lambda r, _: as_date(r["due_date"])),
-    (N_("Priority"), lambda r, _: label_of(PRIORITY_LABELS, r["priority"], _)),
-    (N_("Status"), lambda r, _: label_of(STATUS_LABELS, r["status"], _)),
-    (N_("Verification"), lambda r, _: _verification(r["verification"], _)),
-    (N_("Overdue"), lambda r, _: _("Yes") if r["overdue"] else ""),
-    (N_("Last update"), lambda r, _: as_date(r["last_update"])),
+# What an export holds, column by column: (header, the cell from a queue row, the translator and
+# the language, in which the statuses and the domain's names are written, as on the page)
+Cell = Callable[[dict[str, Any], Callable[[str], str], str], Any]
+EXPORT_COLUMNS: list[tuple[str, Cell]] = [
+    (N_("Factory ID"), lambda r, _, lang: r["factory_id"]),
+    (N_("Factory"), lambda r, _, lang: r["factory_name"]),
+    (N_("Advisor"), lambda r, _, lang: r["advisor"] or ""),
+    (N_("Item"), lambda r, _, lang: int(r["item_id"])),
+    (N_("Cluster"), lambda r, _, lang: domain_name(CLUSTER, r["cluster"] or "", lang)),
+    (
+        N_("Compliance point"),
+        lambda r, _, lang: domain_name(COMPLIANCE_POINT, r["compliance_point"], lang),
+    ),
+    (N_("Issue"), lambda r, _, lang: r["issue"]),
+    (N_("Action"), lambda r, _, lang: r["action"]),
+    (N_("Responsible person"), lambda r, _, lang: r["responsible"]),
+    (N_("Due date"), lambda r, _, lang: as_date(r["due_date"])),
+    (N_("Priority"), lambda r, _, lang: label_of(PRIORITY_LABELS, r["priority"], _)),
+    (N_("Status"), lambda r, _, lang: label_of(STATUS_LABELS, r["status"], _)),
+    (N_("Verification"), lambda r, _, lang: _verification(r["verification"], _)),
+    (N_("Overdue"), lambda r, _, lang: _("Yes") if r["overdue"] else ""),
+    (N_("Last update"), lambda r, _, lang: as_date(r["last_update"])),
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -89,10 +95,13 @@ def _verification(value: Any, _: Callable[[str], str]) -> str:
     return label_of(VERIFICATION_LABELS, value, _) if value in VERIFICATION_LABELS else ""
 
 
-def export_rows(items: pd.DataFrame, _: Callable[[str], str]) -> list[list[Any]]:
+def export_rows(
+    items: pd.DataFrame, _: Callable[[str], str], lang: str = DEFAULT
+) -> list[list[Any]]:
     """The queue's items as an export's rows, the header first (in her language)."""
     header = [_(title) for title, _cell in EXPORT_COLUMNS]
-    rows = [[cell(r, _) for _title, cell in EXPORT_COLUMNS] for r in items.to_dict("records")]
+    records = items.to_dict("records")
+    rows = [[cell(r, _, lang) for _title, cell in EXPORT_COLUMNS] for r in records]
     return [header, *rows]
 
 
@@ -225,15 +234,16 @@ class WorkQueueApp(AppShell):
         replace_options(f["due_within"], [(_("Any time"), ANY), *days])
         replace_options(f["sort"], options(SORT_LABELS, _))
         items = self.everything.items
-        clusters = sorted(c for c in set(items.get("cluster", [])) if c)
-        cps = sorted(set(items.get("compliance_point", [])))
-        replace_options(
-            f["cluster"], [(_("Any cluster"), ANY), *((iso(c, self.rtl), c) for c in clusters)]
+        # each name in her language, in the order of those names
+        clusters = sorted(
+            (domain_label(CLUSTER, c, self.lang), c) for c in set(items.get("cluster", [])) if c
         )
-        replace_options(
-            f["compliance_point"],
-            [(_("Any compliance point"), ANY), *((iso(c, self.rtl), c) for c in cps)],
+        cps = sorted(
+            (domain_label(COMPLIANCE_POINT, p, self.lang), p)
+            for p in set(items.get("compliance_point", []))
         )
+        replace_options(f["cluster"], [(_("Any cluster"), ANY), *clusters])
+        replace_options(f["compliance_point"], [(_("Any compliance point"), ANY), *cps])
         if len(self.register):
             factories = [
                 (iso(label, self.rtl), value) for label, value in factory_options(self.register)
@@ -352,7 +362,7 @@ class WorkQueueApp(AppShell):
         return [
             iso(f"{r['factory_id']} — {r['factory_name']}", self.rtl),
             f"#{r['item_id']}",
-            r["compliance_point"],
+            domain_name(COMPLIANCE_POINT, r["compliance_point"], self.lang),
             views().item_link(url, issue),
             r["responsible"],
             fmt_date(r["due_date"]),
@@ -363,7 +373,7 @@ class WorkQueueApp(AppShell):
     def export_link(self, kind: str) -> str:
         """A link that saves the whole filtered list (every page) as XLSX or CSV."""
         _ = self._
-        rows = export_rows(self.queue.items, _)
+        rows = export_rows(self.queue.items, _, self.lang)
         name = f"work-queue-{self.today.isoformat()}.{kind}"
         if kind == "xlsx":
             content, media_type = xlsx_bytes(rows, _("Work queue")), XLSX

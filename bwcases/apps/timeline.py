@@ -22,6 +22,7 @@ from bwcases.apps.common import (
     heading,
     html,
     iso,
+    iso_html,
     label_of,
     muted,
     notice_html,
@@ -40,7 +41,7 @@ from bwcases.apps.remediation import changes_text
 from bwcases.apps.request import PageRequest
 from bwcases.core.domain import VisitKind
 from bwcases.core.errors import BwcasesError
-from bwcases.core.i18n import N_
+from bwcases.core.i18n import COMPLIANCE_POINT, COUNTRY, DEFAULT, N_, domain_name, is_rtl
 from bwcases.store import Store
 
 EVENT_COLUMNS = ["date", "kind", "what", "by"]
@@ -80,8 +81,10 @@ def timeline_events(
     updates: pd.DataFrame,
     audit: pd.DataFrame,
     _: Any,
+    lang: str = DEFAULT,
 ) -> pd.DataFrame:
     """Every event of a case, newest first: date, kind, what happened (text) and by whom."""
+    rtl = is_rtl(lang)
     rows: list[dict[str, Any]] = []
     for a in assessments.to_dict("records"):
         what = _("Assessment, cycle {cycle} ({quest})").format(
@@ -93,7 +96,10 @@ def timeline_events(
             )
         rows.append({"date": a["start_date"], "kind": "assessment", "what": what, "by": ""})
     for v in visits.to_dict("records"):
-        parts = [label_of(KIND_LABELS, v["kind"], _) + ": " + str(v["topics"])]
+        # what she typed keeps its own direction after the label (a Latin note in Arabic)
+        # (each line: a line is where the page's bidi algorithm starts over)
+        topics = "\n".join(iso(line, rtl) for line in str(v["topics"]).split("\n"))
+        parts = [label_of(KIND_LABELS, v["kind"], _) + ": " + topics]
         if v["attendees"]:
             parts.append(_("Attendees: {names}").format(names=v["attendees"]))
         if v["follow_ups"]:
@@ -102,7 +108,9 @@ def timeline_events(
             {"date": v["date"], "kind": "visit", "what": "\n".join(parts), "by": v["updated_by"]}
         )
     labels = {
-        int(i["item_id"]): f"#{i['item_id']} {i['compliance_point']}"
+        int(
+            i["item_id"]
+        ): f"#{i['item_id']} {domain_name(COMPLIANCE_POINT, i['compliance_point'], lang)}"
         for i in items.to_dict("records")
     }
     for u in updates.to_dict("records"):
@@ -300,9 +308,10 @@ class CaseTimeline(AppShell):
     def draw(self) -> None:
         """Show the factory and its timeline."""
         factory = self.picker.row(self.factory_id)
-        facts = [iso(self.factory_id, self.rtl), factory.get("country", "")]
+        country = domain_name(COUNTRY, str(factory.get("country", "")), self.lang)
+        facts = [iso_html(self.factory_id, self.rtl), iso_html(country, self.rtl)]
         self.summary.value = str(pieces().factory_head(factory.get("factory_name", ""), facts))
-        self.events = timeline_events(*self._parts, self._)
+        self.events = timeline_events(*self._parts, self._, self.lang)
         self.draw_timeline()
 
     def draw_timeline(self) -> None:
