@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from math import ceil
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.auth.identity import IdentityProvider, User
@@ -32,7 +33,7 @@ from bwcases.auth.accounts import (
 )
 from bwcases.auth.people import COOKIE_NAME, person_for_token, token_hash
 from bwcases.core.domain import login_key
-from bwcases.core.i18n import LANGUAGES, translator
+from bwcases.core.i18n import LANGUAGES, language, translator
 from bwcases.web.kernel_owners import close_pages
 from bwcases.web.limits import START_PAGE
 from bwcases.web.pages import page_language, write_page, xsrf
@@ -203,9 +204,12 @@ class LoginHandler(LoginFormHandler):
 
     @property
     def home(self) -> str:
-        """Where a sign-in without a page to return to leads: the first app, in the sign-in
-        page's language (not Voilà's list of files)."""
-        return f"{self.base_url}voila/render/{START_PAGE}?lang={page_language(self)}"
+        """Where a sign-in without a page to return to leads: the first app (not Voilà's list
+        of files), in the language the sign-in page was asked in; asked in none, the app takes
+        the one she chose last, else her browser's."""
+        asked = self.get_argument("lang", "")
+        query = f"?{urlencode({'lang': language(asked)})}" if asked else ""
+        return f"{self.base_url}voila/render/{START_PAGE}{query}"
 
 
 class LogoutHandler(JupyterHandler):
