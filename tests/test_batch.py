@@ -14,11 +14,11 @@ import nbformat
 import pytest
 import yaml
 
-from bwcases.batch.planning import kernel_db, plan
+from bwcases.batch.planning import plan
 from bwcases.batch.run import run
 from bwcases.batch.spec import load_spec
 from bwcases.core.errors import InputError, OutputError
-from bwcases.core.paths import NOTEBOOKS
+from bwcases.core.paths import NOTEBOOKS, absolute_store
 from bwcases.io.importers import import_file
 from bwcases.reports.factory import factory_report
 from bwcases.store import Store
@@ -297,7 +297,7 @@ def test_the_kernels_are_handed_a_store_they_find_from_any_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str, handed: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert kernel_db(given) == handed.format(here=tmp_path.resolve())
+    assert absolute_store(given) == handed.format(here=tmp_path.resolve())
 
 
 def test_cli_run_exits_1_when_an_item_failed(loaded: Store, tmp_path: Path) -> None:

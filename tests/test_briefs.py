@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -156,6 +157,21 @@ def test_partner_brief_figures_equal_the_librarys(demo: Store, tmp_path: Path) -
             assert shown[f"plan:{fid}.{key}"] == str(expected[key]), (fid, key)
         for key in ("completed", "pending", "overdue"):
             assert shown[f"factory:{fid}.{key}"] == str(expected[key]), (fid, key)
+
+
+def test_a_brief_reads_a_store_named_relative_to_where_she_runs_it(
+    demo: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the brief's kernel starts in the notebooks' folder: it must still find her store
+    (tmp_path / "data").mkdir()
+    shutil.copy(demo.url.removeprefix("sqlite:///"), tmp_path / "data" / "cases.sqlite")
+    monkeypatch.chdir(tmp_path)
+    pid = demo.partners_frame().query("partner_type == 'buyer'")["partner_id"].iloc[0]
+    args = ("brief", "partner", pid, "--period", PERIOD, "-o", "out")
+    done = bw("--db", "sqlite:///data/cases.sqlite", *args)
+    assert done.exit_code == 0, done.stderr
+    (html,) = (tmp_path / "out").glob("*.html")
+    assert escape(demo.partner(pid)["partner_name"]) in html.read_text(encoding="utf-8")
 
 
 def test_a_governance_body_gets_no_partner_brief(demo: Store, tmp_path: Path) -> None:

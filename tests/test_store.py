@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bwcases.core.domain import Status
 from bwcases.core.errors import ConcurrentWriteError, ConflictError, UsageError
 from bwcases.io.importers import import_file
-from bwcases.store import AssessmentLoader, Store, Upload
+from bwcases.store import AssessmentLoader, Store, Upload, resolve_url
 from bwcases.store import models as m
 from tests.helpers import twice_at_once
 
@@ -304,6 +304,27 @@ def test_the_default_store_folder_is_made_private(
     assert mode(share / "bwcases") == 0o700
     assert mode(share / "bwcases" / "cases.sqlite") == 0o600
     assert mode(share) == 0o755
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///rel/cases.sqlite", "sqlite:///{here}/rel/cases.sqlite"),
+        (
+            "sqlite+pysqlite:///cases.sqlite?timeout=5",
+            "sqlite+pysqlite:///{here}/cases.sqlite?timeout=5",
+        ),
+        ("rel/cases.sqlite", "sqlite:///{here}/rel/cases.sqlite"),
+        ("postgresql+psycopg://u:p@host/db", "postgresql+psycopg://u:p@host/db"),
+    ],
+)
+def test_a_relative_store_keeps_naming_its_file_from_another_folder(
+    given: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the kernels of `serve`, `brief` and `run` start in the notebooks' folder: a relative
+    # SQLite URL handed on as given would open (and create) an empty store there
+    monkeypatch.chdir(tmp_path)
+    assert resolve_url(given) == expected.format(here=tmp_path.resolve())
 
 
 def test_two_imports_of_the_same_new_plan_at_once_add_its_items_once(

@@ -14,6 +14,7 @@ from bwcases import __version__
 from bwcases.batch.executor import Task
 from bwcases.batch.spec import BatchSpec, select_items
 from bwcases.core.digests import sha256_hex, short_digest
+from bwcases.core.paths import absolute_store
 
 if TYPE_CHECKING:
     from bwcases.store import Store
@@ -51,7 +52,7 @@ def plan(
     if "db" in declared and "db" not in shared:
         shared["db"] = store.url
     if isinstance(shared.get("db"), str):
-        shared["db"] = kernel_db(shared["db"])
+        shared["db"] = absolute_store(shared["db"])  # kernels start in the notebook's folder
     version = code_version()
     tasks, current, keys = [], [], {}
     for item in items:
@@ -84,26 +85,6 @@ def plan(
             )
         )
     return Plan(spec, tasks, current, keys, snapshots)
-
-
-def kernel_db(db: str) -> str:
-    """A store's URL or path that still names it from a kernel started in another folder."""
-    # Kernels start in the notebook's folder: a relative SQLite path would open (and create)
-    # an empty store there. Other databases, memory and file: URIs are left as they are.
-    if not db:
-        return db
-    if "://" not in db:  # a plain path to an SQLite file
-        return str(Path(db).expanduser().resolve())
-    scheme, slashes, rest = db.partition(":///")
-    database, question, query = rest.partition("?")
-    if (
-        not slashes
-        or not scheme.startswith("sqlite")
-        or database in ("", ":memory:")
-        or database.startswith(("/", "file:"))
-    ):
-        return db
-    return f"{scheme}:///{Path(database).resolve()}{question}{query}"
 
 
 def _str(path: Path | None) -> str | None:

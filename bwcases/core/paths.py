@@ -39,3 +39,24 @@ def private_file(path: Path) -> None:
         os.fchmod(fd, 0o600)
     finally:
         os.close(fd)
+
+
+def absolute_store(db: str) -> str:
+    """A store's URL or path that still names it from another folder (a relative SQLite file
+    made absolute; other databases, memory and file: URIs left as they are)."""
+    # The kernels of serve, brief and run start in the notebooks' folder: a relative SQLite
+    # path handed on as given would open (and create) an empty store there.
+    if not db:
+        return db
+    if "://" not in db:  # a plain path to an SQLite file
+        return str(Path(db).expanduser().resolve())
+    scheme, slashes, rest = db.partition(":///")
+    database, question, query = rest.partition("?")
+    if (
+        not slashes
+        or not scheme.startswith("sqlite")
+        or database in ("", ":memory:")
+        or database.startswith(("/", "file:"))
+    ):
+        return db
+    return f"{scheme}:///{Path(database).resolve()}{question}{query}"

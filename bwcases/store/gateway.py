@@ -45,7 +45,7 @@ from bwcases.core.errors import (
     StoreFullError,
     StoreUnreachableError,
 )
-from bwcases.core.paths import private_file
+from bwcases.core.paths import absolute_store, private_file
 from bwcases.store import models as m
 
 SCHEMA_HEAD = "0006"
@@ -100,7 +100,7 @@ def resolve_url(url: str | None = None) -> str:
     if url:
         if "://" not in url:  # a plain path to an SQLite file
             return f"sqlite:///{Path(url).expanduser().resolve()}"
-        return url
+        return absolute_store(url)  # a relative SQLite file named from any folder
     return f"sqlite:///{default_path()}"
 
 
