@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
+import io
 import re
 
 import pytest
+from PIL import Image
 
 from bwcases.apps import ImprovementPlan, RemediationTracker
 from bwcases.apps.evidence import MAX_BYTES, check_uploads, clean_name, sniff
@@ -49,15 +50,15 @@ def test_a_progress_update_with_evidence_is_stored_and_downloadable(apps_store: 
     assert set(files["date"].astype(str)) == {today.isoformat()}
     assert app.fields["note"].control.value == "" and app.fields["files"].control.value == ()
 
-    # downloading gives the same bytes under the same name
-    sha = files.loc[files["filename"] == "payslip.pdf", "sha256"].iloc[0]
-    app.file_choice.value = sha
-    app.download.click()
-    link = app.link.value
-    assert 'download="payslip.pdf"' in link
-    data = re.search(r'href="data:application/pdf;base64,([^"]+)"', link)
-    assert data and base64.b64decode(data.group(1)) == PDF
-    assert "payslip.pdf" in app.files.value
+    # each file links to the server's download, under the update it came with (the bytes are
+    # the server's to send: tests/test_evidence_http.py)
+    update_id = int(updates["id"].iloc[0])
+    for name in ("payslip.pdf", "photo.png"):
+        sha = files.loc[files["filename"] == name, "sha256"].iloc[0]
+        assert f'href="/evidence/{update_id}/{sha}"' in app.files.value
+        assert f'href="/evidence/{update_id}/{sha}"' in app.history.value  # in the update's row
+    assert "data:" not in app.files.value and "base64" not in app.files.value
+    assert "With the update of" in app.files.value and "Payslip template drafted" in app.files.value
     assert "Payslip template drafted with the PICC" in app.history.value
     assert "Lan Nguyen" in app.history.value
 
@@ -236,3 +237,218 @@ def test_a_file_too_large_is_named_though_the_page_sent_only_its_size() -> None:
     cut = {**upload("a.pdf", PDF[:10]), "size": len(PDF)}
     files, problem = check_uploads([cut], str)
     assert files == [] and problem == "a.pdf did not arrive whole: choose it again."
+
+
+# -- finding the work ---------------------------------------------------------------------------
+
+
+def photo(size: tuple[int, int] = (64, 48), kind: str = "PNG") -> bytes:
+    """A real picture (Pillow can draw its thumbnail)."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(out, kind)
+    return out.getvalue()
+
+
+def test_the_item_chooser_and_the_filter_come_before_the_plan(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    shown = list(app.factory_box.children)
+    find = next(w for w in shown if app.choice in getattr(w, "children", ()))
+    assert app.show in find.children
+    assert shown.index(find) < shown.index(app.item_box) < shown.index(app.plan)
+
+
+def test_each_row_opens_its_item_in_this_page(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001", lang="vi")
+    rows = re.findall(r'<tr class="bw-tracker-row[^"]*">.*?</tr>', app.plan.value)
+    assert len(rows) == 3
+    for n, row in enumerate(rows, start=1):
+        link = (
+            f'href="/voila/render/remediation_tracker.ipynb?factory=VN001&amp;item={n}&amp;lang=vi"'
+        )
+        assert link in row and row.count("<a ") == 1  # one stop a row for the keyboard
+    assert "aria-current" not in app.plan.value
+    app.choice.value = "2"
+    current = re.findall(r'<tr class="bw-tracker-row bw-tracker-current">.*?</tr>', app.plan.value)
+    assert len(current) == 1 and "item=2&amp;" in current[0] and 'aria-current="true"' in current[0]
+
+
+def test_the_filter_shows_the_open_or_the_overdue_items(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    assert [label for label, _v in app.show.options] == [
+        "All items (3)",
+        "Open items (2)",
+        "Overdue items (1)",
+    ]
+
+    def listed() -> tuple[list[str], list[str]]:
+        table = re.findall(r"item=(\d+)&amp;", app.plan.value)
+        return table, [v for _label, v in app.choice.options if v]
+
+    assert listed() == (["1", "2", "3"], ["1", "2", "3"])
+    app.show.value = "overdue"
+    assert listed() == (["1"], ["1"])  # 30/06/2024, in progress
+    assert "2 items are not shown." in app.plan.value
+    app.show.value = "open"
+    assert listed() == (["1", "2"], ["1", "2"])
+    app.choice.value = "2"
+    app.show.value = "overdue"
+    table, chooser = listed()
+    assert table == ["1"] and chooser == ["2", "1"]  # the open item stays in the chooser
+    assert app.choice.value == "2" and app.item_box.layout.display is None
+
+
+def test_no_overdue_item_says_so_and_how_to_see_them_all(apps_store: Store) -> None:
+    item = apps_store.plan_item(1)
+    apps_store.save_plan_item(  # the overdue item gets a later due date: nothing is overdue
+        1, {"due_date": D(2099, 6, 30)}, expected_version=item["version"], actor="Lan Nguyen"
+    )
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.show.value = "overdue"
+    assert "No item of this plan is shown: choose All items." in app.plan.value
+    assert [label for label, _v in app.show.options][2] == "Overdue items (0)"
+
+
+def test_the_item_shows_root_cause_priority_and_picc_agreement(apps_store: Store) -> None:
+    values = {"root_cause": "Store room full <b>since March</b>", "priority": "High"}
+    version = apps_store.plan_item(2)["version"]
+    apps_store.save_plan_item(
+        2, {**values, "picc_agreed": True}, expected_version=version, actor="Lan Nguyen"
+    )
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    facts = dict(
+        re.findall(r"<tr><th scope=\"row\">(.*?)</th><td>(.*?)</td></tr>", app.detail.value)
+    )
+    assert facts["Root cause"] == "Store room full &lt;b&gt;since March&lt;/b&gt;"
+    assert facts["Priority"] == "High"
+    assert facts["Agreed by the PICC"] == "Yes"
+    app.choice.value = "1"
+    facts = dict(
+        re.findall(r"<tr><th scope=\"row\">(.*?)</th><td>(.*?)</td></tr>", app.detail.value)
+    )
+    assert facts["Agreed by the PICC"] == "No" and facts["Root cause"] == "–"
+
+
+def test_badges_are_coloured_by_status(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    badges = re.findall(
+        r'<span class="bw-tracker-badge bw-tracker-([\w-]+)">([^<]+)</span>', app.plan.value
+    )
+    assert badges == [
+        ("in-progress", "In Progress"),
+        ("pending", "Pending"),
+        ("completed", "Completed"),
+    ]
+    assert "bw-tracker-in-progress" in views_style() and "bw-tracker-pending" in views_style()
+
+
+def views_style() -> str:
+    from bwcases.apps.tracker import views
+
+    return str(views().style())
+
+
+# -- evidence before it is stored -----------------------------------------------------------
+
+
+def test_chosen_files_are_listed_by_name_and_one_can_be_taken_out(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    chooser = app.fields["files"].control
+    chooser.value = (upload("exit.png", photo()), upload("boxes.pdf", PDF))
+    text = " ".join(row.children[0].value for row in app.chosen.children[1:])
+    assert "exit.png" in text and "boxes.pdf" in text
+    assert "data:image/jpeg;base64," in app.chosen.children[1].children[0].value  # its thumbnail
+    assert "Files to store with this update: 2" in app.chosen.head.value
+    # the chooser keeps only their names (its count); no bytes go back to the page
+    assert [(f["name"], bytes(f["content"])) for f in chooser.value] == [
+        ("exit.png", b""),
+        ("boxes.pdf", b""),
+    ]
+    app.chosen.children[1].children[1].click()  # "Remove" beside exit.png
+    assert [f.name for f in app.chosen.files] == ["boxes.pdf"]
+    assert [f["name"] for f in chooser.value] == ["boxes.pdf"]
+    chooser.value = (upload("exit-cleared.jpg", photo(kind="JPEG")),)  # a second choice adds
+    assert [f.name for f in app.chosen.files] == ["boxes.pdf", "exit-cleared.jpg"]
+    record(app, status="In Progress", note="Boxes moved")
+    assert "Files stored: boxes.pdf, exit-cleared.jpg." in app.record_message.value
+    assert sorted(apps_store.evidence_frame([2])["filename"]) == ["boxes.pdf", "exit-cleared.jpg"]
+    assert app.chosen.files == [] and chooser.value == ()
+
+
+def test_a_refused_file_is_listed_with_why_until_she_chooses_again(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    chooser = app.fields["files"].control
+    chooser.value = (upload("virus.exe", b"MZ" + b"\x00" * 60), upload("boxes.pdf", PDF))
+    assert "virus.exe is not a PDF" in app.fields["files"].error.value  # at once
+    assert "virus.exe is not a PDF" in app.chosen.children[1].children[0].value
+    assert "Files to store with this update: 1" in app.chosen.head.value
+    record(app, status="In Progress", note="Boxes moved")
+    assert "Nothing was saved" in app.record_message.value
+    assert apps_store.evidence_frame([2]).empty
+    chooser.value = (upload("exit.png", photo()),)  # her next choice: the refused file goes
+    assert [f.name for f in app.chosen.files] == ["boxes.pdf", "exit.png"]
+    assert app.fields["files"].error.value == ""
+    record(app, status="In Progress", note="Boxes moved")
+    assert sorted(apps_store.evidence_frame([2])["filename"]) == ["boxes.pdf", "exit.png"]
+
+
+def test_removing_the_refused_file_lets_the_update_be_saved(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    app.fields["files"].control.value = (upload("virus.exe", b"MZ" + b"\x00" * 60),)
+    app.chosen.children[1].children[1].click()
+    assert app.fields["files"].error.value == "" and app.chosen.files == []
+    record(app, status="In Progress", note="Boxes moved")
+    assert "The update was recorded." in app.record_message.value
+
+
+def test_more_files_than_an_update_holds_are_refused_by_name(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    # more than five in one choice: the page sends their names and sizes only
+    app.fields["files"].control.value = tuple(
+        {**upload(f"p{n}.jpg", b""), "size": 2000} for n in range(6)
+    )
+    assert [f.problem for f in app.chosen.files] == ["At most 5 files at a time."] * 6
+    files = tuple(upload(f"s{n}.pdf", PDF + bytes([n])) for n in range(5))
+    app.fields["files"].control.value = files
+    assert len(app.chosen.uploads) == 5 and app.chosen.problem is None
+    app.fields["files"].control.value = (upload("one-more.pdf", PDF + b"6"),)
+    assert app.chosen.problem == "At most 5 files at a time." and len(app.chosen.uploads) == 5
+
+
+def test_the_same_file_chosen_twice_is_listed_once(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    app.fields["files"].control.value = (upload("a.pdf", PDF),)
+    app.fields["files"].control.value = (upload("a copy.pdf", PDF),)
+    assert [f.name for f in app.chosen.files] == ["a.pdf"]
+
+
+def test_chosen_files_are_dropped_with_the_item(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    app.fields["files"].control.value = (upload("a.pdf", PDF),)
+    app.choice.value = "1"  # nothing typed: the form is left without a question
+    assert app.chosen.files == [] and app.fields["files"].control.value == ()
+
+
+def test_a_tablet_offers_its_camera_in_the_file_chooser(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    accept = app.fields["files"].control.accept.split(",")
+    assert "image/*" in accept and ".pdf" in accept and ".docx" in accept
+    assert app.fields["files"].control.multiple
+
+
+def test_file_names_with_markup_are_text_where_chosen_and_stored(apps_store: Store) -> None:
+    hostile = "<img src=x onerror=alert(1)> \"'&"
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    app.fields["files"].control.value = (upload(f"{hostile}.pdf", PDF),)
+    shown = app.chosen.children[1].children[0].value
+    assert "<img src=x" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
+    record(app, status="In Progress", note="n")
+    assert "<img src=x" not in app.files.value and "&lt;img src=x" in app.files.value
+    assert "<img src=x" not in app.history.value

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import ipywidgets as widgets
 import pandas as pd
+from markupsafe import Markup
 
 from bwcases.analysis.persistence import persistent_items
 from bwcases.apps.common import (
     ANY,
+    PRIORITY_LABELS,
     STATUS_LABELS,
     VERIFICATION_LABELS,
     AppShell,
@@ -35,7 +38,8 @@ from bwcases.apps.common import (
     status_move,
 )
 from bwcases.apps.drafts import DraftKeeper
-from bwcases.apps.evidence import ACCEPT, check_uploads, download_link, size_text
+from bwcases.apps.evidence import ACCEPT, ChosenFiles, stored_files
+from bwcases.apps.evidence import views as evidence_views
 from bwcases.apps.remediation import changes_text, plan_table, validate_progress
 from bwcases.apps.request import PageRequest
 from bwcases.core.domain import Status, Verification, next_statuses
@@ -47,12 +51,36 @@ from bwcases.store import Store
 MAX_PORTFOLIO_ROWS = 300
 DRAFTS = "progress"  # the form's name among a person's drafts
 NOTE_LIMIT = 5000  # as an item's own texts (domain.ITEM_TEXT_LIMITS)
-VIEWS = "apps/tracker.html.j2"  # the summary, plan, item, evidence, history and portfolio
+VIEWS = "apps/tracker.html.j2"  # the summary, plan, item, history and portfolio
+ALL, OPEN, OVERDUE = "all", "open", "overdue"  # which of the plan's items the table shows
+SHOWN = {
+    ALL: N_("All items ({n})"),
+    OPEN: N_("Open items ({n})"),
+    OVERDUE: N_("Overdue items ({n})"),
+}
+# a status, a verification: the colour of its badge (the tracker's style)
+BADGES = {
+    Status.PENDING.value: "pending",
+    Status.IN_PROGRESS.value: "in-progress",
+    Status.COMPLETED.value: "completed",
+    Verification.AWAITING.value: "awaiting",
+    Verification.VERIFIED.value: "verified",
+    Verification.REJECTED.value: "rejected",
+}
 
 
 def views() -> Any:
     """The tracker's views (bwcases.render's apps/tracker.html.j2), each a macro."""
     return macros(VIEWS)
+
+
+def shown_rows(rows: pd.DataFrame, show: str) -> pd.DataFrame:
+    """The items a filter shows: all, the open ones, the overdue ones."""
+    if not len(rows) or show == ALL:
+        return rows
+    if show == OVERDUE:
+        return rows[rows["overdue"].astype(bool)]
+    return rows[rows["status"] != Status.COMPLETED.value]
 
 
 def item_flags(row: dict[str, Any], _: Callable[[str], str]) -> list[tuple[str, str]]:
@@ -75,19 +103,20 @@ class RemediationTracker(AppShell):
         self.table = pd.DataFrame()
         self.item: dict[str, Any] = {}
         self.updates = pd.DataFrame()
-        self.file_names: dict[str, str] = {}
+        self.stored: list[dict[str, str]] = []  # the open item's files, as the views show them
         self.summary = html()
         self.plan = html()
-        self.choice = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="760px"))
+        self.choice = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="640px"))
         self.choice.add_class("bw-stack")
         self.choice.style.description_width = "initial"
+        self.show = widgets.Dropdown(options=[("…", ALL)], layout=shared_layout("260px"))
+        self.show.add_class("bw-stack")
+        self.show.style.description_width = "initial"
+        find = widgets.HBox([self.choice, self.show], layout=shared_layout())
+        find.add_class("bw-tracker-find")
         self.detail = html()
         self.files = html()
-        self.file_choice = widgets.Dropdown(layout=widgets.Layout(width="auto"))
-        self.download = widgets.Button(layout=widgets.Layout(width="auto"))
-        self.link = html()
-        files = widgets.HBox([self.file_choice, self.download, self.link], layout=shared_layout())
-        self.evidence = widgets.VBox([self.files, files], layout=shared_layout())
+        self.evidence = widgets.VBox([self.files], layout=shared_layout())
         self.fields = {
             "date": Field("date", "date", N_("Date"), True),
             "status": Field("status", widgets.Dropdown, N_("New status")),
@@ -103,6 +132,8 @@ class RemediationTracker(AppShell):
                 "files", widgets.FileUpload, N_("Evidence files"), accept=ACCEPT, multiple=True
             ),
         }
+        self.chosen = ChosenFiles(self.fields["files"].control)
+        self.chosen.on_remove = self._on_remove_file
         self.record = widgets.Button(button_style="primary")
         self.record.add_class("bw-once")
         self.record_message = html()
@@ -115,6 +146,7 @@ class RemediationTracker(AppShell):
             self.keeper.offer,
             self.keeper.ask,
             *self.fields.values(),
+            self.chosen,
             self.record_message,
             self.keeper.status,
             self.record,
@@ -151,17 +183,19 @@ class RemediationTracker(AppShell):
                 self.history,
             ]
         )
+        # what she looks for first: the chooser and the filter, then the item, then the plan
         self.factory_box = widgets.VBox(
-            [self.summary, self.plan, self.choice, self.item_box], layout=shared_layout()
+            [self.summary, find, self.item_box, self.plan], layout=shared_layout()
         )
         self.portfolio_view = html()
         self.tabs = widgets.Tab(children=[self.factory_box, self.portfolio_view])
-        self.content = [self.picker, self.tabs]
+        self.content = [html(str(views().style())), self.picker, self.tabs]
         self._show_item_box(False)
         self.picker.factory.observe(self._on_factory, names="value")
         self.choice.observe(self._on_choice, names="value")
+        self.show.observe(self._on_show, names="value")
+        self.fields["files"].control.observe(self._on_files, names="value")
         self.record.on_click(self._on_record)
-        self.download.on_click(self._on_download)
         self.verify.on_click(lambda _b: self._on_verify(True))
         self.reject.on_click(lambda _b: self._on_verify(False))
         self.tabs.observe(self._on_tab, names="selected_index")
@@ -172,13 +206,14 @@ class RemediationTracker(AppShell):
         self.picker.relabel(_, self.rtl)
         self.tabs.titles = (_("Factory plan"), _("Overdue and persistent items"))
         self.choice.description = _("Item")
+        self.show.description = _("Show")
         for field in [*self.fields.values(), self.verify_note]:
             field.relabel(_)
         self.fields["files"].control.description = _("Evidence files")
+        self.chosen.relabel(_)
         self.keeper.relabel()
         self._offer_statuses()
         self.record.description = _("Record the update")
-        self.download.description = _("Download")
         self.verify.description = _("Verify the fix")
         self.reject.description = _("Send back")
         self.progress.children[0].value = heading(_("Record progress"))
@@ -246,15 +281,27 @@ class RemediationTracker(AppShell):
             self.draw_portfolio()
 
     @guarded
-    def _on_download(self, _button: Any) -> None:
-        sha = self.file_choice.value
-        if not sha:
+    def _on_show(self, change: dict[str, Any]) -> None:
+        if quiet(change) or not self.factory_id:
             return
-        filename = self.file_names.get(sha, "evidence")
-        content, media_type = self.store.evidence_file(sha)
-        self.link.value = download_link(
-            filename, media_type, content, self._("Save {name}").format(name=filename)
-        )
+        self.draw()
+
+    @guarded
+    def _on_files(self, change: dict[str, Any]) -> None:
+        if self.chosen.giving_names:
+            return
+        self.chosen.take(change["new"])
+        self._show_files_problem()
+
+    @guarded
+    def _on_remove_file(self, index: int) -> None:
+        self.chosen.remove(index)
+        self._show_files_problem()
+
+    def _show_files_problem(self) -> None:
+        """Say at once why a chosen file cannot be stored (it is listed with the reason too)."""
+        self.fields["files"].show_error(self.chosen.problem)
+        self._on_edit()
 
     @guarded
     def _on_record(self, _button: Any) -> None:
@@ -276,10 +323,13 @@ class RemediationTracker(AppShell):
     def open_item(self, item_id: int | None) -> None:
         """Show one item: its details, history, evidence and the forms to move it on."""
         self.keeper.close()
-        self.link.value = ""
+        self.chosen.clear()
+        self.fields["files"].show_error(None)
         if item_id is None:
             self.item = {}
             self._show_item_box(False)
+            if self.factory_id:
+                self.draw_plan()
             return
         self.item = self.store.plan_item(item_id)
         editable = self.may_edit(self.picker.row(self.factory_id))
@@ -295,6 +345,7 @@ class RemediationTracker(AppShell):
         self.record_message.value = self.item_message.value = ""
         self.verify_message.value = ""
         self._show_item_box(True)
+        self.draw_plan()  # its row marked as the open one
         self.draw_item()
         self._show_without()
         if editable:
@@ -325,7 +376,7 @@ class RemediationTracker(AppShell):
         staff = bool(self.person and self.person.can_verify)
         without = str(values["without_evidence"]).strip() if staff else ""
         values["without_evidence"] = without
-        uploads, bad_files = check_uploads(self.fields["files"].control.value, _)
+        uploads, bad_files = self.chosen.uploads, self.chosen.problem
         problems = validate_progress(
             values,
             old_status=Status(self.item["status"]),
@@ -389,7 +440,7 @@ class RemediationTracker(AppShell):
             self.record_message.value = notice_html(failure_text(self, exc), "error")
             return False
         self.keeper.saved()  # before anything else: a pending draft must not outlive the save
-        self.fields["files"].control.value = ()
+        self.chosen.clear()
         self.load()
         self.draw()
         self.open_item(item_id)
@@ -459,18 +510,31 @@ class RemediationTracker(AppShell):
         self.updates = updates
 
     def draw(self) -> None:
-        """Show the factory's plan and the item chooser."""
+        """Show the factory's plan, the item chooser and the open item."""
+        self.draw_plan()
+        if self.item:
+            self.draw_item()
+
+    def draw_plan(self) -> None:
+        """Show the factory's summary, its plan (the items the filter shows) and the chooser."""
         _ = self._
         factory = self.picker.row(self.factory_id)
         rows = self.table
-        open_items = int((rows["status"] != Status.COMPLETED.value).sum()) if len(rows) else 0
-        overdue = int(rows["overdue"].sum()) if len(rows) else 0
+        counts = {show: len(shown_rows(rows, show)) for show in SHOWN}
         facts = _("Items: {n} · open: {open} · overdue: {overdue}").format(
-            n=len(rows), open=open_items, overdue=overdue
+            n=counts[ALL], open=counts[OPEN], overdue=counts[OVERDUE]
         )
         name = factory.get("factory_name", "")
         self.summary.value = str(views().summary(name, [iso(self.factory_id, self.rtl), facts]))
-        self.plan.value = self.plan_html(rows)
+        replace_options(
+            self.show, [(_(label).format(n=counts[show]), show) for show, label in SHOWN.items()]
+        )
+        shown = shown_rows(rows, str(self.show.value or ALL))
+        self.plan.value = self.plan_html(shown, hidden=len(rows) - len(shown))
+        listed = shown
+        if self.item and int(self.item["item_id"]) not in set(shown["item_id"]):
+            listed = rows[rows["item_id"] == int(self.item["item_id"])]  # the open one stays
+            listed = pd.concat([listed, shown]) if len(shown) else listed
         choices = [(_("Choose an item…"), ANY)] + [
             (
                 iso(
@@ -478,35 +542,45 @@ class RemediationTracker(AppShell):
                 ),
                 str(r["item_id"]),
             )
-            for r in rows.to_dict("records")
+            for r in listed.to_dict("records")
         ]
         replace_options(self.choice, choices)
-        if self.item:
-            self.draw_item()
 
-    def plan_html(self, rows: pd.DataFrame) -> str:
-        """The plan as a table: status, due date, overdue, last update, verification."""
+    def item_url(self, item_id: int) -> str:
+        """The address of this page with an item open (its row's link; the work queue's too)."""
+        query = {"factory": self.factory_id, "item": int(item_id), "lang": self.lang}
+        return f"{self.request.base_url}voila/render/{self.page}?{urlencode(query)}"
+
+    def badge(self, labels: dict[str, str], value: Any) -> Markup:
+        """A status or a verification as a badge of its colour (nothing for none)."""
+        if value not in labels:
+            return Markup()
+        return Markup(views().badge(label_of(labels, value, self._), BADGES.get(str(value), "")))
+
+    def plan_html(self, rows: pd.DataFrame, hidden: int = 0) -> str:
+        """The plan as a table whose rows open their item: status, due date, flags, last update,
+        verification."""
         _ = self._
+        current = int(self.item["item_id"]) if self.item else None
         body = []
         for r in rows.to_dict("records"):
             last = ""
             if r.get("last_update") is not None and not pd.isna(r["last_update"]):
                 last = f"{fmt_date(r['last_update'])} ({r['last_author']})"
-            verification = r.get("verification")
-            body.append(
-                [
-                    f"#{r['item_id']}",
-                    r["compliance_point"],
-                    r["issue"],
-                    label_of(STATUS_LABELS, r["status"], _),
-                    fmt_date(r["due_date"]),
-                    views().flags(item_flags(r, _)),
-                    last,
-                    label_of(VERIFICATION_LABELS, verification, _)
-                    if verification in VERIFICATION_LABELS
-                    else "",
-                ]
-            )
+            item_id = int(r["item_id"])
+            issue = str(r["issue"] or "").strip() or _("Plan item #{id}").format(id=item_id)
+            opens = views().open_link(self.item_url(item_id), issue, item_id == current)
+            cells = [
+                f"#{item_id}",
+                r["compliance_point"],
+                opens,
+                self.badge(STATUS_LABELS, r["status"]),
+                fmt_date(r["due_date"]),
+                views().flags(item_flags(r, _)),
+                last,
+                self.badge(VERIFICATION_LABELS, r.get("verification")),
+            ]
+            body.append((cells, item_id == current))
         header = [
             "#",
             _("Compliance point"),
@@ -517,25 +591,33 @@ class RemediationTracker(AppShell):
             _("Last update"),
             _("Verification"),
         ]
-        empty = _("This factory has no plan items yet.")
-        return str(views().titled(_("Improvement Plan"), header, body, empty))
+        if len(self.table):
+            empty = _("No item of this plan is shown: choose All items.")
+        else:
+            empty = _("This factory has no plan items yet.")
+        shown = _("{n} items are not shown.").format(n=hidden) if hidden else ""
+        return str(views().plan(_("Improvement Plan"), header, body, empty, shown))
 
     def draw_item(self) -> None:
         """Show the chosen item's details, evidence, verification and history."""
         _ = self._
         it = self.item
-        facts = [
+        picc = _("Yes") if it.get("picc_agreed") else _("No")
+        status = self.badge(STATUS_LABELS, it["status"])
+        facts: list[tuple[str, Any]] = [
             (_("Issue"), it["issue"]),
             (_("Action"), it["action"]),
             (_("Responsible person"), it["responsible"]),
             (_("Due date"), fmt_date(it["due_date"])),
-            (_("Status"), label_of(STATUS_LABELS, it["status"], _)),
+            (_("Root cause"), it.get("root_cause") or "–"),
+            (_("Priority"), label_of(PRIORITY_LABELS, it.get("priority"), _)),
+            (_("Agreed by the PICC"), picc),
+            (_("Status"), status),
         ]
         if it.get("verification") in VERIFICATION_LABELS:
             who = f" ({it['verified_by']})" if it.get("verified_by") else ""
-            facts.append(
-                (_("Verification"), label_of(VERIFICATION_LABELS, it["verification"], _) + who)
-            )
+            verification = self.badge(VERIFICATION_LABELS, it["verification"]) + who
+            facts.append((_("Verification"), verification))
         title = _("Plan item #{id}").format(id=it["item_id"]) + ": " + it["compliance_point"]
         self.detail.value = str(views().item(title, facts))
         awaiting = it.get("verification") == Verification.AWAITING.value
@@ -548,17 +630,19 @@ class RemediationTracker(AppShell):
         self.draw_evidence()
         self.history.value = self.history_html()
 
+    def item_updates(self) -> pd.DataFrame:
+        """The open item's progress updates."""
+        if not len(self.updates):
+            return self.updates
+        return self.updates[self.updates["item_id"] == int(self.item["item_id"])]
+
     def draw_evidence(self) -> None:
-        """List the item's evidence files and offer each for download."""
+        """Show the item's evidence files: each with its picture, its link and its update."""
         _ = self._
         files = self.store.evidence_frame([int(self.item["item_id"])])
-        rows = [
-            [fmt_date(f["date"]), f["filename"], size_text(int(f["size"])), f["media_type"]]
-            for f in files.to_dict("records")
-        ]
+        self.stored = stored_files(files, self.item_updates(), self.request.base_url, _)
         title, empty = _("Evidence files"), _("No evidence files yet.")
-        header = [_("Date"), _("File"), _("Size"), _("Type")]
-        self.files.value = str(views().titled(title, header, rows, empty))
+        self.files.value = str(evidence_views().stored(title, self.stored, empty))
         self.evidence_count = len(files)
         # what staff verify against, in the box where they verify
         warning = (
@@ -569,35 +653,29 @@ class RemediationTracker(AppShell):
             if files.empty
             else ""
         )
-        self.verify_evidence.value = str(views().evidence(title, header, rows, empty, warning))
-        records = files.to_dict("records")
-        self.file_names = {f["sha256"]: f["filename"] for f in reversed(records)}
-        choices = [
-            (iso(f"{f['filename']} ({fmt_date(f['date'])})", self.rtl), f["sha256"])
-            for f in records
-        ]
-        replace_options(self.file_choice, choices)
-        shown_controls = "flex" if choices else "none"
-        self.file_choice.layout.display = self.download.layout.display = shown_controls
+        self.verify_evidence.value = str(
+            evidence_views().verified_against(title, self.stored, empty, warning)
+        )
 
     def history_html(self) -> str:
-        """The item's progress updates and its audit trail."""
+        """The item's progress updates, each with its files, and its audit trail."""
         _ = self._
         item_id = int(self.item["item_id"])
-        mine = (
-            self.updates[self.updates["item_id"] == item_id] if len(self.updates) else self.updates
-        )
+        files_of: dict[str, list[dict[str, str]]] = {}
+        for f in getattr(self, "stored", []):
+            files_of.setdefault(f["update_id"], []).append(f)
         updates = {
             "title": _("Progress updates"),
-            "header": [_("Date"), _("By"), _("Status"), _("Note")],
+            "header": [_("Date"), _("By"), _("Status"), _("Note"), _("Files")],
             "rows": [
                 [
                     fmt_date(u["date"]),
                     u["author"],
                     status_move(u["old_status"], u["new_status"], _),
                     u["note"],
+                    evidence_views().update_files(files_of.get(str(int(u["id"])), [])),
                 ]
-                for u in mine.to_dict("records")
+                for u in self.item_updates().to_dict("records")
             ],
         }
         trail = self.store.history("plan_items", item_id)
@@ -638,18 +716,23 @@ class RemediationTracker(AppShell):
             table = table.sort_values(["due_date", "factory_id"], na_position="last")
         hidden = max(0, len(table) - MAX_PORTFOLIO_ROWS)
         table = table.head(MAX_PORTFOLIO_ROWS)
-        body = [
-            [
-                f"{r['factory_id']} — {r['factory_name']}",
-                f"#{r['item_id']}",
-                r["compliance_point"],
-                r["issue"],
-                label_of(STATUS_LABELS, r["status"], _),
-                fmt_date(r["due_date"]),
-                views().flags(item_flags(r, _)),
-            ]
-            for r in table.to_dict("records")
-        ]
+        base = self.request.base_url
+        body = []
+        for r in table.to_dict("records"):
+            query = {"factory": r["factory_id"], "item": int(r["item_id"]), "lang": self.lang}
+            url = f"{base}voila/render/{self.page}?{urlencode(query)}"
+            issue = str(r["issue"] or "").strip() or _("Plan item #{id}").format(id=r["item_id"])
+            body.append(
+                [
+                    f"{r['factory_id']} — {r['factory_name']}",
+                    f"#{r['item_id']}",
+                    r["compliance_point"],
+                    views().open_link(url, issue),
+                    self.badge(STATUS_LABELS, r["status"]),
+                    fmt_date(r["due_date"]),
+                    views().flags(item_flags(r, _)),
+                ]
+            )
         header = [
             _("Factory"),
             "#",

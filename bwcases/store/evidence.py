@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, insert, select
@@ -14,6 +15,8 @@ from bwcases.core.errors import NotFoundError
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway, audit
 
+# What the server needs to know of an attached file before it sends it: whose factory it is.
+ATTACHMENT_FIELDS = ("filename", "media_type", "size", "item_id", "factory_id")
 EVIDENCE_COLUMNS = [
     "update_id",
     "item_id",
@@ -80,6 +83,23 @@ class EvidenceStore(Gateway):
         )
         df = self.frame(stmt)
         return df if len(df) else pd.DataFrame(columns=EVIDENCE_COLUMNS)
+
+    def attachment(self, update_id: int, sha256: str) -> dict[str, Any]:
+        """A file attached to a progress update, without its bytes: its name, media type, size,
+        item and factory."""
+        ue, e, u, p = m.UpdateEvidence, m.EvidenceFile, m.ProgressUpdate, m.PlanItem
+        stmt = (
+            select(ue.filename, e.media_type, e.size, u.item_id, p.factory_id)
+            .join(e, e.sha256 == ue.sha256)
+            .join(u, u.id == ue.update_id)
+            .join(p, p.id == u.item_id)
+            .where(ue.update_id == update_id, ue.sha256 == sha256)
+        )
+        with self.reading() as s:
+            row = s.execute(stmt).first()
+        if row is None:
+            raise NotFoundError("evidence file", f"{update_id}/{sha256}")
+        return dict(zip(ATTACHMENT_FIELDS, row, strict=True))
 
     def evidence_file(self, sha256: str) -> tuple[bytes, str]:
         """The bytes and media type of a stored evidence file."""

@@ -11,6 +11,7 @@ from traitlets import Bool
 from voila.app import Voila
 
 from bwcases.core.paths import TEMPLATES
+from bwcases.web import evidence
 from bwcases.web.kernel_owners import HANDLERS
 from bwcases.web.signin import PasswordHandler
 
@@ -19,8 +20,8 @@ PAGE_ASSETS = PAGE_TEMPLATE / "static"  # served at voila/bwcases/
 
 
 class AppsVoila(Voila):  # type: ignore[misc]
-    """Voilà with the apps' page template, owner-checking kernel handlers, bounded kernels and
-    a page to change one's password."""
+    """Voilà with the apps' page template, owner-checking kernel handlers, bounded kernels, a
+    page to change one's password and the evidence files' downloads."""
 
     trusted_proxy = Bool(
         False,
@@ -48,6 +49,7 @@ class AppsVoila(Voila):  # type: ignore[misc]
         assets = url_path_join(self.server_url, r"/voila/bwcases/(.*)")
         handlers.append((assets, FileFindHandler, {"path": [str(PAGE_ASSETS)]}))
         handlers.append((url_path_join(self.server_url, "/password"), PasswordHandler))
+        handlers += evidence.handlers(self.server_url)  # evidence files, by HTTP not websocket
         return handlers
 
     def listen(self) -> None:
