@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bwcases.apps import CaseTimeline
+from bwcases.apps import CaseTimeline, ImprovementPlan
 from bwcases.apps.overview import CaseOverview, case_overview
 from bwcases.apps.queue import WorkQueueApp
 from bwcases.core.i18n import COMPLIANCE_POINT, domain_name
 from bwcases.store import Store
-from tests.helpers import fill_advisor_case, open_app
+from tests.helpers import fill, fill_advisor_case, open_app
 from tests.test_apps_queue import download
 
 
@@ -75,6 +75,18 @@ def test_what_she_typed_keeps_its_direction_in_an_arabic_timeline(people: Store)
     # each line of her text isolated after the translated label: the full stop stays at its end
     assert what.endswith(": \u2068Exits checked: CMP.OW.03.\u2069\n\u2068Boxes moved.\u2069")
     assert "<bdi>VN001</bdi>" in app.summary.value
+
+
+def test_a_status_move_points_the_way_an_arabic_reader_reads(people: Store) -> None:
+    plan = open_app(ImprovementPlan, people, "Lan Nguyen", "VN001")
+    plan.choice.value = "item:2"
+    fill(plan, action="Clear the exit", responsible="Floor manager", status="In Progress")
+    plan.form.save.click()
+    arabic = open_app(CaseTimeline, people, "Lan Nguyen", "VN001", lang="ar")
+    moves = [w for w in arabic.events["what"] if "قيد الانتظار" in w]  # from "Pending"
+    assert moves and all("قيد الانتظار ← قيد التنفيذ" in w for w in moves)
+    english = open_app(CaseTimeline, people, "Lan Nguyen", "VN001")
+    assert "Pending → In Progress" in "\n".join(english.events["what"])
 
 
 # -- the domain's names in her language -----------------------------------------------------

@@ -115,7 +115,7 @@ def timeline_events(
     }
     for u in updates.to_dict("records"):
         item = labels.get(int(u["item_id"]), f"#{u['item_id']}")
-        move = status_move(u["old_status"], u["new_status"], _)
+        move = status_move(u["old_status"], u["new_status"], _, rtl)
         what = _("Plan item {item}: {move}").format(item=item, move=move)
         if u["note"]:
             what += f"\n{u['note']}"
