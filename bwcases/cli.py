@@ -209,10 +209,20 @@ def partners(ctx: click.Context, fmt: str | None) -> None:
 @click.option(
     "--method", type=click.Choice(["latest", "cycle", "panel"]), default="latest", show_default=True
 )
-@click.option("--from", "first", metavar="YYYY-MM", help="first month of the window")
+@click.option(
+    "--from",
+    "first",
+    metavar="YYYY-MM",
+    help="first month of the window (latest method; cycle method: assessments starting in it)",
+)
 @click.option("--to", "last", metavar="YYYY-MM", help="last month of the window (included)")
 @click.option("--cycle", type=int, help="the cycle (cycle and panel methods)")
-@click.option("--country")
+@click.option(
+    "--by-cycle",
+    is_flag=True,
+    help="latest method: rates by the cycle each factory's latest assessment belongs to",
+)
+@click.option("--country", help="the country; 'all' pools every country")
 @click.option(
     "--level",
     type=click.Choice(["cp", "cluster", "question", "factory"]),
@@ -228,6 +238,7 @@ def rates(
     first: str | None,
     last: str | None,
     cycle: int | None,
+    by_cycle: bool,
     country: str | None,
     level: str,
     fmt: str | None,
@@ -236,14 +247,15 @@ def rates(
     from bwcases.analysis import queries
     from bwcases.analysis.metrics import Window
 
-    window = None
-    if method == "latest":
-        if not (first and last):
-            raise UsageError("--method latest needs --from YYYY-MM and --to YYYY-MM")
-        window = Window.months(first, last)
     emit(
         queries.rates(
-            _store(ctx), method, window=window, cycle=cycle, country=country, level=level
+            _store(ctx),
+            method,
+            window=Window.given(first, last),
+            cycle=cycle,
+            country=country,
+            level=level,
+            by_cycle=by_cycle,
         ),
         fmt,
     )

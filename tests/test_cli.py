@@ -178,6 +178,98 @@ def test_rates_are_the_programmes_figures(store_url: str, tmp_path: Path) -> Non
     }
 
 
+@pytest.fixture
+def rates_url(store_url: str, tmp_path: Path) -> str:
+    """A store of the test's own with RATES_EXPORT."""
+    export = write_csv(tmp_path / "assessments.csv", RATES_EXPORT)
+    done = bw("--db", store_url, "import", "assessments", str(export))
+    assert done.exit_code == 0, done.stderr
+    return store_url
+
+
+def counted(url: str, *args: str) -> dict[tuple[str, ...], tuple[int, int]]:
+    """`bwcases rates ARGS` as (country, CP[, cycle]) -> (factories assessed, non-compliant)."""
+    out = bw("rates", "--db", url, *args, "--format", "csv")
+    assert out.exit_code == 0, out.stderr
+    return {
+        (r["country"], r["compliance_point"], *([r["cycle"]] if "cycle" in r else [])): (
+            int(r["factories_assessed"]),
+            int(r["factories_non_compliant"]),
+        )
+        for r in table(out.stdout)
+    }
+
+
+def test_rates_of_a_cycle_in_a_window(rates_url: str) -> None:
+    # cycle 2 starting in 2023: VN1@150 alone (VN2's cycle 2, Quest.ID 180, starts in 2024)
+    assert counted(
+        rates_url, "--method", "cycle", "--cycle", "2", "--from", "2023-01", "--to", "2023-12"
+    ) == {
+        ("Vietnam", "Minimum Wages/Piece Rate Wages", "2"): (1, 0),
+        ("Vietnam", "Overtime", "2"): (1, 1),
+        ("Vietnam", "Emergency Preparedness", "2"): (1, 1),
+    }
+    # every cycle-2 assessment: VN2@180 too (non-compliant on wages and exits, not asked overtime)
+    assert counted(rates_url, "--method", "cycle", "--cycle", "2") == {
+        ("Vietnam", "Minimum Wages/Piece Rate Wages", "2"): (2, 1),
+        ("Vietnam", "Overtime", "2"): (1, 1),
+        ("Vietnam", "Emergency Preparedness", "2"): (2, 2),
+    }
+
+
+def test_rates_of_the_latest_assessments_by_their_cycle(rates_url: str) -> None:
+    # the latest in 2023: VN1@150 (cycle 2); VN2@120, VN4@140, KH1@160, KH2@170 (cycle 1)
+    got = counted(rates_url, "--from", "2023-01", "--to", "2023-12", "--by-cycle")
+    assert got == {
+        ("Vietnam", "Minimum Wages/Piece Rate Wages", "1"): (2, 1),  # VN2 (CMP.MW.02), VN4
+        ("Vietnam", "Minimum Wages/Piece Rate Wages", "2"): (1, 0),  # VN1
+        ("Vietnam", "Overtime", "1"): (2, 1),  # VN4
+        ("Vietnam", "Overtime", "2"): (1, 1),  # VN1
+        ("Vietnam", "Emergency Preparedness", "1"): (1, 0),  # VN2
+        ("Vietnam", "Emergency Preparedness", "2"): (1, 1),  # VN1, filed under Systems
+        ("Vietnam", "Hazardous Work and other Worst Forms", "1"): (1, 1),  # VN4
+        ("Cambodia", "Minimum Wages/Piece Rate Wages", "1"): (2, 1),
+        ("Cambodia", "Overtime", "1"): (2, 2),
+    }
+    # by cycle, the same factories as without: each once
+    for cp in ("Minimum Wages/Piece Rate Wages", "Overtime"):
+        assessed = sum(n for (c, p, _), (n, _) in got.items() if (c, p) == ("Vietnam", cp))
+        assert assessed == RATES_BY_HAND[("Vietnam", cp)][1]
+
+
+def test_rates_pooled_over_every_country(rates_url: str) -> None:
+    got = counted(rates_url, "--from", "2023-01", "--to", "2023-12", "--country", "all")
+    pooled: dict[tuple[str, ...], tuple[int, int]] = {}
+    for (_country, cp), (_cluster, assessed, non_compliant) in RATES_BY_HAND.items():
+        before = pooled.get(("All countries", cp), (0, 0))
+        pooled[("All countries", cp)] = (before[0] + assessed, before[1] + non_compliant)
+    assert got == pooled
+    assert got[("All countries", "Overtime")] == (5, 4)  # VN1, VN2, VN4, KH1, KH2
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--method", "latest", "--from", "2023-01", "--to", "2023-12", "--cycle", "1"], "--cycle"),
+        (["--method", "cycle", "--cycle", "1", "--by-cycle"], "--by-cycle"),
+        (["--method", "panel", "--cycle", "2", "--from", "2023-01", "--to", "2023-12"], "--from"),
+        (["--method", "cycle", "--cycle", "1", "--from", "2023-01"], "--from needs --to"),
+        (["--method", "latest", "--to", "2023-12"], "--to needs --from"),
+        (
+            ["--from", "2023-01", "--to", "2023-12", "--level", "factory", "--country", "all"],
+            "--country all",
+        ),
+    ],
+)
+def test_rates_refuse_an_option_they_would_ignore(
+    shared_url: str, args: list[str], named: str
+) -> None:
+    out = bw("rates", "--db", shared_url, *args)
+    assert out.exit_code == 2, out.stdout
+    assert out.stdout == "" and len(out.stderr.splitlines()) == 1
+    assert out.stderr.startswith("bwcases: ") and named in out.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "header"),
     [

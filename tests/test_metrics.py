@@ -264,3 +264,125 @@ def test_compare_assessments_flags_persistent_non_compliance() -> None:
     out = compare_assessments(frame, "A").set_index("compliance_point")
     assert bool(out.loc[WAGES[0], "persistent"]) and not bool(out.loc[LEAVE[0], "persistent"])
     assert out.loc[EXITS[0], "latest"] == 1 and pd.isna(out.loc[EXITS[0], "previous"])
+
+
+# -- the manual's other selections: a cycle in a window, the latest by cycle, pooled countries --
+
+
+def test_cycle_in_a_window_counts_the_cycles_assessments_starting_in_it() -> None:
+    frame = rows(
+        ("A", 1, 1, "2021-03-01", *WAGES, "Q1", 1),
+        ("A", 5, 2, "2022-11-30", *WAGES, "Q1", 1),  # cycle 2, before the window
+        ("B", 2, 1, "2022-05-01", *WAGES, "Q1", 0),
+        ("B", 6, 2, "2023-01-01", *WAGES, "Q1", 0),  # cycle 2, first day of the window
+        ("C", 3, 2, "2023-12-31", *WAGES, "Q1", 1),  # cycle 2, last day of the window
+        ("D", 4, 1, "2023-06-01", *WAGES, "Q1", 1),  # in the window, cycle 1
+    )
+    # cycle 2 in 2023: B (compliant) and C (not): 2 assessed, 1 non-compliant
+    assert cp_rate(frame, WAGES[0], method="cycle", cycle=2) == (2, 1, 0.5)
+    # without a window: A too, 3 assessed, 2 non-compliant
+    assert cp_rate(frame, WAGES[0], method="cycle", cycle=2, window=None)[:2] == (3, 2)
+
+
+def test_latest_by_cycle_breaks_the_latest_assessments_down_by_their_cycle() -> None:
+    frame = rows(
+        ("A", 1, 1, "2023-02-01", *WAGES, "Q1", 1),
+        ("A", 4, 2, "2023-10-01", *WAGES, "Q1", 0),  # A's latest in 2023: cycle 2
+        ("B", 2, 1, "2023-03-01", *WAGES, "Q1", 1),  # B's latest in 2023: cycle 1
+        ("C", 3, 1, "2023-04-01", *WAGES, "Q1", 0),  # C's latest in 2023: cycle 1
+        ("C", 7, 2, "2024-04-01", *WAGES, "Q1", 1),  # after the window
+    )
+    out = non_compliance_rates(frame, "latest", window=WINDOW_2023, by_cycle=True)
+    assert out.columns.tolist() == [
+        "country",
+        "cluster",
+        "compliance_point",
+        "cycle",
+        "factories_assessed",
+        "factories_non_compliant",
+        "non_compliance_rate",
+    ]
+    got = out.set_index("cycle")[["factories_assessed", "factories_non_compliant"]]
+    assert got.to_dict("index") == {
+        1: {"factories_assessed": 2, "factories_non_compliant": 1},  # B and C
+        2: {"factories_assessed": 1, "factories_non_compliant": 0},  # A
+    }
+    scores = non_compliance_rates(
+        frame, "latest", window=WINDOW_2023, by_cycle=True, level="factory"
+    )
+    assert dict(zip(scores["factory_id"], scores["cycle"], strict=True)) == {
+        "A": 2,
+        "B": 1,
+        "C": 1,
+    }
+
+
+def two_countries() -> pd.DataFrame:
+    frame = rows(
+        ("A", 1, 1, "2023-03-01", *WAGES, "Q1", 1),
+        ("A", 1, 1, "2023-03-01", *WAGES, "Q2", 1),
+        ("B", 2, 1, "2023-03-01", *WAGES, "Q1", 0),
+        ("K", 3, 1, "2023-04-01", *WAGES, "Q1", 1),
+        ("L", 4, 1, "2023-05-01", *WAGES, "Q1", 0),
+        ("M", 5, 1, "2023-06-01", *WAGES, "Q1", 0),
+    )
+    frame.loc[frame["factory_id"].isin(["K", "L", "M"]), "country"] = "Cambodia"
+    return frame
+
+
+def test_pooled_rates_count_every_countrys_factories_together() -> None:
+    frame = two_countries()
+    by_country = non_compliance_rates(frame, "latest", window=WINDOW_2023)
+    assert by_country["factories_assessed"].tolist() == [3, 2]  # Cambodia, Vietnam
+    pooled = non_compliance_rates(frame, "latest", window=WINDOW_2023, pooled=True)
+    # A and K non-compliant among A, B, K, L, M: 2 of 5, not the mean of 1/3 and 1/2
+    assert pooled[["country", "factories_assessed", "factories_non_compliant"]].to_dict(
+        "records"
+    ) == [{"country": "All countries", "factories_assessed": 5, "factories_non_compliant": 2}]
+    assert pooled["non_compliance_rate"].tolist() == [0.4]
+
+
+def test_pooled_question_rates_are_findings_over_every_countrys_assessments() -> None:
+    pooled = non_compliance_rates(
+        two_countries(), "latest", window=WINDOW_2023, level="question", pooled=True
+    )
+    got = pooled.set_index("question_id")[["country", "findings", "assessments"]]
+    # Q1: A and K found among five assessments; Q2: asked at A only
+    assert got.to_dict("index") == {
+        "Q1": {"country": "All countries", "findings": 2, "assessments": 5},
+        "Q2": {"country": "All countries", "findings": 1, "assessments": 1},
+    }
+
+
+def test_pooled_cycle_rates_keep_their_cycle() -> None:
+    out = non_compliance_rates(two_countries(), "cycle", cycle=1, pooled=True, level="cluster")
+    assert out[["country", "cluster", "cycle", "factories_assessed"]].values.tolist() == [
+        ["All countries", "Compensation", 1, 5]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"method": "latest", "window": WINDOW_2023, "cycle": 2}, "--cycle"),
+        ({"method": "cycle", "cycle": 1, "by_cycle": True}, "--by-cycle"),
+        ({"method": "panel", "cycle": 2, "by_cycle": True}, "--by-cycle"),
+        ({"method": "panel", "cycle": 2, "window": WINDOW_2023}, "--from and --to"),
+        (
+            {"method": "latest", "window": WINDOW_2023, "level": "factory", "pooled": True},
+            "--country all",
+        ),
+    ],
+)
+def test_an_option_a_method_would_ignore_is_refused(kwargs: dict, named: str) -> None:
+    frame = rows(("A", 1, 1, "2023-03-01", *WAGES, "Q1", 1))
+    method = kwargs.pop("method")
+    with pytest.raises(UsageError, match=named):
+        non_compliance_rates(frame, method, **kwargs)
+
+
+@pytest.mark.parametrize(("first", "last"), [("2023-01", None), (None, "2023-12")])
+def test_a_window_needs_both_ends(first: str | None, last: str | None) -> None:
+    with pytest.raises(UsageError, match="--from needs --to|--to needs --from"):
+        Window.given(first, last)
+    assert Window.given(None, None) is None

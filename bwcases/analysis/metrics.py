@@ -12,6 +12,7 @@ import pandas as pd
 
 from bwcases.analysis.persistence import persistence
 from bwcases.core.catalogue import (
+    ALL_COUNTRIES,
     OBSOLETE_MARK,
     QuestionType,
     canonical_cluster,
@@ -56,6 +57,16 @@ class Window:
         return cls(start, end)
 
     @classmethod
+    def given(cls, first: str | None, last: str | None) -> Window | None:
+        """The window from `first` to `last` when both are given, None when neither is."""
+        if first is None and last is None:
+            return None
+        if first is None or last is None:
+            given, missing = ("--from", "--to") if first is not None else ("--to", "--from")
+            raise UsageError(f"{given} needs {missing}: a window is two months, YYYY-MM")
+        return cls.months(first, last)
+
+    @classmethod
     def parse(cls, period: str) -> Window:
         """A window written YYYY-MM:YYYY-MM."""
         first, sep, last = period.partition(":")
@@ -92,17 +103,23 @@ def prepare(findings: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def in_window(df: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """Rows of the assessments starting in the window."""
+    dates = df["start_date"].dt.date
+    return df[(dates >= window.start) & (dates <= window.end)]
+
+
 def select_latest(df: pd.DataFrame, window: Window) -> pd.DataFrame:
     """Rows of each factory's latest assessment (largest Quest.ID) starting in the window."""
-    dates = df["start_date"].dt.date
-    inside = df[(dates >= window.start) & (dates <= window.end)]
+    inside = in_window(df, window)
     latest = inside.groupby("factory_id")["quest_id"].max()
     return inside[inside["quest_id"].isin(latest.to_numpy())]
 
 
-def select_cycle(df: pd.DataFrame, cycle: int) -> pd.DataFrame:
-    """Rows of every assessment of one cycle."""
-    return df[df["cycle"] == cycle]
+def select_cycle(df: pd.DataFrame, cycle: int, window: Window | None = None) -> pd.DataFrame:
+    """Rows of every assessment of one cycle (starting in the window, if one is given)."""
+    rows = df[df["cycle"] == cycle]
+    return rows if window is None else in_window(rows, window)
 
 
 def select_panel(df: pd.DataFrame, cycle: int) -> pd.DataFrame:
@@ -113,18 +130,59 @@ def select_panel(df: pd.DataFrame, cycle: int) -> pd.DataFrame:
     return early[early["factory_id"].isin(balanced)]
 
 
+def check_options(
+    method: Method | str,
+    *,
+    window: Window | None,
+    cycle: int | None,
+    by_cycle: bool = False,
+    level: Level | str = Level.CP,
+    pooled: bool = False,
+) -> Method:
+    """The method, once its options are known to fit it: an option it would ignore is refused."""
+    method = Method(method)
+    if pooled and Level(level) is Level.FACTORY:
+        raise UsageError(
+            "factory scores are one row per factory: pooling the countries (--country all) "
+            "does not apply to them; leave out --country for every country's factories"
+        )
+    if method is Method.LATEST:
+        if window is None:
+            raise UsageError("the latest method needs a window (--from and --to)")
+        if cycle is not None:
+            raise UsageError(
+                "--cycle does not apply to the latest method: for the assessments of cycle N "
+                "in a window use --method cycle --cycle N --from --to; for the latest "
+                "assessments by their cycle, --by-cycle"
+            )
+        return method
+    if cycle is None or cycle < 1:
+        raise UsageError(f"the {method.value} method needs a cycle of 1 or more (--cycle)")
+    if by_cycle:
+        raise UsageError(
+            f"--by-cycle applies to the latest method only: the {method.value} method's rates "
+            "are by cycle already"
+        )
+    if method is Method.PANEL and window is not None:
+        raise UsageError(
+            "--from and --to do not apply to the panel method: it takes cycles 1 to N of each "
+            "factory whenever they were assessed"
+        )
+    return method
+
+
 def select(
     df: pd.DataFrame, method: Method | str, *, window: Window | None, cycle: int | None
 ) -> pd.DataFrame:
     """The rows that count under a method (on a prepared frame)."""
-    method = Method(method)
+    method = check_options(method, window=window, cycle=cycle)
     if method is Method.LATEST:
-        if window is None:
-            raise UsageError("the latest method needs a window (--from and --to)")
+        assert window is not None  # check_options
         return select_latest(df, window)
-    if cycle is None or cycle < 1:
-        raise UsageError(f"the {method.value} method needs a cycle of 1 or more (--cycle)")
-    return select_cycle(df, cycle) if method is Method.CYCLE else select_panel(df, cycle)
+    assert cycle is not None  # check_options
+    if method is Method.CYCLE:
+        return select_cycle(df, cycle, window)
+    return select_panel(df, cycle)
 
 
 def non_compliance_rates(
@@ -134,18 +192,29 @@ def non_compliance_rates(
     level: Level | str = Level.CP,
     window: Window | None = None,
     cycle: int | None = None,
+    by_cycle: bool = False,
+    pooled: bool = False,
 ) -> pd.DataFrame:
-    """Non-compliance rates at a level, with the programme's method and cleaning rules."""
-    method, level = Method(method), Level(level)
+    """Non-compliance rates at a level, with the programme's method and cleaning rules.
+
+    `by_cycle`: the latest method's rates broken down by the cycle of each factory's latest
+    assessment (the other methods' are by cycle always). `pooled`: every country together, in
+    rows whose country is ALL_COUNTRIES."""
+    level = Level(level)
+    method = check_options(
+        method, window=window, cycle=cycle, by_cycle=by_cycle, level=level, pooled=pooled
+    )
     rows = select(prepare(findings), method, window=window, cycle=cycle)
-    by_cycle = ["cycle"] if method is not Method.LATEST else []
+    if pooled:
+        rows = rows.assign(country=ALL_COUNTRIES)
+    by = ["cycle"] if method is not Method.LATEST or by_cycle else []
     if level is Level.CP:
-        return _factory_rates(rows, ["cluster", "compliance_point"], by_cycle)
+        return _factory_rates(rows, ["cluster", "compliance_point"], by)
     if level is Level.CLUSTER:
-        return _factory_rates(rows, ["cluster"], by_cycle)
+        return _factory_rates(rows, ["cluster"], by)
     if level is Level.QUESTION:
-        return question_rates(rows, by_cycle)
-    return factory_scores(rows, by_cycle)
+        return question_rates(rows, by)
+    return factory_scores(rows, by)
 
 
 def _factory_rates(rows: pd.DataFrame, keys: list[str], by_cycle: list[str]) -> pd.DataFrame:

@@ -9,8 +9,11 @@ import pandas as pd
 from bwcases.analysis import metrics
 from bwcases.analysis.metrics import Level, Method, Window
 from bwcases.analysis.progress import plan_progress
+from bwcases.core.catalogue import ALL_COUNTRIES
 from bwcases.core.errors import UsageError
 from bwcases.store import Store
+
+_ALL = {"all", ALL_COUNTRIES.casefold()}
 
 
 def rates(
@@ -21,21 +24,31 @@ def rates(
     cycle: int | None = None,
     country: str | None = None,
     level: Level | str = Level.CP,
+    by_cycle: bool = False,
 ) -> pd.DataFrame:
-    """Non-compliance rates with the programme's method, on the store's findings."""
-    method = Method(method)
-    if method is Method.LATEST:
-        if window is None:
-            raise UsageError("the latest method needs a window (--from and --to)")
-        findings = store.findings_frame(
-            country=country, start=window.start, end=window.end, ncq_only=True
-        )
-    else:
-        if cycle is None or cycle < 1:
-            raise UsageError(f"the {method.value} method needs a cycle of 1 or more (--cycle)")
+    """Non-compliance rates with the programme's method, on the store's findings; `country`
+    ALL_COUNTRIES pools every country."""
+    pooled = country is not None and country.strip().casefold() in _ALL
+    method = metrics.check_options(
+        method, window=window, cycle=cycle, by_cycle=by_cycle, level=level, pooled=pooled
+    )
+    where = None if pooled else country
+    start, end = (window.start, window.end) if window else (None, None)
+    cycles = None
+    if cycle is not None:
         cycles = [cycle] if method is Method.CYCLE else list(range(1, cycle + 1))
-        findings = store.findings_frame(country=country, cycles=cycles, ncq_only=True)
-    return metrics.non_compliance_rates(findings, method, level=level, window=window, cycle=cycle)
+    findings = store.findings_frame(
+        country=where, start=start, end=end, cycles=cycles, ncq_only=True
+    )
+    return metrics.non_compliance_rates(
+        findings,
+        method,
+        level=level,
+        window=window,
+        cycle=cycle,
+        by_cycle=by_cycle,
+        pooled=pooled,
+    )
 
 
 def progress(

@@ -100,6 +100,9 @@ COUNTRIES = (
     "Vietnam",
 )
 
+# Every country together (`--country all`): the country column of pooled rows.
+ALL_COUNTRIES = "All countries"
+
 # Names older exports use for a cluster and a CP: shown as stored, counted as merged below.
 OLDER_CLUSTERS = ("Systems",)
 OLDER_COMPLIANCE_POINTS = ("Hazardous Work",)
