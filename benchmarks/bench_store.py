@@ -5,8 +5,11 @@
 Prints figures, each beside a baseline measured in the same run on the same machine:
 - import: `bwcases import assessments` of the portfolio's own export into an empty SQLite store,
   against pandas merely reading the same CSV (the floor any importer stands on);
-- rates: `bwcases rates --method latest` for the largest country and the last 12 months, run
-  as a command, against `bwcases --version` (the cost of starting Python and the command).
+- frame: `Store.frame` of every finding, against pandas given the rows as SQLAlchemy returns
+  them (the construction it replaced), in this process, interleaved, outputs checked equal;
+- rates: `bwcases rates --method latest` for the largest country and the last 12 months, and
+  for all countries over the last 24 months, run as commands, against `bwcases --version` (the
+  cost of starting Python and the command).
 Targets (issue 2): import >= 200,000 rows/s into SQLite; rates <= 2 s.
 """
 
@@ -21,11 +24,13 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import select
 
 from bwcases.io.demo import fill_demo
 from bwcases.io.exporters import export_assessments
 from bwcases.io.importers import import_file
 from bwcases.store import Store
+from bwcases.store import models as m
 
 
 def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -47,6 +52,25 @@ def command(*args: str, db: str) -> float:
         )
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def frame_ratio(store: Store) -> tuple[int, float, float]:
+    """Rows, and the best of three of `Store.frame` and of pandas given SQLAlchemy's rows."""
+    statement = select(m.Finding)
+
+    def from_rows() -> pd.DataFrame:
+        with store.engine.connect() as conn:
+            result = conn.execute(statement)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    ours = theirs = float("inf")
+    for _ in range(3):  # interleaved, so that both meet the same machine
+        frame, seconds = timed(store.frame, statement)
+        ours = min(ours, seconds)
+        rows, seconds = timed(from_rows)
+        theirs = min(theirs, seconds)
+    pd.testing.assert_frame_equal(frame, rows, check_exact=True)
+    return len(frame), ours, theirs
 
 
 def main() -> None:
@@ -80,6 +104,12 @@ def main() -> None:
         f"pandas read_csv alone {rows / baseline:,.0f} rows/s; ratio {seconds / baseline:.1f}x"
     )
 
+    n, ours, theirs = frame_ratio(target)
+    print(
+        f"frame         {n:,} findings in {ours:.2f} s | "
+        f"from SQLAlchemy's rows {theirs:.2f} s; ratio {theirs / ours:.1f}x faster (same frame)"
+    )
+
     register = target.factories_frame()
     country = register["country"].value_counts().index[0]
     latest = pd.to_datetime(target.assessments_frame()["start_date"]).max()
@@ -103,6 +133,25 @@ def main() -> None:
     print(
         f"rates         {rates:.2f} s for {country}, {first}..{latest:%Y-%m} (target <= 2 s) | "
         f"bwcases --version {startup:.2f} s; ratio {rates / startup:.1f}x"
+    )
+    since = (latest - pd.DateOffset(months=23)).strftime("%Y-%m")
+    every = command(
+        "rates",
+        "--method",
+        "latest",
+        "--from",
+        since,
+        "--to",
+        latest.strftime("%Y-%m"),
+        "--level",
+        "cp",
+        "--format",
+        "csv",
+        db=db,
+    )
+    print(
+        f"rates (all)   {every:.2f} s for every country, {since}..{latest:%Y-%m} | "
+        f"bwcases --version {startup:.2f} s; ratio {every / startup:.1f}x"
     )
     if not args.keep:
         print(f"(stores in {work}; pass --keep DIR to choose where)")

@@ -10,8 +10,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bwcases.core.domain import Status
 from bwcases.core.errors import ConcurrentWriteError, ConflictError, UsageError
@@ -357,3 +358,32 @@ def test_two_imports_of_the_same_new_plan_at_once_add_its_items_once(
     )
     assert sorted(o for o in outcomes if isinstance(o, tuple)) == [(0, 0), (1, 0)], outcomes
     assert len(store.plan_items_frame(factory_ids=["VN001"])) == 1
+
+
+def test_frames_hold_what_pandas_makes_of_the_rows(demo_on_backend: Store) -> None:
+    """Every table's columns, and a join with a repeated name and aggregates, come back from
+    `frame` with the values and dtypes pandas gives the rows SQLAlchemy returns."""
+    a, f = m.Assessment, m.Finding
+    statements = {
+        table.name: select(table).order_by(*table.primary_key.columns).limit(300)
+        for table in m.Base.metadata.sorted_tables
+    }
+    statements["join"] = (
+        select(a.quest_id, f.quest_id, a.start_date, f.finding, f.fact)
+        .join(f, f.quest_id == a.quest_id)
+        .order_by(f.quest_id, f.question_ref)
+        .limit(300)
+    )
+    statements["aggregates"] = select(
+        a.country, func.max(a.start_date).label("latest"), func.avg(a.cycle).label("cycles")
+    ).group_by(a.country)
+    filled = set()
+    with demo_on_backend.engine.connect() as conn:
+        for name, statement in statements.items():
+            result = conn.execute(statement)
+            expected = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            got = demo_on_backend.frame(statement)
+            pd.testing.assert_frame_equal(got, expected, check_exact=True, obj=name)
+            if len(got):
+                filled.add(name)
+    assert {"assessments", "findings", "plan_items", "visits", "join", "aggregates"} <= filled
