@@ -8,16 +8,24 @@ import getpass
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import pandas as pd
 
 from bwcases.core.errors import BwcasesError, OutputError, UsageError
-from bwcases.core.safe_text import for_terminal, spreadsheet_frame
 from bwcases.web.limits import KERNEL_GRACE, MAX_PAGES, PAGES_PER_PERSON
 
+if TYPE_CHECKING:  # pandas takes longer to import than --help and --version take to answer
+    import pandas as pd
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def for_terminal(text: str) -> str:
+    """Text a terminal shows as it is, without the escape codes it would obey."""
+    from bwcases.core.safe_text import for_terminal as shown  # it imports pandas: when needed
+
+    return shown(text)
 
 
 def _actor() -> str:
@@ -73,6 +81,8 @@ def friendly(fn: F) -> F:
 
 def emit(frame: pd.DataFrame, fmt: str | None, out: Path | None = None) -> None:
     """Print or write a frame as csv, json or an aligned table."""
+    from bwcases.core.safe_text import spreadsheet_frame
+
     terminal = sys.stdout.isatty() and out is None
     fmt = fmt or ("table" if terminal else "csv")
     frame = frame.copy()
@@ -181,15 +191,23 @@ def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None
     click.echo(f"{count} rows written to {output}", err=True)
 
 
+COUNTRY_HELP = "a country's name or ISO code, in any case (Vietnam, vn)"
+
+
 @main.command()
 @db_option
-@click.option("--country")
+@click.option("--country", help=COUNTRY_HELP)
 @FORMAT
 @click.pass_context
 @friendly
 def factories(ctx: click.Context, country: str | None, fmt: str | None) -> None:
     """The factory register."""
-    emit(_store(ctx).factories_frame(country=country), fmt)
+    from bwcases.analysis.queries import country_named
+
+    store = _store(ctx)
+    if country is not None:
+        country = country_named(store, country)
+    emit(store.factories_frame(country=country), fmt)
 
 
 @main.command()
@@ -222,7 +240,7 @@ def partners(ctx: click.Context, fmt: str | None) -> None:
     is_flag=True,
     help="latest method: rates by the cycle each factory's latest assessment belongs to",
 )
-@click.option("--country", help="the country; 'all' pools every country")
+@click.option("--country", help=f"{COUNTRY_HELP}; 'all' pools every country")
 @click.option(
     "--level",
     type=click.Choice(["cp", "cluster", "question", "factory"]),
@@ -264,7 +282,7 @@ def rates(
 @main.command()
 @db_option
 @click.option("--factory", "factory_id")
-@click.option("--country")
+@click.option("--country", help=COUNTRY_HELP)
 @click.option("--partner", "partner_id")
 @click.option(
     "--as-of", "as_of", metavar="YYYY-MM-DD", help="the day to report on (default: today)"
@@ -496,8 +514,11 @@ def users_add(
     replace: bool,
 ) -> None:
     """Let NAME sign in (NAME as the factory register spells advisors)."""
+    from bwcases.analysis.queries import country_named
     from bwcases.auth.accounts import add_user, new_password
 
+    if country:  # empty: no country, as add_user takes it
+        country = country_named(_store(ctx), country)
     printed = False
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

@@ -270,6 +270,70 @@ def test_rates_refuse_an_option_they_would_ignore(
     assert out.stderr.startswith("bwcases: ") and named in out.stderr
 
 
+COUNTRY_COMMANDS = [
+    ["factories"],
+    ["rates", "--from", "2023-01", "--to", "2024-12"],
+    ["rates", "--method", "cycle", "--cycle", "1", "--level", "question"],
+    ["progress", "--as-of", "2024-06-30"],
+]
+SPELLINGS = ["vietnam", "VIETNAM", "Viet Nam", "VN", "vn"]
+
+
+def same_as_vietnam(url: str, command: list[str]) -> None:
+    """`command --country` spelt every way gives what `--country Vietnam` gives."""
+    exact = bw(*command, "--db", url, "--country", "Vietnam", "--format", "csv")
+    assert exact.exit_code == 0, exact.stderr
+    assert len(exact.stdout.splitlines()) > 1  # Vietnam's rows, not only a header
+    for spelt in SPELLINGS:
+        out = bw(*command, "--db", url, "--country", spelt, "--format", "csv")
+        assert (out.exit_code, out.stdout) == (0, exact.stdout), (spelt, out.stderr)
+
+
+@pytest.mark.parametrize("command", COUNTRY_COMMANDS[:-1])
+def test_a_country_is_matched_in_any_case_and_by_its_iso_code(
+    shared_url: str, command: list[str]
+) -> None:
+    same_as_vietnam(shared_url, command)
+
+
+def test_progress_matches_a_country_in_any_case_and_by_its_iso_code(apps_store: Store) -> None:
+    same_as_vietnam(apps_store.url, COUNTRY_COMMANDS[-1])
+
+
+def test_the_country_filter_keeps_that_countrys_rows_only(shared_url: str) -> None:
+    listing = table(bw("factories", "--db", shared_url, "--country", "vn").stdout)
+    assert [r["factory_id"] for r in listing] == ["VN001", "VN002"]
+    rates = table(bw("rates", "--db", shared_url, "--from", "2023-01", "--to", "2024-12",
+                     "--country", "kh", "--format", "csv").stdout)  # fmt: skip
+    assert {r["country"] for r in rates} == {"Cambodia"} and len(rates) == 1
+
+
+@pytest.mark.parametrize("command", COUNTRY_COMMANDS)
+def test_an_unknown_country_exits_2_listing_the_known_ones(
+    shared_url: str, command: list[str]
+) -> None:
+    out = bw(*command, "--db", shared_url, "--country", "Narnia")
+    assert out.exit_code == 2 and out.stdout == ""
+    assert out.stderr.startswith("bwcases: --country 'Narnia' is not a country bwcases knows: ")
+    assert "Vietnam (VN)" in out.stderr and len(out.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["factories"], ["progress"]])
+def test_all_countries_is_for_rates_and_counts_only(shared_url: str, command: list[str]) -> None:
+    out = bw(*command, "--db", shared_url, "--country", "all")
+    assert out.exit_code == 2 and "--country all" in out.stderr
+
+
+def test_a_users_country_is_named_as_the_register_spells_it(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    added = bw("--db", db, "users", "add", "Minh Tran", "--role", "staff", "--country", "vn")
+    assert added.exit_code == 0, added.stderr
+    listed = table(bw("--db", db, "users", "list", "--format", "csv").stdout)
+    assert [(r["name"], r["country"]) for r in listed] == [("Minh Tran", "Vietnam")]
+    unknown = bw("--db", db, "users", "add", "Hoa Le", "--role", "staff", "--country", "Narnia")
+    assert unknown.exit_code == 2 and "Vietnam (VN)" in unknown.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "header"),
     [

@@ -9,11 +9,22 @@ import pandas as pd
 from bwcases.analysis import metrics
 from bwcases.analysis.metrics import Level, Method, Window
 from bwcases.analysis.progress import plan_progress
+from bwcases.core import catalogue
 from bwcases.core.catalogue import ALL_COUNTRIES
 from bwcases.core.errors import UsageError
 from bwcases.store import Store
 
-_ALL = {"all", ALL_COUNTRIES.casefold()}
+
+def country_named(store: Store, text: str, *, pooled: bool = False) -> str:
+    """The country a name or ISO code means, in any case, as the store spells it; with `pooled`
+    (rates, counts) "all" means every country together (ALL_COUNTRIES)."""
+    name = catalogue.country_named(text, store.countries())
+    if name == ALL_COUNTRIES and not pooled:
+        raise UsageError(
+            "--country all pools the countries of rates and counts only: "
+            "leave out --country for every country"
+        )
+    return name
 
 
 def rates(
@@ -26,9 +37,11 @@ def rates(
     level: Level | str = Level.CP,
     by_cycle: bool = False,
 ) -> pd.DataFrame:
-    """Non-compliance rates with the programme's method, on the store's findings; `country`
-    ALL_COUNTRIES pools every country."""
-    pooled = country is not None and country.strip().casefold() in _ALL
+    """Non-compliance rates with the programme's method, on the store's findings of a country
+    (a name or ISO code; "all" pools every country) or of each country."""
+    if country is not None:
+        country = country_named(store, country, pooled=True)
+    pooled = country == ALL_COUNTRIES
     method = metrics.check_options(
         method, window=window, cycle=cycle, by_cycle=by_cycle, level=level, pooled=pooled
     )
@@ -63,6 +76,8 @@ def progress(
     """Improvement Plan progress per factory, country or partner, as of a date."""
     if sum(x is not None for x in (factory_id, country, partner_id)) > 1:
         raise UsageError("choose one of --factory, --country and --partner")
+    if country is not None:
+        country = country_named(store, country)
     as_of = as_of or dt.date.today()
     factory_ids: list[str] | None = None
     if factory_id is not None:

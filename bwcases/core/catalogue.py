@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from enum import StrEnum
+
+from bwcases.core.errors import UsageError
 
 
 class QuestionType(StrEnum):
@@ -83,22 +87,24 @@ COMPLIANCE_POINTS: dict[str, tuple[str, ...]] = {
     "Working Time": ("Regular Hours", "Overtime", "Leave"),
 }
 
-# The countries the programme works in, as the factory register and the exports spell them.
-COUNTRIES = (
-    "Bangladesh",
-    "Cambodia",
-    "Egypt",
-    "Ethiopia",
-    "Haiti",
-    "Indonesia",
-    "Jordan",
-    "Madagascar",
-    "Nicaragua",
-    "Pakistan",
-    "Sri Lanka",
-    "Uzbekistan",
-    "Vietnam",
-)
+# The countries the programme works in, as the factory register and the exports spell them,
+# with their ISO 3166-1 alpha-2 codes (`--country VN` means Vietnam).
+COUNTRY_CODES = {
+    "Bangladesh": "BD",
+    "Cambodia": "KH",
+    "Egypt": "EG",
+    "Ethiopia": "ET",
+    "Haiti": "HT",
+    "Indonesia": "ID",
+    "Jordan": "JO",
+    "Madagascar": "MG",
+    "Nicaragua": "NI",
+    "Pakistan": "PK",
+    "Sri Lanka": "LK",
+    "Uzbekistan": "UZ",
+    "Vietnam": "VN",
+}
+COUNTRIES = tuple(COUNTRY_CODES)
 
 # Every country together (`--country all`): the country column of pooled rows.
 ALL_COUNTRIES = "All countries"
@@ -149,6 +155,30 @@ def split_tags(tags: str | None) -> list[str]:
 def is_public_disclosure(tags: str | None) -> bool:
     """Whether a Tags value contains the Public Disclosure tag."""
     return any(_key(t) == _key(PUBLIC_DISCLOSURE) for t in split_tags(tags))
+
+
+def _country_key(name: str) -> str:
+    # "Viet Nam", "VIETNAM" and "vietnam" are one country; so are "Sri Lanka" and "srilanka"
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def country_named(text: str, known: Iterable[str] = (), what: str = "--country") -> str:
+    """The country a name or ISO code means, in any case, spelt as `known` (a store's countries)
+    or else the catalogue spells it; ALL_COUNTRIES for "all"."""
+    key = _country_key(text)
+    if key in (_country_key("all"), _country_key(ALL_COUNTRIES)):
+        return ALL_COUNTRIES
+    by_code = {code.casefold(): name for name, code in COUNTRY_CODES.items()}
+    wanted = _country_key(by_code.get(key, text))
+    names = list(dict.fromkeys([*known, *COUNTRIES]))  # a store's own spelling first
+    for name in names:
+        if _country_key(name) == wanted:
+            return name
+    listed = ", ".join(
+        f"{name} ({COUNTRY_CODES[name]})" if name in COUNTRY_CODES else name
+        for name in sorted(names, key=_country_key)
+    )
+    raise UsageError(f"{what} {text!r} is not a country bwcases knows: {listed}")
 
 
 def is_obsolete(factory_name: str | None) -> bool:

@@ -43,6 +43,15 @@ class CaseStore(Gateway):
         df = self.frame(stmt)
         return df if len(df) else pd.DataFrame(columns=FACTORY_COLUMNS)
 
+    def countries(self) -> list[str]:
+        """The countries of the factory register, as it spells them."""
+        with self.reading() as s:
+            return list(
+                s.execute(
+                    select(m.Factory.country).distinct().order_by(m.Factory.country)
+                ).scalars()
+            )
+
     def known_factories(self, factory_ids: Iterable[str]) -> set[str]:
         """Which of these factory IDs the store holds."""
         f = m.Factory
