@@ -112,8 +112,9 @@ def in_window(df: pd.DataFrame, window: Window) -> pd.DataFrame:
 def select_latest(df: pd.DataFrame, window: Window) -> pd.DataFrame:
     """Rows of each factory's latest assessment (largest Quest.ID) starting in the window."""
     inside = in_window(df, window)
-    latest = inside.groupby("factory_id")["quest_id"].max()
-    return inside[inside["quest_id"].isin(latest.to_numpy())]
+    # per factory: another factory's assessment may carry the same Quest.ID
+    latest = inside.groupby("factory_id")["quest_id"].transform("max")
+    return inside[inside["quest_id"] == latest]
 
 
 def select_cycle(df: pd.DataFrame, cycle: int, window: Window | None = None) -> pd.DataFrame:
@@ -238,14 +239,22 @@ def question_rates(rows: pd.DataFrame, by_cycle: list[str] | None = None) -> pd.
     """Sum of findings over distinct assessments, per question."""
     by_cycle = by_cycle or []
     keys = ["country", "cluster", "compliance_point", "question_id", *by_cycle]
+    # an assessment is a factory's Quest.ID: two factories' may carry the same number
+    assessments = (
+        rows[[*keys, "factory_id", "quest_id"]]
+        .drop_duplicates()
+        .groupby(keys, sort=False)
+        .size()
+        .rename("assessments")
+    )
     out = (
         rows.groupby(keys, sort=False)
         .agg(
             question_label=("question_label", "first"),
             public_disclosure=("public_disclosure", "any"),
             findings=("finding", "sum"),
-            assessments=("quest_id", "nunique"),
         )
+        .join(assessments)
         .reset_index()
     )
     out["findings"] = out["findings"].astype("int64")

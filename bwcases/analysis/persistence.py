@@ -48,10 +48,10 @@ def persistence(
 ) -> pd.DataFrame:
     """Per factory and question (or CP): its finding at the latest assessment and at the one
     before, and whether it is persistent."""
-    # findings: quest_id, the level's keys and finding (rows without a finding column are all
-    # non-compliant, as store.non_compliant_findings gives them); CP level wants them prepared
-    # (metrics.prepare: the merged CPs). assessments: which ones each factory had (default:
-    # those the findings come from).
+    # findings: (factory_id,) quest_id, the level's keys and finding (rows without a finding
+    # column are all non-compliant, as store.non_compliant_findings gives them); CP level wants
+    # them prepared (metrics.prepare: the merged CPs). assessments: which ones each factory had
+    # (default: those the findings come from).
     keys = LEVELS[str(level)]
     columns = ["factory_id", *keys, "previous", "latest", "persistent"]
     pairs = compared_assessments(findings if assessments is None else assessments, latest)
@@ -64,13 +64,16 @@ def persistence(
     if roles.empty or findings.empty:
         empty = pd.DataFrame(columns=columns)
         return empty.astype({"previous": "Int64", "latest": "Int64", "persistent": bool})
-    found = findings[["quest_id", *keys]].assign(
+    # by factory too where the findings say it: another factory's assessment may carry the
+    # same Quest.ID (findings without factory_id take theirs from `assessments`)
+    on = ["factory_id", "quest_id"] if "factory_id" in findings else ["quest_id"]
+    found = findings[[*on, *keys]].assign(
         quest_id=pd.to_numeric(findings["quest_id"]).astype("int64"),
         finding=pd.to_numeric(findings["finding"]) if "finding" in findings else 1,
     )
     roles = roles.assign(quest_id=roles["quest_id"].astype("int64"))
     per = (
-        found.merge(roles, on="quest_id")
+        found.merge(roles, on=on)
         .groupby(["factory_id", *keys, "role"])["finding"]
         .max()
         .unstack("role")
