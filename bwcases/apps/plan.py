@@ -15,6 +15,7 @@ from bwcases.apps.common import (
     ANY,
     NOBODY,
     STATUS_LABELS,
+    VERIFICATION_LABELS,
     AppShell,
     as_date,
     busy,
@@ -26,18 +27,19 @@ from bwcases.apps.common import (
     html,
     iso,
     label_of,
-    muted,
     notice_html,
     quiet,
     replace_options,
     set_if_offered,
     set_quietly,
+    shared_layout,
 )
 from bwcases.apps.drafts import DraftKeeper
 from bwcases.apps.forms import ITEM_LABELS, ItemForm, same, validate_item
+from bwcases.apps.picklist import Badges, Entry, Heading, PickList, PickRow, Placement, Slot
 from bwcases.apps.request import PageRequest
 from bwcases.core.catalogue import catalogue_order
-from bwcases.core.domain import ItemSource, Merge, Status, merge_fields
+from bwcases.core.domain import ItemSource, Merge, Status, Verification, merge_fields
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.core.i18n import N_
 from bwcases.render.templating import macros
@@ -54,6 +56,18 @@ TREE_COLUMNS = [
 NEW = "new"  # the choice: a new issue from the factory's self-diagnosis
 DRAFTS = "plan_item"  # the form's name among a person's drafts
 VIEWS = "apps/plan.html.j2"  # the summary and the tree of findings
+# the badge of an item's status and of its verification: a colour each (the app's style)
+STATUS_BADGES = {
+    Status.PENDING.value: "badge-pending",
+    Status.IN_PROGRESS.value: "badge-in-progress",
+    Status.COMPLETED.value: "badge-completed",
+}
+VERIFICATION_BADGES = {
+    Verification.AWAITING.value: "badge-awaiting",
+    Verification.VERIFIED.value: "badge-verified",
+    Verification.REJECTED.value: "badge-rejected",
+}
+UNPLANNED = "badge-none"  # a finding with no plan item yet
 
 
 @dataclass(frozen=True)
@@ -123,7 +137,6 @@ class ImprovementPlan(AppShell):
         self.base: dict[str, Any] = {}  # the item as she opened it: what a merge compares with
         self.merge: Merge | None = None  # a merge waiting for her choices
         self.summary = html()
-        self.findings = html()
         self.choice = widgets.Dropdown(layout=widgets.Layout(width="100%", max_width="760px"))
         self.choice.add_class("bw-stack")
         self.choice.style.description_width = "initial"
@@ -135,11 +148,18 @@ class ImprovementPlan(AppShell):
         self.keeper.on_edit = self._on_edit
         self.form.head.children = (*self.form.head.children, self.keeper.offer, self.keeper.ask)
         self.form.foot.children = (*self.form.foot.children, self.keeper.status)
-        self.details = widgets.VBox([self.summary, self.choice, self.form, self.findings])
+        # the chooser: a row per finding and per other item, the form opening under the row
+        # she picked, or under "Work on" when she chose there
+        self.findings = PickList(self._on_pick)
+        self.slot = Slot(layout=shared_layout())
+        self.place = Placement(self.form, self.form.head, self.keeper.ask, self.slot)
+        self.details = widgets.VBox([self.summary, self.choice, self.slot, self.findings])
         self.details.layout.display = "none"
-        self.content = [self.picker, self.details]
+        self.content = [html(str(macros(VIEWS).style())), self.picker, self.details]
+        self.add_class("bw-plan")  # the app's own style
         self.picker.factory.observe(self._on_factory, names="value")
         self.choice.observe(self._on_choice, names="value")
+        self.keeper.ask.layout.observe(self._on_asked, names="display")
         self.form.save.on_click(self._on_save)
         self.form.cancel.on_click(self._on_close)
         self.form.conflict.mine.on_click(self._on_apply_mine)
@@ -171,6 +191,7 @@ class ImprovementPlan(AppShell):
         if quiet(change):
             return
         old, new = str(change["old"] or ""), str(change["new"] or "")
+        self.ask_here(self.slot)
         self.keeper.leave(
             lambda: self.open_factory(new), lambda: set_if_offered(self.picker.factory, old)
         )
@@ -195,6 +216,7 @@ class ImprovementPlan(AppShell):
         if quiet(change):
             return
         value = str(change["new"] or "")
+        self.ask_here(self.slot)
         self.keeper.leave(
             lambda: self._choose(value), lambda: set_if_offered(self.choice, self.chosen)
         )
@@ -203,8 +225,52 @@ class ImprovementPlan(AppShell):
         set_quietly(self.choice, value)
         if value:
             self.start_editing(value)
+            self.put_form(self.slot)
         else:
             self.close_form()
+
+    @guarded
+    def _on_pick(self, key: str) -> None:
+        row = self.rows.get(key)
+        if row is None:  # a click that reached the kernel after a redraw
+            return
+        if key == self.chosen and self.form.layout.display is None:
+            if self.place.form_at is row:  # its form is open under it: a second click closes
+                self.ask_here(row)
+                self.keeper.leave(self.close_form)
+            else:  # open under "Work on": it moves here, as she left it
+                self.put_form(row)
+            return
+        self.ask_here(row)
+        self.keeper.leave(lambda: self._open_at(key, row))
+
+    def _open_at(self, value: str, row: PickRow) -> None:
+        set_if_offered(self.choice, value)
+        self.start_editing(value)
+        self.put_form(row)
+
+    def _on_asked(self, change: dict[str, Any]) -> None:
+        if change["new"] == "none" and self.place.ask_at is not None:  # answered
+            self.place.ask_here(None)  # back in the form
+
+    @property
+    def rows(self) -> dict[str, PickRow]:
+        """The chooser's rows, by the "Work on" value each opens."""
+        return self.findings.rows
+
+    def ask_here(self, place: Slot | PickRow) -> None:
+        """Ask about unsaved changes where she acted, when the form is elsewhere."""
+        if self.keeper.dirty:
+            self.place.ask_here(place)
+
+    def put_form(self, place: Slot | PickRow) -> None:
+        """Show the form under a row of the chooser, or under "Work on"."""
+        self.place.put_form(place)
+        self._draw_target()  # its heading's level follows
+
+    def mark(self) -> None:
+        """Show in the chooser which row is open."""
+        self.findings.mark(self.chosen if self.form.layout.display is None else ANY)
 
     def close_form(self) -> None:
         """Hide the form (its unsaved text kept as her draft) and forget what it held."""
@@ -213,6 +279,8 @@ class ImprovementPlan(AppShell):
         self.chosen = ANY
         self.form.layout.display = "none"
         self.target, self.base, self.merge = {}, {}, None
+        self.put_form(self.slot)
+        self.mark()
 
     def start_editing(self, value: str) -> None:
         """Open the form on a finding ("finding:QID"), an item ("item:ID") or a new issue."""
@@ -252,6 +320,7 @@ class ImprovementPlan(AppShell):
         self.form.set_editable(editable)
         self._draw_target()
         self.form.layout.display = None
+        self.mark()
         if editable:
             self.keeper.open(self.draft_key)
 
@@ -361,6 +430,10 @@ class ImprovementPlan(AppShell):
         self.start_editing(f"item:{self.item_id}")
         self.chosen = self.choice_of(self.item_id)
         set_quietly(self.choice, self.chosen)
+        held = self.place.form_at
+        if isinstance(held, PickRow) and held.key != self.chosen:  # a new issue: now an item
+            self.put_form(self.rows.get(self.chosen, self.slot))
+        self.mark()
         self.keeper.saved()
         self.form.message.value = notice_html(text, "success")
 
@@ -432,47 +505,102 @@ class ImprovementPlan(AppShell):
                 assessed += " " + _("Compared with the assessment of {date}.").format(
                     date=fmt_date(a.previous_date)
                 )
+        counts = []
+        if self.assessed is not None:
+            linked = items_by_question(self.items, self.assessed.quest_id)
+            unplanned = sum(str(q) not in linked for q in self.tree["question_id"])
+            counts = [
+                (_("Non-compliant questions: {n}").format(n=len(self.tree)), "badge-count"),
+                (_("No plan yet: {n}").format(n=unplanned), UNPLANNED),
+            ]
         self.summary.value = str(
             macros(VIEWS).summary(
                 factory.get("factory_name", ""),
                 facts,
                 assessed,
                 _("No assessment with findings is stored for this factory yet."),
+                counts,
             )
         )
-        self.findings.value = self.tree_html()
+        self.draw_tree()
         replace_options(self.choice, self.choices())
 
-    def tree_html(self) -> str:
-        """The non-compliant questions grouped cluster → CP → question, with their flags."""
+    def draw_tree(self) -> None:
+        """The chooser: the non-compliant questions by cluster and CP, the factory's other
+        items, and a new issue; a row each, with its badges."""
+        _ = self._
+        lines: list[Heading | Entry] = []
+        linked = items_by_question(self.items, self.latest_quest)
+        for cluster, by_cluster in self.tree.groupby("cluster", sort=False):
+            lines.append(Heading(4, str(cluster)))
+            for cp, by_cp in by_cluster.groupby("compliance_point", sort=False):
+                lines.append(Heading(5, str(cp)))
+                for r in by_cp.to_dict("records"):
+                    qid = str(r["question_id"])
+                    text = iso(f"{qid}: {cut(r['question_label'], 160)}", self.rtl)
+                    badges = self.finding_badges(r, linked.get(qid))
+                    lines.append(Entry(f"finding:{qid}", text, badges))
+        others = self.other_items(linked)
+        if others:
+            lines.append(Heading(4, _("Other plan items")))
+        for r in others:
+            text = f"#{r['item_id']} {r['compliance_point']}: {cut(r['issue'], 120)}"
+            lines.append(Entry(f"item:{r['item_id']}", iso(text, self.rtl), self.item_badges(r)))
+        lines.append(Entry(NEW, _("New issue from the factory's self-diagnosis")))
+        # the rows come under the tree's title (h3), or the factory's name (h2) without one
+        self.findings.draw(self.title_html(), lines, 3 if self.assessed is not None else 2)
+        self.place.forget(self.rows)
+        self.mark()
+
+    def title_html(self) -> str:
+        """The heading of the findings, and how to choose one (or that there is none)."""
         _ = self._
         if self.assessed is None:
             return ""
-        if self.tree.empty:
-            return muted(_("No non-compliance at the latest assessment."))
-        linked = items_by_question(self.items, self.assessed.quest_id)
-        clusters = []
-        for cluster, by_cluster in self.tree.groupby("cluster", sort=False):
-            points = []
-            for cp, by_cp in by_cluster.groupby("compliance_point", sort=False):
-                questions = []
-                for row in by_cp.to_dict("records"):
-                    flags = []
-                    if row["persistent"]:
-                        flags.append((_("Persistent"), "persistent"))
-                    if row["public_disclosure"]:
-                        flags.append((_("Publicly disclosed"), "public"))
-                    item = linked.get(str(row["question_id"]))
-                    if item is not None:
-                        state = _("Planned: {status}").format(
-                            status=label_of(STATUS_LABELS, item["status"], _)
-                        )
-                        flags.append((state, "planned"))
-                    questions.append((row["question_id"], row["question_label"], flags))
-                points.append((cp, questions))
-            clusters.append((cluster, points))
         title = _("Non-compliance at the latest assessment")
-        return str(macros(VIEWS).tree(title, clusters))
+        if self.tree.empty:
+            hint = _("No non-compliance at the latest assessment.")
+        else:
+            hint = _("Choose a question to plan it, or to open its plan item.")
+        return str(macros(VIEWS).tree_title(title, hint))
+
+    def finding_badges(self, finding: dict[str, Any], item: dict[str, Any] | None) -> Badges:
+        """A finding's state (its item's status and verification, or no plan yet) and flags."""
+        _ = self._
+        badges = self.item_badges(item) if item is not None else ((_("No plan yet"), UNPLANNED),)
+        if finding["persistent"]:
+            badges += ((_("Persistent"), "persistent"),)
+        if finding["public_disclosure"]:
+            badges += ((_("Publicly disclosed"), "public"),)
+        return badges
+
+    def item_badges(self, item: dict[str, Any]) -> Badges:
+        """An item's status and verification, after (not a finding's) where it came from."""
+        _ = self._
+        badges: Badges = ()
+        if item["quest_id"] != self.latest_quest or pd.isna(item["quest_id"]):
+            badges += ((self.origin(item), "badge-origin"),)
+        status = str(item["status"])
+        label = label_of(STATUS_LABELS, status, _)
+        badges += ((_("Planned: {status}").format(status=label), STATUS_BADGES.get(status, "")),)
+        verification = str(item.get("verification") or "")
+        if verification in VERIFICATION_BADGES:
+            label = label_of(VERIFICATION_LABELS, verification, _)
+            badges += ((label, VERIFICATION_BADGES[verification]),)
+        return badges
+
+    def origin(self, item: dict[str, Any]) -> str:
+        """Where an item not on the latest assessment's findings came from."""
+        _ = self._
+        if item["source"] == ItemSource.SELF_DIAGNOSIS.value:
+            return _("self-diagnosis")
+        return _("earlier assessment")
+
+    def other_items(self, linked: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """The factory's items that answer no finding of the latest assessment."""
+        linked_ids = {int(r["item_id"]) for r in linked.values()}
+        records = self.items.to_dict("records") if len(self.items) else []
+        return [r for r in records if int(r["item_id"]) not in linked_ids]
 
     def choices(self) -> list[tuple[str, str]]:
         """What the person may work on: each finding, each other item, a new issue."""
@@ -491,18 +619,10 @@ class ImprovementPlan(AppShell):
             what = f"{row['compliance_point']} › {qid}: {cut(row['question_label'], 70)}"
             label = f"{iso(what, self.rtl)} ({state})"
             out.append((label, f"finding:{qid}"))
-        linked_ids = {int(r["item_id"]) for r in linked.values()}
-        for row in self.items.to_dict("records") if len(self.items) else []:
-            if int(row["item_id"]) in linked_ids:
-                continue
-            origin = (
-                _("self-diagnosis")
-                if row["source"] == ItemSource.SELF_DIAGNOSIS.value
-                else _("earlier assessment")
-            )
+        for row in self.other_items(linked):
             status = label_of(STATUS_LABELS, row["status"], _)
             what = f"#{row['item_id']} {row['compliance_point']}: {cut(row['issue'], 70)}"
-            label = f"{iso(what, self.rtl)} ({origin}, {status})"
+            label = f"{iso(what, self.rtl)} ({self.origin(row)}, {status})"
             out.append((label, f"item:{row['item_id']}"))
         out.append((_("New issue from the factory's self-diagnosis"), NEW))
         return out
@@ -535,7 +655,10 @@ class ImprovementPlan(AppShell):
             )
         else:
             text = _("New plan item for an issue from the factory's self-diagnosis.")
-        self.form.context.value = heading(text) + self.question_html()
+        # under "Work on" the form heads the factory's page; in the tree, its row's heading
+        held = self.place.form_at
+        level = held.level + 1 if isinstance(held, PickRow) else 3
+        self.form.context.value = heading(text, min(level, 6)) + self.question_html()
 
     def question_html(self) -> str:
         """The CAT question the open item answers, read-only, as context for its issue."""
