@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from bwcases import __version__
 from bwcases.core.errors import BwcasesError, OutputError, UsageError
 from bwcases.web.limits import KERNEL_GRACE, MAX_PAGES, PAGES_PER_PERSON
 
@@ -111,7 +112,7 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["csv", "json", "tabl
 
 @click.group()
 @db_option
-@click.version_option(package_name="bwcases")
+@click.version_option(__version__)  # not importlib.metadata: importing it is most of the wait
 def main() -> None:
     """Case management for Better Work factory cases."""
 
@@ -277,6 +278,41 @@ def rates(
         ),
         fmt,
     )
+
+
+@main.command()
+@db_option
+@click.argument("kind", type=click.Choice(["assessments", "factories", "dates"]))
+@click.option(
+    "--from", "first", metavar="YYYY-MM", help="count the assessments starting from this month"
+)
+@click.option("--to", "last", metavar="YYYY-MM", help="and up to this month (included)")
+@click.option("--cycle", type=int, help="count the assessments of this cycle only")
+@click.option("--country", help=f"{COUNTRY_HELP}; 'all' pools every country")
+@FORMAT
+@click.pass_context
+@friendly
+def counts(
+    ctx: click.Context,
+    kind: str,
+    first: str | None,
+    last: str | None,
+    cycle: int | None,
+    country: str | None,
+    fmt: str | None,
+) -> None:
+    """Sample sizes: assessments per cycle, factories per cycle (a column each), or the first
+    and last assessment dates, per country."""
+    from bwcases.analysis import queries
+    from bwcases.analysis.metrics import Window
+
+    frame = queries.counts(
+        _store(ctx), kind, window=Window.given(first, last), cycle=cycle, country=country
+    )
+    for col in ("first_assessment", "last_assessment"):
+        if col in frame:  # a day, in JSON too (not midnight of it)
+            frame[col] = frame[col].map(lambda day: day.isoformat())
+    emit(frame, fmt)
 
 
 @main.command()
