@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from bwcases.analysis import metrics
+from bwcases.analysis.counts import Count, sample_sizes
 from bwcases.analysis.metrics import Level, Method, Window
 from bwcases.analysis.progress import plan_progress
 from bwcases.core import catalogue
@@ -62,6 +63,24 @@ def rates(
         by_cycle=by_cycle,
         pooled=pooled,
     )
+
+
+def counts(
+    store: Store,
+    kind: Count | str,
+    *,
+    window: Window | None = None,
+    cycle: int | None = None,
+    country: str | None = None,
+) -> pd.DataFrame:
+    """Sample sizes of the store's assessments, of a country (a name or ISO code; "all" pools
+    every country) or of each country."""
+    kind = Count(kind)
+    if country is not None:
+        country = country_named(store, country, pooled=True)
+    pooled = country == ALL_COUNTRIES
+    assessments = store.assessments_frame(country=None if pooled else country)
+    return sample_sizes(assessments, kind, window=window, cycle=cycle, pooled=pooled)
 
 
 def progress(
