@@ -382,7 +382,7 @@ def test_a_refused_file_is_listed_with_why_until_she_chooses_again(apps_store: S
     chooser = app.fields["files"].control
     chooser.value = (upload("virus.exe", b"MZ" + b"\x00" * 60), upload("boxes.pdf", PDF))
     assert "virus.exe is not a PDF" in app.fields["files"].error.value  # at once
-    assert "virus.exe is not a PDF" in app.chosen.children[1].children[0].value
+    assert "Not stored: see why above." in app.chosen.children[1].children[0].value
     assert "Files to store with this update: 1" in app.chosen.head.value
     record(app, status="In Progress", note="Boxes moved")
     assert "Nothing was saved" in app.record_message.value
@@ -392,6 +392,17 @@ def test_a_refused_file_is_listed_with_why_until_she_chooses_again(apps_store: S
     assert app.fields["files"].error.value == ""
     record(app, status="In Progress", note="Boxes moved")
     assert sorted(apps_store.evidence_frame([2])["filename"]) == ["boxes.pdf", "exit.png"]
+
+
+def test_each_refused_file_is_named_in_the_fields_error(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    app.fields["files"].control.value = (
+        upload("virus.exe", b"MZ" + b"\x00" * 60),
+        {**upload("photo 40MB.jpg", b""), "size": 40 * 1024 * 1024},
+    )
+    error = app.fields["files"].error.value
+    assert "virus.exe is not a PDF" in error and "photo 40MB.jpg is larger than 10 MB." in error
 
 
 def test_removing_the_refused_file_lets_the_update_be_saved(apps_store: Store) -> None:
@@ -412,6 +423,7 @@ def test_more_files_than_an_update_holds_are_refused_by_name(apps_store: Store) 
         {**upload(f"p{n}.jpg", b""), "size": 2000} for n in range(6)
     )
     assert [f.problem for f in app.chosen.files] == ["At most 5 files at a time."] * 6
+    assert app.fields["files"].error.value.count("At most 5 files") == 1  # said once
     files = tuple(upload(f"s{n}.pdf", PDF + bytes([n])) for n in range(5))
     app.fields["files"].control.value = files
     assert len(app.chosen.uploads) == 5 and app.chosen.problem is None

@@ -202,8 +202,9 @@ class ChosenFiles(widgets.VBox):
 
     @property
     def problem(self) -> str | None:
-        """Why a chosen file cannot be stored (the first), or None."""
-        return next((f.problem for f in self.files if f.problem), None)
+        """Why chosen files cannot be stored (each says which), or None."""
+        problems = [f.problem for f in self.files if f.problem]
+        return " ".join(dict.fromkeys(problems)) if problems else None
 
     def relabel(self, _: Callable[[str], str]) -> None:
         """Put the texts in the page's language."""
@@ -252,10 +253,10 @@ class ChosenFiles(widgets.VBox):
         for row, chosen in zip(self.rows, self.files, strict=False):
             shown, remove = row.children
             size = size_text(chosen.size) if chosen.size else ""
+            # why it is refused is the field's error, tied to the chooser; here, that it is
+            refused = _("Not stored: see why above.") if chosen.problem else ""
             shown.value = str(
-                views().chosen(
-                    chosen.thumb, kind_of(chosen.name), chosen.name, size, chosen.problem or ""
-                )
+                views().chosen(chosen.thumb, kind_of(chosen.name), chosen.name, size, refused)
             )
             remove.description = _("Remove")
             remove.tooltip = _("Remove {name}").format(name=chosen.name)

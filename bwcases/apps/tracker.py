@@ -132,6 +132,7 @@ class RemediationTracker(AppShell):
                 "files", widgets.FileUpload, N_("Evidence files"), accept=ACCEPT, multiple=True
             ),
         }
+        self.fields["files"].control.add_class("bw-evidence-choose")
         self.chosen = ChosenFiles(self.fields["files"].control)
         self.chosen.on_remove = self._on_remove_file
         self.record = widgets.Button(button_style="primary")
@@ -561,15 +562,15 @@ class RemediationTracker(AppShell):
         """The plan as a table whose rows open their item: status, due date, flags, last update,
         verification."""
         _ = self._
-        current = int(self.item["item_id"]) if self.item else None
-        body = []
+        open_id = int(self.item["item_id"]) if self.item else None
+        body, current = [], None
         for r in rows.to_dict("records"):
             last = ""
             if r.get("last_update") is not None and not pd.isna(r["last_update"]):
                 last = f"{fmt_date(r['last_update'])} ({r['last_author']})"
             item_id = int(r["item_id"])
             issue = str(r["issue"] or "").strip() or _("Plan item #{id}").format(id=item_id)
-            opens = views().open_link(self.item_url(item_id), issue, item_id == current)
+            opens = views().open_link(self.item_url(item_id), issue, item_id == open_id)
             cells = [
                 f"#{item_id}",
                 r["compliance_point"],
@@ -580,7 +581,9 @@ class RemediationTracker(AppShell):
                 last,
                 self.badge(VERIFICATION_LABELS, r.get("verification")),
             ]
-            body.append((cells, item_id == current))
+            if item_id == open_id:
+                current = len(body)
+            body.append(cells)
         header = [
             "#",
             _("Compliance point"),
@@ -596,7 +599,7 @@ class RemediationTracker(AppShell):
         else:
             empty = _("This factory has no plan items yet.")
         shown = _("{n} items are not shown.").format(n=hidden) if hidden else ""
-        return str(views().plan(_("Improvement Plan"), header, body, empty, shown))
+        return str(views().plan(_("Improvement Plan"), header, body, empty, shown, current))
 
     def draw_item(self) -> None:
         """Show the chosen item's details, evidence, verification and history."""
