@@ -254,12 +254,22 @@ def test_governance_brief_with_too_few_factories_shows_no_figure(
     sqlite_store: Store, tmp_path: Path, export_file: Path
 ) -> None:
     import_file(sqlite_store, "assessments", export_file)
-    paths = render_brief(
-        sqlite_store, "governance", "Vietnam", "2023-01:2024-12", tmp_path, formats=("html",)
+    paths = render_brief(  # a country by its ISO code, as on every command
+        sqlite_store, "governance", "vn", "2023-01:2024-12", tmp_path, formats=("html",)
     )
+    assert paths["html"].name.startswith("governance-brief-Vietnam-")
     page = read(paths["html"])
     assert page.figures == {}
     assert "Too few factories" in "".join(page.text)
+
+
+def test_a_governance_brief_of_an_unknown_country_lists_the_known(
+    sqlite_store: Store, tmp_path: Path, export_file: Path
+) -> None:
+    import_file(sqlite_store, "assessments", export_file)
+    with pytest.raises(UsageError, match=r"'Atlantis'.*Vietnam \(VN\)"):
+        render_brief(sqlite_store, "governance", "Atlantis", PERIOD, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_governance_brief_figures_equal_the_librarys(demo: Store, tmp_path: Path) -> None:

@@ -17,15 +17,17 @@ from bwcases.store import Store
 
 @dataclass(frozen=True)
 class BriefKind:
-    """A kind of brief: its notebook, the parameter naming its subject, and a check."""
+    """A kind of brief: its notebook, the parameter naming its subject, and a check that
+    refuses a subject or gives it as the store names it."""
 
     notebook: str
     parameter: str
-    check: Callable[[Store, str], None]
+    check: Callable[[Store, str], str]
 
 
-def _require_buyer(store: Store, partner_id: str) -> None:
+def _require_buyer(store: Store, partner_id: str) -> str:
     require_buyer(store, partner_id)
+    return partner_id
 
 
 KINDS: dict[str, BriefKind] = {
@@ -55,7 +57,7 @@ def render_brief(
     if kind not in KINDS:
         raise UsageError(f"{kind!r} is not a kind of brief ({', '.join(KINDS)})")
     brief = KINDS[kind]
-    brief.check(store, subject)
+    subject = brief.check(store, subject)
     window = Window.parse(period)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

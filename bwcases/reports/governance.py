@@ -15,6 +15,7 @@ from bwcases.analysis import metrics
 from bwcases.analysis.metrics import Window
 from bwcases.analysis.persistence import persistence
 from bwcases.analysis.progress import status_as_of
+from bwcases.core import catalogue
 from bwcases.core.catalogue import COMPLIANCE_POINTS, canonical_cluster, canonical_compliance_point
 from bwcases.core.errors import UsageError
 from bwcases.core.i18n import translator
@@ -46,15 +47,18 @@ class GovernanceBrief:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def require_country(store: Store, country: str) -> None:
-    """Refuse a country the store has no factories of."""
-    if store.factories_frame(country=country).empty:
+def require_country(store: Store, country: str) -> str:
+    """The country a name or ISO code means, as the store spells it; refused when the store
+    has no factories there."""
+    country = catalogue.country_named(country, store.countries(), what="country")
+    if country == catalogue.ALL_COUNTRIES or store.factories_frame(country=country).empty:
         raise UsageError(f"no factories in {country!r} in the store")
+    return country
 
 
 def governance_brief(store: Store, country: str, period: str, lang: str = "en") -> GovernanceBrief:
     """The brief of a country for a period YYYY-MM:YYYY-MM."""
-    require_country(store, country)
+    country = require_country(store, country)
     window = Window.parse(period)
     findings = store.findings_frame(country=country, ncq_only=True)
     rows = metrics.prepare(findings)
