@@ -106,6 +106,19 @@ def test_the_overview_names_clusters_cps_and_countries_in_her_language(people: S
     assert "tư vấn, Việt Nam)" in app.nav.value  # "Signed in as … (advisor, Vietnam)"
 
 
+def test_the_plan_names_clusters_cps_and_the_country_in_her_language(people: Store) -> None:
+    app = open_app(ImprovementPlan, people, "Lan Nguyen", "VN001", lang="vi")
+    tree = "\n".join(
+        w.button.description if hasattr(w, "button") else w.value for w in app.findings.children
+    )
+    options = " ".join(label for label, _value in app.choice.options)
+    cp = domain_name(COMPLIANCE_POINT, "Minimum Wages/Piece Rate Wages", "vi")
+    for english, vietnamese in [("Compensation", "Lương thưởng"), ("Minimum Wages", cp)]:
+        assert vietnamese in tree and english not in tree, english
+    assert f"{cp} › CMP.MW.01" in options
+    assert "Việt Nam" in app.summary.value
+
+
 def test_the_queue_names_cps_in_her_language_on_the_page_and_in_exports(people: Store) -> None:
     app = open_app(WorkQueueApp, people, "Lan Nguyen", lang="id")
     cp = domain_name(COMPLIANCE_POINT, "Emergency Preparedness", "id")

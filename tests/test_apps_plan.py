@@ -495,7 +495,7 @@ def test_free_text_in_the_rows_is_shown_as_text(apps_store: Store) -> None:
 def test_arabic_rows_keep_latin_ids_apart(apps_store: Store) -> None:
     app = open_app(ImprovementPlan, apps_store, "Lan Nguyen", "VN003", lang="ar")
     text = app.rows["finding:CMP.WI.01"].button.description
-    assert text == "\u2068CMP.WI.01: Question CMP.WI.01?\u2069"
+    assert text == "\u2068CMP.WI.01\u2069: \u2068Question CMP.WI.01?\u2069"  # code first
     assert badges(app, "finding:OSH.CH.01")[0][1] == "badge-none"
     assert badges(app, "finding:OSH.CH.01")[0][0] != "No plan yet"  # in Arabic
 

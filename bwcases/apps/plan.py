@@ -20,6 +20,7 @@ from bwcases.apps.common import (
     as_date,
     busy,
     cut,
+    domain_label,
     failure_text,
     fmt_date,
     guarded,
@@ -41,7 +42,7 @@ from bwcases.apps.request import PageRequest
 from bwcases.core.catalogue import catalogue_order
 from bwcases.core.domain import ItemSource, Merge, Status, Verification, merge_fields
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
-from bwcases.core.i18n import N_
+from bwcases.core.i18n import CLUSTER, COMPLIANCE_POINT, COUNTRY, N_, QUESTION, domain_name
 from bwcases.render.templating import macros
 from bwcases.store import Store
 
@@ -494,7 +495,8 @@ class ImprovementPlan(AppShell):
         """Show the factory, its non-compliances by cluster, CP and question, and the choices."""
         _ = self._
         factory = self.picker.row(self.factory_id)
-        facts = [str(factory.get("factory_id", "")), str(factory.get("country", ""))]
+        country = domain_name(COUNTRY, str(factory.get("country", "")), self.lang)
+        facts = [str(factory.get("factory_id", "")), country]
         assessed = ""
         if self.assessed is not None:
             a = self.assessed
@@ -532,25 +534,36 @@ class ImprovementPlan(AppShell):
         lines: list[Heading | Entry] = []
         linked = items_by_question(self.items, self.latest_quest)
         for cluster, by_cluster in self.tree.groupby("cluster", sort=False):
-            lines.append(Heading(4, str(cluster)))
+            lines.append(Heading(4, domain_label(CLUSTER, cluster, self.lang)))
             for cp, by_cp in by_cluster.groupby("compliance_point", sort=False):
-                lines.append(Heading(5, str(cp)))
+                lines.append(Heading(5, domain_label(COMPLIANCE_POINT, cp, self.lang)))
                 for r in by_cp.to_dict("records"):
                     qid = str(r["question_id"])
-                    text = iso(f"{qid}: {cut(r['question_label'], 160)}", self.rtl)
+                    text = self.finding_text(qid, r["question_label"], 160)
                     badges = self.finding_badges(r, linked.get(qid))
                     lines.append(Entry(f"finding:{qid}", text, badges))
         others = self.other_items(linked)
         if others:
             lines.append(Heading(4, _("Other plan items")))
         for r in others:
-            text = f"#{r['item_id']} {r['compliance_point']}: {cut(r['issue'], 120)}"
-            lines.append(Entry(f"item:{r['item_id']}", iso(text, self.rtl), self.item_badges(r)))
+            text = self.item_text(r, 120)
+            lines.append(Entry(f"item:{r['item_id']}", text, self.item_badges(r)))
         lines.append(Entry(NEW, _("New issue from the factory's self-diagnosis")))
         # the rows come under the tree's title (h3), or the factory's name (h2) without one
         self.findings.draw(self.title_html(), lines, 3 if self.assessed is not None else 2)
         self.place.forget(self.rows)
         self.mark()
+
+    def finding_text(self, qid: str, question: Any, width: int) -> str:
+        """A finding's row: its question's ID and text in her language, each set apart in a
+        right-to-left page (so the ID stays first)."""
+        text = cut(domain_name(QUESTION, str(question), self.lang), width)
+        return f"{iso(qid, self.rtl)}: {iso(text, self.rtl)}"
+
+    def item_text(self, row: dict[str, Any], width: int) -> str:
+        """An item's row: its number, its CP in her language and its issue as written."""
+        cp = domain_label(COMPLIANCE_POINT, row["compliance_point"], self.lang)
+        return f"#{row['item_id']} {cp}: {iso(cut(row['issue'], width), self.rtl)}"
 
     def title_html(self) -> str:
         """The heading of the findings, and how to choose one (or that there is none)."""
@@ -616,13 +629,12 @@ class ImprovementPlan(AppShell):
                 if qid in linked
                 else _("no plan item yet")
             )
-            what = f"{row['compliance_point']} › {qid}: {cut(row['question_label'], 70)}"
-            label = f"{iso(what, self.rtl)} ({state})"
+            cp = domain_label(COMPLIANCE_POINT, row["compliance_point"], self.lang)
+            label = f"{cp} › {self.finding_text(qid, row['question_label'], 70)} ({state})"
             out.append((label, f"finding:{qid}"))
         for row in self.other_items(linked):
             status = label_of(STATUS_LABELS, row["status"], _)
-            what = f"#{row['item_id']} {row['compliance_point']}: {cut(row['issue'], 70)}"
-            label = f"{iso(what, self.rtl)} ({self.origin(row)}, {status})"
+            label = f"{self.item_text(row, 70)} ({self.origin(row)}, {status})"
             out.append((label, f"item:{row['item_id']}"))
         out.append((_("New issue from the factory's self-diagnosis"), NEW))
         return out
@@ -672,7 +684,7 @@ class ImprovementPlan(AppShell):
             if self.target.get("item_id")
             else _("Write in Issue what you found at this factory.")
         )
-        label = str(rows.iloc[0]["question_label"])
+        label = domain_name(QUESTION, str(rows.iloc[0]["question_label"]), self.lang)
         return str(macros(VIEWS).question(_("CAT question"), qid, label, hint))
 
 
