@@ -1,11 +1,13 @@
-"""The bwcases command starts at once: what `--version` and `--help` import, seen by Python itself.
+"""Processes start at once: what the command's `--version` and `--help`, a batch and its
+workers import, seen by Python itself.
 
-The process is the thing under test here, so each case runs the command as a process of its own
-with `-X importtime`, which lists every module the process imported."""
+The process is the thing under test here, so each case runs one of its own, with `-X importtime`
+(which lists every module the process imported) or a script that reads `sys.modules`."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +55,29 @@ def test_a_command_that_shows_a_frame_imports_what_it_needs(tmp_path: Path) -> N
 def test_the_version_shown_is_the_installed_distributions() -> None:
     # --version prints bwcases.__version__ rather than asking importlib.metadata (slow to import)
     assert __version__ == importlib.metadata.version("bwcases")
+
+
+@pytest.mark.parametrize("module", ["bwcases.batch.run", "bwcases.batch.executor"])
+def test_reading_notebooks_builds_no_iri_grammar(module: str) -> None:
+    # nbformat -> jsonschema took up rfc3987_syntax, whose import builds Earley parsers (~1 s)
+    names = ("nbformat", "jsonschema", "rfc3987_syntax", "lark")
+    script = (
+        f"import json, sys, {module}\n"
+        f"print(json.dumps({{m: sys.modules.get(m) is not None for m in {names!r}}}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = json.loads(done.stdout)
+    assert loaded == {"nbformat": True, "jsonschema": True, "rfc3987_syntax": False, "lark": False}
+
+
+def test_notebooks_are_still_validated() -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    nbformat.validate(notebook)
+    notebook.cells[0]["cell_type"] = "spreadsheet"
+    with pytest.raises(nbformat.ValidationError):
+        nbformat.validate(notebook)
