@@ -267,6 +267,7 @@ def test_each_row_opens_its_item_in_this_page(apps_store: Store) -> None:
         )
         assert link in row and row.count("<a ") == 1  # one stop a row for the keyboard
     assert "aria-current" not in app.plan.value
+    assert '<td data-label="Xác minh"></td>' in rows[0]  # an empty cell: no label on a card
     app.choice.value = "2"
     current = re.findall(r'<tr class="bw-tracker-row bw-tracker-current">.*?</tr>', app.plan.value)
     assert len(current) == 1 and "item=2&amp;" in current[0] and 'aria-current="true"' in current[0]
@@ -464,3 +465,16 @@ def test_file_names_with_markup_are_text_where_chosen_and_stored(apps_store: Sto
     record(app, status="In Progress", note="n")
     assert "<img src=x" not in app.files.value and "&lt;img src=x" in app.files.value
     assert "<img src=x" not in app.history.value
+
+
+def test_leaving_the_page_with_chosen_files_asks_first(apps_store: Store) -> None:
+    # the page asks before a reload or a link (a row of the plan) leaves a bw-dirty widget
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    assert "bw-dirty" not in app.chosen._dom_classes
+    app.fields["files"].control.value = (upload("exit.png", photo()),)
+    assert "bw-dirty" in app.chosen._dom_classes
+    record(app, status="In Progress", note="Boxes moved")
+    assert "bw-dirty" not in app.chosen._dom_classes  # stored
+    app.fields["files"].control.value = (upload("virus.exe", b"MZ" + b"\x00" * 60),)
+    assert "bw-dirty" not in app.chosen._dom_classes  # nothing that would be stored

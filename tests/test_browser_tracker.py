@@ -190,7 +190,8 @@ def test_find_an_item_and_store_its_evidence(
     photo.write_bytes(picture.getvalue())
     report.write_bytes(pdf_page())
     upload = page.locator(".widget-upload")
-    assert upload.get_attribute("title") or upload.inner_text().strip()  # it has a name
+    # the file chooser is a button named for what it takes
+    expect(page.get_by_role("button", name=re.compile(r"^Evidence files"))).to_have_count(1)
     attach(page, photo, report)
     assert listed(page) == [photo.name, accented]
     thumb = page.locator(".bw-evidence-chosen-file img").first
@@ -201,6 +202,13 @@ def test_find_an_item_and_store_its_evidence(
     assert listed(page) == [accented]
     expect(upload).to_contain_text("(1)")  # the chooser counts what will be stored
     attach(page, photo)
+    assert listed(page) == [accented, photo.name]
+    # files not stored yet: a row's link asks before it leaves them
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.locator(".bw-tracker-plan a.bw-tracker-open").first.click()
+    page.wait_for_timeout(1000)
+    assert asked == ["beforeunload"] and "item=2" in page.url
     assert listed(page) == [accented, photo.name]
     status = page.get_by_label("New status", exact=True)
     status.select_option(label="In Progress")

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from bwcases.apps.common import cut, fmt_date, html, pieces, shared_layout
+from bwcases.apps.drafts import DIRTY
 from bwcases.core.i18n import N_
 from bwcases.render.previews import preview, previewable
 from bwcases.render.templating import macros
@@ -263,6 +264,11 @@ class ChosenFiles(widgets.VBox):
         self.children = (self.head, *self.rows[: len(self.files)])
         head = _("Files to store with this update: {n}").format(n=len(self.uploads))
         self.head.value = str(views().chosen_head(head)) if self.files else ""
+        # files not stored yet: the page asks before a reload or a link leaves them
+        if self.uploads:
+            self.add_class(DIRTY)
+        else:
+            self.remove_class(DIRTY)
         self._give_names()
 
     def _row(self, index: int) -> widgets.HBox:

@@ -30,7 +30,8 @@ CELL_TIMEOUT = 120  # seconds a cell may run before the page says it gave up
 POOL_SIZE = 1  # preheated kernels kept ready per app
 REFILL_DELAY = 3.0  # seconds before a used preheated kernel is replaced
 # A websocket message carries a progress update's evidence files (at most 5 of 10 MB, checked
-# in the browser before they are sent: apps.evidence) or one file down.
+# in the browser before they are sent: apps.evidence) or a work queue's export down; stored
+# evidence files go down by HTTP (web.evidence).
 MAX_MESSAGE = 64 * 1024 * 1024
 IOPUB_TIMEOUT = 60  # seconds a page's cell output may take to arrive (see voila_config)
 
