@@ -563,7 +563,8 @@ class RemediationTracker(AppShell):
         verification."""
         _ = self._
         open_id = int(self.item["item_id"]) if self.item else None
-        body, current = [], None
+        body: list[list[Any]] = []
+        current = None
         for r in rows.to_dict("records"):
             last = ""
             if r.get("last_update") is not None and not pd.isna(r["last_update"]):
