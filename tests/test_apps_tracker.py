@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from bwcases.apps import ImprovementPlan, RemediationTracker
-from bwcases.apps.evidence import MAX_BYTES, check_uploads, clean_name, sniff
+from bwcases.apps.evidence import MAX_BYTES, check_upload, clean_name, sniff
 from bwcases.store import Store
 from tests.helpers import PDF, fill, open_app, plan_public_item, record, upload
 
@@ -205,8 +205,6 @@ def test_evidence_is_recognised_by_its_content() -> None:
     assert sniff("x.pdf", b"\xff\xd8\xff\xe0") == "image/jpeg"  # the content decides
     assert sniff("x.docx", b"PK\x03\x04rest") is not None and sniff("x.zip", b"PK\x03\x04") is None
     assert clean_name("../../etc/passwd") == "passwd" and clean_name("a\x00b.pdf") == "ab.pdf"
-    files, problem = check_uploads([upload("a.pdf", PDF)] * 6, str)
-    assert files == [] and problem is not None and "At most 5" in problem
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -225,18 +223,16 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 def test_a_stored_file_has_the_ending_its_content_proves(
     name: str, content: bytes, kept_as: str
 ) -> None:
-    files, problem = check_uploads([upload(name, content)], str)
-    assert problem is None and [f.filename for f in files] == [kept_as]
+    checked = check_upload(upload(name, content), str)
+    assert not isinstance(checked, str) and checked.filename == kept_as
 
 
 def test_a_file_too_large_is_named_though_the_page_sent_only_its_size() -> None:
     # the page script sends a file over MAX_BYTES as its name and size, without its bytes
     big = {**upload("photo 40MB.jpg", b""), "size": 40 * 1024 * 1024}
-    files, problem = check_uploads([upload("a.pdf", PDF), big], str)
-    assert files == [] and problem == "photo 40MB.jpg is larger than 10 MB."
+    assert check_upload(big, str) == "photo 40MB.jpg is larger than 10 MB."
     cut = {**upload("a.pdf", PDF[:10]), "size": len(PDF)}
-    files, problem = check_uploads([cut], str)
-    assert files == [] and problem == "a.pdf did not arrive whole: choose it again."
+    assert check_upload(cut, str) == "a.pdf did not arrive whole: choose it again."
 
 
 # -- finding the work ---------------------------------------------------------------------------

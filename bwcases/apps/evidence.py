@@ -110,22 +110,6 @@ def check_upload(f: dict[str, Any], _: Callable[[str], str]) -> Upload | str:
     return Upload(stored_name(name, media_type), media_type, content)
 
 
-def check_uploads(
-    uploaded: Iterable[dict[str, Any]], _: Callable[[str], str]
-) -> tuple[list[Upload], str | None]:
-    """The files of an ipywidgets FileUpload that may be stored, or why they may not."""
-    files = list(uploaded)
-    if len(files) > MAX_FILES:
-        return [], _(TOO_MANY).format(n=MAX_FILES)
-    out = []
-    for f in files:
-        checked = check_upload(f, _)
-        if isinstance(checked, str):
-            return [], checked
-        out.append(checked)
-    return out, None
-
-
 def evidence_url(base_url: str, update_id: int, sha256: str, preview: bool = False) -> str:
     """The server's address of a file stored with a progress update (or of its preview)."""
     url = f"{base_url}{EVIDENCE_PATH}/{int(update_id)}/{sha256}"
