@@ -666,7 +666,7 @@ class RemediationTracker(AppShell):
         _ = self._
         item_id = int(self.item["item_id"])
         files_of: dict[str, list[dict[str, str]]] = {}
-        for f in getattr(self, "stored", []):
+        for f in self.stored:
             files_of.setdefault(f["update_id"], []).append(f)
         updates = {
             "title": _("Progress updates"),
