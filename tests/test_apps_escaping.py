@@ -121,7 +121,9 @@ def test_a_factory_name_and_an_items_author_are_text_in_the_plan(apps_store: Sto
     item_id = hostile_item(apps_store)
     app = open_app(ImprovementPlan, apps_store, "Lan Nguyen", "VN003")
     summary = Shown(app.summary.value)
-    assert summary.names == ["h2", "p", "p"] and summary.parts[0] == HOSTILE
+    # the name, the facts, the assessment, and the counts' line of two badges: no more elements
+    assert summary.names == ["h2", "p", "p", "p", "span", "span"]
+    assert summary.parts[0] == HOSTILE
     app.choice.value = f"item:{item_id}"
     context = Shown(app.form.context.value)
     assert context.names == ["h3"] and context.text.endswith(f"last changed by {HOSTILE}.")
