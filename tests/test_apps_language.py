@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bwcases.apps import CaseTimeline, ImprovementPlan
+from bwcases.apps import CaseTimeline, ImprovementPlan, RemediationTracker
 from bwcases.apps.overview import CaseOverview, case_overview
 from bwcases.apps.queue import WorkQueueApp
 from bwcases.core.i18n import COMPLIANCE_POINT, domain_name
 from bwcases.store import Store
-from tests.helpers import fill, fill_advisor_case, open_app
+from tests.helpers import fill, fill_advisor_case, open_app, record
 from tests.test_apps_queue import download
 
 
@@ -117,6 +117,24 @@ def test_the_plan_names_clusters_cps_and_the_country_in_her_language(people: Sto
         assert vietnamese in tree and english not in tree, english
     assert f"{cp} › CMP.MW.01" in options
     assert "Việt Nam" in app.summary.value
+
+
+def test_the_tracker_names_cps_in_her_language_and_its_arrows_point_her_way(
+    people: Store,
+) -> None:
+    app = open_app(RemediationTracker, people, "Lan Nguyen", "VN001", lang="vi")
+    cp = domain_name(COMPLIANCE_POINT, "Emergency Preparedness", "vi")
+    options = " ".join(label for label, _value in app.choice.options)
+    assert (
+        cp in app.plan.value and cp in options and ">Emergency Preparedness<" not in app.plan.value
+    )
+    item = next(v for label, v in app.choice.options if cp in label)
+    app.choice.value = item
+    assert cp in app.detail.value
+    arabic = open_app(RemediationTracker, people, "Lan Nguyen", "VN001", lang="ar")
+    arabic.choice.value = item
+    record(arabic, status="In Progress", note="Boxes moved")
+    assert " ← " in arabic.history.value and " → " not in arabic.history.value
 
 
 def test_the_queue_names_cps_in_her_language_on_the_page_and_in_exports(people: Store) -> None:

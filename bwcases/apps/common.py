@@ -244,12 +244,15 @@ def label_of(labels: dict[str, str], value: Any, _: Callable[[str], str]) -> str
     return _(labels[key]) if key in labels else key
 
 
+# from one value to the next; U+2192 is not mirrored by the bidi algorithm: a right-to-left page
+# needs U+2190 (keyed by rtl)
+ARROWS = {False: " → ", True: " ← "}
+
+
 def status_move(old: str, new: str, _: Callable[[str], str], rtl: bool = False) -> str:
     """A status move as people read it ("Pending → In Progress"; in a right-to-left page the
     arrow points left, the way she reads)."""
-    # U+2192 is not mirrored by the bidi algorithm: a right-to-left page needs U+2190
-    arrow = " ← " if rtl else " → "
-    return arrow.join(label_of(STATUS_LABELS, s, _) for s in (old, new))
+    return ARROWS[rtl].join(label_of(STATUS_LABELS, s, _) for s in (old, new))
 
 
 def move_problem(

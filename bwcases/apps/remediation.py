@@ -8,7 +8,16 @@ from typing import Any
 
 import pandas as pd
 
-from bwcases.apps.common import BAD_DATE, as_date, cut, fmt_date, label_of, move_problem
+from bwcases.apps.common import (
+    ARROWS,
+    BAD_DATE,
+    as_date,
+    cut,
+    fmt_date,
+    iso,
+    label_of,
+    move_problem,
+)
 from bwcases.apps.forms import ITEM_LABELS, shown
 from bwcases.core.domain import Status, is_overdue
 
@@ -68,8 +77,11 @@ def validate_progress(
     return problems
 
 
-def changes_text(action: str, before: str | None, after: str | None, _: Any) -> str:
-    """One audit entry of an item as a sentence (values shortened)."""
+def changes_text(
+    action: str, before: str | None, after: str | None, _: Any, rtl: bool = False
+) -> str:
+    """One audit entry of an item as a sentence (values shortened; in a right-to-left page each
+    value set apart and the arrow pointing left, as status_move's)."""
     if action in ("insert", "import"):
         return _("Created")
     old, new = json.loads(before or "{}"), json.loads(after or "{}")
@@ -78,5 +90,6 @@ def changes_text(action: str, before: str | None, after: str | None, _: Any) -> 
         if key in ("version", "updated_by", "updated_at"):
             continue
         label = label_of(ITEM_LABELS, key, _) if key in ITEM_LABELS else key
-        parts.append(f"{label}: {cut(shown(key, old.get(key), _))} → {cut(shown(key, value, _))}")
+        was, now = (iso(cut(shown(key, v, _)), rtl) for v in (old.get(key), value))
+        parts.append(f"{label}: {was}{ARROWS[rtl]}{now}")
     return "; ".join(parts) or _("Saved without changes")

@@ -129,7 +129,7 @@ def timeline_events(
             before = json.dumps(
                 {k: v for k, v in json.loads(e["before"] or "{}").items() if k in after}
             )
-            text = changes_text("update", before, json.dumps(after), _)
+            text = changes_text("update", before, json.dumps(after), _, rtl)
             what = _("Plan item {item} changed: {changes}").format(item=item, changes=text)
         elif e["action"] in ("insert", "import"):
             what = _("Plan item {item} opened").format(item=item)

@@ -21,6 +21,7 @@ from bwcases.apps.common import (
     as_date,
     busy,
     cut,
+    domain_label,
     failure_text,
     fmt_date,
     guarded,
@@ -44,7 +45,7 @@ from bwcases.apps.remediation import changes_text, plan_table, validate_progress
 from bwcases.apps.request import PageRequest
 from bwcases.core.domain import Status, Verification, next_statuses
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
-from bwcases.core.i18n import N_
+from bwcases.core.i18n import COMPLIANCE_POINT, N_
 from bwcases.render.templating import macros
 from bwcases.store import Store
 
@@ -538,9 +539,7 @@ class RemediationTracker(AppShell):
             listed = pd.concat([listed, shown]) if len(shown) else listed
         choices = [(_("Choose an item…"), ANY)] + [
             (
-                iso(
-                    f"#{r['item_id']} {r['compliance_point']}: {cut(str(r['issue']), 70)}", self.rtl
-                ),
+                f"#{r['item_id']} {self.cp_name(r)}: {iso(cut(str(r['issue']), 70), self.rtl)}",
                 str(r["item_id"]),
             )
             for r in listed.to_dict("records")
@@ -551,6 +550,10 @@ class RemediationTracker(AppShell):
         """The address of this page with an item open (its row's link; the work queue's too)."""
         query = {"factory": self.factory_id, "item": int(item_id), "lang": self.lang}
         return f"{self.request.base_url}voila/render/{self.page}?{urlencode(query)}"
+
+    def cp_name(self, row: dict[str, Any]) -> str:
+        """An item's compliance point in her language (set apart in a right-to-left page)."""
+        return domain_label(COMPLIANCE_POINT, row["compliance_point"], self.lang)
 
     def badge(self, labels: dict[str, str], value: Any) -> Markup:
         """A status or a verification as a badge of its colour (nothing for none)."""
@@ -574,7 +577,7 @@ class RemediationTracker(AppShell):
             opens = views().open_link(self.item_url(item_id), issue, item_id == open_id)
             cells = [
                 f"#{item_id}",
-                r["compliance_point"],
+                self.cp_name(r),
                 opens,
                 self.badge(STATUS_LABELS, r["status"]),
                 fmt_date(r["due_date"]),
@@ -622,7 +625,7 @@ class RemediationTracker(AppShell):
             who = f" ({it['verified_by']})" if it.get("verified_by") else ""
             verification = self.badge(VERIFICATION_LABELS, it["verification"]) + who
             facts.append((_("Verification"), verification))
-        title = _("Plan item #{id}").format(id=it["item_id"]) + ": " + it["compliance_point"]
+        title = _("Plan item #{id}").format(id=it["item_id"]) + ": " + self.cp_name(it)
         self.detail.value = str(views().item(title, facts))
         awaiting = it.get("verification") == Verification.AWAITING.value
         staff = bool(
@@ -675,7 +678,7 @@ class RemediationTracker(AppShell):
                 [
                     fmt_date(u["date"]),
                     u["author"],
-                    status_move(u["old_status"], u["new_status"], _),
+                    status_move(u["old_status"], u["new_status"], _, self.rtl),
                     u["note"],
                     evidence_views().update_files(files_of.get(str(int(u["id"])), [])),
                 ]
@@ -690,7 +693,7 @@ class RemediationTracker(AppShell):
                 [
                     fmt_date(a["at"]),
                     a["actor"],
-                    changes_text(a["action"], a["before"], a["after"], _),
+                    changes_text(a["action"], a["before"], a["after"], _, self.rtl),
                 ]
                 for a in trail.to_dict("records")
             ],
@@ -730,7 +733,7 @@ class RemediationTracker(AppShell):
                 [
                     f"{r['factory_id']} — {r['factory_name']}",
                     f"#{r['item_id']}",
-                    r["compliance_point"],
+                    self.cp_name(r),
                     views().open_link(url, issue),
                     self.badge(STATUS_LABELS, r["status"]),
                     fmt_date(r["due_date"]),
