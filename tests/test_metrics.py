@@ -12,6 +12,16 @@ from bwcases.core.errors import UsageError
 
 WINDOW_2023 = Window.months("2023-01", "2023-12")
 
+CP_BY_CYCLE = [  # the columns of CP rates by cycle
+    "country",
+    "cluster",
+    "compliance_point",
+    "cycle",
+    "factories_assessed",
+    "factories_non_compliant",
+    "non_compliance_rate",
+]
+
 
 def rows(*specs: tuple) -> pd.DataFrame:
     """Findings from (factory, quest, cycle, date, cp, cluster, question, finding[, type, name, tags])."""
@@ -143,15 +153,7 @@ def test_cycle_method_counts_every_assessment_of_the_cycle() -> None:
         ("C", 3, 2, "2022-05-01", *WAGES, "Q1", 1),
     )
     out = non_compliance_rates(frame, "cycle", cycle=2)
-    assert out.columns.tolist() == [
-        "country",
-        "cluster",
-        "compliance_point",
-        "cycle",
-        "factories_assessed",
-        "factories_non_compliant",
-        "non_compliance_rate",
-    ]
+    assert out.columns.tolist() == CP_BY_CYCLE
     assert out[["cycle", "factories_assessed", "factories_non_compliant"]].iloc[0].tolist() == [
         2,
         2,
@@ -293,15 +295,7 @@ def test_latest_by_cycle_breaks_the_latest_assessments_down_by_their_cycle() -> 
         ("C", 7, 2, "2024-04-01", *WAGES, "Q1", 1),  # after the window
     )
     out = non_compliance_rates(frame, "latest", window=WINDOW_2023, by_cycle=True)
-    assert out.columns.tolist() == [
-        "country",
-        "cluster",
-        "compliance_point",
-        "cycle",
-        "factories_assessed",
-        "factories_non_compliant",
-        "non_compliance_rate",
-    ]
+    assert out.columns.tolist() == CP_BY_CYCLE
     got = out.set_index("cycle")[["factories_assessed", "factories_non_compliant"]]
     assert got.to_dict("index") == {
         1: {"factories_assessed": 2, "factories_non_compliant": 1},  # B and C
