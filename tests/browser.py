@@ -74,3 +74,51 @@ def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
             yield page
         finally:
             browser.close()
+
+
+TARGET_PX = 44  # a finger's target on tablets and phones
+
+# what a touch target is, and (JavaScript) its box: a checkbox's is its label's
+TARGETS = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll(
+      'button, select, input[type=checkbox], .lm-TabBar-tab')) {
+    const own = el.getBoundingClientRect();
+    if (!own.width || !own.height || getComputedStyle(el).visibility === 'hidden') continue;
+    const box = (el.type === 'checkbox' && el.closest('label') || el).getBoundingClientRect();
+    const name = (el.getAttribute('aria-label') || el.textContent || el.className).trim();
+    found.push({what: `${el.tagName.toLowerCase()} "${name.slice(0, 40)}"`,
+                width: box.width, height: box.height});
+  }
+  return found;
+}"""
+
+# what reaches past the right edge of the window (the outermost of them)
+OVERFLOW = """() => {
+  const width = window.innerWidth;
+  if (document.scrollingElement.scrollWidth <= width) return [];
+  const wide = [...document.querySelectorAll('body *')].filter(
+      (el) => el.getBoundingClientRect().right > width + 1 &&
+              !el.parentElement.closest('.bw-scroll'));
+  return wide.filter((el) => !wide.includes(el.parentElement)).slice(0, 8).map(
+      (el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ` +
+              `${Math.round(el.getBoundingClientRect().right)}px`);
+}"""
+
+
+def small_targets(page: Page, selector: str = "") -> list[str]:
+    """The touch targets on show (TARGETS, or the elements `selector` finds) under 44 px."""
+    if selector:
+        found = page.locator(selector).evaluate_all(
+            "els => els.filter((e) => e.getClientRects().length).map((e) => {"
+            " const r = e.getBoundingClientRect();"
+            ' return {what: `${e.tagName.toLowerCase()} "${e.textContent.trim().slice(0, 40)}"`,'
+            " width: r.width, height: r.height}; })"
+        )
+    else:
+        found = page.evaluate(TARGETS)
+    return [
+        f"{t['what']} {t['width']:.0f}×{t['height']:.0f}"
+        for t in found
+        if min(t["width"], t["height"]) < TARGET_PX - 0.5
+    ]

@@ -168,6 +168,40 @@ def test_filters_redraw_the_list_and_the_rows_open_the_tracker(apps_store: Store
     assert "<b>1</b>Pending" in app.counts.value.replace(" ", "")
 
 
+def test_on_a_phone_the_filters_fold_under_a_button_that_counts_them(apps_store: Store) -> None:
+    app = open_app(WorkQueueApp, apps_store, "Lan Nguyen", lang="en")
+    # folded at first (the page's style shows them anyway where there is room)
+    assert "bw-queue-filters" in app.filter_box._dom_classes
+    assert "bw-open" not in app.filter_box._dom_classes
+    assert app.toggle.description == "Show filters (0 set)"
+    app.toggle.click()
+    assert "bw-open" in app.filter_box._dom_classes
+    assert app.toggle.description == "Hide filters (0 set)"
+    app.overdue.value = True
+    app.filters["responsible"].value = "   "  # blank: no filter
+    app.filters["sort"].value = "factory"  # an order, not a filter
+    assert app.toggle.description == "Hide filters (1 set)"
+    app.filters["status"].value = "Pending"
+    assert app.toggle.description == "Hide filters (2 set)"
+    app.toggle.click()
+    assert "bw-open" not in app.filter_box._dom_classes
+    assert app.toggle.description == "Show filters (2 set)"
+    assert ids(app) == []  # folded, they still apply: no pending item is overdue
+    app.language.value = "vi"
+    assert app.toggle.description not in ("Show filters (2 set)", "")
+    assert "2" in app.toggle.description
+
+
+def test_each_cell_names_its_column_for_a_phones_cards(apps_store: Store) -> None:
+    app = open_app(WorkQueueApp, apps_store, "Lan Nguyen", lang="en")
+    html = app.table.value
+    assert '<table class="bw-table bw-cards">' in html
+    for column in ("Factory", "#", "Compliance point", "Issue", "Due date", "Status"):
+        assert html.count(f'<td data-label="{column}">') == 3, column
+    app.language.value = "vi"
+    assert '<td data-label="Hạn hoàn thành">' in app.table.value
+
+
 def test_pages_go_past_fifty_without_a_cap(apps_store: Store) -> None:
     for n in range(120):
         add_item(apps_store, item("VN003", f"Item {n:03}", D(2030, 1, 1)), actor="Lan Nguyen")

@@ -66,6 +66,15 @@ def test_one_timeline_newest_first(apps_store: Store) -> None:
     assert "Walk-through" in app.timeline.value and "Quest.ID 1500" not in app.timeline.value
 
 
+def test_the_timelines_rows_are_cards_on_a_phone(apps_store: Store) -> None:
+    app = open_app(CaseTimeline, apps_store, "Lan Nguyen", "VN001")
+    html = app.timeline.value
+    assert '<table class="bw-table bw-cards">' in html
+    rows = len(app.events)
+    assert rows and html.count('<td data-label="What happened">') == rows
+    assert html.count('<td data-label="Date">') == rows
+
+
 def test_read_only_people_see_no_form(apps_store: Store) -> None:
     app = open_app(CaseTimeline, apps_store, "Hoa Le", "VN001")
     assert app.form.layout.display == "none"

@@ -169,7 +169,7 @@ def test_the_analysts_overview_shows_the_chosen_factorys_case(case_store: Store)
     assert "<b>2</b>open plan items" in page
     assert "Latest (Quest.ID 1500, cycle 3, 20/04/2024)" in page
     assert "Previous (Quest.ID 1001, cycle 2, 15/03/2023)" in page
-    assert '<td class="bw-bad">Persistent</td>' in page
+    assert '<td data-label="Change" class="bw-bad">Persistent</td>' in page
     assert "Gender" not in page  # compliant on both: listed only on request
     assert "1 other CP assessed was compliant on both assessments" in page
     assert "Overtime over the limit" not in page  # completed
@@ -239,6 +239,31 @@ def test_the_page_has_the_apps_header(apps_store: Store) -> None:
     assert app.language.value == "en" and app.language in app.children[1].children[1].children
     app.factory.value = "VN003"
     assert "factory=VN003" in app.nav.value
+
+
+def test_on_a_phone_the_header_shows_her_name_and_the_tables_are_cards(
+    apps_store: Store,
+) -> None:
+    app = open_app(CaseOverview, apps_store, "Lan Nguyen", "VN001")
+    nav = app.nav.value
+    assert nav.startswith('<nav class="bw-nav">')  # a landmark a screen reader jumps to
+    # the sentence is read aloud; her name alone is what a phone shows
+    assert '<span class="bw-who-signed">Signed in as Lan Nguyen (advisor, Vietnam)</span>' in nav
+    assert '<span class="bw-who-name" aria-hidden="true">Lan Nguyen</span>' in nav
+    assert {"bw-title", "bw-nav-box"} <= set(app.heading._dom_classes + app.nav._dom_classes)
+    assert "bw-language" in app.language._dom_classes
+    for table in (app.compliance, app.open_items, app.assessments):
+        assert 'class="bw-table bw-cards' in table.value
+    assert '<td data-label="Compliance point">' in app.compliance.value
+    assert '<td data-label="Quest.ID">' in app.assessments.value
+    # a column's name is plain text on its card, even where the header sets a code apart
+    app.language.value = "ar"
+    labels = re.findall(r'data-label="([^"]*)"', app.compliance.value)
+    assert any("Quest.ID 1500" in label for label in labels)
+    assert not [label for label in labels if "<" in label or "&lt;" in label]
+    # the static copy is styled for a phone too
+    assert ".bw-cards td[data-label]" in app.to_html()
+    assert ".bw-cards td[data-label]" in app.children[0].value
 
 
 def test_the_page_speaks_the_chosen_language(apps_store: Store) -> None:

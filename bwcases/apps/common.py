@@ -189,6 +189,12 @@ def pieces() -> Any:
     return macros(PIECES)
 
 
+def stylesheet() -> str:
+    """The apps' styles: STYLE, then the pieces' for tablets and phones (a compact header,
+    tables as cards)."""
+    return STYLE + str(pieces().style())
+
+
 def factory_options(
     register: pd.DataFrame, *, country: str = ANY, advisor: str = ANY, search: str = ""
 ) -> list[tuple[str, str]]:
@@ -617,20 +623,24 @@ class AppShell(widgets.VBox):
         self.today = dt.date.today()
         self.register = pd.DataFrame()
         self.heading = html()
+        self.heading.add_class("bw-title")
         self.nav = html()
+        self.nav.add_class("bw-nav-box")
         self.language = widgets.Dropdown(
             options=[(label, code) for code, label in LANGUAGES.items()],
             value=self.lang,
             layout=widgets.Layout(width="260px"),
         )
+        self.language.add_class("bw-language")
         self.notice = html()
         self.connection = html()
         self.body = widgets.VBox(layout=shared_layout())
         self.broken = False
         row = widgets.HBox([self.nav, self.language], layout=shared_layout())
+        row.add_class("bw-header-row")  # on a phone its parts join the heading's line
         header = widgets.VBox([self.heading, row], layout=shared_layout())
         header.add_class("bw-header")
-        super().__init__([html(STYLE), header, self.connection, self.notice, self.body])
+        super().__init__([html(stylesheet()), header, self.connection, self.notice, self.body])
         self.add_class("bw-app")
         self.picker = FactoryPicker()
         self.content: list[widgets.Widget] = []
@@ -746,6 +756,7 @@ class AppShell(widgets.VBox):
                 "signed": _("Signed in as {name} ({role})").format(
                     name=self.person.name, role=role + place
                 ),
+                "name": self.person.name,  # what a phone shows of the sentence
                 "password": _("Change password"),
                 "password_url": f"{base}password?lang={lang}",
                 "sign_out": _("Sign out"),

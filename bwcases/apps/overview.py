@@ -17,7 +17,6 @@ from bwcases.apps.common import (
     ANY,
     PRIORITY_LABELS,
     STATUS_LABELS,
-    STYLE,
     AppShell,
     domain_label,
     fmt_date,
@@ -31,6 +30,7 @@ from bwcases.apps.common import (
     quiet,
     replace_options,
     sentence,
+    stylesheet,
 )
 from bwcases.apps.request import MAX_ID_LENGTH, PageRequest, in_voila
 from bwcases.auth.people import Person, Role
@@ -553,9 +553,9 @@ class CaseOverview(AppShell):
             self.open_items,
             self.assessments,
         ]
-        # the widgets hold HTML drawn by the templates; STYLE is the apps' stylesheet
+        # the widgets hold HTML drawn by the templates; stylesheet() is the apps' styles
         shown = [Markup(w.value) for w in parts]
-        return str(views().static(Markup(STYLE), shown, self.lang, self.rtl))
+        return str(views().static(Markup(stylesheet()), shown, self.lang, self.rtl))
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         # Live frontends draw the widget; executed notebooks (papermill) keep a static copy.

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 from urllib.parse import urlencode
 
@@ -164,6 +165,11 @@ class WorkQueueApp(AppShell):
         self.overdue = widgets.Checkbox(value=False, indent=False, layout=shared_layout("auto"))
         wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-end", grid_gap="8px 14px")
         self.filter_box = widgets.Box([*self.filters.values(), self.overdue], layout=wrap)
+        self.filter_box.add_class("bw-queue-filters")
+        # on a phone the filters fold under this button (its text says which way it goes)
+        self.filters_open = False
+        self.toggle = widgets.Button(layout=shared_layout("auto"))
+        self.toggle.add_class("bw-queue-toggle")
         self.counts = html()
         self.table = html()
         self.shown = html()
@@ -175,7 +181,9 @@ class WorkQueueApp(AppShell):
         self.csv = widgets.Button(layout=shared_layout("auto"))
         self.link = html()
         export = widgets.HBox([self.xlsx, self.csv, self.link], layout=wrap)
-        self.content = [self.filter_box, self.counts, self.table, pager, export]
+        style = html(str(views().style()))
+        self.content = [style, self.toggle, self.filter_box, self.counts, self.table, pager, export]
+        self.toggle.on_click(lambda _b: self._on_toggle())
         for control in [*self.filters.values(), self.overdue]:
             control.observe(self._on_filter, names="value")
         self.previous.on_click(lambda _b: self._on_page(-1))
@@ -221,6 +229,7 @@ class WorkQueueApp(AppShell):
         self.xlsx.description = _("Export to Excel (XLSX)")
         self.csv.description = _("Export to CSV")
         self.offer_choices()
+        self.label_toggle()
         if self.ready:
             self.draw()
 
@@ -266,7 +275,33 @@ class WorkQueueApp(AppShell):
             self.factory_id = str(change["new"])  # the other apps' links open her choice
             self.nav.value = self.nav_html()
         self.page_no = 0
+        self.label_toggle()
         self.refresh()
+
+    @guarded
+    def _on_toggle(self) -> None:
+        self.fold(not self.filters_open)
+
+    def fold(self, open_: bool) -> None:
+        """Unfold the filters (open_) or fold them under their button (on a phone)."""
+        self.filters_open = open_
+        if open_:
+            self.filter_box.add_class("bw-open")
+        else:
+            self.filter_box.remove_class("bw-open")
+        self.label_toggle()
+
+    def active_filters(self) -> int:
+        """How many filters she set (the sort order is not one)."""
+        chosen = self.chosen()
+        values = [getattr(chosen, f.name) for f in fields(chosen) if f.name != "sort"]
+        return sum(1 for value in values if str(value or "").strip() and value is not False)
+
+    def label_toggle(self) -> None:
+        """Say on the filters' button whether it shows or hides them, and how many are set."""
+        _ = self._
+        text = _("Hide filters ({n} set)") if self.filters_open else _("Show filters ({n} set)")
+        self.toggle.description = text.format(n=self.active_filters())
 
     @guarded
     def _on_page(self, step: int) -> None:

@@ -333,7 +333,7 @@ class CaseTimeline(AppShell):
         more = len(shown) - len(rows)
         tail = muted(_("{n} older events are not shown.").format(n=more)) if more > 0 else ""
         header = [_("Date"), _("Event"), _("What happened"), _("By")]
-        table = pieces().table(header, rows, _("Nothing yet."))
+        table = pieces().table(header, rows, _("Nothing yet."), cards=True)  # cards on a phone
         self.timeline.value = heading(_("Timeline")) + str(table) + tail
 
 
