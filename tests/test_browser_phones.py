@@ -202,3 +202,24 @@ def test_the_timeline_and_the_overview_fit_the_window(
         assert set(table_rows(page, ".bw-cards")) == {"table-row"}
     page.context.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", ["ar", "km", "vi"])
+def test_the_compact_header_in_longer_and_right_to_left_languages(
+    served_store: tuple[str, Path], browser: Browser, lang: str
+) -> None:
+    base, folder = served_store
+    page = person_page(browser, base, "phone")
+    open_app(page, base, "remediation_tracker", f"factory=VN001&lang={lang}")
+    problems = check(page, "phone", f"tracker header {lang}", folder)
+    header = page.locator(".bw-header").bounding_box()
+    assert header is not None and header["height"] <= HEADER_SHARE * VIEWPORTS["phone"][1]
+    # the language picker on the heading's line, inside the window
+    heading, picker = page.locator(".bw-header h1"), page.locator(".bw-header select")
+    top, box = heading.bounding_box(), picker.bounding_box()
+    assert top is not None and box is not None
+    assert box["y"] < top["y"] + top["height"] and box["x"] >= 0
+    assert box["x"] + box["width"] <= VIEWPORTS["phone"][0]
+    expect(page.locator(".bw-who-name")).to_have_text("Lan Nguyen")
+    page.context.close()
+    assert not problems, "\n".join(problems)
