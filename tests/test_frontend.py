@@ -71,6 +71,7 @@ def test_the_page_speaks_every_language_of_the_apps() -> None:
     for lang, said in texts.items():
         assert set(said) == set(texts["en"]), lang
         assert all(said[key].strip() for key in said), lang
-        assert "{n}" in said["left"] and "{n}" in said["over"], lang
+        for key in ("left", "over", "reading", "sending"):
+            assert "{n}" in said[key], (lang, key)
         # past the limit the page says what the kernel says when she saves (apps/forms.py)
         assert said["over"] == str(translator(lang)("At most {n} characters.")), lang

@@ -1,10 +1,19 @@
 """The page script's aids that the kernel switches on with classes (bw-date, bw-limit-N,
-bw-once, bw-dirty), on a page of plain widgets served by `bwcases serve` in chromium."""
+bw-once, bw-dirty, bw-camera), its upload progress, the language in the address and its colours,
+on a page of plain widgets served by `bwcases serve` in chromium."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import nbformat
 import pytest
@@ -13,6 +22,7 @@ from bwcases.auth.accounts import hash_password
 from bwcases.store import Store
 from bwcases.web.limits import START_PAGE
 from bwcases.web.serve import start_server, stop_server
+from tests import axe
 from tests.browser import needs_chromium, sign_in
 from tests.helpers import PASSWORD
 
@@ -25,9 +35,12 @@ APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
 
 # The kernel's side: each widget tells what it received in `seen`.
 WIDGETS = """\
+import os
 import time
 import ipywidgets as widgets
 from IPython.display import display
+
+HOLD = HOLD_PATH  # while it is there the kernel takes its time over files: a slow server
 
 seen, tally = widgets.Label(), widgets.Label()
 seen.add_class("seen")
@@ -41,6 +54,11 @@ save.add_class("bw-once")
 mute = widgets.Button(description="Mute")  # answers by changing nothing on the button
 mute.add_class("bw-once")
 khmer = widgets.Button(description="ខ្មែរ")  # the language picker, as the apps have it
+evidence = widgets.FileUpload(description="Evidence", accept="image/*,.pdf", multiple=True)
+photo = widgets.FileUpload(description="Photo", accept="image/*")
+photo.add_class("bw-camera")
+no_camera = widgets.Button(description="No camera")
+discard = widgets.Button(description="Discard", button_style="danger")
 links = widgets.HTML(
     '<a id="away" href="?away=1">Away</a> '
     '<form class="bw-signout" method="post" action="/logout"><button>Sign out</button></form>'
@@ -68,26 +86,46 @@ def on_mute(button):
     seen.value = "muted"
 
 def on_khmer(button):  # the app marks its language, then puts its labels in it
+    box.remove_class("bw-lang-vi")
     box.add_class("bw-lang-km")
     date.description = "ថ្ងៃផុតកំណត់"
+
+def on_files(change):
+    held = time.monotonic() + 120
+    while os.path.exists(HOLD) and time.monotonic() < held:
+        time.sleep(0.05)
+    seen.value = "files " + ", ".join(f"{f['name']} {len(f['content'])}" for f in change["new"])
 
 date.observe(on_date, names="value")
 note.observe(on_note, names="value")
 save.on_click(on_save)
 mute.on_click(on_mute)
 khmer.on_click(on_khmer)
-box = widgets.VBox([date, note, save, mute, khmer, links, seen, tally])
+evidence.observe(on_files, names="value")
+no_camera.on_click(lambda _b: photo.remove_class("bw-camera"))
+box = widgets.VBox(
+    [widgets.HTML("<h1>Widgets</h1>"), date, note, save, mute, khmer, evidence, photo, no_camera, discard, links, seen, tally]
+)
+box.add_class("bw-app")  # as an app's page: its language marked on it
+box.add_class("bw-lang-vi")
 display(box)
 """
 
 
 @pytest.fixture(scope="module")
-def served_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def hold(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file the page's kernel waits on, while it is there, before it takes files."""
+    return tmp_path_factory.mktemp("hold") / "hold"
+
+
+@pytest.fixture(scope="module")
+def served_page(tmp_path_factory: pytest.TempPathFactory, hold: Path) -> Iterator[str]:
     """The widgets' page served, and a person to sign in; yields the base URL."""
     folder = tmp_path_factory.mktemp("page")
     notebooks = folder / "notebooks"
     notebooks.mkdir()
-    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WIDGETS)])
+    source = WIDGETS.replace("HOLD_PATH", repr(str(hold)))
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nbformat.write(book, notebooks / START_PAGE)
     store = Store(f"sqlite:///{folder / 'cases.sqlite'}")
@@ -234,3 +272,164 @@ def test_leaving_with_unsaved_work_asks_first(page: Page) -> None:
     # she stayed: the page's kernel still answers (pagehide did not stop it)
     note.fill("still here")
     expect(page.locator(".seen")).to_have_text("note 10")
+
+
+class SlowLink:
+    """A TCP relay to the server whose way up (browser to server) carries `rate` bytes a second:
+    a slow link, with the backpressure a real one puts on the browser's socket."""
+
+    def __init__(self, port: int, rate: int) -> None:
+        self.port, self.rate = port, rate
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.address = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                browser, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            server = socket.create_connection(("127.0.0.1", self.port))
+            threading.Thread(target=self._pump, args=(browser, server, self.rate)).start()
+            threading.Thread(target=self._pump, args=(server, browser, 0)).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket, rate: int) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(16 * 1024):
+                sink.sendall(data)
+                if rate:
+                    time.sleep(len(data) / rate)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def slow_page(page: Page) -> Iterator[Page]:
+    """The widgets' page over a link that sends 2 MB a second."""
+    address = urlsplit(page.url)
+    link = SlowLink(address.port or 80, 2 * 1024 * 1024)
+    page.goto(page.url.replace(f":{address.port}/", f":{link.address}/"))
+    page.locator(".bw-once").first.wait_for(timeout=APP_TIMEOUT_MS)
+    yield page
+    page.close()  # its connections, and so the relay's threads, end
+    link.close()
+
+
+# Each text the progress showed, as the page drew it (the test reads them after the fact).
+RECORD_PROGRESS = """() => {
+    window.bwShown = [];
+    new MutationObserver(() => {
+        const text = document.querySelector('.bw-upload-progress-text')?.textContent;
+        if (text && text !== window.bwShown.at(-1)) window.bwShown.push(text);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+}"""
+
+
+def shown_percents(shown: list[str], phase: str) -> list[int]:
+    return [int(m[1]) for t in shown if (m := re.fullmatch(rf"{phase}… (\d+) %", t))]
+
+
+def test_files_show_how_far_they_have_got_until_the_kernel_has_them(
+    slow_page: Page, hold: Path, tmp_path: Path
+) -> None:
+    page, size = slow_page, 8 * 1024 * 1024
+    picture = tmp_path / "ảnh.jpg"
+    picture.write_bytes(os.urandom(size))  # nothing the websocket's compression could shrink
+    page.evaluate(RECORD_PROGRESS)
+    hold.touch()  # the kernel takes its time over them: the page waits for it
+    try:
+        with page.expect_file_chooser() as chooser:
+            page.locator(".widget-upload", has_text="Evidence").click()
+        chooser.value.set_files(str(picture))
+        bar = page.locator(".bw-upload-progress progress")
+        # all gone from the page, not yet in the kernel's hands: not done
+        expect(bar).to_have_attribute("value", "99", timeout=60_000)
+        expect(bar).to_have_accessible_name("Đang gửi tệp… 99 %")  # in the page's language
+        told = page.locator(".bw-upload-progress [aria-live=polite]")
+        expect(told).to_have_text(re.compile(r"^Đang gửi tệp… (7[5-9]|[89]\d) %$"))
+        expect(page.locator(".seen")).not_to_contain_text("files")  # the kernel has them not
+        found = axe.violations(page)  # the progress bar named, its text readable
+        assert not found, axe.report(found)
+    finally:
+        hold.unlink(missing_ok=True)
+    expect(page.locator(".seen")).to_have_text(f"files ảnh.jpg {size}")  # whole
+    expect(page.locator(".bw-upload-progress")).to_have_count(0)  # and the progress is gone
+
+    shown: list[str] = page.evaluate("window.bwShown")
+    reading, sending = (shown_percents(shown, p) for p in ("Đang đọc tệp", "Đang gửi tệp"))
+    assert shown == [f"Đang đọc tệp… {n} %" for n in reading] + [
+        f"Đang gửi tệp… {n} %" for n in sending
+    ], shown  # read, then sent
+    assert reading == sorted(reading) and reading[-1] == 100, shown  # only forward
+    assert sending == sorted(sending) and sending[-1] == 99, shown
+    assert any(0 < n < 99 for n in sending), shown  # and she was told how far on the way
+
+
+def test_a_camera_chooser_opens_the_camera_and_a_plain_one_the_files(page: Page) -> None:
+    def chooser_of(label: str) -> dict[str, str | None]:
+        with page.expect_file_chooser() as chooser:
+            page.locator(".widget-upload", has_text=label).click()
+        input_ = chooser.value.element
+        return {name: input_.get_attribute(name) for name in ("capture", "accept")}
+
+    # on a tablet or a phone: the back camera at once; the accepted files as the app says
+    assert chooser_of("Photo") == {"capture": "environment", "accept": "image/*"}
+    # a chooser that does not ask for it lets her choose among her files
+    assert chooser_of("Evidence") == {"capture": None, "accept": "image/*,.pdf"}
+    page.get_by_role("button", name="No camera").click()  # the kernel changes its mind
+    page.wait_for_function("() => !document.querySelector('.widget-upload.bw-camera')")
+    assert chooser_of("Photo") == {"capture": None, "accept": "image/*"}
+
+
+def test_her_choice_of_language_replaces_the_one_in_the_address(
+    page: Page, served_page: str
+) -> None:
+    page_url = f"{served_page}voila/render/{START_PAGE}"
+    page.goto(f"{page_url}?factory=VN+001&lang=vi#top")
+    page.locator(".bw-once").first.wait_for(timeout=APP_TIMEOUT_MS)
+    page.evaluate("window.bwSamePage = true")
+    pages = page.evaluate("history.length")
+
+    page.get_by_role("button", name="ខ្មែរ").click()
+    expect(page.locator("html")).to_have_attribute("lang", "km")
+    # a reload opens the page in her choice, not in the link's
+    expect(page).to_have_url(f"{page_url}?factory=VN+001&lang=km#top")
+    assert page.evaluate("window.bwSamePage")  # not reloaded
+    assert page.evaluate("history.length") == pages  # the back button goes where it went
+
+    # an address without a language keeps none: the server keeps her choice
+    page.goto(f"{page_url}?factory=VN+001")
+    page.locator(".bw-once").first.wait_for(timeout=APP_TIMEOUT_MS)
+    page.get_by_role("button", name="ខ្មែរ").click()
+    expect(page.locator("html")).to_have_attribute("lang", "km")
+    expect(page).to_have_url(f"{page_url}?factory=VN+001")
+
+
+def luminance(rgb: str) -> float:
+    """The relative luminance (WCAG 2) of a CSS rgb() colour."""
+    channels = [int(c) / 255 for c in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_a_danger_button_reads_at_4_5_to_1(page: Page) -> None:
+    discard = page.get_by_role("button", name="Discard")
+    for state in ("rest", "pressed"):
+        if state == "pressed":
+            discard.hover()
+            page.mouse.down()
+        text, ground = discard.evaluate(
+            "b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]"
+        )
+        lighter, darker = sorted((luminance(text), luminance(ground)), reverse=True)
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (state, text, ground)
+    page.mouse.up()

@@ -30,9 +30,99 @@ const MAX_FILE_BYTES = 10 * 1024 * 1024;
 const MAX_FILES = 5;
 const ONCE_MS = 60 * 1000; // the longest a bw-once button waits for the kernel's answer
 
+// The kernel's websocket, made by the page's kernel connection (its settings' WebSocket). It
+// counts the bytes the page gives it: what it still holds (bufferedAmount, which drains as the
+// network takes them) then tells how far a large message has got. An upload awaiting its
+// message is matched with the first one at least as large as its files.
+const awaited = new Set();
+
+const byteLength = (data) =>
+  typeof data === 'string' ? new TextEncoder().encode(data).length : data.byteLength;
+
+class CountingWebSocket extends WebSocket {
+  given = 0;
+
+  send(data) {
+    const from = this.given;
+    this.given += byteLength(data);
+    super.send(data);
+    const upload = [...awaited].find((a) => this.given - from >= a.bytes);
+    if (upload) {
+      awaited.delete(upload);
+      upload.span = { socket: this, from, to: this.given };
+    }
+  }
+}
+
+// How much of a message's bytes (a span of what its socket was given) went to the network.
+function gone({ socket, from, to }) {
+  const sent = socket.given - socket.bufferedAmount;
+  return Math.min(1, Math.max(0, (sent - from) / (to - from)));
+}
+
+// How far chosen files have got, under their chooser: read by the browser, then sent, until the
+// kernel has them (its answer, the files listed, comes with it). A bar and its figure for the
+// eye; said aloud politely as each phase starts and at each quarter, not at every step.
+class UploadProgress {
+  constructor(button) {
+    this.box = document.createElement('div');
+    this.box.className = 'bw-upload-progress';
+    this.bar = document.createElement('progress');
+    this.bar.max = 100;
+    this.text = document.createElement('span');
+    this.text.className = 'bw-upload-progress-text';
+    this.text.setAttribute('aria-hidden', 'true'); // the bar's name says it
+    this.announcer = document.createElement('div');
+    this.announcer.className = 'bw-visually-hidden';
+    this.announcer.setAttribute('aria-live', 'polite');
+    this.box.append(this.bar, this.text, this.announcer);
+    button.after(this.box);
+  }
+
+  show(phase, fraction) {
+    const n = Math.floor(fraction * 100);
+    const said = say(this.box, phase, n);
+    if (this.text.textContent === said) {
+      return;
+    }
+    this.bar.value = n;
+    this.bar.setAttribute('aria-label', said);
+    this.text.textContent = said;
+    const step = `${phase} ${Math.floor(n / 25)}`;
+    if (step !== this.step) {
+      this.step = step;
+      // a frame later: a live region is heard only once it is on the page
+      requestAnimationFrame(() => {
+        this.announcer.textContent = said;
+      });
+    }
+  }
+
+  remove() {
+    this.box.remove();
+  }
+}
+
+// A file's bytes, telling `loaded` how many of them are read as they come.
+function readFile(file, loaded) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onprogress = (event) => loaded(event.loaded);
+    reader.onload = () => {
+      loaded(file.size);
+      resolve(reader.result);
+    };
+    reader.onerror = () => reject(reader.error);
+    reader.onabort = reader.onerror;
+    reader.readAsArrayBuffer(file);
+  });
+}
+
 // Evidence files, read only when the server will take them: a file too large, or every file
 // when too many are chosen, goes as its name and size alone, and the server says which one
 // to leave out (in the page's language, next to the field); nothing is lost in silence.
+// While they are read and sent, their progress shows under the chooser. bw-camera: a tablet or
+// a phone opens its (back) camera rather than its files; without it, she chooses among them.
 class CheckedFileUploadView extends controls.FileUploadView {
   render() {
     super.render();
@@ -44,14 +134,36 @@ class CheckedFileUploadView extends controls.FileUploadView {
     });
     input.addEventListener('change', () => this.send(Array.from(input.files ?? [])));
     this.fileInput = input;
+    this.listenTo(this.model, 'change:_dom_classes', () => this.update());
     this.update();
   }
 
+  update(options) {
+    const done = super.update(options);
+    if (hasClass(this, 'bw-camera')) {
+      this.fileInput.setAttribute('capture', 'environment');
+    } else {
+      this.fileInput.removeAttribute('capture');
+    }
+    return done;
+  }
+
   async send(chosen) {
-    const read = (file) =>
-      file.size > MAX_FILE_BYTES || chosen.length > MAX_FILES
-        ? Promise.resolve(new ArrayBuffer(0))
-        : file.arrayBuffer();
+    const fits = (file) => file.size <= MAX_FILE_BYTES && chosen.length <= MAX_FILES;
+    const readable = chosen.filter(fits);
+    const bytes = readable.reduce((sum, file) => sum + file.size, 0);
+    const sending = this.track(bytes); // this choice's progress; a later choice takes it over
+    const loaded = new Map();
+    const read = (file) => {
+      if (!readable.includes(file)) {
+        return Promise.resolve(new ArrayBuffer(0));
+      }
+      return readFile(file, (n) => {
+        loaded.set(file, n);
+        const all = [...loaded.values()].reduce((sum, k) => sum + k, 0);
+        sending.show('reading', all / bytes);
+      });
+    };
     try {
       const files = await Promise.all(
         chosen.map(async (file) => ({
@@ -62,12 +174,90 @@ class CheckedFileUploadView extends controls.FileUploadView {
           last_modified: file.lastModified,
         })),
       );
-      this.model.set({ value: files, error: '' });
+      this.deliver(sending, { value: files, error: '' });
     } catch (error) {
       console.error('evidence files could not be read', error);
-      this.model.set({ value: [], error: String(error) });
+      this.deliver(sending, { value: [], error: String(error) });
     }
-    this.touch();
+  }
+
+  // The progress of one choice of files, shown while it is this view's latest.
+  track(bytes) {
+    this.sending?.stop();
+    this.progress ??= this.el.isConnected ? new UploadProgress(this.el) : null;
+    const sending = {
+      bytes,
+      span: null,
+      show: (phase, fraction) => {
+        if (this.sending === sending) {
+          this.progress?.show(phase, fraction);
+        }
+      },
+      stop: () => {
+        awaited.delete(sending);
+        cancelAnimationFrame(sending.frame);
+      },
+      done: () => {
+        sending.stop();
+        if (this.sending === sending) {
+          this.sending = null;
+          this.progress?.remove();
+          this.progress = null;
+        }
+      },
+    };
+    this.sending = sending;
+    sending.show(bytes ? 'reading' : 'sending', 0);
+    return sending;
+  }
+
+  // The files to the kernel, with their progress until it has them (it goes idle after
+  // handling their message) or the connection that carried them is lost.
+  deliver(sending, state) {
+    let changed = false;
+    const change = () => {
+      changed = true;
+    };
+    this.model.on('change', change);
+    this.model.set(state);
+    this.model.off('change', change);
+    if (!changed) {
+      sending.done(); // the same files again: nothing new to send
+      return;
+    }
+    const callbacks = this.callbacks();
+    const status = callbacks.iopub?.status;
+    callbacks.iopub = {
+      ...callbacks.iopub,
+      status: (message) => {
+        status?.(message);
+        if (message.content.execution_state === 'idle') {
+          sending.done();
+        }
+      },
+    };
+    if (sending.bytes) {
+      awaited.add(sending);
+    }
+    this.model.save_changes(callbacks);
+    const follow = () => {
+      const socket = sending.span?.socket;
+      const lost = socket && socket.readyState !== WebSocket.OPEN;
+      if (lost || document.body.dataset.connection === 'dead') {
+        sending.done(); // the page says the connection is lost; the files were not stored
+        return;
+      }
+      // at most 99 %: the last bytes may still be on their way, in the network's buffers
+      const sent = sending.span ? gone(sending.span) : sending.bytes ? 0 : 1;
+      sending.show('sending', Math.min(sent, 0.99));
+      sending.frame = requestAnimationFrame(follow);
+    };
+    follow();
+  }
+
+  remove() {
+    this.sending?.done();
+    return super.remove();
   }
 }
 
@@ -280,7 +470,8 @@ const MODULES = {
 };
 
 // What assistive technology needs of the page, kept true as the kernel redraws it:
-//   <html lang dir> and the title   the app's language (its bw-lang-xx class) and its heading
+//   <html lang dir> and the title   the app's language (its bw-lang-xx class) and its heading;
+//                                   the address's ?lang= follows her choice
 //   .bw-form-field                  a field (bwcases.apps.common.Field): its control `required`
 //                                   (bw-required) and, with an error shown, aria-invalid and
 //                                   aria-describedby naming the error's text
@@ -307,9 +498,25 @@ function describedBy(control, add, remove) {
   }
 }
 
+// Her choice in the address too: a reload opens the page in it, where the ?lang= of the link
+// she came by would win over the choice the server keeps for her. An address without ?lang=
+// is left so (the server's choice is hers); no new entry in the history, no reload.
+function keepLanguageInAddress(lang) {
+  const url = new URL(window.location.href);
+  const asked = url.searchParams.get('lang');
+  if (asked !== null && asked !== lang) {
+    url.searchParams.set('lang', lang);
+    window.history.replaceState(window.history.state, '', url);
+  }
+}
+
 function markLanguageAndTitle() {
   const app = document.querySelector('.bw-app');
-  const lang = app?.className.match(/\bbw-lang-([\w-]+)/)?.[1] ?? 'en';
+  const marked = app?.className.match(/\bbw-lang-([\w-]+)/)?.[1];
+  const lang = marked ?? 'en';
+  if (marked) {
+    keepLanguageInAddress(marked);
+  }
   const root = document.documentElement;
   if (root.lang !== lang) {
     root.lang = lang;
@@ -553,7 +760,10 @@ async function start() {
   if (!config.kernelId) {
     throw new Error('the page names no kernel');
   }
-  const serverSettings = ServerConnection.makeSettings({ baseUrl: config.baseUrl });
+  const serverSettings = ServerConnection.makeSettings({
+    baseUrl: config.baseUrl,
+    WebSocket: CountingWebSocket,
+  });
   const kernel = new KernelConnection({
     model: { id: config.kernelId, name: 'python3' },
     serverSettings,
