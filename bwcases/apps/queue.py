@@ -295,7 +295,7 @@ class WorkQueueApp(AppShell):
         """How many filters she set (the sort order is not one)."""
         chosen = self.chosen()
         values = [getattr(chosen, f.name) for f in fields(chosen) if f.name != "sort"]
-        return sum(1 for value in values if str(value or "").strip() and value is not False)
+        return sum(1 for value in values if str(value or "").strip())  # False, None, "": unset
 
     def label_toggle(self) -> None:
         """Say on the filters' button whether it shows or hides them, and how many are set."""
