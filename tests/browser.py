@@ -76,6 +76,8 @@ def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
             browser.close()
 
 
+APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
+VIEWPORTS = {"desktop": (1280, 900), "tablet": (768, 1024), "phone": (390, 844)}
 TARGET_PX = 44  # a finger's target on tablets and phones
 
 # what a touch target is, and (JavaScript) its box: a checkbox's is its label's

@@ -12,7 +12,16 @@ from bwcases.apps.common import PAGES
 from bwcases.core.i18n import translator
 from bwcases.store import Store
 from tests import axe
-from tests.browser import needs_chromium, served, sign_in
+from tests.browser import (
+    APP_TIMEOUT_MS,
+    OVERFLOW,
+    TARGET_PX,
+    VIEWPORTS,
+    needs_chromium,
+    served,
+    sign_in,
+    small_targets,
+)
 from tests.helpers import PASSWORD, fill_advisor_case, served_store_url
 
 if TYPE_CHECKING:
@@ -20,37 +29,7 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 pytest.importorskip("playwright.sync_api")
-APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
-VIEWPORTS = {"desktop": (1280, 900), "tablet": (768, 1024), "phone": (390, 844)}
-TARGET_PX = 44  # a finger's target on tablets and phones
 SHOTS = {"tablet", "phone"}  # the viewports whose screenshots a person looks at
-
-# what a touch target is, and (JavaScript) its box: a checkbox's is its label's
-TARGETS = """() => {
-  const found = [];
-  for (const el of document.querySelectorAll(
-      'button, select, input[type=checkbox], .lm-TabBar-tab')) {
-    const own = el.getBoundingClientRect();
-    if (!own.width || !own.height || getComputedStyle(el).visibility === 'hidden') continue;
-    const box = (el.type === 'checkbox' && el.closest('label') || el).getBoundingClientRect();
-    const name = (el.getAttribute('aria-label') || el.textContent || el.className).trim();
-    found.push({what: `${el.tagName.toLowerCase()} "${name.slice(0, 40)}"`,
-                width: box.width, height: box.height});
-  }
-  return found;
-}"""
-
-# what reaches past the right edge of the window (the outermost of them)
-OVERFLOW = """() => {
-  const width = window.innerWidth;
-  if (document.scrollingElement.scrollWidth <= width) return [];
-  const wide = [...document.querySelectorAll('body *')].filter(
-      (el) => el.getBoundingClientRect().right > width + 1 &&
-              !el.parentElement.closest('.bw-scroll'));
-  return wide.filter((el) => !wide.includes(el.parentElement)).slice(0, 8).map(
-      (el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ` +
-              `${Math.round(el.getBoundingClientRect().right)}px`);
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -151,14 +130,8 @@ def test_no_violation_in_any_state_at_any_width(
         found = axe.violations(page)
         if found:
             problems.append(f"axe, {state}:\n{axe.report(found)}")
-        if viewport == "tablet":
-            small = [
-                f"{t['what']} {t['width']:.0f}×{t['height']:.0f}"
-                for t in page.evaluate(TARGETS)
-                if min(t["width"], t["height"]) < TARGET_PX - 0.5
-            ]
-            if small:
-                problems.append(f"targets under {TARGET_PX} px, {state}: {small}")
+        if viewport == "tablet" and (small := small_targets(page)):
+            problems.append(f"targets under {TARGET_PX} px, {state}: {small}")
         if viewport == "phone" and (wide := page.evaluate(OVERFLOW)):
             problems.append(f"wider than the window, {state}: {wide}")
         if viewport in SHOTS:

@@ -19,7 +19,7 @@ import pytest
 from bwcases.apps.common import PAGES
 from bwcases.auth.people import COOKIE_NAME
 from bwcases.store import Store
-from tests.browser import needs_chromium, served, sign_in
+from tests.browser import APP_TIMEOUT_MS, needs_chromium, served, sign_in
 from tests.helpers import BACKENDS, PASSWORD, PDF, fill_advisor_case, served_store_url
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 expect = pytest.importorskip("playwright.sync_api").expect
-APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -20,7 +20,7 @@ from bwcases.apps.request import item_number
 from bwcases.auth.people import person
 from bwcases.core.domain import Status
 from bwcases.store import QueueFilters, Store
-from tests.browser import needs_chromium, served, sign_in
+from tests.browser import APP_TIMEOUT_MS, needs_chromium, served, sign_in
 from tests.helpers import (
     PASSWORD,
     PDF,
@@ -337,8 +337,6 @@ def test_page_request_reads_the_item_from_the_address(
 
 
 # -- in the browser ---------------------------------------------------------------------------
-
-APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
 
 
 @pytest.fixture(scope="module")

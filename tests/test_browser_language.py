@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bwcases.store import Store
-from tests.browser import needs_chromium, served, sign_in
+from tests.browser import APP_TIMEOUT_MS, needs_chromium, served, sign_in
 from tests.helpers import PASSWORD, fill_advisor_case, served_store_url
 
 if TYPE_CHECKING:
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 expect = pytest.importorskip("playwright.sync_api").expect
-APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
 OVERVIEW = "voila/render/case_overview.ipynb?factory=VN001"  # no ?lang=: hers is asked for
 
 

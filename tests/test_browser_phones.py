@@ -13,7 +13,15 @@ import pytest
 from bwcases.apps.common import PAGES
 from bwcases.store import Store
 from tests import axe
-from tests.browser import OVERFLOW, needs_chromium, served, sign_in, small_targets
+from tests.browser import (
+    APP_TIMEOUT_MS,
+    OVERFLOW,
+    VIEWPORTS,
+    needs_chromium,
+    served,
+    sign_in,
+    small_targets,
+)
 from tests.helpers import PASSWORD, fill_advisor_case, served_store_url
 
 if TYPE_CHECKING:
@@ -21,8 +29,7 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 expect = pytest.importorskip("playwright.sync_api").expect
-APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
-VIEWPORTS = {"tablet": (768, 1024), "phone": (390, 844)}
+SIZES = {k: VIEWPORTS[k] for k in ("tablet", "phone")}  # the touch screens
 HEADER_SHARE = 0.2  # of a phone's screen, at most, for the header
 # the header's targets: the apps' links, her links, the sign-out button, the language
 HEADER_TARGETS = ".bw-header a, .bw-header button, .bw-header select"
@@ -101,7 +108,7 @@ def table_rows(page: Page, table: str) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("viewport", SIZES)
 @pytest.mark.parametrize("app", APPS)
 def test_the_header_is_compact_and_every_link_a_fingers_target(
     served_store: tuple[str, Path], browser: Browser, app: str, viewport: str
@@ -134,7 +141,7 @@ def test_the_header_is_compact_and_every_link_a_fingers_target(
     assert not problems, f"{app} at {viewport}:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("viewport", SIZES)
 def test_the_queue_is_cards_under_filters_that_fold_on_a_phone(
     served_store: tuple[str, Path], browser: Browser, viewport: str
 ) -> None:
@@ -180,7 +187,7 @@ def test_the_queue_is_cards_under_filters_that_fold_on_a_phone(
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("viewport", SIZES)
 def test_the_timeline_and_the_overview_fit_the_window(
     served_store: tuple[str, Path], browser: Browser, viewport: str
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 from bwcases.io.demo import fill_demo
 from bwcases.store import Store
 from tests import axe
-from tests.browser import needs_chromium, served, sign_in
+from tests.browser import APP_TIMEOUT_MS, TARGET_PX, VIEWPORTS, needs_chromium, served, sign_in
 from tests.helpers import PASSWORD, fill_advisor_case, password_hash, served_store_url
 
 if TYPE_CHECKING:
@@ -20,10 +20,7 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 expect = pytest.importorskip("playwright.sync_api").expect
-APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
-VIEWPORTS = {"desktop": (1280, 900), "tablet": (768, 1024), "phone": (390, 844)}
 TOUCH = {"tablet", "phone"}
-TARGET_PX = 44  # a finger's target
 # Sri Lanka's demo factory: 37 non-compliant questions, some planned (two awaiting
 # verification), twelve with no plan yet
 ADVISOR, FACTORY, NAME = "Nadeesha Perera", "LK0001", "Seethawaka Intimates (Pvt) Ltd."

@@ -15,7 +15,15 @@ from PIL import Image
 
 from bwcases.store import Store
 from tests import axe
-from tests.browser import needs_chromium, served, sign_in
+from tests.browser import (
+    APP_TIMEOUT_MS,
+    OVERFLOW,
+    TARGET_PX,
+    VIEWPORTS,
+    needs_chromium,
+    served,
+    sign_in,
+)
 from tests.helpers import PASSWORD, fill_advisor_case, served_store_url
 
 if TYPE_CHECKING:
@@ -23,22 +31,7 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 expect = pytest.importorskip("playwright.sync_api").expect
-APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
-VIEWPORTS = {"desktop": (1280, 900), "tablet": (768, 1024), "phone": (390, 844)}
 TOUCH = {"tablet", "phone"}
-TARGET_PX = 44  # a finger's target
-
-# what reaches past the right edge of the window (the outermost of them)
-OVERFLOW = """() => {
-  const width = window.innerWidth;
-  if (document.scrollingElement.scrollWidth <= width) return [];
-  const wide = [...document.querySelectorAll('body *')].filter(
-      (el) => el.getBoundingClientRect().right > width + 1 &&
-              !el.parentElement.closest('.bw-scroll'));
-  return wide.filter((el) => !wide.includes(el.parentElement)).slice(0, 8).map(
-      (el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ` +
-              `${Math.round(el.getBoundingClientRect().right)}px`);
-}"""
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from bwcases.store import Store
 from bwcases.web.limits import START_PAGE
 from bwcases.web.serve import start_server, stop_server
 from tests import axe
-from tests.browser import needs_chromium, sign_in
+from tests.browser import APP_TIMEOUT_MS, needs_chromium, sign_in
 from tests.helpers import PASSWORD
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
 expect = pytest.importorskip("playwright.sync_api").expect
-APP_TIMEOUT_MS = 90_000  # a cold kernel on a busy test machine
 
 # The kernel's side: each widget tells what it received in `seen`.
 WIDGETS = """\
