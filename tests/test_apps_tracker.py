@@ -436,12 +436,22 @@ def test_the_same_file_chosen_twice_is_listed_once(apps_store: Store) -> None:
     assert [f.name for f in app.chosen.files] == ["a.pdf"]
 
 
-def test_chosen_files_are_dropped_with_the_item(apps_store: Store) -> None:
+def test_switching_item_with_chosen_files_asks_first(apps_store: Store) -> None:
+    # drafts keep no files: another item in the chooser would drop them without a word
     app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
     app.choice.value = "2"
     app.fields["files"].control.value = (upload("a.pdf", PDF),)
-    app.choice.value = "1"  # nothing typed: the form is left without a question
+    app.choice.value = "1"  # nothing typed, but a file chosen
+    assert app.keeper.ask.layout.display is None and app.choice.value == "2"
+    assert "choose them again" in app.keeper.ask.text.value
+    app.keeper.ask.stay.click()
+    assert [f.name for f in app.chosen.files] == ["a.pdf"] and app.item["item_id"] == 2
+    app.choice.value = "1"
+    app.keeper.ask.drop.click()
+    assert app.item["item_id"] == 1
     assert app.chosen.files == [] and app.fields["files"].control.value == ()
+    app.choice.value = "2"  # nothing chosen, nothing typed: no question
+    assert app.keeper.ask.layout.display == "none" and app.item["item_id"] == 2
 
 
 def test_a_tablet_offers_its_camera_in_the_file_chooser(apps_store: Store) -> None:

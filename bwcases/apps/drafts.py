@@ -66,6 +66,8 @@ class DraftKeeper:
         self.ask = LeaveCheck()
         self.status = html()
         self.on_edit: Callable[[], None] = lambda: None
+        # files chosen and not stored yet (drafts keep no files): leaving asks, and says so
+        self.files_chosen: Callable[[], int] = lambda: 0
         self._timer: asyncio.TimerHandle | None = None
         self._then: Callable[[], None] | None = None
         for field in fields.values():
@@ -81,8 +83,7 @@ class DraftKeeper:
         """Put the panels' texts in the page's language."""
         _ = self.app._
         self.offer.discard.description = _("Discard it")
-        unsaved = _("Your changes are not saved yet. They are kept as a draft.")
-        self.ask.text.value = str(pieces().notice(unsaved, "warning", role="alert", tag="p"))
+        self._ask_text()
         self.ask.stay.description = _("Back to my changes")
         self.ask.leave.description = _("Go on, keep my draft")
         self.ask.drop.description = _("Discard my changes")
@@ -100,8 +101,8 @@ class DraftKeeper:
 
     @property
     def dirty(self) -> bool:
-        """Whether the form holds changes that are not saved."""
-        return self.key is not None and self.values() != self.baseline
+        """Whether the form holds changes (or chosen files) that are not saved."""
+        return self.key is not None and (self.values() != self.baseline or self.files_chosen() > 0)
 
     def close(self) -> None:
         """Stop following the form (before it is filled with something else)."""
@@ -173,6 +174,7 @@ class DraftKeeper:
         stay()
         self.flush()
         self._then = go
+        self._ask_text()  # what the question says depends on what is unsaved
         self.ask.layout.display = None
 
     # -- what happens on its own ---------------------------------------------------------
@@ -236,6 +238,15 @@ class DraftKeeper:
         self.offer.text.value = str(pieces().para(text))
         self.offer.restore.description = _("Restore the draft of {time}").format(time=when)
         self.offer.layout.display = None
+
+    def _ask_text(self) -> None:
+        _ = self.app._
+        unsaved = _("Your changes are not saved yet. They are kept as a draft.")
+        if self.files_chosen():
+            unsaved += " " + _(
+                "The files you chose are not kept in a draft: choose them again if you go on."
+            )
+        self.ask.text.value = str(pieces().notice(unsaved, "warning", role="alert", tag="p"))
 
     def _stay(self) -> None:
         self._then = None

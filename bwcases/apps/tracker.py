@@ -143,6 +143,7 @@ class RemediationTracker(AppShell):
         self.progress = widgets.VBox(layout=shared_layout())
         self.keeper = DraftKeeper(self, DRAFTS, self.fields, self.progress)
         self.keeper.on_edit = self._on_edit
+        self.keeper.files_chosen = lambda: len(self.chosen.uploads)
         self.progress.children = (
             html(),
             self.keeper.offer,
