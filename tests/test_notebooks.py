@@ -84,5 +84,5 @@ def test_case_overview_runs_under_papermill(
     assert "<b>3 of 5</b>CPs non-compliant (latest)" in page
     assert "<b>1</b>persistent CPs" in page
     assert "Latest (Quest.ID 1500, cycle 3, 20/04/2024)" in page
-    assert '<td class="bw-bad">Persistent</td>' in page
+    assert '<td data-label="Change" class="bw-bad">Persistent</td>' in page  # a card on phones
     assert SCRIPT_ISSUE not in page and "<script" not in page
