@@ -287,7 +287,7 @@ class RemediationTracker(AppShell):
     def _on_show(self, change: dict[str, Any]) -> None:
         if quiet(change) or not self.factory_id:
             return
-        self.draw()
+        self.draw_plan()  # the open item is unchanged
 
     @guarded
     def _on_files(self, change: dict[str, Any]) -> None:
@@ -445,8 +445,7 @@ class RemediationTracker(AppShell):
         self.keeper.saved()  # before anything else: a pending draft must not outlive the save
         self.chosen.clear()
         self.load()
-        self.draw()
-        self.open_item(item_id)
+        self.open_item(item_id)  # draws the plan (its row marked) and the item
         self.keeper.saved()
         done = _("The update was recorded.")
         if uploads:
@@ -488,8 +487,7 @@ class RemediationTracker(AppShell):
         item_id = int(self.item["item_id"])
         self.verify_note.control.value = ""
         self.load()
-        self.draw()
-        self.open_item(item_id)
+        self.open_item(item_id)  # draws the plan (its row marked) and the item
         done = (
             _("The fix is verified.") if verified else _("The item was sent back to In Progress.")
         )

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 import subprocess
@@ -36,8 +37,9 @@ def previewable(media_type: str) -> bool:
     return media_type in IMAGES or (media_type == PDF and pdftoppm() is not None)
 
 
+@functools.cache
 def pdftoppm() -> str | None:
-    """poppler's pdftoppm, when it is installed."""
+    """poppler's pdftoppm, when it is installed (looked up once: every redraw asks)."""
     return shutil.which("pdftoppm")
 
 
