@@ -67,3 +67,21 @@ def test_0006_people_language_goes_down_and_up_keeping_the_people(store: Store) 
     assert store.language_of("Lan Nguyen") == "ar"
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_0007_goes_down_and_up_while_someone_is_signed_in(store: Store) -> None:
+    """Factory people, mail addresses and PICC minutes arrive on a store people are using."""
+    add_user(store, "Lan Nguyen", role="advisor", password=PASSWORD)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    store.start_session("Lan Nguyen", token_hash("a-token"), later)
+    try:
+        migrate(store, "0006")
+        assert {"factory_id", "email"}.isdisjoint(user_columns(store))
+        migrate(store, "head")
+    finally:
+        if store.schema_revision() != SCHEMA_HEAD:
+            migrate(store, "head")
+    assert {"factory_id", "email"} <= user_columns(store)
+    assert store.session_user(token_hash("a-token")) is not None
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

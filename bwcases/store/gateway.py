@@ -48,7 +48,7 @@ from bwcases.core.errors import (
 from bwcases.core.paths import absolute_store, private_file
 from bwcases.store import models as m
 
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 SYSTEM_ACTOR = "system"
 CONNECT_TIMEOUT_S = 10  # an unreachable server is reported, not waited for without end
 MIGRATION_LOCK = 0x6277_6361_7365  # the PostgreSQL advisory lock that one migration at a time holds

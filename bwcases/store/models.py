@@ -166,6 +166,10 @@ class Visit(Versioned, Base):
     attendees: Mapped[str] = mapped_column(Text, default="")
     topics: Mapped[str] = mapped_column(Text, default="")
     follow_ups: Mapped[str] = mapped_column(Text, default="")
+    # a PICC meeting's decisions and its minutes, a file stored with the evidence (0007)
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    minutes_sha256: Mapped[str | None] = mapped_column(ForeignKey("evidence_files.sha256"))
+    minutes_filename: Mapped[str | None] = mapped_column(String(255))
     __mapper_args__ = {"version_id_col": Versioned.version}
 
 
@@ -202,6 +206,11 @@ class User(Base):
     login_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # the language she chose last in the apps' picker (an i18n.LANGUAGES code); NULL: none (0006)
     language: Mapped[str | None] = mapped_column(String(10))
+    # the factory a person of the factory's own staff (role "factory") works for; NULL for
+    # programme people. No foreign key (see 0007): auth.accounts checks it (0007)
+    factory_id: Mapped[str | None] = mapped_column(String(64))
+    # where her reminders go (`bwcases digest`); NULL: she gets none by mail (0007)
+    email: Mapped[str | None] = mapped_column(String(320))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -253,3 +262,80 @@ class Draft(Base):
     values: Mapped[str] = mapped_column(Text)
     saved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     __table_args__ = (UniqueConstraint("person", "form", "key", name="uq_drafts_person_form_key"),)
+
+
+# -- the factory's own people, comments, the PICC register and reminders (migration 0007) ------
+
+
+class Proposal(Base):
+    """A change a factory's own person asks for: a new or changed plan item, or progress.
+
+    It changes nothing until programme staff or the advisor accept it; sent back, it carries
+    the reviewer's comment. Accepted, it becomes the item's state with both names audited.
+    """
+
+    __tablename__ = "proposals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    factory_id: Mapped[str] = mapped_column(ForeignKey("factories.factory_id"), index=True)
+    # NULL for a proposed new item; else the item it changes or records progress on
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("plan_items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "item" or "progress"
+    values: Mapped[str] = mapped_column(Text)  # JSON: the fields as she gave them
+    # the item's version she saw; the review merges against what changed since
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    proposed_by: Mapped[str] = mapped_column(String(200))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ProposalEvidence(Base):
+    """An evidence file sent with a proposal, attached to the progress update on acceptance."""
+
+    __tablename__ = "proposal_evidence"
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id"), primary_key=True, autoincrement=False
+    )
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence_files.sha256"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+
+
+class Comment(Base):
+    """One comment in a plan item's thread: internal (programme staff) or shared (the factory)."""
+
+    __tablename__ = "comments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("plan_items.id"), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    visibility: Mapped[str] = mapped_column(String(10))  # "internal" or "shared"
+    text: Mapped[str] = mapped_column(Text)
+
+
+class PiccMember(Versioned, Base):
+    """A member of a factory's Performance Improvement Consultative Committee."""
+
+    __tablename__ = "picc_members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    factory_id: Mapped[str] = mapped_column(ForeignKey("factories.factory_id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    side: Mapped[str] = mapped_column(String(20))  # "worker" or "management"
+    gender: Mapped[str] = mapped_column(String(20))  # "female", "male" or "other"
+    role: Mapped[str] = mapped_column(String(200), default="")  # e.g. "secretary"
+    selection: Mapped[str] = mapped_column(String(20))  # "elected" or "appointed"
+    since: Mapped[dt.date] = mapped_column(Date)
+    until: Mapped[dt.date | None] = mapped_column(Date)  # NULL while she is a member
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+
+class DigestSent(Base):
+    """A person's reminder digest for one day: delivered, written as a file, or failed."""
+
+    __tablename__ = "digests_sent"
+    person: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # "sent", "written" or "failed"
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
