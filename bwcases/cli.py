@@ -535,10 +535,16 @@ def users() -> None:
 @users.command("add")
 @db_option
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["advisor", "staff", "readonly"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["advisor", "staff", "readonly", "factory"])
+)
 @click.option("--country", help="the country of programme staff (and of read-only users)")
+@click.option("--factory", help="the factory ID a factory's own person (--role factory) works for")
+@click.option("--email", help="where her reminders go (bwcases digest)")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
-@click.option("--replace", is_flag=True, help="change the role, country and password of NAME")
+@click.option(
+    "--replace", is_flag=True, help="change the role, country, factory, email and password of NAME"
+)
 @click.pass_context
 @friendly
 def users_add(
@@ -546,6 +552,8 @@ def users_add(
     name: str,
     role: str,
     country: str | None,
+    factory: str | None,
+    email: str | None,
     password_stdin: bool,
     replace: bool,
 ) -> None:
@@ -568,6 +576,8 @@ def users_add(
         role=role,
         password=password,
         country=country,
+        factory=factory,
+        email=email,
         actor=_actor(),
         replace=replace,
     )

@@ -23,6 +23,7 @@ from bwcases.auth.people import (
     COOKIE_NAME,
     Person,
     Role,
+    person,
     person_for_token,
     token_from_cookies,
     token_hash,
@@ -31,7 +32,7 @@ from bwcases.core.errors import NotFoundError, UsageError
 from bwcases.core.i18n import negotiate
 from bwcases.store import Store
 from bwcases.store import models as m
-from tests.helpers import PASSWORD, Clock, bw, fill_advisor_case
+from tests.helpers import PASSWORD, Clock, bw, fill_advisor_case, fill_case
 
 
 @pytest.fixture
@@ -227,11 +228,40 @@ def test_users_are_added_from_the_command_line(tmp_path: Path) -> None:
     )
     assert bad.exit_code == 2 and "--country" in bad.stderr and "Traceback" not in bad.stderr
     listed = bw("--db", db, "users", "list", "--format", "csv")
-    assert listed.stdout.splitlines()[0] == "name,role,country,active,created_by,created_at"
+    assert listed.stdout.splitlines()[0] == (
+        "name,role,country,factory_id,email,active,created_by,created_at"
+    )
     assert "argon2" not in listed.stdout and PASSWORD not in listed.stdout
     store = Store(db)
     assert sign_in(store, "Lan Nguyen", PASSWORD) is not None
     assert sign_in(store, "Minh Tran", password) is not None
+    store.dispose()
+
+
+def test_a_factory_person_works_for_one_factory_of_the_register(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    store = fill_case(Store(db), tmp_path)
+    add = ("--db", db, "users", "add", "Rina Akter", "--role", "factory", "--password-stdin")
+    missing = bw(*add, stdin=PASSWORD)
+    assert missing.exit_code == 2 and "--factory" in missing.stderr
+    unknown = bw(*add, "--factory", "VN999", stdin=PASSWORD)
+    assert unknown.exit_code == 2 and "'VN999'" in unknown.stderr
+    bad_mail = bw(*add, "--factory", "VN001", "--email", "rina at factory", stdin=PASSWORD)
+    assert bad_mail.exit_code == 2 and "'rina at factory'" in bad_mail.stderr
+    assert store.user("Rina Akter") is None  # nothing half written
+    added = bw(*add, "--factory", "VN001", "--email", " rina@adhi.example ", stdin=PASSWORD)
+    assert added.exit_code == 0, added.stderr
+    record = store.user("Rina Akter")
+    assert record is not None
+    assert (record["factory_id"], record["email"]) == ("VN001", "rina@adhi.example")
+    rina = person(record)
+    assert rina == Person("Rina Akter", Role.FACTORY, None, "VN001")
+    assert rina.covers({"factory_id": "VN001"}) and not rina.covers({"factory_id": "KH001"})
+    assert not rina.can_edit and not rina.can_verify  # she proposes; the programme decides
+    advisor = bw(
+        "--db", db, "users", "add", "Lan Nguyen", "--role", "advisor", "--factory", "VN001"
+    )
+    assert advisor.exit_code == 2 and "--role factory" in advisor.stderr
     store.dispose()
 
 

@@ -92,10 +92,16 @@ def add_user(
     role: str,
     password: str,
     country: str | None = None,
+    factory: str | None = None,
+    email: str | None = None,
     actor: str = "admin",
     replace: bool = False,
 ) -> Person:
-    """Create (or with `replace` change) a user who can sign in."""
+    """Create (or with `replace` change) a user who can sign in.
+
+    A factory's own person (role "factory") works for one factory of the register; `email` is
+    where her reminders go (`bwcases digest`).
+    """
     name = " ".join(name.split())
     if not name:
         raise UsageError("a user needs a name (as the factory register spells advisors)")
@@ -109,16 +115,48 @@ def add_user(
         ) from None
     if chosen is Role.STAFF and not country:
         raise UsageError("programme staff work for a country: give --country")
+    factory = _factory_of(store, chosen, factory)
+    email = _email(email)
     _password_error(password, name)
     store.add_user(
         name,
         role=chosen.value,
         country=country or None,
+        factory=factory,
+        email=email,
         password_hash=hash_password(password),
         actor=actor,
         replace=replace,
     )
-    return Person(name, chosen, country or None)
+    return Person(name, chosen, country or None, factory)
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _email(email: str | None) -> str | None:
+    """A mail address as given (trimmed), refused when it cannot be one."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > 320 or _CONTROL.search(email) or not _EMAIL.fullmatch(email):
+        raise UsageError(f"--email {email!r} is not a mail address (like name@example.org)")
+    return email
+
+
+def _factory_of(store: Store, role: Role, factory: str | None) -> str | None:
+    """The register's ID of the factory a factory's own person works for (None for others)."""
+    factory = (factory or "").strip()
+    if role is not Role.FACTORY:
+        if factory:
+            raise UsageError("--factory is for the factory's own people (--role factory)")
+        return None
+    if not factory:
+        raise UsageError("a factory's own person works for one factory: give --factory ID")
+    found = store.factories_frame(factory_ids=[factory])
+    if found.empty:
+        raise UsageError(f"--factory {factory!r} is not in the factory register")
+    return factory
 
 
 def new_password() -> str:

@@ -24,6 +24,7 @@ class Role(StrEnum):
     ADVISOR = "advisor"  # her own portfolio: the factories the register names her advisor of
     STAFF = "staff"  # programme staff: every factory of her country; verifies fixes
     READONLY = "readonly"  # reads her country's factories (all, without a country); writes nothing
+    FACTORY = "factory"  # the factory's own staff (a PICC member): her factory; proposes changes
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Person:
     name: str
     role: Role
     country: str | None = None
+    factory: str | None = None  # the factory ID a person of role FACTORY works for
 
     def scope(self) -> dict[str, str | None]:
         """The factory register's filters that give her portfolio."""
@@ -42,6 +44,8 @@ class Person:
 
     def covers(self, factory: dict[str, Any]) -> bool:
         """Whether a factory (a register row) is in her portfolio."""
+        if self.role is Role.FACTORY:
+            return factory.get("factory_id") == self.factory
         if self.role is Role.ADVISOR:
             return factory.get("advisor") == self.name
         return not self.country or factory.get("country") == self.country
@@ -61,7 +65,12 @@ def person(record: dict[str, Any] | None) -> Person | None:
     """The person a user record of the store describes."""
     if not record:
         return None
-    return Person(str(record["name"]), Role(record["role"]), record.get("country") or None)
+    return Person(
+        str(record["name"]),
+        Role(record["role"]),
+        record.get("country") or None,
+        record.get("factory_id") or None,
+    )
 
 
 def token_hash(token: str) -> str:

@@ -15,7 +15,16 @@ from bwcases.core.i18n import LANGUAGES
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway, audit
 
-USER_COLUMNS = ["name", "role", "country", "active", "created_by", "created_at"]
+USER_COLUMNS = [
+    "name",
+    "role",
+    "country",
+    "factory_id",
+    "email",
+    "active",
+    "created_by",
+    "created_at",
+]
 
 
 def _now() -> dt.datetime:
@@ -40,12 +49,22 @@ class AdvisorStore(Gateway):
         country: str | None,
         password_hash: str,
         actor: str,
+        factory: str | None = None,
+        email: str | None = None,
         replace: bool = False,
     ) -> bool:
-        """Add a user, or with `replace` set an existing one's role, country and password."""
+        """Add a user, or with `replace` set an existing one's role, country, factory, mail
+        address and password."""
         u = m.User
         key = login_key(name)
-        audited = {"name": name, "role": role, "country": country, "active": True}
+        audited = {
+            "name": name,
+            "role": role,
+            "country": country,
+            "factory_id": factory,
+            "email": email,
+            "active": True,
+        }
         with self.writing(actor) as s:
             held = s.execute(select(u.name).where(u.login_key == key)).scalar_one_or_none()
             if held is not None and held != name:
@@ -69,7 +88,14 @@ class AdvisorStore(Gateway):
                 s.execute(
                     update(u)
                     .where(u.name == name)
-                    .values(role=role, country=country, password_hash=password_hash, active=True)
+                    .values(
+                        role=role,
+                        country=country,
+                        factory_id=factory,
+                        email=email,
+                        password_hash=password_hash,
+                        active=True,
+                    )
                 )
                 s.execute(delete(m.UserSession).where(m.UserSession.user_name == name))
             # the audit trail names the change, never the password hash
