@@ -131,9 +131,12 @@ class BulkStore(Gateway):
     def bulk_add_visits(self, visits: pd.DataFrame, actor: str, source: str) -> int:
         """Add advisory visits and PICC meetings; returns how many."""
         now = dt.datetime.now(dt.UTC)
-        rows = _rows(visits, VISIT_FIELDS, 1, actor, now)
+        # a PICC meeting's decisions (0007) are NOT NULL: a load without them records none
+        decisions = visits.get("decisions", "")
+        fields = [*VISIT_FIELDS, "decisions"]
+        rows = _rows(visits.assign(decisions=decisions), fields, 1, actor, now)
         with self.connection() as conn:
             self._check_factories(conn, visits["factory_id"].tolist())
             audit(conn, actor, "visits", source, "import", {"visits": len(rows)}, at=now)
-            bulk_insert(conn, m.Visit.__table__, [*VISIT_FIELDS, *_VERSIONED], rows)
+            bulk_insert(conn, m.Visit.__table__, [*fields, *_VERSIONED], rows)
         return len(rows)
