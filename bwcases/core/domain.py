@@ -77,6 +77,21 @@ class Verification(StrEnum):
     REJECTED = "rejected"
 
 
+class ProposalKind(StrEnum):
+    """What a factory's own person proposes: a new or changed plan item, or its progress."""
+
+    ITEM = "item"
+    PROGRESS = "progress"
+
+
+class ProposalState(StrEnum):
+    """Where a proposal stands: waiting for review, accepted, or sent back with a comment."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    SENT_BACK = "sent back"
+
+
 # The longest text each field of an Improvement Plan item may hold, in characters, whether an
 # advisor types it in the form or a plan file brings it: the store's column width for the short
 # fields; for the free text a few pages, more than anyone writes for one item and little enough

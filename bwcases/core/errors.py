@@ -231,3 +231,32 @@ class OutputError(BwcasesError):
             f"cannot write {path} ({reason}): free disk space (or clear the way), then run the "
             "same command again; what was finished is kept"
         )
+
+
+class NotAllowedError(BwcasesError):
+    """A person asked for what her role does not let her do, e.g. review another's factory."""
+
+    exit_status = 2
+
+
+class AlreadyReviewedError(BwcasesError):
+    """A proposal was accepted or sent back already (a second click, another device)."""
+
+    exit_status = 1
+
+    def __init__(self, proposal_id: int, state: str, reviewed_by: str | None) -> None:
+        self.proposal_id = proposal_id
+        self.state = state
+        self.reviewed_by = reviewed_by
+        super().__init__(
+            f"proposal {proposal_id} was {state} by {reviewed_by or 'someone else'} already; "
+            "reload to see the item as it is now"
+        )
+
+
+class ProposalConflictError(ValidationError):
+    """Fields a proposal changes that someone else changed differently since it was made."""
+
+    def __init__(self, proposal_id: int, fields: dict[str, str]) -> None:
+        self.proposal_id = proposal_id
+        super().__init__(fields)

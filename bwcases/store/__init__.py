@@ -8,12 +8,14 @@ from bwcases.store.drafts import DraftStore
 from bwcases.store.evidence import EvidenceStore, Upload
 from bwcases.store.gateway import default_path, resolve_url
 from bwcases.store.plans import PlanStore
+from bwcases.store.proposals import ProposalStore
 from bwcases.store.queue import QueueFilters, QueueStore, WorkQueue
 
 
 class Store(
     AssessmentStore,
     CaseStore,
+    ProposalStore,
     PlanStore,
     QueueStore,
     EvidenceStore,

@@ -176,27 +176,41 @@ class PlanStore(Gateway):
         """Create (`item_id` None) or change a plan item in one transaction; (item id, version)."""
         # A status change is kept as a progress update too, so the item's history reads right.
         _check_save(item_id, values, expected_version)
-        on = on or dt.date.today()
         with self.writing(actor) as s:
             clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
-            if item_id is None:
-                fields = {"opened_on": on, **values, "status": Status.PENDING.value}
-                obj = m.PlanItem(**fields, updated_by=actor, updated_at=s.info["now"])
-                s.add(obj)  # written with the status it is saved with: one version per save
-            else:
-                obj = self.get(s, m.PlanItem, item_id)
-                self.check_version(obj, expected_version, values)
-                assign(obj, {key: value for key, value in values.items() if key != "status"})
-            old = Status(obj.status)
-            status = Status(values.get("status", old))
-            if status != old:
-                if status is Status.COMPLETED and allowed_move(old, status) is None:
-                    raise ValidationError({"status": COMPLETE_BY_UPDATE})
-                self._record(s, obj, status, reason, on, actor)
-            if s.is_modified(obj) or item_id is None:
-                obj.updated_by, obj.updated_at = actor, s.info["now"]
-            s.flush()
-            return obj.id, obj.version
+            return self._save_item(s, item_id, values, expected_version, actor, reason, on)
+
+    def _save_item(
+        self,
+        s: Session,
+        item_id: int | None,
+        values: dict[str, Any],
+        expected_version: int | None,
+        actor: str,
+        reason: str = "",
+        on: dt.date | None = None,
+    ) -> tuple[int, int]:
+        """save_plan_item in the transaction of `s` (an accepted proposal's too)."""
+        _check_save(item_id, values, expected_version)
+        on = on or dt.date.today()
+        if item_id is None:
+            fields = {"opened_on": on, **values, "status": Status.PENDING.value}
+            obj = m.PlanItem(**fields, updated_by=actor, updated_at=s.info["now"])
+            s.add(obj)  # written with the status it is saved with: one version per save
+        else:
+            obj = self.get(s, m.PlanItem, item_id)
+            self.check_version(obj, expected_version, values)
+            assign(obj, {key: value for key, value in values.items() if key != "status"})
+        old = Status(obj.status)
+        status = Status(values.get("status", old))
+        if status != old:
+            if status is Status.COMPLETED and allowed_move(old, status) is None:
+                raise ValidationError({"status": COMPLETE_BY_UPDATE})
+            self._record(s, obj, status, reason, on, actor)
+        if s.is_modified(obj) or item_id is None:
+            obj.updated_by, obj.updated_at = actor, s.info["now"]
+        s.flush()
+        return obj.id, obj.version
 
     def add_progress(
         self,

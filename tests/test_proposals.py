@@ -1,0 +1,272 @@
+"""Proposals of a factory's own people: made, listed, accepted with both names, sent back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bwcases.core.domain import ProposalState, Status
+from bwcases.core.errors import (
+    AlreadyReviewedError,
+    ConflictError,
+    NotAllowedError,
+    ProposalConflictError,
+    ValidationError,
+)
+from bwcases.store import Store, Upload
+from tests.helpers import PDF, D, fill_advisor_case, password_hash
+
+RINA = "Rina Akter"  # a PICC member of Saigon Garments (VN001)
+
+
+@pytest.fixture
+def case(store: Store, tmp_path: Path) -> Store:
+    """Saigon Garments' case with its advisor, staff, and Rina of the factory's own people."""
+    fill_advisor_case(store, tmp_path)
+    store.add_user(
+        RINA,
+        role="factory",
+        country="Vietnam",
+        factory="VN001",
+        password_hash=password_hash(),
+        actor="test",
+    )
+    store.add_user(
+        "Kim Pha",
+        role="factory",
+        country="Cambodia",
+        factory="KH001",
+        password_hash=password_hash(),
+        actor="test",
+    )
+    return store
+
+
+def _item(store: Store, issue: str) -> dict:
+    df = store.plan_items_frame(factory_ids=["VN001"])
+    return store.plan_item(int(df.loc[df["issue"] == issue, "item_id"].iloc[0]))
+
+
+EXIT = "Exit blocked by boxes"
+
+
+def test_an_accepted_change_becomes_the_item_with_both_names_audited(case: Store) -> None:
+    item = _item(case, EXIT)
+    pid = case.propose_item(
+        RINA,
+        "VN001",
+        {"action": "Clear the exits every morning", "due_date": D(2099, 3, 1), "issue": EXIT},
+        item_id=item["item_id"],
+        base_version=item["version"],
+    )
+    # nothing changes until it is reviewed; the unchanged issue is not part of the proposal
+    assert case.plan_item(item["item_id"])["version"] == item["version"]
+    pending = case.proposals_to_review(advisor="Lan Nguyen")
+    assert list(pending["proposal_id"]) == [pid]
+    assert pending.iloc[0]["values"]["fields"] == {
+        "action": "Clear the exits every morning",
+        "due_date": D(2099, 3, 1),
+    }
+    assert case.proposals_to_review(advisor="Sokha Chan").empty
+
+    item_id, version = case.accept_proposal(pid, reviewer="Lan Nguyen")
+    after = case.plan_item(item_id)
+    assert (after["action"], after["due_date"], version) == (
+        "Clear the exits every morning",
+        D(2099, 3, 1),
+        item["version"] + 1,
+    )
+    last = case.history("plan_items", item_id).iloc[-1]
+    assert last["actor"] == "Lan Nguyen (proposed by Rina Akter)"
+    assert json.loads(last["after"])["action"] == "Clear the exits every morning"
+    reviewed = case.proposal(pid)
+    assert (reviewed["state"], reviewed["reviewed_by"]) == ("accepted", "Lan Nguyen")
+    assert case.proposals_to_review(advisor="Lan Nguyen").empty
+
+
+def test_a_stale_proposal_merges_with_what_changed_meanwhile(case: Store) -> None:
+    item = _item(case, EXIT)
+    pid = case.propose_item(
+        RINA,
+        "VN001",
+        {"action": "Clear the exits", "responsible": "Floor manager"},
+        item_id=item["item_id"],
+        base_version=item["version"],
+    )
+    # meanwhile the advisor changes another field, and one she proposed too
+    case.save_plan_item(
+        item["item_id"],
+        {"root_cause": "No storage room", "responsible": "Compliance officer"},
+        expected_version=item["version"],
+        actor="Lan Nguyen",
+    )
+    with pytest.raises(ProposalConflictError) as caught:
+        case.accept_proposal(pid, reviewer="Lan Nguyen")
+    assert set(caught.value.fields) == {"responsible"}
+    assert "Compliance officer" in caught.value.fields["responsible"]
+    assert case.proposal(pid)["state"] == "pending"  # nothing written, still to review
+
+    case.accept_proposal(pid, reviewer="Lan Nguyen", overwrite=True)
+    after = case.plan_item(item["item_id"])
+    assert (after["action"], after["root_cause"], after["responsible"]) == (
+        "Clear the exits",
+        "No storage room",
+        "Floor manager",
+    )
+
+
+def test_a_field_changed_meanwhile_that_she_left_alone_is_kept(case: Store) -> None:
+    item = _item(case, EXIT)
+    pid = case.propose_item(
+        RINA, "VN001", {"action": "Clear"}, item_id=item["item_id"], base_version=item["version"]
+    )
+    case.save_plan_item(
+        item["item_id"], {"action": "Clear"}, expected_version=item["version"], actor="Lan Nguyen"
+    )
+    case.accept_proposal(pid, reviewer="Lan Nguyen")  # the same value both ways: no conflict
+    assert case.plan_item(item["item_id"])["action"] == "Clear"
+
+
+def test_a_proposal_against_a_stale_item_is_refused_when_made(case: Store) -> None:
+    item = _item(case, EXIT)
+    case.save_plan_item(
+        item["item_id"], {"notes": "x"}, expected_version=item["version"], actor="Lan Nguyen"
+    )
+    with pytest.raises(ConflictError):
+        case.propose_item(
+            RINA, "VN001", {"action": "A"}, item_id=item["item_id"], base_version=item["version"]
+        )
+
+
+def test_a_proposal_is_reviewed_once(case: Store) -> None:
+    item = _item(case, EXIT)
+    pid = case.propose_item(
+        RINA, "VN001", {"action": "A"}, item_id=item["item_id"], base_version=item["version"]
+    )
+    case.accept_proposal(pid, reviewer="Lan Nguyen")
+    with pytest.raises(AlreadyReviewedError, match="accepted by Lan Nguyen"):
+        case.accept_proposal(pid, reviewer="Minh Tran")
+    with pytest.raises(AlreadyReviewedError):
+        case.send_back_proposal(pid, reviewer="Lan Nguyen", comment="no")
+    assert case.plan_item(item["item_id"])["version"] == item["version"] + 1
+    assert case.proposal(pid)["reviewed_by"] == "Lan Nguyen"
+
+
+def test_a_new_item_proposed_and_accepted(case: Store) -> None:
+    pid = case.propose_item(
+        RINA,
+        "VN001",
+        {"compliance_point": "Overtime", "issue": "Sunday work <b>", "due_date": D(2099, 5, 1)},
+    )
+    row = case.proposal(pid)
+    assert row["compliance_point"] == "Overtime" and pd.isna(row["item_id"])
+    item_id, _ = case.accept_proposal(pid, reviewer="Minh Tran")
+    item = case.plan_item(item_id)
+    assert (item["factory_id"], item["issue"], item["status"], item["source"]) == (
+        "VN001",
+        "Sunday work <b>",
+        "Pending",
+        "self-diagnosis",
+    )
+    assert case.history("plan_items", item_id).iloc[0]["actor"] == (
+        "Minh Tran (proposed by Rina Akter)"
+    )
+
+
+def test_progress_with_evidence_arrives_on_the_update(case: Store) -> None:
+    item = _item(case, EXIT)
+    case.save_plan_item(
+        item["item_id"],
+        {"status": "In Progress"},
+        expected_version=item["version"],
+        actor="Lan Nguyen",
+    )
+    item = case.plan_item(item["item_id"])
+    pid = case.propose_progress(
+        RINA,
+        item["item_id"],
+        status=Status.COMPLETED,
+        note="Boxes moved to the new store room",
+        base_version=item["version"],
+        date=D(2099, 1, 20),
+        files=[Upload("photo.pdf", "application/pdf", PDF)],
+    )
+    assert case.proposal(pid)["files"] == ["photo.pdf"]
+    assert case.evidence_frame([item["item_id"]]).empty  # not yet the item's
+    case.accept_proposal(pid, reviewer="Lan Nguyen")
+    after = case.plan_item(item["item_id"])
+    assert (after["status"], after["completed_on"]) == ("Completed", D(2099, 1, 20))
+    updates = case.progress_updates_frame(factory_ids=["VN001"])
+    last = updates[updates["item_id"] == item["item_id"]].iloc[-1]
+    assert (last["item_id"], last["note"], last["author"]) == (
+        item["item_id"],
+        "Boxes moved to the new store room",
+        "Lan Nguyen (proposed by Rina Akter)",
+    )
+    files = case.evidence_frame([item["item_id"]])
+    assert list(files["filename"]) == ["photo.pdf"]
+    assert int(files["update_id"].iloc[0]) == int(last["id"])
+
+
+def test_a_completion_without_evidence_is_refused_when_proposed(case: Store) -> None:
+    item = _item(case, "Overtime over the limit")  # completed: reopen needs a reason
+    with pytest.raises(ValidationError) as caught:
+        case.propose_progress(
+            RINA, item["item_id"], status=Status.IN_PROGRESS, note=" ", base_version=item["version"]
+        )
+    assert "reason" in caught.value.fields["status"]
+
+
+def test_sent_back_with_a_comment_she_reads(case: Store) -> None:
+    item = _item(case, EXIT)
+    pid = case.propose_item(
+        RINA, "VN001", {"action": "A"}, item_id=item["item_id"], base_version=item["version"]
+    )
+    with pytest.raises(ValidationError, match="comment"):
+        case.send_back_proposal(pid, reviewer="Lan Nguyen", comment="  ")
+    case.send_back_proposal(pid, reviewer="Lan Nguyen", comment="Say <who> clears them")
+    mine = case.proposals_frame(proposed_by=RINA)
+    assert list(mine["state"]) == [ProposalState.SENT_BACK.value]
+    assert mine.iloc[0]["review_comment"] == "Say <who> clears them"
+    assert case.plan_item(item["item_id"])["action"] == item["action"]
+
+
+def test_someone_elses_factory_is_refused(case: Store) -> None:
+    item = _item(case, EXIT)
+    with pytest.raises(NotAllowedError, match="works for factory KH001"):
+        case.propose_item(
+            "Kim Pha", "VN001", {"action": "A"}, item_id=item["item_id"], base_version=1
+        )
+    with pytest.raises(NotAllowedError, match="works for factory KH001"):
+        case.propose_progress(
+            "Kim Pha", item["item_id"], status=Status.IN_PROGRESS, note="x", base_version=1
+        )
+    with pytest.raises(NotAllowedError, match="only they propose"):
+        case.propose_item("Lan Nguyen", "VN001", {"compliance_point": "Overtime"})
+    kh = case.plan_items_frame(factory_ids=["KH001"]).iloc[0]
+    with pytest.raises(NotAllowedError, match="not factory VN001's"):
+        case.propose_item(
+            RINA, "VN001", {"action": "A"}, item_id=int(kh["item_id"]), base_version=1
+        )
+    pid = case.propose_item(
+        RINA, "VN001", {"action": "A"}, item_id=item["item_id"], base_version=item["version"]
+    )
+    for reviewer in ("Sokha Chan", "Hoa Le", RINA):
+        with pytest.raises(NotAllowedError, match="may not review factory VN001"):
+            case.accept_proposal(pid, reviewer=reviewer)
+    assert case.proposal(pid)["state"] == "pending"
+
+
+def test_bad_values_are_named_by_field(case: Store) -> None:
+    with pytest.raises(ValidationError) as caught:
+        case.propose_item(
+            RINA,
+            "VN001",
+            {"compliance_point": "Overtime", "priority": "Urgent", "issue": "x" * 6000},
+        )
+    assert set(caught.value.fields) == {"priority", "issue"}
+    with pytest.raises(ValidationError, match="compliance_point"):
+        case.propose_item(RINA, "VN001", {"issue": "no CP"})
