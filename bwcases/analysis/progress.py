@@ -22,7 +22,11 @@ PROGRESS_COLUMNS = [
 
 
 def status_as_of(items: pd.DataFrame, updates: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Items opened by `as_of`, with their status and completion date on that day."""
+    """Items opened by `as_of`, with their status, completion date and overdue flag on that
+    day: the status history replayed to that date.
+
+    The one definition of "as of" that progress, the factory report and the briefs share.
+    """
     day = pd.Timestamp(as_of)
     items = items[pd.to_datetime(items["opened_on"]) <= day].copy()
     later = updates[pd.to_datetime(updates["date"]) > day]
@@ -32,6 +36,7 @@ def status_as_of(items: pd.DataFrame, updates: pd.DataFrame, as_of: dt.date) -> 
     completed_on = pd.to_datetime(items["completed_on"])
     done = items["status"] == Status.COMPLETED.value
     items["completed_on"] = completed_on.where(done & (completed_on <= day))
+    items["overdue"] = ~done & (pd.to_datetime(items["due_date"]) < day)
     return items
 
 
@@ -49,7 +54,6 @@ def plan_progress(
     now = status_as_of(items, updates, as_of)
     if now.empty:
         return pd.DataFrame(columns=[*by, *PROGRESS_COLUMNS])
-    due = pd.to_datetime(now["due_date"])
     is_open = now["status"] != Status.COMPLETED.value
     opened = pd.to_datetime(now["opened_on"])
     days = (pd.to_datetime(now["completed_on"]) - opened).dt.days
@@ -58,7 +62,6 @@ def plan_progress(
         pending=now["status"] == Status.PENDING.value,
         in_progress=now["status"] == Status.IN_PROGRESS.value,
         completed=~is_open,
-        overdue=is_open & (due < pd.Timestamp(as_of)),
         days=days,
         persistent_open=is_open & persistent_items(now, findings, assessments=seen),
     )

@@ -9,7 +9,7 @@ import pandas as pd
 from bwcases.analysis import metrics
 from bwcases.analysis.counts import Count, sample_sizes
 from bwcases.analysis.metrics import Level, Method, Window
-from bwcases.analysis.progress import plan_progress
+from bwcases.analysis.progress import plan_progress, status_as_of
 from bwcases.core import catalogue
 from bwcases.core.catalogue import ALL_COUNTRIES
 from bwcases.core.errors import UsageError
@@ -81,6 +81,21 @@ def counts(
     pooled = country == ALL_COUNTRIES
     assessments = store.assessments_frame(country=None if pooled else country)
     return sample_sizes(assessments, kind, window=window, cycle=cycle, pooled=pooled)
+
+
+def plan_as_of(
+    store: Store,
+    as_of: dt.date,
+    *,
+    factory_ids: list[str] | None = None,
+    country: str | None = None,
+) -> pd.DataFrame:
+    """The store's plan items opened by `as_of` (of these factories or this country), each
+    with its status, completion date and overdue flag on that day (`status_as_of`)."""
+    items = store.plan_items_frame(factory_ids=factory_ids, country=country)
+    ids = sorted(items["factory_id"].unique()) if factory_ids is None else factory_ids
+    updates = store.progress_updates_frame(factory_ids=ids)
+    return status_as_of(items, updates, as_of)
 
 
 def progress(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from bwcases.analysis import metrics
+from bwcases.analysis import metrics, queries
 from bwcases.analysis.metrics import Window
 from bwcases.analysis.persistence import compared_assessments, persistence
 from bwcases.core.domain import Status
@@ -166,13 +166,8 @@ def _disclosed_questions(rows: pd.DataFrame, latest: dict[str, Any] | None) -> p
 
 
 def _plan(store: Store, factory_id: str, day: dt.date) -> pd.DataFrame:
-    items = store.plan_items_frame(factory_ids=[factory_id])
-    if items.empty:
-        return items.assign(overdue=pd.Series(dtype=bool))
-    items = items[pd.to_datetime(items["opened_on"]).dt.date <= day]
-    due = pd.to_datetime(items["due_date"])
-    overdue = (items["status"] != Status.COMPLETED.value) & (due < pd.Timestamp(day))
-    return items.assign(overdue=overdue.to_numpy())
+    """The plan as it stood on `day`: statuses replayed to that date, as `progress` has them."""
+    return queries.plan_as_of(store, day, factory_ids=[factory_id])
 
 
 def _figures(report: FactoryReport) -> dict[str, Any]:

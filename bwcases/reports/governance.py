@@ -11,10 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from bwcases.analysis import metrics
+from bwcases.analysis import metrics, queries
 from bwcases.analysis.metrics import Window
 from bwcases.analysis.persistence import persistence
-from bwcases.analysis.progress import status_as_of
 from bwcases.core import catalogue
 from bwcases.core.catalogue import COMPLIANCE_POINTS, canonical_cluster, canonical_compliance_point
 from bwcases.core.errors import UsageError
@@ -80,7 +79,7 @@ def governance_brief(store: Store, country: str, period: str, lang: str = "en") 
         trend=trend,
         panel_cycles=cycles,
         panel_factories=panel_n,
-        progress=_progress(store, country, window),
+        progress=_progress(store, sorted(latest["factory_id"].unique()), window),
         persistent=_persistent(rows, latest, store.assessments_frame(country=country)),
     )
     brief.figures = {
@@ -111,9 +110,9 @@ def _trend(findings: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.DataFrame, in
     return pd.DataFrame(columns=["cluster", "factories"]), 0, 0
 
 
-def _progress(store: Store, country: str, window: Window) -> pd.DataFrame:
-    """Plan items by status per cluster as of the period's end, with a total row."""
-    items = store.plan_items_frame(country=country)
+def _progress(store: Store, factory_ids: list[str], window: Window) -> pd.DataFrame:
+    """Plan items by status per cluster as of the period's end, with a total row: of the
+    factories the brief counts as assessed in the period, so no table counts others."""
     columns = [
         "cluster",
         "factories",
@@ -125,23 +124,19 @@ def _progress(store: Store, country: str, window: Window) -> pd.DataFrame:
         "share_completed",
         "is_total",
     ]
-    if items.empty:
+    now = queries.plan_as_of(store, window.end, factory_ids=factory_ids)
+    if now.empty:
         return pd.DataFrame(columns=columns)
-    factory_ids = sorted(items["factory_id"].unique())
-    updates = store.progress_updates_frame(factory_ids=factory_ids)
-    now = status_as_of(items, updates, window.end)
     clusters = _cluster_of_cp(store)
     now = now.assign(
         cluster=now["compliance_point"].map(
             lambda cp: clusters.get(canonical_compliance_point(str(cp)), "Other")
         )
     )
-    due = pd.to_datetime(now["due_date"])
     now = now.assign(
         completed=now["status"] == "Completed",
         in_progress=now["status"] == "In Progress",
         pending=now["status"] == "Pending",
-        overdue=(now["status"] != "Completed") & (due < pd.Timestamp(window.end)),
     )
 
     def totals(frame: pd.DataFrame) -> dict[str, Any]:
