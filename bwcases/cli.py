@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from bwcases import __version__
-from bwcases.core.errors import BwcasesError, OutputError, UsageError
+from bwcases.core.errors import BwcasesError, NotFoundError, OutputError, UsageError
 from bwcases.web.limits import KERNEL_GRACE, MAX_PAGES, PAGES_PER_PERSON
 
 if TYPE_CHECKING:  # pandas takes longer to import than --help and --version take to answer
@@ -360,6 +360,46 @@ def progress(
         ),
         fmt,
     )
+
+
+@main.command()
+@db_option
+@click.argument("factory_id", required=False)
+@click.option("--counts", is_flag=True, help="members by gender and side instead of the list")
+@click.option(
+    "--as-of", "as_of", metavar="YYYY-MM-DD", help="--counts: members on this day (default: today)"
+)
+@FORMAT
+@click.pass_context
+@friendly
+def picc(
+    ctx: click.Context, factory_id: str | None, counts: bool, as_of: str | None, fmt: str | None
+) -> None:
+    """The PICC register of a factory (of every factory without one), or its counts."""
+    store = _store(ctx)
+    ids = None
+    if factory_id:
+        if not store.known_factories([factory_id]):
+            raise NotFoundError("factory", factory_id)
+        ids = [factory_id]
+    if counts:
+        day = _day("--as-of", as_of)
+        emit(store.picc_counts(factory_ids=ids, as_of=day), fmt)
+        return
+    frame = store.picc_register_frame(factory_ids=ids)
+    for col in ("since", "until"):  # a day, in JSON too (not midnight of it)
+        frame[col] = frame[col].map(lambda day: day.isoformat() if day else "")
+    emit(frame.drop(columns=["version"]), fmt)
+
+
+def _day(option: str, value: str | None) -> dt.date | None:
+    """A day given as YYYY-MM-DD, or None."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not a date written YYYY-MM-DD") from None
 
 
 @main.command("run")

@@ -4,9 +4,11 @@ from bwcases.store.advisors import AdvisorStore
 from bwcases.store.assessments import AssessmentLoader, AssessmentStore, LoadSummary
 from bwcases.store.bulk import BulkStore
 from bwcases.store.cases import CaseStore
+from bwcases.store.comments import CommentStore
 from bwcases.store.drafts import DraftStore
 from bwcases.store.evidence import EvidenceStore, Upload
 from bwcases.store.gateway import default_path, resolve_url
+from bwcases.store.picc import PiccStore
 from bwcases.store.plans import PlanStore
 from bwcases.store.proposals import ProposalStore
 from bwcases.store.queue import QueueFilters, QueueStore, WorkQueue
@@ -22,6 +24,8 @@ class Store(
     BulkStore,
     AdvisorStore,
     DraftStore,
+    CommentStore,
+    PiccStore,
 ):
     """The case store: one object that owns the database and every read and write."""
 

@@ -10,13 +10,26 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from bwcases.core.digests import short_digest
-from bwcases.core.errors import NotFoundError
+from bwcases.core.errors import NotAllowedError, NotFoundError, UsageError
 from bwcases.store import models as m
 from bwcases.store.drafts import clear_draft
+from bwcases.store.evidence import Upload, keep_file
 from bwcases.store.gateway import Gateway, assign, rows_in
 
 FACTORY_COLUMNS = ["factory_id", "factory_name", "country", "workers", "advisor", "status"]
 PARTNER_COLUMNS = ["partner_id", "partner_name", "partner_type", "factory_id", "consent"]
+# What a visit's author may correct; its minutes are a file (update_visit's `minutes`).
+VISIT_FIELDS = ("date", "kind", "attendees", "topics", "follow_ups", "decisions")
+VISIT_COLUMNS = [
+    "id",
+    "factory_id",
+    *VISIT_FIELDS,
+    "minutes_sha256",
+    "minutes_filename",
+    "version",
+    "updated_by",
+]
+MINUTES_FIELDS = ("filename", "media_type", "size", "factory_id", "sha256")
 
 
 class CaseStore(Gateway):
@@ -30,8 +43,9 @@ class CaseStore(Gateway):
         country: str | None = None,
         advisor: str | None = None,
         factory_ids: Sequence[str] | None = None,
+        factory_id: str | None = None,
     ) -> pd.DataFrame:
-        """The factory register."""
+        """The factory register (`factory_id`: a factory's own person's one factory)."""
         f = m.Factory
         stmt = select(*(getattr(f, c) for c in FACTORY_COLUMNS)).order_by(f.country, f.factory_id)
         if country:
@@ -40,6 +54,8 @@ class CaseStore(Gateway):
             stmt = stmt.where(f.advisor == advisor)
         if factory_ids is not None:
             stmt = stmt.where(f.factory_id.in_(list(factory_ids)))
+        if factory_id is not None:
+            stmt = stmt.where(f.factory_id == factory_id)
         df = self.frame(stmt)
         return df if len(df) else pd.DataFrame(columns=FACTORY_COLUMNS)
 
@@ -181,35 +197,104 @@ class CaseStore(Gateway):
     # -- visits --------------------------------------------------------------------------
 
     def add_visit(
-        self, values: dict[str, Any], actor: str, *, draft: tuple[str, str] | None = None
+        self,
+        values: dict[str, Any],
+        actor: str,
+        *,
+        draft: tuple[str, str] | None = None,
+        minutes: Upload | None = None,
     ) -> int:
-        """Record an advisory visit or PICC meeting; returns its id."""
+        """Record an advisory visit or PICC meeting (with the meeting's minutes); its id."""
+        _check_visit_fields(values, allowed={"factory_id", *VISIT_FIELDS})
         with self.writing(actor) as s:
             clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
             if s.get(m.Factory, values["factory_id"]) is None:
                 raise NotFoundError("factory", values["factory_id"])
             obj = m.Visit(**values, updated_by=actor, updated_at=s.info["now"])
+            _attach_minutes(s, obj, minutes, actor)
             s.add(obj)
             s.flush()
             return obj.id
 
+    def update_visit(
+        self,
+        visit_id: int,
+        values: dict[str, Any],
+        *,
+        expected_version: int,
+        actor: str,
+        minutes: Upload | None = None,
+        draft: tuple[str, str] | None = None,
+    ) -> int:
+        """Correct a visit or meeting: its author alone, against the version she saw (audited,
+        before and after); the new version."""
+        # Only its author changes a visit, so its last writer (updated_by) is its author.
+        _check_visit_fields(values, allowed=set(VISIT_FIELDS))
+        with self.writing(actor) as s:
+            clear_draft(s, actor, draft)
+            obj = self.get(s, m.Visit, visit_id)
+            if obj.updated_by != actor:
+                raise NotAllowedError(
+                    f"visit {visit_id} was recorded by {obj.updated_by or 'someone else'}: "
+                    "only its author may correct it"
+                )
+            self.check_version(obj, expected_version, values)
+            # the file first: storing it reads, and a read would write the visit's changes
+            # apart from the file's name (two versions for one correction)
+            changed = _attach_minutes(s, obj, minutes, actor)
+            changed = assign(obj, values) or changed
+            if changed:
+                obj.updated_at = s.info["now"]
+            s.flush()
+            return obj.version
+
     def visits_frame(self, *, factory_ids: Sequence[str] | None = None) -> pd.DataFrame:
-        """Advisory visits and PICC meetings, newest first."""
+        """Advisory visits and PICC meetings, newest first, with their decisions and minutes."""
         v = m.Visit
-        stmt = select(
-            v.id, v.factory_id, v.date, v.kind, v.attendees, v.topics, v.follow_ups, v.updated_by
-        ).order_by(v.factory_id, v.date.desc())
+        stmt = select(*(getattr(v, c) for c in VISIT_COLUMNS)).order_by(
+            v.factory_id, v.date.desc(), v.id.desc()
+        )
         if factory_ids is not None:
             stmt = stmt.where(v.factory_id.in_(list(factory_ids)))
         df = self.frame(stmt)
-        cols = [
-            "id",
-            "factory_id",
-            "date",
-            "kind",
-            "attendees",
-            "topics",
-            "follow_ups",
-            "updated_by",
-        ]
-        return df if len(df) else pd.DataFrame(columns=cols)
+        return df if len(df) else pd.DataFrame(columns=VISIT_COLUMNS)
+
+    def visit(self, visit_id: int) -> dict[str, Any]:
+        """One visit's fields with its version."""
+        with self.reading() as s:
+            obj = self.get(s, m.Visit, visit_id)
+            return {c: getattr(obj, c) for c in VISIT_COLUMNS}
+
+    def visit_minutes(self, visit_id: int) -> dict[str, Any]:
+        """A meeting's minutes file, without its bytes: name, media type, size, factory and
+        SHA-256 (evidence_file gives the bytes); NotFoundError when it has none."""
+        v, e = m.Visit, m.EvidenceFile
+        stmt = (
+            select(v.minutes_filename, e.media_type, e.size, v.factory_id, e.sha256)
+            .join(e, e.sha256 == v.minutes_sha256)
+            .where(v.id == visit_id)
+        )
+        with self.reading() as s:
+            row = s.execute(stmt).first()
+        if row is None:
+            raise NotFoundError("minutes of visit", visit_id)
+        return dict(zip(MINUTES_FIELDS, row, strict=True))
+
+
+def _check_visit_fields(values: dict[str, Any], *, allowed: set[str]) -> None:
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise UsageError(
+            f"a visit has no field {', '.join(unknown)} that may be set: give "
+            f"{', '.join(sorted(allowed))}, and its minutes as a file"
+        )
+
+
+def _attach_minutes(s: Any, obj: m.Visit, minutes: Upload | None, actor: str) -> bool:
+    """Store a meeting's minutes file with the evidence and name it on the visit; whether the
+    visit changed."""
+    if minutes is None:
+        return False
+    keep_file(s, minutes, actor)
+    named = {"minutes_sha256": minutes.sha256, "minutes_filename": minutes.filename[:255]}
+    return assign(obj, named)
