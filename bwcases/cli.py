@@ -166,15 +166,23 @@ def import_(ctx: click.Context, kind: str, file: Path, overwrite: bool) -> None:
 
 @main.command("export")
 @db_option
-@click.argument("kind", type=click.Choice(["assessments"]))
+@click.argument("kind", type=click.Choice(["assessments", "improvement-plan"]))
 @click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="file to write (default: stdout)"
 )
+@click.option("--factory", help="improvement-plan: the factory whose plan to write (XLSX)")
+@click.option("--lang", default="en", show_default=True, help="improvement-plan: its language")
 @click.pass_context
 @friendly
-def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None:
-    """Write the store's assessments in the programme's export format."""
+def export(
+    ctx: click.Context, kind: str, fmt: str, output: Path | None, factory: str | None, lang: str
+) -> None:
+    """Write the store's assessments in the programme's export format, or a factory's
+    Improvement Plan as a workbook to edit offline and import again."""
+    if kind == "improvement-plan":
+        _export_plan(ctx, factory, output, lang)
+        return
     from bwcases.io.exporters import export_assessments
 
     store = _store(ctx)
@@ -190,6 +198,26 @@ def export(ctx: click.Context, kind: str, fmt: str, output: Path | None) -> None
         tmp.unlink(missing_ok=True)
         raise OutputError(str(output), exc.strerror or str(exc)) from exc
     click.echo(f"{count} rows written to {output}", err=True)
+
+
+def _export_plan(ctx: click.Context, factory: str | None, output: Path | None, lang: str) -> None:
+    from bwcases.core.i18n import LANGUAGES
+    from bwcases.reports.plan_workbook import write_plan_workbook
+
+    if not factory or output is None:
+        raise UsageError("export improvement-plan needs --factory ID and -o FILE.xlsx")
+    if lang not in LANGUAGES:
+        raise UsageError(f"--lang {lang!r} is not one of {', '.join(LANGUAGES)}")
+    tmp = output.with_name(output.name + ".part")
+    try:
+        count = write_plan_workbook(_store(ctx), factory, tmp, lang=lang)
+        tmp.replace(output)
+    except OSError as exc:  # a full disk, no permission: no half-written file is left
+        tmp.unlink(missing_ok=True)
+        raise OutputError(str(output), exc.strerror or str(exc)) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    click.echo(f"{count} items of {factory} written to {output}", err=True)
 
 
 COUNTRY_HELP = "a country's name or ISO code, in any case (Vietnam, vn)"
@@ -485,17 +513,79 @@ def run_batch(
     help="folder for the brief's files",
 )
 @click.option("--lang", default="en", show_default=True, help="language of the fixed texts")
+@click.option("--keep-notebook", is_flag=True, help="keep the executed notebook beside them")
 @click.pass_context
 @friendly
 def brief(
-    ctx: click.Context, kind: str, subject: str, period: str, out_dir: Path, lang: str
+    ctx: click.Context,
+    kind: str,
+    subject: str,
+    period: str,
+    out_dir: Path,
+    lang: str,
+    keep_notebook: bool,
 ) -> None:
     """A partner's brief or a country brief for its Project Advisory Committee (HTML and PDF)."""
     from bwcases.reports.briefs import render_brief
 
-    paths = render_brief(_store(ctx), kind, subject, period, out_dir, lang=lang)
-    for fmt in ("html", "pdf"):
-        click.echo(paths[fmt])
+    paths = render_brief(
+        _store(ctx), kind, subject, period, out_dir, lang=lang, keep_notebook=keep_notebook
+    )
+    for path in paths.values():
+        click.echo(path)
+
+
+@main.command()
+@db_option
+@click.option("--person", "names", multiple=True, metavar="NAME", help="her digest (repeatable)")
+@click.option("--all", "everyone", is_flag=True, help="everyone's digest")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="the day reported on (default: today)")
+@click.option("--send", is_flag=True, help="deliver over SMTP (BWCASES_SMTP_URL); else .eml files")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="folder for the .eml files (default: digests/YYYY-MM-DD)",
+)
+@click.option("--base-url", help="the apps' address in the links (default: BWCASES_BASE_URL)")
+@click.option("--again", is_flag=True, help="also people whose digest of the day went out")
+@click.pass_context
+@friendly
+def digest(
+    ctx: click.Context,
+    names: tuple[str, ...],
+    everyone: bool,
+    as_of: str | None,
+    send: bool,
+    out_dir: Path | None,
+    base_url: str | None,
+    again: bool,
+) -> None:
+    """Reminders: what is overdue, due soon, to review or verify, or sent back, per person."""
+    import os
+
+    from bwcases.reports.digest import FAILED, DigestRun, run_digests
+    from bwcases.reports.digest import base_url as apps_url
+
+    if everyone == bool(names):
+        raise UsageError("name the people with --person NAME, or give --all")
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        raise UsageError(f"--as-of {as_of!r} is not a date written YYYY-MM-DD") from None
+    smtp_url = os.environ.get("BWCASES_SMTP_URL") or None
+    out_dir = out_dir or Path("digests") / day.isoformat()
+    if send and not smtp_url:
+        click.echo(
+            f"bwcases: BWCASES_SMTP_URL is not set: writing .eml files to {out_dir}", err=True
+        )
+    run = DigestRun(day, out_dir, send, smtp_url, apps_url(base_url), again=again)
+    outcomes = run_digests(_store(ctx), run, list(names) or None)
+    for o in outcomes:
+        click.echo(for_terminal(f"{o.person}: {o.outcome} ({o.detail})"))
+    if any(o.outcome == FAILED for o in outcomes):
+        sys.exit(1)
 
 
 @main.command()

@@ -9,28 +9,28 @@ from typing import Any
 from bwcases.core.paths import TEMPLATES
 
 BRIEF_TEMPLATE = "brief"
+REPORT_TEMPLATE = "report"  # any other notebook: JupyterLab's look, standing alone
 
 _exporters: dict[str, Any] = {}
 
 
 def to_html(nb: Any, template: str | None = None) -> str:
-    """A notebook as HTML for readers: no code, no notes for analysts, no recorded figures."""
-    key = template or ""
+    """A notebook as HTML for readers: no code, no notes for analysts, no recorded figures, and
+    nothing fetched from elsewhere when it is opened (the report template, unless another is
+    named)."""
+    key = template or REPORT_TEMPLATE
     if key not in _exporters:
         from nbconvert import HTMLExporter
         from nbconvert.preprocessors import TagRemovePreprocessor
 
-        if template:
-            exporter = HTMLExporter(
-                template_name=template, extra_template_basedirs=[str(TEMPLATES)]
-            )
-        else:
-            exporter = HTMLExporter(
-                exclude_input=True,
-                exclude_input_prompt=True,
-                exclude_output_prompt=True,
-                exclude_markdown=True,  # notes for analysts, not for readers
-            )
+        exporter = HTMLExporter(
+            template_name=key,
+            extra_template_basedirs=[str(TEMPLATES)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            exclude_markdown=True,  # notes for analysts, not for readers
+        )
         # Cells tagged remove-output record figures for programs; readers do not see them.
         exporter.register_preprocessor(
             TagRemovePreprocessor(remove_all_outputs_tags={"remove-output"}), enabled=True

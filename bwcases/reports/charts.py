@@ -29,6 +29,8 @@ def _svg(fig: plt.Figure) -> str:
     plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg") :]
+    # matplotlib's RDF block names its licence and itself by URL: nothing a reader needs
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.DOTALL)
     # Several charts share one page: give each its own element ids (matplotlib reuses them).
     prefix = "c" + hashlib.sha1(text.encode()).hexdigest()[:8] + "-"
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
