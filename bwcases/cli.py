@@ -166,20 +166,35 @@ def import_(ctx: click.Context, kind: str, file: Path, overwrite: bool) -> None:
 
 @main.command("export")
 @db_option
-@click.argument("kind", type=click.Choice(["assessments", "improvement-plan"]))
+@click.argument("kind", type=click.Choice(["assessments", "improvement-plan", "findings", "facts"]))
 @click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="file to write (default: stdout)"
 )
 @click.option("--factory", help="improvement-plan: the factory whose plan to write (XLSX)")
 @click.option("--lang", default="en", show_default=True, help="improvement-plan: its language")
+@click.option("--wide", is_flag=True, help="findings: one row per assessment, a column a question")
+@click.option("--country", help="findings, facts: a country's name or ISO code, in any case")
 @click.pass_context
 @friendly
 def export(
-    ctx: click.Context, kind: str, fmt: str, output: Path | None, factory: str | None, lang: str
+    ctx: click.Context,
+    kind: str,
+    fmt: str,
+    output: Path | None,
+    factory: str | None,
+    lang: str,
+    wide: bool,
+    country: str | None,
 ) -> None:
     """Write the store's assessments in the programme's export format, or a factory's
-    Improvement Plan as a workbook to edit offline and import again."""
+    Improvement Plan as a workbook to edit offline and import again; findings wide (one row
+    per assessment) or FGW facts as numbers with their unit."""
+    if kind in ("findings", "facts"):
+        _export_table(ctx, kind, wide, country, output)
+        return
+    if wide or country is not None:
+        raise UsageError(f"--{'wide' if wide else 'country'} does not apply to export {kind}")
     if kind == "improvement-plan":
         _export_plan(ctx, factory, output, lang)
         return
@@ -198,6 +213,33 @@ def export(
         tmp.unlink(missing_ok=True)
         raise OutputError(str(output), exc.strerror or str(exc)) from exc
     click.echo(f"{count} rows written to {output}", err=True)
+
+
+def _export_table(
+    ctx: click.Context, kind: str, wide: bool, country: str | None, output: Path | None
+) -> None:
+    from bwcases.analysis import synthesis
+
+    if kind == "findings" and not wide:
+        raise UsageError("export findings needs --wide (the long rows are export assessments)")
+    if kind == "facts" and wide:
+        raise UsageError("--wide does not apply to export facts")
+    store = _store(ctx)
+    if kind == "findings":
+        frame = synthesis.findings_wide(store, country=country)
+    else:
+        frame = synthesis.facts(store, country=country)
+    if output is None:
+        emit(frame, "csv")
+        return
+    tmp = output.with_name(output.name + ".part")
+    try:
+        emit(frame, "csv", tmp)
+        tmp.replace(output)
+    except OSError as exc:  # a full disk, no permission: no half-written file is left
+        tmp.unlink(missing_ok=True)
+        raise OutputError(str(output), exc.strerror or str(exc)) from exc
+    click.echo(f"{len(frame)} rows written to {output}", err=True)
 
 
 def _export_plan(ctx: click.Context, factory: str | None, output: Path | None, lang: str) -> None:
@@ -237,6 +279,25 @@ def factories(ctx: click.Context, country: str | None, fmt: str | None) -> None:
     if country is not None:
         country = country_named(store, country)
     emit(store.factories_frame(country=country), fmt)
+
+
+@main.command()
+@db_option
+@click.option("--cluster", help="only this cluster's questions (any case; Systems is OSH)")
+@click.option("--type", "question_type", type=click.Choice(["NCQ", "FGW"], case_sensitive=False))
+@FORMAT
+@click.pass_context
+@friendly
+def questions(
+    ctx: click.Context, cluster: str | None, question_type: str | None, fmt: str | None
+) -> None:
+    """The CAT's questions with their tags, merged across CAT versions by the question map."""
+    from bwcases.analysis import synthesis
+    from bwcases.core.question_map import question_map
+
+    frame = synthesis.questions(_store(ctx), cluster=cluster, question_type=question_type)
+    click.echo(f"question map {question_map().version}", err=True)
+    emit(frame, fmt)
 
 
 @main.command()
@@ -353,8 +414,8 @@ def counts(
 )
 @click.option(
     "--by",
-    type=click.Choice(["factory", "country", "partner"]),
-    help="one row per factory, country or partner",
+    type=click.Choice(["factory", "country", "partner", "cp-status"]),
+    help="one row per factory, country or partner; cp-status: items per CP and status",
 )
 @FORMAT
 @click.pass_context
@@ -377,6 +438,12 @@ def progress(
             day = dt.date.fromisoformat(as_of)
         except ValueError:
             raise UsageError(f"--as-of {as_of!r} is not a date written YYYY-MM-DD") from None
+    if by == "cp-status":
+        from bwcases.analysis.synthesis import plan_by_cp_status
+
+        chosen = {"factory_id": factory_id, "country": country, "partner_id": partner_id}
+        emit(plan_by_cp_status(_store(ctx), as_of=day, **chosen), fmt)
+        return
     emit(
         queries.progress(
             _store(ctx),

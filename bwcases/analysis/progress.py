@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 
 from bwcases.analysis.persistence import persistent_items
+from bwcases.core.catalogue import COMPLIANCE_POINTS, canonical_compliance_point, catalogue_order
 from bwcases.core.domain import Status
 
 PROGRESS_COLUMNS = [
@@ -82,3 +83,39 @@ def plan_progress(
     for col in ("pending", "in_progress", "completed", "overdue", "persistent_open"):
         out[col] = out[col].astype("int64")
     return out[[*by, *PROGRESS_COLUMNS]].sort_values(by, ignore_index=True)
+
+
+CP_STATUS_COLUMNS = ["cluster", "compliance_point", "pending", "in_progress", "completed", "items"]
+_CLUSTER_OF = {cp: cluster for cluster, cps in COMPLIANCE_POINTS.items() for cp in cps}
+OTHER_CLUSTER = "Other"  # a CP the catalogue does not know (a self-diagnosis item's own words)
+
+
+def items_by_cp_status(now: pd.DataFrame) -> pd.DataFrame:
+    """Plan items (as `status_as_of` gives them) per compliance point, a column per status,
+    the CPs merged as rates merge them and in the catalogue's order."""
+    if now.empty:
+        return pd.DataFrame(columns=CP_STATUS_COLUMNS)
+    cps = now["compliance_point"].astype(str).map(canonical_compliance_point)
+    frame = now.assign(
+        compliance_point=cps,
+        cluster=cps.map(_CLUSTER_OF).fillna(OTHER_CLUSTER),
+        pending=now["status"] == Status.PENDING.value,
+        in_progress=now["status"] == Status.IN_PROGRESS.value,
+        completed=now["status"] == Status.COMPLETED.value,
+    )
+    out = (
+        frame.groupby(["cluster", "compliance_point"])
+        .agg(
+            pending=("pending", "sum"),
+            in_progress=("in_progress", "sum"),
+            completed=("completed", "sum"),
+            items=("item_id", "count"),
+        )
+        .reset_index()
+    )
+    order = sorted(
+        range(len(out)),
+        key=lambda i: catalogue_order(out["cluster"].iat[i], out["compliance_point"].iat[i]),
+    )
+    out = out.iloc[order].reset_index(drop=True)
+    return out.astype(dict.fromkeys(CP_STATUS_COLUMNS[2:], "int64"))[CP_STATUS_COLUMNS]
