@@ -13,7 +13,7 @@ from bwcases.analysis.progress import plan_progress, status_as_of
 from bwcases.core import catalogue
 from bwcases.core.catalogue import ALL_COUNTRIES
 from bwcases.core.errors import UsageError
-from bwcases.store import Store
+from bwcases.store import RateQuery, Store
 
 
 def country_named(store: Store, text: str, *, pooled: bool = False) -> str:
@@ -39,28 +39,70 @@ def rates(
     by_cycle: bool = False,
 ) -> pd.DataFrame:
     """Non-compliance rates with the programme's method, on the store's findings of a country
-    (a name or ISO code; "all" pools every country) or of each country."""
+    (a name or ISO code; "all" pools every country) or of each country, counted by the
+    database in one query (the same figures as rates_by_pandas)."""
+    query = _rate_query(store, method, window, cycle, country, level, by_cycle)
+    return store.rates_frame(query)
+
+
+def rates_by_pandas(
+    store: Store,
+    method: Method | str = Method.LATEST,
+    *,
+    window: Window | None = None,
+    cycle: int | None = None,
+    country: str | None = None,
+    level: Level | str = Level.CP,
+    by_cycle: bool = False,
+) -> pd.DataFrame:
+    """rates() computed by metrics.non_compliance_rates on the findings: the reference the
+    database's figures are tested against."""
+    query = _rate_query(store, method, window, cycle, country, level, by_cycle)
+    cycles = None
+    if cycle is not None:
+        cycles = [cycle] if query.method == Method.CYCLE else list(range(1, cycle + 1))
+    findings = store.findings_frame(
+        country=None if query.pooled else query.country,
+        start=query.start,
+        end=query.end,
+        cycles=cycles,
+        ncq_only=True,
+    )
+    return metrics.non_compliance_rates(
+        findings,
+        query.method,
+        level=query.level,
+        window=window,
+        cycle=cycle,
+        by_cycle=by_cycle,
+        pooled=query.pooled,
+    )
+
+
+def _rate_query(
+    store: Store,
+    method: Method | str,
+    window: Window | None,
+    cycle: int | None,
+    country: str | None,
+    level: Level | str,
+    by_cycle: bool,
+) -> RateQuery:
+    """The store's question for rates, once the options are known to fit the method."""
     if country is not None:
         country = country_named(store, country, pooled=True)
     pooled = country == ALL_COUNTRIES
     method = metrics.check_options(
         method, window=window, cycle=cycle, by_cycle=by_cycle, level=level, pooled=pooled
     )
-    where = None if pooled else country
-    start, end = (window.start, window.end) if window else (None, None)
-    cycles = None
-    if cycle is not None:
-        cycles = [cycle] if method is Method.CYCLE else list(range(1, cycle + 1))
-    findings = store.findings_frame(
-        country=where, start=start, end=end, cycles=cycles, ncq_only=True
-    )
-    return metrics.non_compliance_rates(
-        findings,
-        method,
-        level=level,
-        window=window,
+    return RateQuery(
+        method=method.value,
+        level=Level(level).value,
+        start=window.start if window else None,
+        end=window.end if window else None,
         cycle=cycle,
         by_cycle=by_cycle,
+        country=None if pooled else country,
         pooled=pooled,
     )
 

@@ -12,6 +12,7 @@ from bwcases.store.picc import PiccStore
 from bwcases.store.plans import PlanStore
 from bwcases.store.proposals import ProposalStore
 from bwcases.store.queue import QueueFilters, QueueStore, WorkQueue
+from bwcases.store.rates import RateQuery, RateStore
 
 
 class Store(
@@ -26,6 +27,7 @@ class Store(
     DraftStore,
     CommentStore,
     PiccStore,
+    RateStore,
 ):
     """The case store: one object that owns the database and every read and write."""
 
@@ -34,6 +36,7 @@ __all__ = [
     "AssessmentLoader",
     "LoadSummary",
     "QueueFilters",
+    "RateQuery",
     "Store",
     "Upload",
     "WorkQueue",
