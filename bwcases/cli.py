@@ -371,13 +371,14 @@ def rates(
 
 @main.command()
 @db_option
-@click.argument("kind", type=click.Choice(["assessments", "factories", "dates"]))
+@click.argument("kind", type=click.Choice(["assessments", "factories", "dates", "picc"]))
 @click.option(
     "--from", "first", metavar="YYYY-MM", help="count the assessments starting from this month"
 )
 @click.option("--to", "last", metavar="YYYY-MM", help="and up to this month (included)")
 @click.option("--cycle", type=int, help="count the assessments of this cycle only")
 @click.option("--country", help=f"{COUNTRY_HELP}; 'all' pools every country")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="picc: members on this day")
 @FORMAT
 @click.pass_context
 @friendly
@@ -388,12 +389,26 @@ def counts(
     last: str | None,
     cycle: int | None,
     country: str | None,
+    as_of: str | None,
     fmt: str | None,
 ) -> None:
     """Sample sizes: assessments per cycle, factories per cycle (a column each), or the first
-    and last assessment dates, per country."""
+    and last assessment dates, per country; or PICC members by side and gender."""
     from bwcases.analysis import queries
     from bwcases.analysis.metrics import Window
+
+    if kind == "picc":
+        from bwcases.analysis.synthesis import picc_members
+
+        given = {"--from": first, "--to": last, "--cycle": cycle}
+        for option, value in given.items():
+            if value is not None:
+                raise UsageError(f"{option} does not apply to counts picc (it takes --as-of)")
+        day = _day("--as-of", as_of)
+        emit(picc_members(_store(ctx), country=country, as_of=day), fmt)
+        return
+    if as_of is not None:
+        raise UsageError(f"--as-of applies to counts picc only, not to counts {kind}")
 
     frame = queries.counts(
         _store(ctx), kind, window=Window.given(first, last), cycle=cycle, country=country

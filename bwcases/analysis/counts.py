@@ -98,3 +98,25 @@ def sample_sizes(
     """A sample-size table of assessments (or findings), by country or pooled."""
     rows = counted_assessments(frame, window=window, cycle=cycle, pooled=pooled)
     return TABLES[Count(kind)](rows)
+
+
+def picc_by_country(members: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """PICC members (per factory and side, a column per gender and the total) summed per
+    country and side, with the factories counted; every country as one when `register`
+    says so (its country column)."""
+    figures = [c for c in members.columns if c not in ("factory_id", "side")]
+    if members.empty:
+        return pd.DataFrame(columns=["country", "side", "factories", *figures])
+    rows = members.merge(register[["factory_id", "country"]], on="factory_id")
+    out = (
+        rows.groupby(["country", "side"], sort=False)
+        .agg(factories=("factory_id", "nunique"), **{c: (c, "sum") for c in figures})
+        .reset_index()
+    )
+    sides = {side: i for i, side in enumerate(dict.fromkeys(members["side"]))}
+    order = out.assign(_side=out["side"].map(sides)).sort_values(["country", "_side"]).index
+    return (
+        out.loc[order]
+        .reset_index(drop=True)
+        .astype(dict.fromkeys(["factories", *figures], "int64"))
+    )

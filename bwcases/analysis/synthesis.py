@@ -11,9 +11,10 @@ import pandas as pd
 
 from bwcases.analysis import queries
 from bwcases.analysis import questions as tables
-from bwcases.analysis.counts import Count
+from bwcases.analysis.counts import Count, picc_by_country
 from bwcases.analysis.metrics import Level, Method, Window
 from bwcases.analysis.progress import items_by_cp_status
+from bwcases.core.catalogue import ALL_COUNTRIES
 from bwcases.core.errors import UsageError
 from bwcases.core.question_map import question_map
 from bwcases.store import Store
@@ -64,6 +65,19 @@ def plan_by_cp_status(
     where = None if country is None else queries.country_named(store, country)
     now = queries.plan_as_of(store, as_of or dt.date.today(), factory_ids=ids, country=where)
     return items_by_cp_status(now)
+
+
+def picc_members(
+    store: Store, *, country: str | None = None, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """PICC members on a day (default today) by country and side, a column per gender: of a
+    country (a name or ISO code; "all" pools every country) or of each country."""
+    where = None if country is None else queries.country_named(store, country, pooled=True)
+    register = store.factories_frame(country=None if where == ALL_COUNTRIES else where)
+    if where == ALL_COUNTRIES:
+        register = register.assign(country=ALL_COUNTRIES)
+    members = store.picc_counts(factory_ids=list(register["factory_id"]), as_of=as_of)
+    return picc_by_country(members[members["total"] > 0], register)
 
 
 @dataclass
