@@ -336,6 +336,10 @@ def import_improvement_plan(
 ) -> str:
     """Improvement Plan items: new ones added, stored ones merged with the app's changes."""
     table = Table(path)
+    from bwcases.io import plan_workbook  # here: it builds on this module
+
+    if plan_workbook.is_plan_workbook(table.header):  # items named by ID: as seen at a version
+        return plan_workbook.import_plan_workbook(store, path, actor, overwrite=overwrite)
     table.require(IMPROVEMENT_PLAN_REQUIRED)
     found = Problems(table.name)
     rows = _read_all(table, found)

@@ -9,6 +9,7 @@ from bwcases.store.drafts import DraftStore
 from bwcases.store.evidence import EvidenceStore, Upload
 from bwcases.store.gateway import default_path, resolve_url
 from bwcases.store.picc import PiccStore
+from bwcases.store.plan_edits import PlanEditStore
 from bwcases.store.plans import PlanStore
 from bwcases.store.proposals import ProposalStore
 from bwcases.store.queue import QueueFilters, QueueStore, WorkQueue
@@ -19,6 +20,7 @@ class Store(
     AssessmentStore,
     CaseStore,
     ProposalStore,
+    PlanEditStore,
     PlanStore,
     QueueStore,
     EvidenceStore,

