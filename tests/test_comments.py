@@ -4,13 +4,16 @@ reads it too); the factory's person never reads an internal one, in the store or
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from bwcases.apps import RemediationTracker
+from bwcases.auth.people import person
 from bwcases.core.errors import NotAllowedError, ValidationError
 from bwcases.store import Store
 from bwcases.store.comments import COMMENT_LIMIT
-from tests.helpers import password_hash
+from tests.helpers import open_app, password_hash
 
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
@@ -82,3 +85,84 @@ def test_bad_comments_are_refused_by_field(
 def test_a_comment_keeps_its_text_trimmed(apps_store: Store) -> None:
     apps_store.add_comment(1, f"  {HOSTILE}\n", visibility="internal", actor="Lan Nguyen")
     assert apps_store.comment_thread(1, "Lan Nguyen")["text"].tolist() == [HOSTILE]
+
+
+# -- the thread in the remediation tracker ----------------------------------------------------
+
+
+def tracker_on(store: Store, user: str, item: int = 1) -> RemediationTracker:
+    app = open_app(RemediationTracker, store, user, "VN001")
+    app.choice.value = str(item)
+    return app
+
+
+def as_factory_person(app: RemediationTracker, store: Store) -> None:
+    """The tracker's thread as Ngoc Bui reads it (her own portfolio is the proposals' part)."""
+    app.person = person(store.user("Ngoc Bui"))
+    app.comments.show_item(1, "VN001")
+
+
+def test_the_tracker_item_shows_its_thread_and_adds_internal_by_default(
+    factory_store: Store,
+) -> None:
+    app = tracker_on(factory_store, "Lan Nguyen")
+    thread = app.comments
+    assert "No comments yet." in thread.thread.value
+    assert thread.visibility.value == "internal"
+    thread.text.set("Check the June payroll first")
+    thread.add.click()
+    assert "The comment was added." in thread.message.value
+    assert "Check the June payroll first" in thread.thread.value
+    assert "Internal" in thread.thread.value and "Lan Nguyen" in thread.thread.value
+    assert re.search(r"\d\d/\d\d/\d{4} at \d\d:\d\d UTC", thread.thread.value)
+    thread.visibility.value = "shared"
+    thread.text.set("Please send the June payroll")
+    thread.add.click()
+    stored = factory_store.comment_thread(1, "Lan Nguyen")
+    assert stored["visibility"].tolist() == ["internal", "shared"]
+    assert thread.text.control.value == ""
+
+
+def test_the_factory_person_reads_and_writes_shared_only(factory_store: Store) -> None:
+    factory_store.add_comment(1, "Internal worry", visibility="internal", actor="Lan Nguyen")
+    factory_store.add_comment(1, "Send the payroll", visibility="shared", actor="Lan Nguyen")
+    app = tracker_on(factory_store, "Lan Nguyen")
+    assert "Internal worry" in app.comments.thread.value
+    as_factory_person(app, factory_store)
+    thread = app.comments
+    assert "Internal worry" not in thread.thread.value
+    assert "Send the payroll" in thread.thread.value
+    assert thread.visibility.layout.display == "none"  # no choice to make
+    assert thread.form.layout.display is None
+    thread.visibility.value = "internal"  # even were the hidden choice changed
+    thread.text.set("Payroll attached")
+    thread.add.click()
+    assert factory_store.comment_thread(1, "Lan Nguyen")["visibility"].tolist() == [
+        "internal",
+        "shared",
+        "shared",
+    ]
+
+
+def test_a_reader_reads_the_thread_without_a_form(factory_store: Store) -> None:
+    factory_store.add_comment(1, "Noted", visibility="internal", actor="Lan Nguyen")
+    app = tracker_on(factory_store, "Hoa Le")
+    assert "Noted" in app.comments.thread.value
+    assert app.comments.form.layout.display == "none"
+
+
+def test_hostile_text_is_shown_as_text(factory_store: Store) -> None:
+    app = tracker_on(factory_store, "Lan Nguyen")
+    app.comments.text.set(HOSTILE)
+    app.comments.add.click()
+    shown = app.comments.thread.value
+    assert "<script>" not in shown and "<img" not in shown
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in shown
+
+
+def test_an_empty_comment_is_named_and_nothing_saved(factory_store: Store) -> None:
+    app = tracker_on(factory_store, "Lan Nguyen")
+    app.comments.text.set("   ")
+    app.comments.add.click()
+    assert "Fill in this field." in app.comments.text.error.value
+    assert factory_store.comment_thread(1, "Lan Nguyen").empty

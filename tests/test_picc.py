@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from bwcases.apps import CaseTimeline
 from bwcases.core.errors import ConflictError, NotAllowedError, UsageError, ValidationError
 from bwcases.io.importers import import_file
 from bwcases.store import Store, Upload
-from tests.helpers import PDF, bw, case_lines, password_hash, write_csv
+from tests.helpers import PDF, bw, case_lines, open_app, password_hash, upload, write_csv
 
 D = dt.date
+HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 MAI = {
     "name": "Mai Pham",
     "side": "worker",
@@ -232,3 +234,137 @@ def test_cli_lists_a_register_and_its_counts(sqlite_store: Store, tmp_path: Path
     unknown = bw("--db", db, "picc", "XX999")
     assert unknown.exit_code == 2
     assert "no factory 'XX999'" in unknown.stderr
+
+
+# -- the case timeline: the register, decisions and minutes, corrections ----------------------
+
+
+def timeline(store: Store, user: str = "Lan Nguyen") -> CaseTimeline:
+    return open_app(CaseTimeline, store, user, "VN001")
+
+
+def test_a_member_is_added_and_corrected_in_the_timeline(apps_store: Store) -> None:
+    app = timeline(apps_store)
+    register = app.picc
+    assert "No PICC member is registered yet." in register.table.value
+    register.fields["name"].set(HOSTILE)
+    register.fields["side"].control.value = "management"
+    register.fields["gender"].control.value = "male"
+    register.fields["role"].set("chair")
+    register.fields["selection"].control.value = "appointed"
+    register.fields["since"].set(D(2024, 2, 1))
+    register.save.click()
+    assert "The member was saved." in register.message.value
+    stored = apps_store.picc_register_frame(factory_ids=["VN001"])
+    assert stored[["name", "side", "gender", "role", "selection"]].values.tolist() == [
+        [HOSTILE, "management", "male", "chair", "appointed"]
+    ]
+    shown = register.table.value
+    assert "<script>" not in shown and "&lt;script&gt;" in shown
+    assert (
+        "Members now: 1. Workers&#39; side: 0, management&#39;s side: 1. "
+        "Women: 0, men: 1, other: 0." in shown
+    )
+    member = int(stored["id"][0])
+    assert register.choice.value == str(member)  # the form shows her, to correct
+    register.fields["role"].set("secretary")
+    register.save.click()
+    assert apps_store.picc_member(member)["role"] == "secretary"
+
+
+def test_a_stale_member_form_is_refused_and_says_who_changed_it(apps_store: Store) -> None:
+    member = add(apps_store)
+    app = timeline(apps_store)
+    app.picc.choice.value = str(member)
+    version = apps_store.picc_member(member)["version"]
+    apps_store.update_picc_member(
+        member, {"role": "chair"}, expected_version=version, actor="Minh Tran"
+    )
+    app.picc.fields["role"].set("treasurer")
+    app.picc.save.click()
+    assert "changed by Minh Tran" in app.picc.message.value
+    assert apps_store.picc_member(member)["role"] == "chair"
+    assert app.picc.fields["role"].control.value == "treasurer"  # her input stays
+    app.picc.save.click()  # having read the message, she saves hers over the new version
+    assert apps_store.picc_member(member)["role"] == "treasurer"
+
+
+def test_a_membership_is_ended_in_the_timeline(apps_store: Store) -> None:
+    member = add(apps_store)
+    app = timeline(apps_store)
+    app.picc.choice.value = str(member)
+    assert app.picc.ending.layout.display is None
+    app.picc.until.set(D(2024, 1, 1))
+    app.picc.end.click()
+    assert "before she joined" in app.picc.until.error.value
+    app.picc.until.set(D(2025, 1, 31))
+    app.picc.end.click()
+    assert apps_store.picc_member(member)["until"] == D(2025, 1, 31)
+    assert "31/01/2025" in app.picc.table.value
+    assert app.picc.ending.layout.display == "none"
+
+
+def test_a_reader_sees_the_register_without_its_form(apps_store: Store) -> None:
+    add(apps_store)
+    app = timeline(apps_store, "Hoa Le")
+    assert "Mai Pham" in app.picc.table.value
+    assert app.picc.form.layout.display == "none"
+
+
+def test_a_meeting_is_recorded_with_decisions_and_minutes(apps_store: Store) -> None:
+    app = timeline(apps_store)
+    app.fields["date"].set(D(2024, 5, 14))
+    app.fields["kind"].control.value = "PICC meeting"
+    app.fields["topics"].control.value = "Overtime roster"
+    app.fields["decisions"].control.value = "Roster <b>posted</b> weekly"
+    app.minutes.control.value = (upload("minutes May.pdf", PDF, "application/pdf"),)
+    assert "Minutes to store: minutes May.pdf" in app.minutes_note.value
+    app.save.click()
+    assert "Saved." in app.message.value
+    visit = apps_store.visits_frame(factory_ids=["VN001"]).iloc[0]
+    assert visit["decisions"] == "Roster <b>posted</b> weekly"
+    assert visit["minutes_filename"] == "minutes May.pdf"
+    shown = app.timeline.value
+    assert "Decisions: Roster &lt;b&gt;posted&lt;/b&gt; weekly" in shown
+    assert f'href="/minutes/{int(visit["id"])}"' in shown
+    assert "Minutes: minutes May.pdf" in shown
+    assert app.minutes_note.value == ""  # the file went with the save
+
+
+def test_a_file_that_is_not_minutes_saves_nothing(apps_store: Store) -> None:
+    app = timeline(apps_store)
+    app.fields["topics"].control.value = "Overtime roster"
+    app.minutes.control.value = (upload("run.exe", b"MZ\x90\x00", "application/octet-stream"),)
+    assert "run.exe is not a PDF" in app.minutes.error.value
+    app.save.click()
+    assert apps_store.visits_frame(factory_ids=["VN001"]).empty
+
+
+def test_her_visit_is_corrected_and_another_s_is_not_offered(apps_store: Store) -> None:
+    visit = apps_store.add_visit(MEETING, "Lan Nguyen")
+    apps_store.add_visit({**MEETING, "topics": "Staff's own visit"}, "Minh Tran")
+    app = timeline(apps_store)
+    assert [v for _label, v in app.correct.options] == ["", str(visit)]  # hers only
+    app.correct.value = str(visit)
+    assert app.fields["topics"].control.value == "Overtime roster"
+    assert "Correct the picc meeting of 14/05/2024" in app.form.children[0].value
+    app.fields["decisions"].control.value = "Roster posted every Monday"
+    app.save.click()
+    assert "The correction was saved." in app.message.value
+    assert apps_store.visit(visit)["decisions"] == "Roster posted every Monday"
+    assert apps_store.visit(visit)["version"] == 2
+    assert len(apps_store.visits_frame(factory_ids=["VN001"])) == 2  # corrected, not added
+    assert app.correct.value == ""  # the form is back to a new visit
+    staff = timeline(apps_store, "Minh Tran")
+    assert str(visit) not in {v for _label, v in staff.correct.options}
+
+
+def test_a_correction_against_a_stale_copy_is_refused(apps_store: Store) -> None:
+    visit = apps_store.add_visit(MEETING, "Lan Nguyen")
+    app = timeline(apps_store)
+    app.correct.value = str(visit)
+    apps_store.update_visit(visit, {"topics": "Other tab"}, expected_version=1, actor="Lan Nguyen")
+    app.fields["decisions"].control.value = "Mine"
+    app.save.click()
+    assert "since you opened it" in app.message.value
+    assert apps_store.visit(visit)["decisions"] == "Roster posted weekly"

@@ -11,6 +11,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from bwcases.analysis.persistence import persistent_items
+from bwcases.apps.comments import CommentThread
 from bwcases.apps.common import (
     ANY,
     PRIORITY_LABELS,
@@ -176,6 +177,7 @@ class RemediationTracker(AppShell):
         self.verification.add_class("bw-box")
         self.history = html()
         self.item_message = html()  # what an action on the item did: shown whatever box hides
+        self.comments = CommentThread(self)  # the item's thread, internal or shared
         self.item_box = widgets.VBox(
             [
                 self.detail,
@@ -183,6 +185,7 @@ class RemediationTracker(AppShell):
                 self.verification,
                 self.progress,
                 self.evidence,
+                self.comments,
                 self.history,
             ]
         )
@@ -215,6 +218,7 @@ class RemediationTracker(AppShell):
         self.fields["files"].control.description = _("Evidence files")
         self.chosen.relabel(_)
         self.keeper.relabel()
+        self.comments.relabel()
         self._offer_statuses()
         self.record.description = _("Record the update")
         self.verify.description = _("Verify the fix")
@@ -350,6 +354,7 @@ class RemediationTracker(AppShell):
         self._show_item_box(True)
         self.draw_plan()  # its row marked as the open one
         self.draw_item()
+        self.comments.show_item(item_id, self.factory_id)
         self._show_without()
         if editable:
             self.keeper.open(f"item:{item_id}")

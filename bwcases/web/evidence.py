@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 # the address the apps give (bwcases.apps.evidence.evidence_url): an update's id, a SHA-256
 ROUTE = r"/evidence/([0-9]{1,18})/([0-9a-f]{64})(/preview)?"
+# a PICC meeting's minutes (bwcases.apps.timeline.minutes_url): the visit's id
+MINUTES_ROUTE = r"/minutes/([0-9]{1,18})"
 PREVIEWS_KEPT = 256  # previews kept in memory (a few kB each): a page redrawn asks again
 ENDINGS = {  # a tile's label for a file without a picture, by media type
     "application/pdf": "PDF",
@@ -55,7 +57,20 @@ def content_disposition(filename: str) -> str:
 
 def handlers(server_url: str) -> list[tuple[str, type[web.RequestHandler]]]:
     """The routes to add to the server's."""
-    return [(url_path_join(server_url, ROUTE), EvidenceHandler)]
+    return [
+        (url_path_join(server_url, ROUTE), EvidenceHandler),
+        (url_path_join(server_url, MINUTES_ROUTE), MinutesHandler),
+    ]
+
+
+def covered(store: Store, name: str, factory_id: str) -> bool:
+    """Whether the active person `name` has the factory in her portfolio."""
+    record = store.user(name)
+    reader = person(record) if record and record.get("active") else None
+    factories = store.factories_frame(factory_ids=[factory_id])
+    if reader is None or factories.empty:
+        return False
+    return reader.covers(factories.iloc[0].to_dict())
 
 
 class _Previews:
@@ -119,12 +134,7 @@ class EvidenceHandler(JupyterHandler):
     def _allowed(self, name: str, update_id: int, sha256: str) -> dict[str, Any] | None:
         """The attachment, if the person's portfolio holds its factory; else None."""
         found = self.store.attachment(update_id, sha256)
-        record = self.store.user(name)
-        reader = person(record) if record and record.get("active") else None
-        factories = self.store.factories_frame(factory_ids=[found["factory_id"]])
-        if reader is None or factories.empty:
-            return None
-        return found if reader.covers(factories.iloc[0].to_dict()) else None
+        return found if covered(self.store, name, found["factory_id"]) else None
 
     def _preview(self, sha256: str, media_type: str) -> bytes:
         kept = PREVIEWS.get(sha256)
@@ -134,3 +144,36 @@ class EvidenceHandler(JupyterHandler):
         jpeg = preview(content, media_type, ENDINGS.get(media_type, "FILE"))
         PREVIEWS.put(sha256, jpeg)
         return jpeg
+
+
+class MinutesHandler(JupyterHandler):
+    """A PICC meeting's minutes file (as an attachment), for people whose portfolio holds its
+    factory: the programme's, and the factory's own people."""
+
+    @property
+    def store(self) -> Store:
+        """The store the sign-in reads (serve's identity provider)."""
+        return cast(Any, self.identity_provider).store
+
+    @web.authenticated
+    async def get(self, visit_id: str) -> None:
+        """Send the minutes when the signed-in person's portfolio holds the meeting's factory."""
+        loop = asyncio.get_running_loop()
+        name = self.current_user.username
+        try:
+            found = await loop.run_in_executor(None, self.store.visit_minutes, int(visit_id))
+        except NotFoundError:
+            raise web.HTTPError(404) from None
+        allowed = await loop.run_in_executor(None, covered, self.store, name, found["factory_id"])
+        if not allowed:
+            self.log.warning("minutes of visit %s refused to %s", visit_id, name)
+            raise web.HTTPError(403)
+        content, media_type = await loop.run_in_executor(
+            None, self.store.evidence_file, found["sha256"]
+        )
+        for header, value in PRIVATE_HEADERS.items():
+            self.set_header(header, value)
+        self.set_header("Content-Type", media_type)
+        self.set_header("Content-Disposition", content_disposition(found["filename"]))
+        self.log.info("minutes of visit %s sent to %s", visit_id, name)
+        self.finish(content)
