@@ -5,6 +5,7 @@ from bwcases.store.assessments import AssessmentLoader, AssessmentStore, LoadSum
 from bwcases.store.bulk import BulkStore
 from bwcases.store.cases import CaseStore
 from bwcases.store.comments import CommentStore
+from bwcases.store.digests import DigestItems, DigestScope, DigestStore
 from bwcases.store.drafts import DraftStore
 from bwcases.store.evidence import EvidenceStore, Upload
 from bwcases.store.gateway import default_path, resolve_url
@@ -19,8 +20,8 @@ from bwcases.store.rates import RateQuery, RateStore
 class Store(
     AssessmentStore,
     CaseStore,
-    ProposalStore,
     PlanEditStore,
+    ProposalStore,
     PlanStore,
     QueueStore,
     EvidenceStore,
@@ -29,6 +30,7 @@ class Store(
     DraftStore,
     CommentStore,
     PiccStore,
+    DigestStore,
     RateStore,
 ):
     """The case store: one object that owns the database and every read and write."""
@@ -36,6 +38,8 @@ class Store(
 
 __all__ = [
     "AssessmentLoader",
+    "DigestItems",
+    "DigestScope",
     "LoadSummary",
     "QueueFilters",
     "RateQuery",
