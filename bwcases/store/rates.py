@@ -169,6 +169,10 @@ def _ncq_questions(renamed: list[tuple[str, str, str, str]]) -> CTE:
             q.public_disclosure,
             cluster.label("cluster"),
             point.label("compliance_point"),
+            # numbers for the CP and the cluster counted: grouping by them is cheaper than by
+            # their names, which are joined back once counted
+            func.min(q.id).over(partition_by=[cluster, point]).label("cp_key"),
+            func.min(q.id).over(partition_by=[cluster]).label("cluster_key"),
         )
         .select_from(source)
         .where(q.question_type == QuestionType.NCQ.value)
@@ -223,14 +227,16 @@ def _rows(query: RateQuery, ncq: CTE, chosen: CTE) -> CTE:
             a.cycle,
             ncq.c.cluster,
             ncq.c.compliance_point,
+            ncq.c.cp_key,
+            ncq.c.cluster_key,
             ncq.c.question_id,
             ncq.c.question_label,
             ncq.c.public_disclosure,
             func.coalesce(f.finding, 0).label("finding"),
         )
-        .select_from(f)
-        .join(chosen, chosen.c.quest_id == f.quest_id)
-        .join(a, a.quest_id == f.quest_id)
+        .select_from(chosen)
+        .join(a, a.quest_id == chosen.c.quest_id)
+        .join(f, f.quest_id == chosen.c.quest_id)
         .join(ncq, ncq.c.id == f.question_ref)
         .cte("counted")
     )
@@ -242,27 +248,42 @@ def rates_statement(query: RateQuery, renamed: list[tuple[str, str, str, str]]) 
     rows = _rows(query, ncq, _chosen(query, ncq))
     keys = query.keys
     if query.level in ("cp", "cluster"):
-        return _factory_rates(rows, keys)
+        return _factory_rates(ncq, rows, keys, query.level)
     if query.level == "question":
         return _question_rates(rows, keys)
     return _factory_scores(rows, keys)
 
 
-def _factory_rates(rows: CTE, keys: list[str]) -> Select[Any]:
+def _factory_rates(ncq: CTE, rows: CTE, keys: list[str], level: str) -> Select[Any]:
     """Non-compliant factories over factories assessed, per key (a CP or a cluster)."""
+    named = ["cluster", "compliance_point"] if level == "cp" else ["cluster"]
+    key = rows.c[f"{level}_key"]
+    others = [rows.c[k] for k in keys if k not in named]  # country, cycle
     per_factory = (
-        select(*(rows.c[k] for k in keys), func.max(rows.c.finding).label("non_compliant"))
-        .group_by(*(rows.c[k] for k in keys), rows.c.factory_id)
+        select(*others, key, func.max(rows.c.finding).label("non_compliant"))
+        .group_by(rows.c.factory_id, key, *others)
         .subquery("per_factory")
     )
     assessed = func.count()
     non_compliant = func.sum(per_factory.c.non_compliant)
+    counted = (
+        select(
+            *(per_factory.c[c.name] for c in [*others, key]),
+            assessed.label("factories_assessed"),
+            cast(non_compliant, Integer).label("factories_non_compliant"),
+            _ratio(non_compliant, assessed).label("non_compliance_rate"),
+        )
+        .group_by(*(per_factory.c[c.name] for c in [*others, key]))
+        .subquery("counted_keys")
+    )
+    names = select(ncq.c[key.name], *(ncq.c[n] for n in named)).distinct().subquery("names")
     return select(
-        *(per_factory.c[k] for k in keys),
-        assessed.label("factories_assessed"),
-        cast(non_compliant, Integer).label("factories_non_compliant"),
-        _ratio(non_compliant, assessed).label("non_compliance_rate"),
-    ).group_by(*(per_factory.c[k] for k in keys))
+        *(counted.c[c.name] for c in others),
+        *(names.c[n] for n in named),
+        counted.c.factories_assessed,
+        counted.c.factories_non_compliant,
+        counted.c.non_compliance_rate,
+    ).join_from(counted, names, names.c[key.name] == counted.c[key.name])
 
 
 def _question_rates(rows: CTE, keys: list[str]) -> Select[Any]:
