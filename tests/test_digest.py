@@ -406,7 +406,7 @@ def test_nobody_gets_the_same_days_digest_twice(
     assert again.exit_code == 0
     assert _lines(again.stdout)["Lan Nguyen"].startswith("skipped (already sent for this day")
     assert len(inbox.messages) == sent
-    # written as files counts as given too
+    # a digest sent is not written as a file either
     assert _run(mail_case, None, tmp_path, "--person", "Lan Nguyen").exit_code == 0
     assert not (tmp_path / "out").exists()
     # the next day is another digest; --again sends the same day's once more
@@ -424,6 +424,19 @@ def test_nobody_gets_the_same_days_digest_twice(
     )
     assert nxt.exit_code == 0
     assert len(inbox.to("lan@example.org")) == 3
+
+
+def test_files_written_are_not_written_twice_but_do_not_stop_the_mail(
+    mail_case: Store, smtp: tuple[Inbox, str], tmp_path: Path
+) -> None:
+    inbox, url = smtp
+    assert _run(mail_case, None, tmp_path, "--person", "Lan Nguyen").exit_code == 0
+    again = _run(mail_case, None, tmp_path, "--person", "Lan Nguyen")
+    assert again.stdout.startswith("Lan Nguyen: skipped (already written for this day")
+    sent = _run(mail_case, url, tmp_path, "--person", "Lan Nguyen", "--send")
+    assert sent.stdout.strip() == "Lan Nguyen: sent (lan@example.org)"
+    assert len(inbox.to("lan@example.org")) == 1
+    assert mail_case.digest_outcomes(AS_OF)["Lan Nguyen"]["outcome"] == "sent"
 
 
 def test_a_refused_recipient_fails_alone_and_is_retried(

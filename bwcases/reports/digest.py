@@ -278,7 +278,7 @@ class DigestRun:
     smtp_url: str | None = None
     base: str = DEFAULT_BASE_URL
     sender: str = ""
-    again: bool = False  # send (or write) again a digest of the day that went out already
+    again: bool = False  # deliver again a digest of the day that went out already
 
 
 def run_digests(
@@ -314,7 +314,10 @@ def _one(
     assert who is not None
     name = who.name
     before = done.get(name, {})
-    if before.get("outcome") in (SENT, WRITTEN) and not run.again:
+    # A mail sent reached her; a file written did if files are how this site delivers. So a
+    # run by mail skips only what was sent (a morning's preview in files does not stop it).
+    given = (SENT,) if mailer is not None else (SENT, WRITTEN)
+    if before.get("outcome") in given and not run.again:
         at = before["at"].strftime("%H:%M UTC") if before.get("at") else ""
         return DigestOutcome(
             name, SKIPPED, f"already {before['outcome']} for this day {at}".strip()
