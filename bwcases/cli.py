@@ -155,13 +155,29 @@ def demo_data(ctx: click.Context, factories: int, seed: int) -> None:
     is_flag=True,
     help="improvement-plan: the file's values win over fields changed in the app since",
 )
+@click.option(
+    "--as",
+    "as_person",
+    metavar="NAME",
+    help="improvement-plan: import as this person; a factory's person's workbook is proposed",
+)
 @click.pass_context
 @friendly
-def import_(ctx: click.Context, kind: str, file: Path, overwrite: bool) -> None:
+def import_(
+    ctx: click.Context, kind: str, file: Path, overwrite: bool, as_person: str | None
+) -> None:
     """Import a file of assessments, Improvement Plan items or partners (CSV or XLSX)."""
     from bwcases.io.importers import import_file
 
-    click.echo(import_file(_store(ctx), kind, file, actor=_actor(), overwrite=overwrite))
+    store = _store(ctx)
+    actor = _actor()
+    if as_person is not None:
+        if kind != "improvement-plan":
+            raise UsageError(f"--as is for improvement-plan files, not {kind}")
+        if store.user(as_person) is None:
+            raise UsageError(f"no person {as_person!r}: add her with bwcases users add")
+        actor = as_person
+    click.echo(import_file(store, kind, file, actor=actor, overwrite=overwrite))
 
 
 @main.command("export")
@@ -529,7 +545,7 @@ def run_batch(
     force: bool,
     only: str | None,
 ) -> None:
-    """Run a notebook once per factory or partner, as a batch file says."""
+    """Run a notebook once per factory, partner or country, as a batch file says."""
     from tqdm import tqdm
 
     from bwcases.batch.planning import plan

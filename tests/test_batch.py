@@ -204,7 +204,7 @@ def test_a_warm_kernel_shows_no_run_what_the_one_before_left(loaded: Store, tmp_
         ({"parameters": {"as_of": "2026-06-30", "colour": "red"}}, "parameters.colour"),
         ({"select": {"ids": ["VN001", "XX999"]}}, "'XX999' is not a factory in the store"),
         ({"select": {"country": "Atlantis"}}, "has no factories"),
-        ({"for_each": "brand"}, "is not factory or partner"),
+        ({"for_each": "brand"}, "is not factory, partner or country"),
         ({"formats": ["docx"]}, "must be a list of ipynb, html and pdf"),
         ({"notebook": "notebooks/nope.ipynb"}, "is not a notebook file"),
     ],

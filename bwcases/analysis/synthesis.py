@@ -4,18 +4,20 @@ items by CP and status, and a country's synthesis (the R manual's tables in one 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from bwcases.analysis import queries
-from bwcases.analysis import questions as tables
+from bwcases.analysis import questions as question_tables
 from bwcases.analysis.counts import Count, picc_by_country
 from bwcases.analysis.metrics import Level, Method, Window
 from bwcases.analysis.progress import items_by_cp_status
 from bwcases.core.catalogue import ALL_COUNTRIES
 from bwcases.core.errors import UsageError
+from bwcases.core.formats import FIGURES_MIME, TABLES_MIME
 from bwcases.core.question_map import question_map
 from bwcases.store import Store
 
@@ -24,7 +26,7 @@ def questions(
     store: Store, *, cluster: str | None = None, question_type: str | None = None
 ) -> pd.DataFrame:
     """The store's CAT questions merged across CAT versions, with their tags and units."""
-    return tables.question_table(
+    return question_tables.question_table(
         store.questions_frame(), question_map(), cluster=cluster, question_type=question_type
     )
 
@@ -36,12 +38,12 @@ def _findings(store: Store, country: str | None) -> pd.DataFrame:
 
 def findings_wide(store: Store, *, country: str | None = None) -> pd.DataFrame:
     """The store's findings, one row per assessment and one column per question."""
-    return tables.findings_wide(_findings(store, country), question_map())
+    return question_tables.findings_wide(_findings(store, country), question_map())
 
 
 def facts(store: Store, *, country: str | None = None) -> pd.DataFrame:
     """The store's FGW facts, as numbers with their unit where they are numbers."""
-    return tables.fgw_facts(_findings(store, country), question_map())
+    return question_tables.fgw_facts(_findings(store, country), question_map())
 
 
 def plan_by_cp_status(
@@ -130,3 +132,51 @@ def _wide_by_cycle(rates: pd.DataFrame) -> pd.DataFrame:
     wide.columns = [f"cycle_{c}" for c in wide.columns]
     factories = rates.groupby("cluster")["factories_assessed"].min().rename("factories")
     return wide.join(factories).reset_index()
+
+
+def tables(synthesis: CountrySynthesis) -> dict[str, pd.DataFrame]:
+    """The synthesis's tables by name, in the order a reader meets them."""
+    out = {f"sample_sizes.{k}": v for k, v in synthesis.sample_sizes.items()}
+    out |= {f"cp_rates.{k}": v for k, v in synthesis.cp_rates.items()}
+    out |= {f"question_rates.{k}": v for k, v in synthesis.question_rates.items()}
+    return out | {"trend": synthesis.trend, "plan": synthesis.plan}
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as JSON records, days written YYYY-MM-DD (as the command line writes them)."""
+    days = frame.map(lambda v: v.isoformat() if isinstance(v, dt.date) else v)
+    records: list[dict[str, Any]] = json.loads(days.to_json(orient="records", date_format="iso"))
+    return records
+
+
+def figures(synthesis: CountrySynthesis) -> dict[str, Any]:
+    """The synthesis's key figures, as a batch summary collects them."""
+    latest = synthesis.cp_rates[Method.LATEST.value]
+    panel = synthesis.trend
+    plan = synthesis.plan
+    return {
+        "country": synthesis.country,
+        "period": str(synthesis.window),
+        "cycle": synthesis.cycle,
+        "factories_assessed": int(latest["factories_assessed"].max()) if len(latest) else 0,
+        "assessments": int(synthesis.sample_sizes[Count.ASSESSMENTS.value]["assessments"].sum()),
+        "panel_factories": int(panel["factories"].min()) if len(panel) else 0,
+        "plan_items": int(plan["items"].sum()),
+        "completed": int(plan["completed"].sum()),
+    }
+
+
+def record(synthesis: CountrySynthesis) -> None:
+    """Record the figures and every table in the running notebook's outputs, where a batch
+    summary and programs find them."""
+    from IPython.display import display
+
+    named = {name: _records(frame) for name, frame in tables(synthesis).items()}
+    display(
+        {
+            FIGURES_MIME: figures(synthesis),
+            TABLES_MIME: named,
+            "text/plain": f"{len(named)} tables recorded",
+        },
+        raw=True,
+    )

@@ -1,4 +1,4 @@
-"""Batch runs: one notebook per factory or partner, as a batch file says; resumable.
+"""Batch runs: one notebook per factory, partner or country, as a batch file says; resumable.
 
 `spec` reads and checks the batch file, `planning` decides which items are not current,
 `run` hands their tasks to a backend (`backends`: local processes, Dask) and keeps the

@@ -41,11 +41,7 @@ def plan(
 ) -> Plan:
     """Decide what to run: every selected item whose output is not current (or all, forced)."""
     items = select_items(spec, store, only)
-    snapshots = (
-        store.factory_fingerprints(items)
-        if spec.for_each == "factory"
-        else store.partner_fingerprints(items)
-    )
+    snapshots = _fingerprints(spec, store, items)
     notebook_digest = sha256_hex(spec.notebook.read_bytes())[:20]
     declared = set(pm.inspect_notebook(str(spec.notebook)))
     shared = dict(spec.parameters)
@@ -85,6 +81,21 @@ def plan(
             )
         )
     return Plan(spec, tasks, current, keys, snapshots)
+
+
+def _fingerprints(spec: BatchSpec, store: Store, items: list[str]) -> dict[str, str]:
+    """For each item, a digest that changes whenever its data changes (a country's: that of
+    every factory in it)."""
+    if spec.for_each == "factory":
+        return store.factory_fingerprints(items)
+    if spec.for_each == "partner":
+        return store.partner_fingerprints(items)
+    register = store.factories_frame()
+    out = {}
+    for country in items:
+        ids = sorted(register.loc[register["country"] == country, "factory_id"])
+        out[country] = short_digest(sorted(store.factory_fingerprints(ids).items()))
+    return out
 
 
 def _str(path: Path | None) -> str | None:

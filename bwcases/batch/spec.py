@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 import papermill as pm
 import yaml
 
-from bwcases.core.errors import InputError, Problem
+from bwcases.core.errors import InputError, Problem, UsageError
 from bwcases.core.paths import NOTEBOOKS
 
 if TYPE_CHECKING:
     from bwcases.store import Store
 
-FOR_EACH = {"factory": "factory_id", "partner": "partner_id"}
+FOR_EACH = {"factory": "factory_id", "partner": "partner_id", "country": "country"}
 SELECTORS = ("ids", "country", "partner", "partner_type", "all")
 FORMATS = ("ipynb", "html", "pdf")
 LAYOUTS = ("flat", "folders")
@@ -105,7 +105,7 @@ def load_spec(path: str | Path) -> BatchSpec:
         bad("notebook", str(notebook), "is not a notebook file")
     for_each = raw.get("for_each", "factory")
     if for_each not in FOR_EACH:
-        bad("for_each", for_each, "is not factory or partner")
+        bad("for_each", for_each, "is not factory, partner or country")
     select = raw.get("select") or {}
     if not isinstance(select, dict) or len(select) != 1 or next(iter(select)) not in SELECTORS:
         bad(
@@ -174,7 +174,7 @@ def _check_parameters(spec: BatchSpec) -> None:
 
 
 def select_items(spec: BatchSpec, store: Store, only: Iterable[str] | None = None) -> list[str]:
-    """The factory or partner IDs the batch runs for."""
+    """The factory or partner IDs, or the countries, the batch runs for."""
     ((how, value),) = spec.select.items()
     if spec.for_each == "factory":
         register = store.factories_frame()
@@ -191,6 +191,8 @@ def select_items(spec: BatchSpec, store: Store, only: Iterable[str] | None = Non
             ids = sorted(known)
         else:
             raise _problem(spec.path, f"select.{how}", value, "does not select factories")
+    elif spec.for_each == "country":
+        ids, known = _countries(spec, store, how, value)
     else:
         partners = store.partners_frame()
         known = set(partners["partner_id"])
@@ -219,3 +221,20 @@ def select_items(spec: BatchSpec, store: Store, only: Iterable[str] | None = Non
             )
         ids = [i for i in ids if i in set(wanted)]
     return list(dict.fromkeys(ids))
+
+
+def _countries(spec: BatchSpec, store: Store, how: str, value: Any) -> tuple[list[str], set[str]]:
+    """The countries a batch selects (names or ISO codes, in any case), and those known."""
+    from bwcases.core.catalogue import country_named
+
+    known = store.countries()
+    if how == "all":
+        return sorted(known), set(known)
+    if how not in ("ids", "country"):
+        raise _problem(spec.path, f"select.{how}", value, "does not select countries")
+    given = value if how == "ids" else [value]
+    try:
+        ids = [country_named(str(c), known, what=f"select.{how}") for c in (given or [])]
+    except UsageError as exc:
+        raise _problem(spec.path, f"select.{how}", value, str(exc)) from None
+    return ids, set(known)

@@ -59,3 +59,5 @@ QUESTION_SPELLING = [
 
 # the output type under which a report records its figures for programs (the batch manifest)
 FIGURES_MIME = "application/vnd.bwcases.figures+json"
+# ... and the tables an analyst's notebook shows, by name, as JSON records (country synthesis)
+TABLES_MIME = "application/vnd.bwcases.tables+json"
