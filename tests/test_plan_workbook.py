@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bwcases.core.errors import ImportConflictError, InputError, NotFoundError
+from bwcases.core.errors import ImportConflictError, InputError, NotFoundError, UsageError
 from bwcases.io.importers import import_file
 from bwcases.io.plan_workbook import COLUMNS, import_plan_workbook
 from bwcases.reports.plan_workbook import NEW_ROWS, write_plan_workbook
@@ -388,3 +388,113 @@ def test_changes_libreoffice_carried_are_written(
     )
     assert item(planned, "Exit blocked")["due_date"] == dt.date(2025, 1, 15)
     assert item(planned, "No fire drills")["compliance_point"] == "Fire Safety"
+
+
+# -- from a factory's own person: proposals -------------------------------------------------------
+
+HOA = "Ms Hoa"  # VN001's compliance manager, a PICC member
+
+
+@pytest.fixture
+def with_people(planned: Store) -> Store:
+    """VN001's advisor, and its own person who proposes."""
+    planned.update_factories([{"factory_id": "VN001", "advisor": ADVISOR}], actor="test")
+    planned.add_user(ADVISOR, role="advisor", country="Vietnam", password_hash="x", actor="test")
+    planned.add_user(
+        HOA, role="factory", country="Vietnam", password_hash="x", actor="test", factory="VN001"
+    )
+    return planned
+
+
+def test_a_factory_persons_workbook_becomes_her_proposals(
+    with_people: Store, tmp_path: Path
+) -> None:
+    path = written(with_people, tmp_path / "plan.xlsx")
+    edit_in_app(with_people, "Underpaid", notes="Union agreed")  # meanwhile, in the app
+    edited(
+        path,
+        (2, "Action", "Pay the minimum from July"),
+        (2, "Status", "In Progress"),
+        (4, "Compliance.point", "Fire Safety"),
+        (4, "Issue", "No fire drills"),
+    )
+    items = with_people.plan_items_frame()
+    summary = import_file(with_people, "improvement-plan", path, actor=HOA)
+    assert summary == "plan.xlsx: 3 rows read, 3 changes proposed for review"
+    # nothing of hers is written until it is accepted
+    after = with_people.plan_items_frame()
+    assert after[["item_id", "action", "status", "notes", "version"]].equals(
+        items[["item_id", "action", "status", "notes", "version"]]
+    )
+    proposals = with_people.proposals_frame(proposed_by=HOA).sort_values("proposal_id")
+    wages = item(with_people, "Underpaid")
+    made = proposals[["item_id", "kind", "base_version"]].astype(object)
+    assert made.where(made.notna(), None).values.tolist() == [
+        [wages["item_id"], "item", wages["version"]],
+        [wages["item_id"], "progress", wages["version"]],
+        [None, "item", None],
+    ]
+    change, progress, new = (p["values"] for _, p in proposals.iterrows())
+    assert change["fields"] == {"action": "Pay the minimum from July"}  # not the notes
+    assert progress["status"] == "In Progress"
+    assert new["fields"]["issue"] == "No fire drills"
+    # brought back twice: nothing is proposed again
+    again = import_file(with_people, "improvement-plan", path, actor=HOA)
+    assert again.endswith("0 changes proposed for review (3 proposed before, left out)")
+    assert len(with_people.proposals_frame(proposed_by=HOA)) == 3
+    # the advisor accepts her change: the item takes it, her name beside his
+    first = int(proposals["proposal_id"].iloc[0])
+    with_people.accept_proposal(first, reviewer=ADVISOR)
+    assert item(with_people, "Underpaid")["action"] == "Pay the minimum from July"
+
+
+def test_a_factory_person_cannot_complete_or_overwrite_from_a_file(
+    with_people: Store, tmp_path: Path
+) -> None:
+    path = edited(written(with_people, tmp_path / "plan.xlsx"), (3, "Status", "Completed"))
+    with pytest.raises(InputError) as err:
+        import_file(with_people, "improvement-plan", path, actor=HOA)
+    assert (
+        str(err.value)
+        .splitlines()[0]
+        .startswith(
+            "plan.xlsx row 3, column Status: 'Completed' cannot move from Pending to Completed"
+        )
+    )
+    with pytest.raises(UsageError, match="--overwrite is not for Ms Hoa"):
+        import_file(with_people, "improvement-plan", path, actor=HOA, overwrite=True)
+    assert with_people.proposals_frame().empty
+
+
+def test_a_factory_person_brings_back_her_own_factorys_workbook_only(
+    with_people: Store, tmp_path: Path
+) -> None:
+    write_plan_workbook(with_people, "KH001", tmp_path / "kh.xlsx")
+    path = edited(
+        tmp_path / "kh.xlsx", (2, "Compliance.point", "Hazardous Work"), (2, "Factory.ID", "KH001")
+    )
+    with pytest.raises(InputError, match="row 2, column Factory.ID: 'KH001' is not VN001"):
+        import_file(with_people, "improvement-plan", path, actor=HOA)
+    # nor a plan file of the data team's, which would write
+    csv = plan_file(tmp_path / "plan.csv", WAGES | {"Action": "Pay later"})
+    with pytest.raises(InputError, match="column Item.ID: the column is missing"):
+        import_file(with_people, "improvement-plan", csv, actor=HOA)
+    assert with_people.proposals_frame().empty
+
+
+def test_the_import_command_imports_as_a_named_person(
+    with_people: Store, store_url: str, tmp_path: Path
+) -> None:
+    path = edited(written(with_people, tmp_path / "plan.xlsx"), (2, "Responsible", "Payroll"))
+    command = ["--db", store_url, "import", "improvement-plan", str(path)]
+    done = bw(*command, "--as", HOA)
+    assert done.exit_code == 0, done.stderr
+    assert done.stdout == "plan.xlsx: 2 rows read, 1 changes proposed for review\n"
+    unknown = bw(*command, "--as", "Nobody")
+    assert (unknown.exit_code, unknown.stderr) == (
+        2,
+        "bwcases: no person 'Nobody': add her with bwcases users add\n",
+    )
+    advisor = bw(*command, "--as", ADVISOR)
+    assert advisor.stdout == "plan.xlsx: 2 rows read, 0 added, 1 updated\n"
+    assert item(with_people, "Underpaid")["updated_by"] == ADVISOR

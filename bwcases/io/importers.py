@@ -338,7 +338,8 @@ def import_improvement_plan(
     table = Table(path)
     from bwcases.io import plan_workbook  # here: it builds on this module
 
-    if plan_workbook.is_plan_workbook(table.header):  # items named by ID: as seen at a version
+    # items named by ID, as seen at a version; a factory's person brings back only such a file
+    if plan_workbook.is_plan_workbook(table.header) or plan_workbook.proposes(store, actor):
         return plan_workbook.import_plan_workbook(store, path, actor, overwrite=overwrite)
     table.require(IMPROVEMENT_PLAN_REQUIRED)
     found = Problems(table.name)

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from bwcases.core.domain import ITEM_TEXT_LIMITS, ItemSource, Priority
-from bwcases.core.errors import Problem
+from bwcases.core.errors import Problem, UsageError
 from bwcases.core.safe_text import shortened
 from bwcases.io.importers import (
     Problems,
@@ -54,12 +54,19 @@ REQUIRED = (ID, VERSION, "Compliance.point", "Status")
 TEXTS = ("Compliance.point", "Issue", "Root.cause", "Action", "Responsible", "Notes")
 LENGTHS = {QUESTION_ID: 100, **{c: ITEM_TEXT_LIMITS[FIELD_OF[c]] for c in TEXTS}}
 YES, NO = "yes", "no"
+FACTORY_ROLE = "factory"  # auth.Role.FACTORY: a factory's own person, who proposes
 _YES_NO = {"yes": True, "true": True, "no": False, "false": False, "": False}
 
 
 def is_plan_workbook(header: list[str]) -> bool:
     """Whether a table's header is a plan workbook's (its items named by ID and version)."""
     return ID in header and VERSION in header
+
+
+def proposes(store: Store, actor: str) -> bool:
+    """Whether a person's changes are proposals: she is a factory's own person."""
+    person = store.user(actor) or {}
+    return person.get("role") == FACTORY_ROLE
 
 
 def _priority(text: str) -> str | None:
@@ -77,7 +84,19 @@ def import_plan_workbook(
 ) -> str:
     """A plan workbook: its items changed as merged with the app's changes, its new rows added;
     returns a one-line summary or raises a BwcasesError. `factory_id`: the factory the workbook
-    is brought back to (every row's), else the rows' (a new row's default: the items' one)."""
+    is brought back to (every row's), else the rows' (a new row's default: the items' one).
+    From a factory's own person (`actor`), her changes and new items become her proposals."""
+    person = store.user(actor) or {}
+    proposer = person.get("role") == FACTORY_ROLE
+    if proposer:
+        if overwrite:
+            raise UsageError(
+                f"--overwrite is not for {actor}: a factory's person proposes, and her advisor "
+                "accepts or sends back each change"
+            )
+        if factory_id not in (None, person["factory_id"]):
+            raise UsageError(f"{actor} brings back the plan of {person['factory_id']} only")
+        factory_id = person["factory_id"]
     table = Table(path)
     table.require(REQUIRED)
     found = Problems(table.name)
@@ -109,6 +128,12 @@ def import_plan_workbook(
         numbers.append(int(rows.at[i, ROW]))
     edits, numbers = _without_repeats(store, found, rows, edits, numbers)
     found.raise_if_any()
+    if proposer:
+        made, repeated = store.propose_plan_edits(
+            edits, actor, factory_id=str(factory_id), file=table.name, rows=numbers
+        )
+        again = f" ({repeated} proposed before, left out)" if repeated else ""
+        return f"{table.name}: {len(rows)} rows read, {made} changes proposed for review{again}"
     added, changed = store.save_plan_edits(
         edits, actor, overwrite=overwrite, file=table.name, rows=numbers
     )
@@ -161,6 +186,7 @@ def _factories(
     """Each row's factory: its item's, else the one its Factory.ID names, else the workbook's."""
     ids = pd.to_numeric(rows[ID], errors="coerce")
     own = ids.map(stored["factory_id"]) if len(stored) else pd.Series(None, index=rows.index)
+    own = own.astype(object)
     if default is not None:
         other = own.notna() & (own != default)
         reason = f"is an item of another factory than {default}, the factory of this plan"

@@ -11,11 +11,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bwcases.core.domain import Status, merge_fields
-from bwcases.core.errors import ImportConflict, ImportConflictError
+from bwcases.core.domain import (
+    ProposalKind,
+    ProposalState,
+    Status,
+    allowed_move,
+    completion_problem,
+    merge_fields,
+)
+from bwcases.core.errors import ImportConflict, ImportConflictError, InputError, Problem
 from bwcases.store import models as m
+from bwcases.store.evidence import evidence_count
 from bwcases.store.gateway import assign
-from bwcases.store.plans import EDITABLE, PlanStore
+from bwcases.store.plans import EDITABLE
+from bwcases.store.proposals import PROPOSABLE, PROPOSABLE_NEW, ProposalStore, _checked_fields
 
 # What a plan workbook's row may set of an item: what a person's save may change.
 WORKBOOK_FIELDS = EDITABLE
@@ -55,8 +64,9 @@ def _from_audit(key: str, value: Any) -> Any:
     return value
 
 
-class PlanEditStore(PlanStore):
-    """Changes of plan items made offline from a copy of a known version."""
+class PlanEditStore(ProposalStore):
+    """Changes of plan items made offline from a copy of a known version: written, or proposed
+    when a factory's own person made them."""
 
     def plan_items_as_seen(self, seen: Mapping[int, int]) -> dict[int, dict[str, Any] | None]:
         """Each item's editable fields at the version a person saw (None: not known); every
@@ -128,18 +138,7 @@ class PlanEditStore(PlanStore):
                     continue
                 obj = self.get(s, m.PlanItem, int(edit["item_id"]))
                 values, clashes = self._merged(s, obj, int(edit["version"]), rec)
-                conflicts += [
-                    ImportConflict(
-                        file,
-                        row,
-                        f"{obj.id} ({obj.factory_id} / {obj.compliance_point})",
-                        WORKBOOK_COLUMN_OF.get(key, key),
-                        rec[key],
-                        getattr(obj, key),
-                        obj.updated_by,
-                    )
-                    for key in clashes
-                ]
+                conflicts += _conflicts(file, row, obj, rec, clashes)
                 if clashes and overwrite:
                     values.update({key: rec[key] for key in clashes})
                 if self._apply(s, obj, values, today, actor, file):
@@ -195,3 +194,132 @@ class PlanEditStore(PlanStore):
         s.add(obj)
         # the file gives no completion date: unknown, as for a plan file's new item
         self._set_status(s, obj, status, None)
+
+    def propose_plan_edits(
+        self,
+        edits: Sequence[dict[str, Any]],
+        proposer: str,
+        *,
+        factory_id: str,
+        file: str = "the plan workbook",
+        rows: Sequence[int] | None = None,
+    ) -> tuple[int, int]:
+        """A factory's person's changes and new items as her proposals, in one transaction;
+        (proposals made, rows already proposed alike and left out)."""
+        # Each row is merged as save_plan_edits merges it, against the item as it is now: what
+        # she changed, and nobody else since she saw it, is proposed against the current
+        # version; a field both changed is a conflict. A status move is a progress proposal,
+        # checked as hers would be in the tracker. The same file brought back twice proposes
+        # nothing new: a proposal she has pending with the same values is not made again.
+        made = repeated = 0
+        today = dt.date.today()
+        conflicts: list[ImportConflict] = []
+        problems: list[Problem] = []
+        with self.writing(proposer) as s:
+            self._check_proposer(s, proposer, factory_id)
+            pending = self._pending_of(s, proposer, factory_id)
+            for n, edit in enumerate(edits):
+                row = rows[n] if rows is not None else None
+                rec = {
+                    key: value for key, value in edit.items() if key not in ("item_id", "version")
+                }
+                asked: list[tuple[int | None, ProposalKind, dict[str, Any], int | None]] = []
+                if edit.get("item_id") is None:
+                    status = rec.pop("status", None) or Status.PENDING.value
+                    if status != Status.PENDING.value:
+                        reason = (
+                            "a new item is proposed Pending; propose its progress once accepted"
+                        )
+                        problems.append(Problem(file, row, "Status", status, reason))
+                        continue
+                    fields = {k: v for k, v in rec.items() if k in PROPOSABLE_NEW}
+                    asked.append(
+                        (
+                            None,
+                            ProposalKind.ITEM,
+                            {"fields": _checked_fields(fields, PROPOSABLE_NEW)},
+                            None,
+                        )
+                    )
+                else:
+                    obj = self._item_of(s, int(edit["item_id"]), factory_id)
+                    values, clashes = self._merged(s, obj, int(edit["version"]), rec)
+                    conflicts += _conflicts(file, row, obj, rec, clashes)
+                    changed = {
+                        key: value
+                        for key, value in values.items()
+                        if key in PROPOSABLE and value != getattr(obj, key)
+                    }
+                    if changed:
+                        fields = _checked_fields(changed, PROPOSABLE)
+                        seen = {key: getattr(obj, key) for key in fields}
+                        stored = {"fields": fields, "seen": seen}
+                        asked.append((obj.id, ProposalKind.ITEM, stored, obj.version))
+                    status = values.get("status") or obj.status
+                    if status != obj.status:
+                        progress, problem = self._progress(s, obj, Status(status), file, today)
+                        if problem:
+                            problems.append(Problem(file, row, "Status", status, problem))
+                        else:
+                            asked.append((obj.id, ProposalKind.PROGRESS, progress, obj.version))
+                for item_id, kind, stored, base in asked:
+                    key = (item_id, kind.value, _json(stored))
+                    if key in pending:
+                        repeated += 1
+                        continue
+                    pending.add(key)
+                    self._add_proposal(s, proposer, factory_id, item_id, kind, stored, base)
+                    made += 1
+            if conflicts:
+                raise ImportConflictError(conflicts)  # rolls back the whole file
+            if problems:
+                raise InputError(problems)
+        return made, repeated
+
+    def _progress(
+        self, s: Session, obj: m.PlanItem, status: Status, file: str, today: dt.date
+    ) -> tuple[dict[str, Any], str | None]:
+        """A status the file moves as a progress proposal, or why it may not be one."""
+        old = Status(obj.status)
+        note = f"from {file}"
+        problem = allowed_move(old, status, note)
+        if problem is None and status is Status.COMPLETED:
+            problem = completion_problem(note, evidence_count(s, obj.id))
+            if problem:
+                problem += ": propose the completion in the tracker, with its file"
+        stored = {"status": status.value, "note": note, "date": today, "seen_status": old.value}
+        return stored, problem
+
+    def _pending_of(self, s: Session, proposer: str, factory_id: str) -> set[tuple[Any, ...]]:
+        """Her pending proposals for the factory, as (item, kind, values) to compare."""
+        p = m.Proposal
+        stmt = select(p.item_id, p.kind, p.values).where(
+            p.proposed_by == proposer,
+            p.factory_id == factory_id,
+            p.state == ProposalState.PENDING.value,
+        )
+        return {
+            (item_id, kind, _json(json.loads(values))) for item_id, kind, values in s.execute(stmt)
+        }
+
+
+def _json(values: dict[str, Any]) -> str:
+    """A proposal's values as one text, to tell two proposals alike (dates as ISO text)."""
+    return json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _conflicts(
+    file: str, row: int | None, obj: m.PlanItem, rec: dict[str, Any], clashes: list[str]
+) -> list[ImportConflict]:
+    return [
+        ImportConflict(
+            file,
+            row,
+            f"{obj.id} ({obj.factory_id} / {obj.compliance_point})",
+            WORKBOOK_COLUMN_OF.get(key, key),
+            rec[key],
+            getattr(obj, key),
+            obj.updated_by,
+        )
+        for key in clashes
+    ]
