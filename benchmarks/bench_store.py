@@ -9,14 +9,20 @@ Prints figures, each beside a baseline measured in the same run on the same mach
   them (the construction it replaced), in this process, interleaved, outputs checked equal;
 - rates: `bwcases rates --method latest` for the largest country and the last 12 months, and
   for all countries over the last 24 months, run as commands, against `bwcases --version` (the
-  cost of starting Python and the command).
-Targets (issue 2): import >= 200,000 rows/s into SQLite; rates <= 2 s.
+  cost of starting Python and the command);
+- rates growth (`--sizes 500,2000,8000`): on a demo store of each size, the all-country,
+  two-year `bwcases rates` (best of three, its peak memory) against the bare SQL it runs (the
+  same statement through sqlite3, best of three) and against the pandas path it replaced
+  (`queries.rates_by_pandas`, once, its peak memory), outputs checked identical.
+Targets (issue 2): import >= 200,000 rows/s into SQLite; rates <= 2 s. (Issue 16): the CLI
+<= 1.5x the bare SQL, memory flat with size (<= 100 MB at 8,000 factories).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,10 +32,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import select
 
+from bwcases.analysis.metrics import Window
 from bwcases.io.demo import fill_demo
 from bwcases.io.exporters import export_assessments
 from bwcases.io.importers import import_file
-from bwcases.store import Store
+from bwcases.store import RateQuery, Store
 from bwcases.store import models as m
 
 
@@ -52,6 +59,90 @@ def command(*args: str, db: str) -> float:
         )
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def _peak_memory(argv: list[str], db: str) -> tuple[float, float, bytes]:
+    """Like peak_run, with the child's own peak resident memory (MB) from wait4."""
+    env = {**os.environ, "BWCASES_DB": db}
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{' '.join(argv)} failed: {err.decode()[-400:]}")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def bare_sql(store: Store, query: RateQuery) -> float:
+    """Best of three of the rates statement run through sqlite3 alone, rows fetched."""
+    compiled = store.rates_sql(query).compile(dialect=store.engine.dialect)
+    params = [compiled.params[k] for k in compiled.positiontup or []]
+    path = store.engine.url.database
+    best = float("inf")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        for _ in range(3):
+            start = time.perf_counter()
+            conn.execute(str(compiled), params).fetchall()
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+PANDAS_PATH = """
+import sys
+from bwcases.analysis.metrics import Window
+from bwcases.analysis.queries import rates_by_pandas
+from bwcases.cli import emit
+from bwcases.store import Store
+window = Window.months(sys.argv[1], sys.argv[2])
+emit(rates_by_pandas(Store(), "latest", window=window, level="cp"), "csv")
+"""
+
+
+def rates_growth(work: Path, sizes: list[int], reference: bool) -> None:
+    """The all-country, two-year rates on demo stores of each size: CLI, bare SQL, before."""
+    figures = []
+    for size in sizes:
+        path = work / f"demo-{size}.sqlite"
+        fresh = not path.exists()
+        store = Store(f"sqlite:///{path}")
+        if fresh:
+            _, seconds = timed(fill_demo, store, factories=size, seed=1)
+            print(f"rates growth  demo store of {size:,} factories built in {seconds:.0f} s")
+        latest = pd.Timestamp(store.assessments_frame()["start_date"].max())
+        first = (latest - pd.DateOffset(months=23)).strftime("%Y-%m")
+        last = latest.strftime("%Y-%m")
+        window = Window.months(first, last)
+        query = RateQuery("latest", "cp", window.start, window.end)
+        sql = bare_sql(store, query)
+        argv = [sys.executable, "-m", "bwcases", "rates", "--method", "latest", "--from", first]
+        argv += ["--to", last, "--level", "cp", "--format", "csv"]
+        cli, peak = float("inf"), 0.0
+        for _ in range(3):
+            seconds, memory, out = _peak_memory(argv, store.url)
+            cli, peak = min(cli, seconds), max(peak, memory)
+        line = (
+            f"rates growth  {size:>5,} factories, every country {first}..{last}: CLI {cli:.2f} s, "
+            f"peak {peak:.0f} MB | bare SQL {sql:.2f} s; ratio {cli / sql:.1f}x"
+        )
+        if reference:
+            before, before_peak, expected = _peak_memory(
+                [sys.executable, "-c", PANDAS_PATH, first, last], store.url
+            )
+            same = "same CSV" if expected == out else "CSV DIFFERS"
+            line += f" | pandas path {before:.2f} s, peak {before_peak:.0f} MB; "
+            line += f"{before / cli:.1f}x faster, {same}"
+        print(line, flush=True)
+        figures.append((size, cli, peak, sql))
+        store.dispose()
+    if len(figures) > 1:
+        (small, t0, m0, s0), (large, t1, m1, s1) = figures[0], figures[-1]
+        print(
+            f"rates growth  {small:,} -> {large:,} factories ({large / small:.0f}x): CLI time "
+            f"{t1 / t0:.1f}x, peak memory {m1 / m0:.2f}x, bare SQL {s1 / s0:.1f}x"
+        )
 
 
 def frame_ratio(store: Store) -> tuple[int, float, float]:
@@ -77,11 +168,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--factories", type=int, default=2000)
     parser.add_argument("--keep", type=Path, help="keep the stores and export in this folder")
+    parser.add_argument(
+        "--sizes",
+        default="500,2000,8000",
+        help="factories of the demo stores rates growth is measured on ('' for none)",
+    )
+    parser.add_argument(
+        "--no-reference", action="store_true", help="rates growth without the pandas path"
+    )
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bwcases-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    for old in work.glob("*.sqlite*"):
-        old.unlink()
+    for old in [*work.glob("demo.sqlite*"), *work.glob("imported.sqlite*")]:
+        old.unlink()  # the growth section's stores (demo-N.sqlite) are kept: they take a while
 
     demo = Store(f"sqlite:///{work / 'demo.sqlite'}")
     summary, seconds = timed(fill_demo, demo, factories=args.factories, seed=1)
@@ -153,6 +252,9 @@ def main() -> None:
         f"rates (all)   {every:.2f} s for every country, {since}..{latest:%Y-%m} | "
         f"bwcases --version {startup:.2f} s; ratio {every / startup:.1f}x"
     )
+    sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    if sizes:
+        rates_growth(work, sizes, reference=not args.no_reference)
     if not args.keep:
         print(f"(stores in {work}; pass --keep DIR to choose where)")
 
