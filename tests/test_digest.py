@@ -524,8 +524,11 @@ def test_her_language_with_accents_and_right_to_left(
     assert '<html lang="vi" dir="ltr">' in html
     assert "&lang=vi" in text
     (minh,) = inbox.to("minh@example.org")
-    _text, html = _parts(minh)
+    text, html = _parts(minh)
     assert '<html lang="ar" dir="rtl">' in html
+    # an English issue keeps its question mark at its end in an Arabic line
+    assert "<bdi>Deductions not itemised on payslips</bdi>" in html
+    assert "- \u2068Deductions not itemised on payslips\u2069" in text
 
 
 def test_starttls_and_login_when_the_server_offers_them(

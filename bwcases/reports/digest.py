@@ -17,7 +17,15 @@ from urllib.parse import urlencode, urlsplit
 from bwcases.auth.people import Person, Role, person
 from bwcases.core.errors import BwcasesError, UsageError
 from bwcases.core.formats import DATE_FORMAT
-from bwcases.core.i18n import COMPLIANCE_POINT, DEFAULT, N_, domain_name, language, translator
+from bwcases.core.i18n import (
+    COMPLIANCE_POINT,
+    DEFAULT,
+    N_,
+    domain_name,
+    is_rtl,
+    language,
+    translator,
+)
 from bwcases.io.mail import (
     Mailer,
     default_sender,
@@ -72,11 +80,12 @@ class DigestOutcome:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of a digest: what it is about, its address, and the lines under it."""
+    """One entry of a digest: what it is about, its address, and the lines under it, each
+    line in pieces (set apart from each other in a right-to-left mail)."""
 
     title: str
     url: str
-    lines: tuple[str, ...]
+    lines: tuple[tuple[str, ...], ...]
 
 
 def base_url(given: str | None = None) -> str:
@@ -138,14 +147,14 @@ class Composer:
             return self.url(TRACKER_PAGE, factory=factory_id)
         return self.url(TRACKER_PAGE, factory=factory_id, item=int(item_id))
 
-    def where(self, r: dict[str, Any]) -> str:
-        """Factory, item number and compliance point, on one line."""
+    def where(self, r: dict[str, Any]) -> tuple[str, ...]:
+        """Factory, item number and compliance point: the pieces of one line."""
         _ = self._
         number = f"#{r['item_id']}" if r.get("item_id") is not None else _("New item")
         parts = [f"{r['factory_id']} {_one_line(r['factory_name'], 80)}", number]
         if r.get("compliance_point"):
             parts.append(domain_name(COMPLIANCE_POINT, str(r["compliance_point"]), self.lang))
-        return " · ".join(parts)
+        return tuple(parts)
 
     def title(self, r: dict[str, Any]) -> str:
         _ = self._
@@ -164,23 +173,23 @@ class Composer:
         state = [*when, _(status) if status else str(r.get("status") or "")]
         if r.get("verification") == "rejected":
             state.append(_("Sent back"))
-        lines = (self.where(r), " · ".join(s for s in state if s))
+        lines = (self.where(r), tuple(s for s in state if s))
         return Row(self.title(r), self.item_url(r["factory_id"], r["item_id"]), lines)
 
     def proposal_row(self, r: dict[str, Any]) -> Row:
         """A proposal: where, who proposed it when, and (sent back) who did and why."""
         _ = self._
-        lines = [self.where(r)]
+        lines: list[tuple[str, ...]] = [self.where(r)]
         if r.get("reviewed_by"):
             when = _date(r["reviewed_at"])
-            lines.append(
-                _("Sent back by {name} on {date}").format(name=r["reviewed_by"], date=when)
-            )
+            said = _("Sent back by {name} on {date}").format(name=r["reviewed_by"], date=when)
+            lines.append((said,))
             if r.get("review_comment"):
-                lines.append(f"“{_one_line(r['review_comment'])}”")
+                lines.append((f"“{_one_line(r['review_comment'])}”",))
         else:
             when = _date(r["proposed_at"])
-            lines.append(_("Proposed by {name} on {date}").format(name=r["proposed_by"], date=when))
+            said = _("Proposed by {name} on {date}").format(name=r["proposed_by"], date=when)
+            lines.append((said,))
         return Row(self.title(r), self.item_url(r["factory_id"], r["item_id"]), tuple(lines))
 
     def row(self, r: dict[str, Any]) -> Row:
@@ -217,11 +226,20 @@ class Composer:
         )
         sections = self.sections(items)
         home_label, home_url = home
+        rtl = is_rtl(self.lang)
+
+        def iso(piece: str) -> str:  # a piece keeps its own direction in a right-to-left line
+            return f"\u2068{piece}\u2069" if rtl else piece
+
+        def joined(line: tuple[str, ...]) -> str:
+            return " · ".join(iso(piece) for piece in line)
+
         text = [greeting, "", intro, ""]
         for title, count, rows, more in sections:
             text.append(f"{title} ({count})")
             for row in rows:
-                text += [f"- {row.title}", *(f"  {line}" for line in row.lines), f"  {row.url}"]
+                text += [f"- {iso(row.title)}", *(f"  {joined(line)}" for line in row.lines)]
+                text.append(f"  {row.url}")
             text += [more] if more else []
             text.append("")
         text += [f"{home_label}: {home_url}", "", "-- ", footer, ""]
