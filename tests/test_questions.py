@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bwcases.analysis import synthesis
-from bwcases.analysis.questions import findings_wide, question_table
+from bwcases.analysis.questions import findings_wide, merge_question_rates, question_table
 from bwcases.core.errors import UsageError
 from bwcases.core.facts import fact_unit, fact_value
 from bwcases.core.question_map import QuestionMap, question_map
@@ -230,3 +230,41 @@ def test_plan_items_by_cp_and_status_as_of_a_day(cat_store: Store, store_url: st
     assert result.exit_code == 0
     cli = pd.read_csv(io.StringIO(result.stdout)).set_index("compliance_point")
     assert cli.loc["Hazardous Work and other Worst Forms", "completed"] == 1
+
+
+def test_question_rates_take_the_current_wording_of_older_exports(
+    cat_store: Store, store_url: str
+) -> None:
+    # cycle 1 asked CMP.MW.01 in the older CAT's words: shown in the current CAT's
+    result = bw(
+        "rates", "--method", "cycle", "--cycle", "1", "--level", "question", "--format", "csv",
+        env={"BWCASES_DB": store_url},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    rates = pd.read_csv(io.StringIO(result.stdout)).set_index("question_id")
+    assert rates.loc["CMP.MW.01", "question_label"] == SHIPPED_MW
+    assert rates.loc["CMP.MW.01", ["findings", "assessments"]].tolist() == [1, 1]
+
+
+def test_question_rates_of_a_renamed_question_are_one_row() -> None:
+    qmap = QuestionMap.read(
+        "# version: test-1\nquestion_id,merged_id,merged_label,unit\n"
+        "OLD.MW.9,CMP.MW.01,Did the employer pay the minimum wage?,\n"
+    )
+    columns = ["country", "cluster", "compliance_point", "question_id", "question_label"]
+    rates = pd.DataFrame(
+        [
+            ("Vietnam", "Compensation", MW, "CMP.MW.01", "Paid?", False, 3, 10, 0.3),
+            ("Vietnam", "Compensation", MW, "OLD.MW.9", "Old?", True, 1, 5, 0.2),
+            ("Vietnam", "Working Time", "Overtime", "WT.OT.01", "OT?", False, 2, 15, 2 / 15),
+        ],
+        columns=[*columns, "public_disclosure", "findings", "assessments", "non_compliance_rate"],
+    )
+    merged = merge_question_rates(rates, qmap).set_index("question_id")
+    assert merged.index.tolist() == ["CMP.MW.01", "WT.OT.01"]
+    mw = merged.loc["CMP.MW.01"]
+    # 3 + 1 findings over 10 + 5 assessments (an assessment asks one CAT version's question)
+    assert (mw["findings"], mw["assessments"], mw["public_disclosure"]) == (4, 15, True)
+    assert mw["non_compliance_rate"] == pytest.approx(4 / 15)
+    assert mw["question_label"] == "Did the employer pay the minimum wage?"
+    assert list(merge_question_rates(rates, qmap).columns) == list(rates.columns)

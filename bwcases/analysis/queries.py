@@ -10,9 +10,11 @@ from bwcases.analysis import metrics
 from bwcases.analysis.counts import Count, sample_sizes
 from bwcases.analysis.metrics import Level, Method, Window
 from bwcases.analysis.progress import plan_progress, status_as_of
+from bwcases.analysis.questions import merge_question_rates
 from bwcases.core import catalogue
 from bwcases.core.catalogue import ALL_COUNTRIES
 from bwcases.core.errors import UsageError
+from bwcases.core.question_map import question_map
 from bwcases.store import RateQuery, Store
 
 
@@ -42,7 +44,14 @@ def rates(
     (a name or ISO code; "all" pools every country) or of each country, counted by the
     database in one query (the same figures as rates_by_pandas)."""
     query = _rate_query(store, method, window, cycle, country, level, by_cycle)
-    return store.rates_frame(query)
+    return _merged(store.rates_frame(query), query)
+
+
+def _merged(rates: pd.DataFrame, query: RateQuery) -> pd.DataFrame:
+    """Question rates with each question's CAT versions as one (the catalogue's map)."""
+    if query.level != Level.QUESTION.value:
+        return rates
+    return merge_question_rates(rates, question_map())
 
 
 def rates_by_pandas(
@@ -68,7 +77,7 @@ def rates_by_pandas(
         cycles=cycles,
         ncq_only=True,
     )
-    return metrics.non_compliance_rates(
+    rates = metrics.non_compliance_rates(
         findings,
         query.method,
         level=query.level,
@@ -77,6 +86,7 @@ def rates_by_pandas(
         by_cycle=by_cycle,
         pooled=query.pooled,
     )
+    return _merged(rates, query)
 
 
 def _rate_query(

@@ -144,3 +144,27 @@ def fgw_facts(findings: pd.DataFrame, qmap: QuestionMap) -> pd.DataFrame:
     return out[FACT_COLUMNS].sort_values(
         ["country", "factory_id", "quest_id", "question_id"], ignore_index=True
     )
+
+
+def merge_question_rates(rates: pd.DataFrame, qmap: QuestionMap) -> pd.DataFrame:
+    """Question rates with each question's CAT versions counted as one (the map's merged ID
+    and wording): findings and assessments summed, the rate taken again."""
+    if rates.empty:
+        return rates
+    keys = [
+        c for c in ("country", "cluster", "compliance_point", "question_id", "cycle") if c in rates
+    ]
+    merged = (
+        qmap.merge(rates)
+        .groupby(keys, sort=False)
+        .agg(
+            question_label=("question_label", "first"),
+            public_disclosure=("public_disclosure", "any"),
+            findings=("findings", "sum"),
+            assessments=("assessments", "sum"),  # one CAT version an assessment: no overlap
+        )
+        .reset_index()
+    )
+    merged["non_compliance_rate"] = merged["findings"] / merged["assessments"]
+    merged = merged.astype({"findings": "int64", "assessments": "int64"})
+    return merged[list(rates.columns)].sort_values(keys, ignore_index=True)

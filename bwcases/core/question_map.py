@@ -47,11 +47,13 @@ class QuestionMap:
         merges them (a question the map does not list stays as exported)."""
         if frame.empty:
             return frame
-        by_id = self.rows.set_index("question_id")
-        merged_id = frame["question_id"].map(by_id["merged_id"])
-        label = frame["question_id"].map(by_id["merged_label"])
+        merged_id = frame["question_id"].map(self.rows.set_index("question_id")["merged_id"])
+        merged_id = merged_id.where(merged_id.notna(), frame["question_id"])
+        # the merged question's wording, for every spelling of it (its own ID's too)
+        wording = self.rows.drop_duplicates("merged_id").set_index("merged_id")["merged_label"]
+        label = merged_id.map(wording)
         return frame.assign(
-            question_id=merged_id.where(merged_id.notna(), frame["question_id"]),
+            question_id=merged_id,
             question_label=label.where(label.notna() & (label != ""), frame["question_label"]),
         )
 
