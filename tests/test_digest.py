@@ -282,6 +282,22 @@ class Inbox:
         self.messages: list[tuple[list[str], EmailMessage, bool]] = []
         self.refuse: set[str] = set()
         self.logins: list[tuple[bytes, bytes]] = []
+        self.hang_up = False  # close the connection at the next NOOP, as an idle server does
+        self.sessions: set[int] = set()  # the connections the client opened
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname  # what aiosmtpd does when there is no hook
+        self.sessions.add(id(session))
+        return responses
+
+    async def handle_NOOP(self, server: Any, session: Any, envelope: Any, arg: str) -> str:
+        if self.hang_up:
+            self.hang_up = False
+            server.transport.close()
+            return "421 4.4.2 closing an idle connection"
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -463,6 +479,19 @@ def test_a_refused_recipient_fails_alone_and_is_retried(
     assert _lines(retry.stdout)["Lan Nguyen"] == "sent (lan@example.org)"
     assert _lines(retry.stdout)["Minh Tran"].startswith("skipped (already sent")
     assert len(inbox.to("lan@example.org")) == 1 and len(inbox.to("minh@example.org")) == 1
+
+
+def test_one_connection_for_the_run_and_a_new_one_when_the_server_hung_up(
+    mail_case: Store, smtp: tuple[Inbox, str], tmp_path: Path
+) -> None:
+    inbox, url = smtp
+    assert _run(mail_case, url, tmp_path, "--all", "--send").exit_code == 0
+    assert len(inbox.sessions) == 1 and len(inbox.messages) == 3
+    inbox.hang_up = True
+    result = _run(mail_case, url, tmp_path, "--all", "--send", "--again")
+    assert result.exit_code == 0, result.output
+    assert len(inbox.messages) == 6  # nobody's digest lost to the closed connection
+    assert len(inbox.sessions) == 3
 
 
 def test_a_server_that_is_down_fails_everyone_then_the_next_run_sends(

@@ -92,6 +92,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _alive(smtp: smtplib.SMTP) -> bool:
+    """Whether a connection still answers (a server may close one that waited)."""
+    try:
+        return smtp.noop()[0] == 250
+    except (OSError, smtplib.SMTPException):
+        return False
+
+
 def _reply(code: int, text: bytes | str) -> str:
     """A mail server's reply, as one line."""
     said = text.decode(errors="replace") if isinstance(text, bytes) else text
@@ -106,6 +114,7 @@ class Mailer:
         self.server = server
         self.timeout = timeout
         self._smtp: smtplib.SMTP | None = None
+        self._used = False  # whether a message went over the open connection
         self._down: MailError | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -136,10 +145,13 @@ class Mailer:
         return smtp
 
     def connection(self) -> smtplib.SMTP:
-        """The open connection, opened now if need be."""
+        """The open connection, opened now if need be (again if the server dropped it)."""
         if self._down is not None:
             raise self._down
+        if self._smtp is not None and self._used and not _alive(self._smtp):
+            self.close()  # e.g. closed while idle: a new one, before anything is sent on it
         if self._smtp is None:
+            self._used = False
             try:
                 self._smtp = self._connect()
             except MailError as exc:
@@ -157,6 +169,7 @@ class Mailer:
     def send(self, message: EmailMessage) -> None:
         """Deliver a message to its To addresses; MailError says why it was not."""
         smtp = self.connection()
+        self._used = True
         try:
             smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:  # the connection stays usable
