@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import ipywidgets as widgets
 import pandas as pd
 import pytest
 
+from bwcases.apps import RemediationTracker
+from bwcases.apps.common import Field
 from bwcases.core.domain import ProposalState, Status
 from bwcases.core.errors import (
     AlreadyReviewedError,
@@ -17,7 +21,7 @@ from bwcases.core.errors import (
     ValidationError,
 )
 from bwcases.store import Store, Upload
-from tests.helpers import PDF, D, fill_advisor_case, password_hash
+from tests.helpers import PDF, D, fill_advisor_case, open_app, password_hash, record, upload
 
 RINA = "Rina Akter"  # a PICC member of Saigon Garments (VN001)
 
@@ -270,3 +274,95 @@ def test_bad_values_are_named_by_field(case: Store) -> None:
     assert set(caught.value.fields) == {"priority", "issue"}
     with pytest.raises(ValidationError, match="compliance_point"):
         case.propose_item(RINA, "VN001", {"issue": "no CP"})
+
+
+# -- the apps ---------------------------------------------------------------------------------
+
+
+def _buttons(app: RemediationTracker) -> dict[str, Any]:
+    """The review buttons of the open item's first proposal, by their text."""
+    box = next(c for c in app.proposals.children if isinstance(c, widgets.VBox))
+    actions = next(c for c in box.children if isinstance(c, widgets.HBox))
+    note = next(c for c in box.children if isinstance(c, Field))
+    return {**{b.description: b for b in actions.children}, "note": note}
+
+
+def test_a_factory_person_sees_only_her_factory(case: Store) -> None:
+    app = open_app(RemediationTracker, case, RINA)
+    assert list(app.portfolio()["factory_id"]) == ["VN001"]
+    assert case.work_queue(**app.person.scope()).items["factory_id"].unique().tolist() == ["VN001"]
+    other = open_app(RemediationTracker, case, RINA, "KH001")
+    assert other.factory_id != "KH001"
+    assert "(factory" in app.nav.value
+
+
+def test_her_update_in_the_tracker_is_a_proposal_the_advisor_accepts(case: Store) -> None:
+    item = _item(case, EXIT)
+    app = open_app(RemediationTracker, case, RINA, "VN001")
+    app.choice.value = str(item["item_id"])
+    assert app.record.description == "Propose the update"
+    record(
+        app, status="In Progress", note="Boxes <moved> to the store", files=(upload("a.pdf", PDF),)
+    )
+    assert "Proposed — waiting for review" in app.record_message.value
+    assert case.plan_item(item["item_id"])["status"] == "Pending"  # not yet
+    shown = _html(app.proposals)
+    assert "Boxes &lt;moved&gt; to the store" in shown and "<moved>" not in shown
+    assert "Proposed — waiting for review" in shown and "a.pdf" in shown
+    assert not any(isinstance(c, widgets.VBox) for c in app.proposals.children)  # no review
+
+    lan = open_app(RemediationTracker, case, "Lan Nguyen", "VN001")
+    lan.choice.value = str(item["item_id"])
+    buttons = _buttons(lan)
+    buttons["Accept"].click()
+    assert "was accepted" in lan.proposals.message.value
+    assert lan.item["status"] == "In Progress"
+    assert "Lan Nguyen (proposed by Rina Akter)" in lan.history.value
+    assert list(case.evidence_frame([item["item_id"]])["filename"]) == ["a.pdf"]
+    buttons["Accept"].click()  # a second click on the stale panel: said, not done twice
+    assert case.plan_item(item["item_id"])["version"] == lan.item["version"]
+
+
+def test_sent_back_she_reads_the_comment(case: Store) -> None:
+    item = _item(case, EXIT)
+    case.propose_progress(
+        RINA, item["item_id"], status=Status.IN_PROGRESS, note="Started", base_version=1
+    )
+    lan = open_app(RemediationTracker, case, "Lan Nguyen", "VN001")
+    lan.choice.value = str(item["item_id"])
+    buttons = _buttons(lan)
+    buttons["Send back"].click()
+    assert "Say why" in buttons["note"].error.value
+    buttons["note"].control.value = "Which <b>boxes</b>? Add a photo"
+    buttons["Send back"].click()
+    assert "was sent back" in lan.proposals.message.value
+    rina = open_app(RemediationTracker, case, RINA, "VN001")
+    rina.choice.value = str(item["item_id"])
+    shown = _html(rina.proposals)
+    assert "Lan Nguyen sent it back:" in shown
+    assert "Which &lt;b&gt;boxes&lt;/b&gt;? Add a photo" in shown
+
+
+def _html(panel: widgets.Widget) -> str:
+    out = []
+    for child in panel.children:
+        if isinstance(child, widgets.HTML):
+            out.append(child.value)
+        elif isinstance(child, widgets.Box):
+            out.append(_html(child))
+    return "".join(out)
+
+
+def test_what_one_person_may_not_see_hides_nothing_else(case: Store) -> None:
+    # widgets sharing one layout (common.shared_layout) hide together: the comment thread's
+    # choice hidden from her hid the progress form; its note to her hid the advisor's page
+    item = _item(case, EXIT)
+    rina = open_app(RemediationTracker, case, RINA, "VN001")
+    rina.choice.value = str(item["item_id"])
+    assert all(
+        f.layout.display != "none" for k, f in rina.fields.items() if k != "without_evidence"
+    )
+    lan = open_app(RemediationTracker, case, "Lan Nguyen", "VN001")
+    lan.choice.value = str(item["item_id"])
+    for widget in (lan.summary, lan.plan, lan.detail, lan.history, lan.fields["note"]):
+        assert widget.layout.display != "none"

@@ -62,13 +62,15 @@ class CommentThread(widgets.VBox):
             "comment", widgets.Textarea, N_("Your comment"), True, rows=3, limit=COMMENT_LIMIT
         )
         self.text.control.add_class("bw-comment-input")
+        # a layout of its own: it is hidden from some, and a shared layout hides all its widgets
         self.visibility = widgets.RadioButtons(
-            options=[("…", INTERNAL)], layout=shared_layout("100%")
+            options=[("…", INTERNAL)], layout=widgets.Layout(width="100%")
         )
         self.visibility.add_class("bw-stack")
         self.visibility.add_class("bw-comment-visibility")
         self.visibility.style.description_width = "initial"
-        self.shared_only = html()  # what a factory's person reads instead of the choice
+        # what a factory's person reads instead of the choice (hidden from others: its own layout)
+        self.shared_only = widgets.HTML(layout=widgets.Layout())
         self.add = widgets.Button(button_style="primary", layout=shared_layout("auto"))
         self.add.add_class("bw-once")
         self.add.add_class("bw-comment-add")

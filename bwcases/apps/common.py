@@ -80,6 +80,7 @@ ROLE_LABELS = {
     Role.ADVISOR.value: N_("advisor"),
     Role.STAFF.value: N_("programme staff"),
     Role.READONLY.value: N_("read-only"),
+    Role.FACTORY.value: N_("factory"),
 }
 TROUBLE = N_(
     "Something went wrong and nothing was saved. Try again; if it keeps failing, "
@@ -784,3 +785,7 @@ class AppShell(widgets.VBox):
     def may_edit(self, factory: dict[str, Any]) -> bool:
         """Whether the signed-in person may change this factory's case."""
         return self.person is not None and self.person.can_edit and self.person.covers(factory)
+
+    def may_propose(self, factory: dict[str, Any]) -> bool:
+        """Whether the signed-in person's changes of this factory's plan are proposals."""
+        return self.person is not None and self.person.can_propose and self.person.covers(factory)

@@ -198,7 +198,8 @@ class WorkQueueApp(AppShell):
         ids = set(self.register["factory_id"].astype(str))
         self.factory_id = self.request.factory_id if self.request.factory_id in ids else ""
         self.nav.value = self.nav_html()
-        self.staff = self.person is not None and not self.person.scope().get("advisor")
+        # staff see a country; an advisor, or a factory's own person, a portfolio of her own
+        self.staff = self.person is not None and "country" in self.person.scope()
         # an advisor has one portfolio: the advisor filter is for staff, who see a country
         self.filters["advisor"].layout.display = None if self.staff else "none"
         self.everything = self.read(QueueFilters())  # what the choices offer

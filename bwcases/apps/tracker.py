@@ -42,13 +42,16 @@ from bwcases.apps.common import (
 from bwcases.apps.drafts import DraftKeeper
 from bwcases.apps.evidence import ACCEPT, ChosenFiles, stored_files
 from bwcases.apps.evidence import views as evidence_views
+from bwcases.apps.plan_offline import PlanWorkbookPanel
+from bwcases.apps.proposals import ProposalPanel
+from bwcases.apps.proposals import style as proposal_style
 from bwcases.apps.remediation import changes_text, plan_table, validate_progress
 from bwcases.apps.request import PageRequest
 from bwcases.core.domain import Status, Verification, next_statuses
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.core.i18n import COMPLIANCE_POINT, N_
 from bwcases.render.templating import macros
-from bwcases.store import Store
+from bwcases.store import Store, Upload
 
 MAX_PORTFOLIO_ROWS = 300
 DRAFTS = "progress"  # the form's name among a person's drafts
@@ -177,11 +180,14 @@ class RemediationTracker(AppShell):
         self.verification.add_class("bw-box")
         self.history = html()
         self.item_message = html()  # what an action on the item did: shown whatever box hides
+        # a factory person's proposals of the item: hers to follow, the reviewer's to decide
+        self.proposals = ProposalPanel(self, self._on_reviewed)
         self.comments = CommentThread(self)  # the item's thread, internal or shared
         self.item_box = widgets.VBox(
             [
                 self.detail,
                 self.item_message,
+                self.proposals,
                 self.verification,
                 self.progress,
                 self.evidence,
@@ -190,12 +196,13 @@ class RemediationTracker(AppShell):
             ]
         )
         # what she looks for first: the chooser and the filter, then the item, then the plan
+        self.offline = PlanWorkbookPanel(self, self._on_plan_imported)  # the plan in a workbook
         self.factory_box = widgets.VBox(
-            [self.summary, find, self.item_box, self.plan], layout=shared_layout()
+            [self.summary, find, self.item_box, self.plan, self.offline], layout=shared_layout()
         )
         self.portfolio_view = html()
         self.tabs = widgets.Tab(children=[self.factory_box, self.portfolio_view])
-        self.content = [html(str(views().style())), self.picker, self.tabs]
+        self.content = [html(str(views().style()) + proposal_style()), self.picker, self.tabs]
         self._show_item_box(False)
         self.picker.factory.observe(self._on_factory, names="value")
         self.choice.observe(self._on_choice, names="value")
@@ -219,14 +226,17 @@ class RemediationTracker(AppShell):
         self.chosen.relabel(_)
         self.keeper.relabel()
         self.comments.relabel()
+        self.offline.relabel()
         self._offer_statuses()
-        self.record.description = _("Record the update")
+        self.record.description = self._record_label()
         self.verify.description = _("Verify the fix")
         self.reject.description = _("Send back")
         self.progress.children[0].value = heading(_("Record progress"))
         self.verification.children[0].value = heading(_("Verification"))
         if self.factory_id:
             self.draw()
+            if self.item:
+                self.proposals.draw()
         else:
             self.say(_("Choose a factory of your portfolio."))
         if self.tabs.selected_index == 1:
@@ -256,6 +266,7 @@ class RemediationTracker(AppShell):
         self.nav.value = self.nav_html()
         self.item = {}
         self._show_item_box(False)
+        self.offline.show(self.factory_id, self.picker.row(self.factory_id))
         if not self.factory_id:
             self.summary.value = self.plan.value = ""
             replace_options(self.choice, [])
@@ -339,7 +350,9 @@ class RemediationTracker(AppShell):
                 self.draw_plan()
             return
         self.item = self.store.plan_item(item_id)
-        editable = self.may_edit(self.picker.row(self.factory_id))
+        factory = self.picker.row(self.factory_id)
+        editable = self.may_edit(factory) or self.may_propose(factory)
+        self.record.description = self._record_label()
         self._offer_statuses()
         self.fields["date"].set(self.today)
         self.fields["status"].control.value = self.item["status"]
@@ -355,9 +368,30 @@ class RemediationTracker(AppShell):
         self.draw_plan()  # its row marked as the open one
         self.draw_item()
         self.comments.show_item(item_id, self.factory_id)
+        self.proposals.show(self.factory_id, item_id)
         self._show_without()
         if editable:
             self.keeper.open(f"item:{item_id}")
+
+    def _record_label(self) -> str:
+        """The progress form's button: a factory person's update is a proposal."""
+        if self.factory_id and self.may_propose(self.picker.row(self.factory_id)):
+            return self._("Propose the update")
+        return self._("Record the update")
+
+    @guarded
+    def _on_plan_imported(self) -> None:
+        """A workbook brought back changed the plan: show it as it is now."""
+        self.load()
+        if self.item:
+            self.open_item(int(self.item["item_id"]))
+        else:
+            self.draw()
+
+    def _on_reviewed(self, item_id: int | None) -> None:
+        """A proposal was accepted or sent back: show the item as it is now."""
+        self.load()
+        self.open_item(item_id or int(self.item["item_id"]))
 
     def _offer_statuses(self) -> None:
         """Only the statuses the open item may move to."""
@@ -378,7 +412,9 @@ class RemediationTracker(AppShell):
     def record_progress(self) -> bool:
         """Validate and save an update with its files; the form keeps its input on failure."""
         _ = self._
-        if not self.item or not self.may_edit(self.picker.row(self.factory_id)):
+        factory = self.picker.row(self.factory_id)
+        proposing = bool(self.item) and self.may_propose(factory)
+        if not self.item or not (proposing or self.may_edit(factory)):
             return False
         values = {k: f.get() for k, f in self.fields.items()}
         staff = bool(self.person and self.person.can_verify)
@@ -402,6 +438,8 @@ class RemediationTracker(AppShell):
                 _("Nothing was saved: correct the marked fields."), "error"
             )
             return False
+        if proposing:
+            return self.propose_progress(values, uploads)
         item_id = int(self.item["item_id"])
         version = int(self.item["version"])
         try:
@@ -457,6 +495,49 @@ class RemediationTracker(AppShell):
             names = ", ".join(u.filename for u in uploads)
             done += " " + _("Files stored: {names}.").format(names=names)
         self.record_message.value = notice_html(done, "success")
+        return True
+
+    def propose_progress(self, values: dict[str, Any], uploads: list[Upload]) -> bool:
+        """A factory person's update, checked like one: a proposal for the advisor to review."""
+        _ = self._
+        assert self.person is not None
+        item_id = int(self.item["item_id"])
+        try:
+            self.store.propose_progress(
+                self.person.name,
+                item_id,
+                status=Status(values["status"]),
+                note=str(values["note"]).strip(),
+                base_version=int(self.item["version"]),
+                date=values["date"],
+                files=uploads,
+                draft=(DRAFTS, f"item:{item_id}"),
+            )
+        except ConflictError as exc:
+            self.item = self.store.plan_item(item_id)
+            self.draw_item()
+            self.record_message.value = notice_html(
+                _(
+                    "Not proposed: {name} changed this item meanwhile. Your update is still in "
+                    "the form: check it and propose it again."
+                ).format(name=exc.current.get("updated_by") or _("someone else")),
+                "error",
+            )
+            return False
+        except ValidationError as exc:
+            for key, field in self.fields.items():
+                field.show_error(exc.fields.get(key))
+            self.record_message.value = notice_html(str(exc), "error")
+            return False
+        except BwcasesError as exc:
+            self.record_message.value = notice_html(failure_text(self, exc), "error")
+            return False
+        self.keeper.saved()  # before anything else: a pending draft must not outlive the save
+        self.chosen.clear()
+        self.load()
+        self.open_item(item_id)
+        self.keeper.saved()
+        self.record_message.value = notice_html(_("Proposed — waiting for review."), "success")
         return True
 
     def verify_item(self, verified: bool) -> bool:
@@ -709,7 +790,7 @@ class RemediationTracker(AppShell):
         _ = self._
         register = self.register
         scope = self.person.scope() if self.person else {}
-        if scope.get("advisor"):
+        if "country" not in scope:  # an advisor's factories, or a factory person's own
             items = self.store.plan_items_frame(factory_ids=list(register["factory_id"]))
         else:
             items = self.store.plan_items_frame(country=scope.get("country"))

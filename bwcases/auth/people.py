@@ -40,6 +40,8 @@ class Person:
         """The factory register's filters that give her portfolio."""
         if self.role is Role.ADVISOR:
             return {"advisor": self.name}
+        if self.role is Role.FACTORY:
+            return {"factory_id": self.factory or ""}  # none: no factory, never every one
         return {"country": self.country}
 
     def covers(self, factory: dict[str, Any]) -> bool:
@@ -54,6 +56,11 @@ class Person:
     def can_edit(self) -> bool:
         """Whether she may change plans, progress and visits (of factories she covers)."""
         return self.role in (Role.ADVISOR, Role.STAFF)
+
+    @property
+    def can_propose(self) -> bool:
+        """Whether her changes of her factory's plan are proposals for its advisor to review."""
+        return self.role is Role.FACTORY
 
     @property
     def can_verify(self) -> bool:

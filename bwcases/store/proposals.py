@@ -12,6 +12,7 @@ Public API (all on `Store`; every call names the person, checked against the use
   dates as `datetime.date`. Only the fields that differ from the item are kept.
 - `propose_progress(proposer, item_id, *, status, note, base_version, date=None, files=())`
   -> id: a progress update (a `Status`, a note, evidence `Upload`s), checked like one.
+  Both take `draft=(form, key)`: her draft of the form, forgotten with the proposal.
 - `proposals_frame(*, factory_ids=None, item_ids=None, states=None, proposed_by=None)`:
   proposals, newest first (PROPOSAL_COLUMNS; `values` parsed, `files` their names).
 - `proposals_to_review(*, advisor=None, country=None, factory_id=None)`: the pending
@@ -57,6 +58,7 @@ from bwcases.core.errors import (
     ValidationError,
 )
 from bwcases.store import models as m
+from bwcases.store.drafts import clear_draft
 from bwcases.store.evidence import Upload, evidence_count, keep_file
 from bwcases.store.gateway import audit, jsonable
 from bwcases.store.plans import PlanStore
@@ -169,10 +171,12 @@ class ProposalStore(PlanStore):
         *,
         item_id: int | None = None,
         base_version: int | None = None,
+        draft: tuple[str, str] | None = None,
     ) -> int:
         """Propose a new plan item (`item_id` None) or a change of one; the proposal's id."""
         fields = _checked_fields(values, PROPOSABLE_NEW if item_id is None else PROPOSABLE)
         with self.writing(proposer) as s:
+            clear_draft(s, proposer, draft)  # gone with the proposal, kept if it fails
             self._check_proposer(s, proposer, factory_id)
             if item_id is None:
                 if not str(fields.get("compliance_point") or "").strip():
@@ -206,10 +210,12 @@ class ProposalStore(PlanStore):
         base_version: int,
         date: dt.date | None = None,
         files: Sequence[Upload] = (),
+        draft: tuple[str, str] | None = None,
     ) -> int:
         """Propose a progress update of an item with evidence files; the proposal's id."""
         date = date or dt.date.today()
         with self.writing(proposer) as s:
+            clear_draft(s, proposer, draft)  # gone with the proposal, kept if it fails
             obj = self.get(s, m.PlanItem, item_id)
             self._check_proposer(s, proposer, obj.factory_id)
             self.check_version(obj, base_version, {"status": status.value, "note": note})
@@ -224,7 +230,7 @@ class ProposalStore(PlanStore):
                     raise ValidationError({"note" if not note.strip() else "files": problem})
             if status == old and not note.strip() and not files:
                 raise ValidationError({"note": "say what was done, or attach a file"})
-            stored = {"status": status.value, "note": note, "date": date}
+            stored = {"status": status.value, "note": note, "date": date, "seen_status": old.value}
             proposal_id = self._add_proposal(
                 s, proposer, obj.factory_id, item_id, ProposalKind.PROGRESS, stored, base_version
             )

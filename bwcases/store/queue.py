@@ -74,12 +74,14 @@ class QueueStore(Gateway):
         *,
         advisor: str | None = None,
         country: str | None = None,
+        factory_id: str | None = None,
         filters: QueueFilters = QueueFilters(),
         today: dt.date | None = None,
     ) -> WorkQueue:
-        """The plan items of a portfolio (Person.scope(): `advisor` or `country`) that pass."""
+        """The plan items of a portfolio (Person.scope(): `advisor`, `country` or a factory's
+        own person's `factory_id`) that pass."""
         today = today or dt.date.today()
-        df = self.frame(_queue_statement(advisor, country, filters, today))
+        df = self.frame(_queue_statement(advisor, country, filters, today, factory_id))
         if df.empty:
             df = pd.DataFrame(columns=QUEUE_COLUMNS)
         df["cluster"] = [
@@ -112,7 +114,11 @@ def _cluster(compliance_point: str, exported: str | None) -> str:
 
 
 def _queue_statement(
-    advisor: str | None, country: str | None, filters: QueueFilters, today: dt.date
+    advisor: str | None,
+    country: str | None,
+    filters: QueueFilters,
+    today: dt.date,
+    factory_id: str | None = None,
 ) -> Select[Any]:
     """One select: the items with their factory, the CP's exported cluster, the last update."""
     i, f, q, u = m.PlanItem, m.Factory, m.Question, m.ProgressUpdate
@@ -149,7 +155,9 @@ def _queue_statement(
         .outerjoin(clusters, clusters.c.compliance_point == i.compliance_point)
         .where(f.status != FactoryStatus.OBSOLETE.value)
     )
-    if advisor:
+    if factory_id is not None:
+        stmt = stmt.where(f.factory_id == factory_id)
+    elif advisor:
         stmt = stmt.where(f.advisor == advisor)
     elif country:
         stmt = stmt.where(f.country == country)

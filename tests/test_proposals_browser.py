@@ -1,0 +1,112 @@
+"""A factory's own person proposes progress in the tracker; the advisor, in another browser,
+accepts it: in chromium on a phone's width, with axe-core's check of each page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bwcases.store import Store
+from tests import axe
+from tests.browser import APP_TIMEOUT_MS, OVERFLOW, VIEWPORTS, needs_chromium, served, sign_in
+from tests.helpers import PASSWORD, fill_advisor_case, password_hash, served_store_url
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_chromium]
+expect = pytest.importorskip("playwright.sync_api").expect
+RINA = "Rina Akter"
+EXIT = "Exit blocked by boxes"
+
+
+@pytest.fixture(scope="module")
+def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store, Path]]:
+    """`bwcases serve` over the advisor case and Rina of Saigon Garments' own people."""
+    folder = tmp_path_factory.mktemp("proposals")
+    store = fill_advisor_case(Store(served_store_url("sqlite", folder, "")), folder)
+    store.add_user(
+        RINA, role="factory", country="Vietnam", factory="VN001", password_hash=password_hash(),
+        actor="test",
+    )  # fmt: skip
+    with served(store.url, folder / "voila.log") as base:
+        yield base, store, folder
+    store.dispose()
+
+
+def phone_page(browser: Browser, base: str, name: str) -> Page:
+    """A browser of its own (cookies, session) at a phone's width, signed in as `name`."""
+    width, height = VIEWPORTS["phone"]
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.set_default_navigation_timeout(APP_TIMEOUT_MS)
+    sign_in(page, base, name, PASSWORD)
+    return page
+
+
+def open_item(page: Page, base: str, item_id: int) -> None:
+    page.goto(f"{base}voila/render/remediation_tracker.ipynb?factory=VN001&item={item_id}")
+    page.locator(".bw-app h1").wait_for(timeout=APP_TIMEOUT_MS)
+    page.locator("#bw-loading").wait_for(state="detached", timeout=APP_TIMEOUT_MS)
+    page.get_by_role("heading", name=f"Plan item #{item_id}: Emergency Preparedness").wait_for()
+
+
+def check(page: Page, state: str, shots: Path) -> list[str]:
+    """axe-core's serious findings and what overflows the phone's width; a screenshot."""
+    page.wait_for_timeout(300)  # the widgets' last changes drawn
+    problems = []
+    found = axe.violations(page)
+    if found:
+        problems.append(f"axe, {state}:\n{axe.report(found)}")
+    if wide := page.evaluate(OVERFLOW):
+        problems.append(f"wider than the window, {state}: {wide}")
+    shot = shots / f"proposals_{state.replace(' ', '_')}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+    return problems
+
+
+def test_she_proposes_and_the_advisor_accepts_in_another_browser(
+    served_store: tuple[str, Store, Path],
+    browser: Browser,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    base, store, folder = served_store
+    shots = tmp_path_factory.getbasetemp()
+    items = store.plan_items_frame(factory_ids=["VN001"])
+    item_id = int(items.loc[items["issue"] == EXIT, "item_id"].iloc[0])
+
+    rina = phone_page(browser, base, RINA)
+    open_item(rina, base, item_id)
+    rina.get_by_label("New status").select_option(label="In Progress")
+    rina.get_by_role("textbox", name="Note *").fill("Boxes moved <today>, see the photo")
+    propose = rina.get_by_role("button", name="Propose the update")
+    propose.click()
+    rina.get_by_text("Proposed — waiting for review.").first.wait_for(timeout=APP_TIMEOUT_MS)
+    card = rina.locator(".bw-proposal")
+    expect(card).to_contain_text("Boxes moved <today>, see the photo")  # text, not markup
+    expect(card).to_contain_text("Pending → In Progress")
+    expect(rina.get_by_role("button", name="Accept")).to_have_count(0)  # not hers to accept
+    problems = check(rina, "factory proposed", shots)
+    assert store.plan_item(item_id)["status"] == "Pending"
+
+    lan = phone_page(browser, base, "Lan Nguyen")
+    open_item(lan, base, item_id)
+    expect(lan.locator(".bw-proposal")).to_contain_text("proposed by Rina Akter")
+    problems += check(lan, "advisor reviews", shots)
+    lan.get_by_role("button", name="Accept", exact=True).click()
+    lan.get_by_text("was accepted").first.wait_for(timeout=APP_TIMEOUT_MS)
+    expect(lan.locator(".bw-tracker-facts")).to_contain_text("In Progress")
+    expect(lan.get_by_text("Lan Nguyen (proposed by Rina Akter)").first).to_be_visible()
+    problems += check(lan, "advisor accepted", shots)
+
+    after = store.plan_item(item_id)
+    assert (after["status"], after["updated_by"]) == (
+        "In Progress",
+        "Lan Nguyen (proposed by Rina Akter)",
+    )
+    assert not problems, "\n".join(problems)
