@@ -7,8 +7,10 @@ import io
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from bwcases.io.exporters import export_assessments
+from bwcases.io.demo import fill_demo
+from bwcases.io.exporters import export_assessments, export_by_frames
 from bwcases.io.importers import import_file
 from bwcases.store import Store
 from tests.helpers import EXPORT_HEADER, bw
@@ -142,3 +144,32 @@ def test_texts_a_spreadsheet_would_run_are_exported_after_a_quote(
     assert by_question["FGW.01"]["Finding"] == "-12.5"  # a number, not a formula
     assert by_question["FGW.02"]["Finding"] == "'-1+2"
     assert store.findings_frame().set_index("question_id").loc["CMP.MW.01", "tags"] == "-"
+
+
+# Cells csv.writer must quote or a spreadsheet would run, beside a demo portfolio's rows.
+ODD_CELLS = [
+    ["Vietnam", "1", "ODD1", 'Quote "and", comma', "900001", "05/01/2025", "NCQ",
+     "Two lines:\nthe second", "ODD.Q.01", "=Overtime", "Working Time", "0", "Public Disclosure;Critical"],
+    ["Vietnam", "1", "ODD1", 'Quote "and", comma', "900001", "05/01/2025", "FGW",
+     "How many?", "ODD.F.01", "Worker Protection", "Systems", "-1+2", ""],
+    ["Vietnam", "1", "ODD1", 'Quote "and", comma', "900001", "05/01/2025", "FGW",
+     "Which ones?", "ODD.F.02", "Worker Protection", "Systems", 'cut, "sewn"\r\nand packed', "@x"],
+    ["Vietnam", "1", "ODD1", 'Quote "and", comma', "900001", "05/01/2025", "FGW",
+     "Left empty?", "ODD.F.03", "Worker Protection", "Systems", "", ""],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("factories, seed", [(6, 2), (25, 9)])
+def test_the_export_is_the_frames_export_byte_for_byte(
+    store: Store, tmp_path: Path, factories: int, seed: int
+) -> None:
+    fill_demo(store, factories=factories, seed=seed)
+    path = tmp_path / "odd.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([EXPORT_HEADER.split(","), *ODD_CELLS])
+    import_file(store, "assessments", path)
+    streamed, frames = io.StringIO(), io.StringIO()
+    count = export_assessments(store, streamed)
+    assert count == export_by_frames(store, frames) == store.count_findings() > 4
+    assert streamed.getvalue() == frames.getvalue()
+    assert "'=Overtime" in streamed.getvalue() and "'-1+2" in streamed.getvalue()

@@ -523,6 +523,46 @@ class AssessmentStore(Gateway):
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(m.Finding)).scalar() or 0)
 
+    def export_assessments_rows(self) -> list[tuple[int, str, int, str, str, dt.date]]:
+        """Every assessment: quest_id, country, cycle, factory_id, factory_name, start_date."""
+        a = m.Assessment
+        stmt = select(a.quest_id, a.country, a.cycle, a.factory_id, a.factory_name, a.start_date)
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(stmt)]  # type: ignore[misc]
+
+    def export_question_rows(self) -> list[tuple[int, str, str, str, str, str, str | None]]:
+        """Every question: id, question_type, question_label, question_id, CP, cluster, tags."""
+        q = m.Question
+        stmt = select(
+            q.id, q.question_type, q.question_label, q.question_id, q.compliance_point, q.cluster,
+            q.tags,
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(stmt)]  # type: ignore[misc]
+
+    def iter_findings(
+        self, batch: int = 50_000
+    ) -> Iterator[Sequence[tuple[int, int, int | None, str | None]]]:
+        """Every finding as (quest_id, question_ref, finding, fact), in that order, streamed a
+        batch at a time (a server-side cursor on PostgreSQL: memory stays one batch)."""
+        f = m.Finding
+        stmt = select(f.quest_id, f.question_ref, f.finding, f.fact).order_by(
+            f.quest_id, f.question_ref
+        )
+        with self.engine.connect() as conn:
+            # The driver's own cursor: millions of plain tuples, without a Row made for each
+            # (3.5x the read through SQLAlchemy's stream)
+            sql = str(stmt.compile(dialect=conn.dialect))
+            raw: Any = conn.connection.driver_connection
+            pg = conn.dialect.name == "postgresql"
+            cursor = raw.cursor(name="bwcases_findings") if pg else raw.cursor()
+            try:
+                cursor.execute(sql)
+                while part := cursor.fetchmany(batch):
+                    yield part
+            finally:
+                cursor.close()
+
     def iter_export(self, batch: int = 200) -> Iterator[pd.DataFrame]:
         """Findings in the export's shape, a batch of assessments at a time."""
         with self.engine.connect() as conn:
