@@ -3,8 +3,11 @@ brought back with the same field-level merge as the apps, every problem named.""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,12 +17,13 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bwcases.apps import RemediationTracker
 from bwcases.core.errors import ImportConflictError, InputError, NotFoundError, UsageError
 from bwcases.io.importers import import_file
 from bwcases.io.plan_workbook import COLUMNS, import_plan_workbook
 from bwcases.reports.plan_workbook import NEW_ROWS, write_plan_workbook
 from bwcases.store import Store
-from tests.helpers import ROOT, bw, state
+from tests.helpers import ROOT, bw, open_app, plan_public_item, state, upload
 from tests.test_plan_merge import ADVISOR, EXIT, WAGES, edit_in_app, item, plan_file
 
 HOSTILE = [
@@ -498,3 +502,88 @@ def test_the_import_command_imports_as_a_named_person(
     advisor = bw(*command, "--as", ADVISOR)
     assert advisor.stdout == "plan.xlsx: 2 rows read, 0 added, 1 updated\n"
     assert item(with_people, "Underpaid")["updated_by"] == ADVISOR
+
+
+# -- in the tracker: saved for the open factory, brought back by an upload ------------------------
+
+
+def saved(app: RemediationTracker) -> tuple[str, bytes]:
+    """The name and bytes of the workbook the tracker's link saves."""
+    app.offline.save.click()
+    link = app.offline.link.value
+    found = re.search(r'download="([^"]+)" href="data:[^;]+;base64,([^"]+)"', link)
+    assert found, link
+    return found.group(1), base64.b64decode(found.group(2))
+
+
+def brought_back(app: RemediationTracker, name: str, content: bytes) -> str:
+    """What the tracker says of a workbook brought back."""
+    app.offline.upload.value = (upload(name, content),)
+    return str(app.offline.message.value)
+
+
+def changed_bytes(content: bytes, *changes: tuple[int, str, Any]) -> bytes:
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    for row, column, value in changes:
+        put(book.worksheets[0], row, column, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_the_tracker_saves_the_open_factorys_plan_and_takes_it_back(apps_store: Store) -> None:
+    item_id = plan_public_item(apps_store)
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN003", lang="vi")
+    name, content = saved(app)
+    assert name == f"plan-VN003-{dt.date.today().isoformat()}.xlsx"
+    ws = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
+    assert (get(ws, 2, "Item.ID"), get(ws, 2, "Issue")) == (
+        item_id,
+        "Deductions not itemised on payslips",
+    )
+    assert get(ws, 3, "Item.ID") is None  # her plan has one item
+    edited_file = changed_bytes(
+        content,
+        (2, "Responsible", "Payroll manager"),
+        (3, "Compliance.point", "Chemicals and Hazardous Substances"),
+        (3, "Issue", "Unlabelled drums"),
+    )
+    said = brought_back(app, "plan.xlsx", edited_file)
+    assert "plan.xlsx: 2 rows read, 1 added, 1 updated" in said and "bw-success" in said
+    assert apps_store.plan_item(item_id)["responsible"] == "Payroll manager"
+    assert "Unlabelled drums" in app.plan.value  # the plan drawn again
+
+
+def test_the_tracker_names_each_problem_of_a_workbook_escaped(apps_store: Store) -> None:
+    plan_public_item(apps_store)
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN003")
+    _name, content = saved(app)
+    bad = changed_bytes(content, (2, "Status", "<b>Done</b>"), (3, "Compliance.point", "x"))
+    said = brought_back(app, "plan.xlsx", changed_bytes(bad, (3, "Due.Date", "soon")))
+    assert "plan.xlsx row 2, column Status: &#39;&lt;b&gt;Done&lt;/b&gt;&#39; is not" in said
+    assert "<br>plan.xlsx row 3, column Due.Date: &#39;soon&#39; is not a date" in said
+    assert "<b>" not in said and "bw-error" in said
+    assert len(apps_store.plan_items_frame(factory_ids=["VN003"])) == 1
+
+
+def test_in_the_tracker_a_factory_persons_workbook_is_proposed(apps_store: Store) -> None:
+    item_id = plan_public_item(apps_store)
+    apps_store.add_user(
+        HOA, role="factory", country="Vietnam", password_hash="x", actor="test", factory="VN003"
+    )
+    hoa = open_app(RemediationTracker, apps_store, HOA, "VN003")
+    _name, content = saved(hoa)
+    said = brought_back(hoa, "plan.xlsx", changed_bytes(content, (2, "Notes", "Payslips redone")))
+    assert "plan.xlsx: 1 rows read, 1 changes proposed for review" in said
+    assert apps_store.plan_item(item_id)["notes"] == ""
+    [proposal] = apps_store.proposals_frame(proposed_by=HOA)["values"]
+    assert proposal["fields"] == {"notes": "Payslips redone"}
+
+
+def test_who_only_reads_saves_the_plan_but_brings_none_back(apps_store: Store) -> None:
+    plan_public_item(apps_store)
+    hoa_le = open_app(RemediationTracker, apps_store, "Hoa Le", "VN003")
+    assert saved(hoa_le)[0].endswith(".xlsx")
+    assert hoa_le.offline.upload.layout.display == "none"
+    lan = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN003")
+    assert lan.offline.upload.layout.display is None
