@@ -353,7 +353,7 @@ def test_free_text_and_quotes_are_text_in_every_piece_of_a_partner_brief(
     )
     import_file(sqlite_store, "partners", tmp_path / "p.csv")
     brief = partner.partner_brief(sqlite_store, "B9", "2024-01:2024-12")
-    html = partner.summary_html(brief) + partner.factory_html(brief.reports[0], "en")
+    html = partner.summary_html(brief) + partner.factory_html(brief.reports[0], "en", brief)
     html += section(hostile, para(hostile), heading(hostile), note=hostile)
     html += charts.legend([hostile])
     assert "<script" not in html
@@ -392,7 +392,7 @@ def test_html_is_self_contained_and_pdf_has_pages_text_and_charts(
             "-f",
             "1",
             "-l",
-            "3",
+            "6",
             str(paths["pdf"]),
             str(tmp_path / "page"),
         ],

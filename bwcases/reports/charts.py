@@ -1,7 +1,9 @@
-"""Static charts for briefs, as inline SVG: the same in HTML and PDF, fetched from nowhere.
+"""Static charts for briefs: the same in HTML and PDF, fetched from nowhere.
 
-Titles and legends (translated text) are HTML around a chart (see `legend`); inside it only data
-values (cluster names, factory IDs) appear, so any font the machine has can draw them.
+Bars whose labels are words (`hbars`, `columns`) are drawn in HTML, so that the page shapes
+their text in the reader's language and script (Arabic joined and right to left, Khmer), which
+matplotlib cannot; the SVG charts (`bar_chart`, `stacked_bar`) show only data values (factory
+IDs), and their titles and legends are HTML around them (see `legend`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import io
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -82,3 +85,39 @@ def keys(names: Sequence[str]) -> list[tuple[str, str]]:
 def legend(names: Sequence[str]) -> str:
     """An HTML legend for a chart's series, in the chart's colours (the names are text)."""
     return str(macros(PIECES).legend(keys(names)))
+
+
+def _share(value: Any) -> float:
+    """A value as the length of its bar: 0..1, nothing for a missing or hidden one."""
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return min(max(share, 0.0), 1.0) if share == share else 0.0
+
+
+def hbars(
+    labels: Sequence[str],
+    series: Sequence[Sequence[Any]],
+    texts: Sequence[Sequence[str]],
+    *,
+    title: str,
+) -> str:
+    """Horizontal bars of shares (0..1) in HTML: one row per label, one bar per series, each
+    with its value written beside it (`texts`), in the series' colours (see `keys`)."""
+    rows = []
+    for i, label in enumerate(labels):
+        bars = [
+            (texts[j][i], _share(values[i]), COLOURS[j % len(COLOURS)])
+            for j, values in enumerate(series)
+        ]
+        rows.append((label, bars))
+    return str(macros(PIECES).hbars(rows, title))
+
+
+def columns(
+    labels: Sequence[str], shares: Sequence[Any], texts: Sequence[str], *, title: str
+) -> str:
+    """Vertical bars of shares (0..1) in HTML, over their labels (a trend over cycles)."""
+    bars = [(label, text, _share(v)) for label, v, text in zip(labels, shares, texts, strict=True)]
+    return str(macros(PIECES).columns(bars, title, COLOURS[0]))
