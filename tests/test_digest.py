@@ -36,7 +36,7 @@ from tests.helpers import (
     fill_advisor_case,
     open_app,
     password_hash,
-    plan_public_item,
+    plan_values,
 )
 
 D = dt.date
@@ -116,7 +116,17 @@ def _version(store: Store, item_id: int) -> int:
 
 def _awaiting_verification(store: Store) -> int:
     """Lan completes Dong Nai Textiles' publicly disclosed finding: it awaits verification."""
-    item = plan_public_item(store)
+    values = plan_values(
+        "VN003",
+        "Wage Information, Use and Deduction",
+        "Deductions not itemised on payslips",
+        "Pending",
+        D(2024, 7, 31),
+        source="finding",
+        quest_id=2001,
+        question_id="CMP.WI.01",
+    )
+    item = store.save_plan_item(None, values, expected_version=None, actor="Lan Nguyen")[0]
     store.add_progress(
         item,
         date=D(2024, 7, 1),
@@ -536,6 +546,13 @@ def test_no_address_under_send_is_skipped_and_said(
         "Lan Nguyen: skipped (no email address (bwcases users add --email))"
     )
     assert inbox.messages == [] and mail_case.digest_outcomes(AS_OF) == {}
+    # as a file she still gets it, addressed to nobody: whoever hands it on adds the address
+    written = _run(mail_case, None, tmp_path, "--person", "Lan Nguyen")
+    assert written.exit_code == 0
+    msg = email.message_from_bytes(
+        (tmp_path / "out" / "Lan-Nguyen.eml").read_bytes(), policy=email.policy.default
+    )
+    assert msg["To"] is None and msg["Subject"] == "Your reminders for 05/07/2024"
 
 
 def test_her_language_with_accents_and_right_to_left(
@@ -560,9 +577,8 @@ def test_her_language_with_accents_and_right_to_left(
     assert "- \u2068Deductions not itemised on payslips\u2069" in text
 
 
-def test_starttls_and_login_when_the_server_offers_them(
-    mail_case: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _certificate(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server context with a new self-signed certificate for 127.0.0.1, and its file."""
     if not shutil.which("openssl"):
         pytest.skip("openssl is needed to make the test server's certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -577,6 +593,21 @@ def test_starttls_and_login_when_the_server_offers_them(
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
+    return context, cert
+
+
+@pytest.fixture
+def tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A self-signed certificate for 127.0.0.1: the test server's context; the client trusts it."""
+    context, cert = _certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts the test's certificate
+    return context
+
+
+def test_starttls_and_login_when_the_server_offers_them(
+    mail_case: Store, tmp_path: Path, tls: ssl.SSLContext
+) -> None:
+    context = tls
     inbox, port = Inbox(), _free_port()
     controller = _serve(
         inbox,
@@ -586,7 +617,6 @@ def test_starttls_and_login_when_the_server_offers_them(
         authenticator=inbox.authenticate,
         auth_required=True,
     )
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts the test's certificate
     try:
         url = f"smtp://digest%40bw:p%40ss%3Aw%2Frd@127.0.0.1:{port}"
         result = _run(mail_case, url, tmp_path, "--all", "--send")
@@ -606,6 +636,33 @@ def test_starttls_and_login_when_the_server_offers_them(
     assert wrong.exit_code == 1
     assert "535" in _lines(wrong.stdout)["Lan Nguyen"]
     assert "nope" not in wrong.output  # the password is never shown
+
+
+def test_smtps_speaks_tls_from_the_first_byte(
+    mail_case: Store, tmp_path: Path, tls: ssl.SSLContext
+) -> None:
+    inbox, port = Inbox(), _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=tls)
+    controller.start()
+    try:
+        result = _run(mail_case, f"smtps://127.0.0.1:{port}", tmp_path, "--all", "--send")
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert len(inbox.messages) == 3
+
+
+def test_a_certificate_not_trusted_is_not_sent_to(mail_case: Store, tmp_path: Path) -> None:
+    context, _cert = _certificate(tmp_path)  # and SSL_CERT_FILE does not name it
+    inbox, port = Inbox(), _free_port()
+    controller = _serve(inbox, port, tls_context=context)  # offers STARTTLS; nobody trusts it
+    try:
+        result = _run(mail_case, f"smtp://127.0.0.1:{port}", tmp_path, "--all", "--send")
+    finally:
+        controller.stop()
+    assert result.exit_code == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in _lines(result.stdout)["Lan Nguyen"]
+    assert inbox.messages == []
 
 
 # -- .eml files -------------------------------------------------------------------------------
