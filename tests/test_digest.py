@@ -397,7 +397,7 @@ def test_send_delivers_one_message_each_with_both_parts_and_links(
 
     (lan,) = inbox.to("lan@example.org")
     assert lan["Subject"] == "Your reminders for 05/07/2024"
-    assert lan["To"].addresses[0].addr_spec == "lan@example.org"
+    assert str(lan["To"]) == "Lan Nguyen <lan@example.org>"
     assert lan["Auto-Submitted"] == "auto-generated"
     text, html = _parts(lan)
     wage = _item(mail_case, "VN001", "Wages below")

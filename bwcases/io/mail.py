@@ -66,14 +66,14 @@ def smtp_server(url: str, name: str = SMTP_URL_ENV) -> SmtpServer:
     )
 
 
-def mail_address(value: str, field: str) -> Address:
-    """A mail address (with its display name when given, as "Name <a@b.org>"); a clear error
-    naming the field and the value when it is none."""
+def mail_address(value: str, field: str, name: str = "") -> Address:
+    """A mail address with its display name (as "Name <a@b.org>" gives it, else `name`); a
+    clear error naming the field and the value when it is none."""
     display, spec = parseaddr(value)
     try:
         if not spec or "@" not in spec or "\n" in value or "\r" in value:
             raise ValueError("no address")
-        return Address(display, addr_spec=spec)
+        return Address(display or name, addr_spec=spec)
     except (ValueError, TypeError, IndexError) as exc:  # the parser's defects are ValueErrors
         raise UsageError(f"{field}: {value!r} is not a mail address like name@example.org") from exc
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from bwcases.auth.people import Person, Role, person
+from bwcases.core.domain import Status, Verification
 from bwcases.core.errors import BwcasesError, UsageError
 from bwcases.core.formats import DATE_FORMAT
 from bwcases.core.i18n import (
@@ -51,10 +52,10 @@ TEMPLATE = "reports/digest.html.j2"
 # what a run did for one person
 SENT, WRITTEN, FAILED, SKIPPED = "sent", "written", "failed", "skipped"
 
-STATUS_LABELS = {
-    "Pending": N_("Pending"),
-    "In Progress": N_("In Progress"),
-    "Completed": N_("Completed"),
+STATUS_LABELS = {  # as the apps label them (apps.common, a tier above)
+    Status.PENDING.value: N_("Pending"),
+    Status.IN_PROGRESS.value: N_("In Progress"),
+    Status.COMPLETED.value: N_("Completed"),
 }
 
 
@@ -171,7 +172,7 @@ class Composer:
         when = [_("Due {date}").format(date=_date(r["due_date"]))] if r.get("due_date") else []
         status = STATUS_LABELS.get(str(r.get("status")))
         state = [*when, _(status) if status else str(r.get("status") or "")]
-        if r.get("verification") == "rejected":
+        if r.get("verification") == Verification.REJECTED.value:
             state.append(_("Sent back"))
         lines = (self.where(r), tuple(s for s in state if s))
         return Row(self.title(r), self.item_url(r["factory_id"], r["item_id"]), lines)
@@ -350,7 +351,7 @@ def _one(
     if mailer is not None and not email:
         return DigestOutcome(name, SKIPPED, "no email address (bwcases users add --email)")
     try:
-        to = mail_address(email, f"the email of {name}") if email else None
+        to = mail_address(email, f"the email of {name}", name) if email else None
         digest = compose(who, items, as_of=run.as_of, base=run.base, lang=record.get("language"))
         mail = message(digest, sender, to)
         if mailer is not None:
