@@ -786,7 +786,7 @@ def test_a_long_list_is_cut_with_a_count(mail_case: Store) -> None:
     assert digest.text.count("\n- ") == dg.MAX_ROWS
 
 
-def test_a_hostile_name_cannot_add_headers(mail_case: Store) -> None:
+def test_a_line_break_in_her_address_cannot_add_headers(mail_case: Store) -> None:
     with mail_case.engine.begin() as conn:
         conn.execute(
             update(m.User)
