@@ -63,7 +63,7 @@ class CommentThread(widgets.VBox):
         )
         self.text.control.add_class("bw-comment-input")
         # a layout of its own: it is hidden from some, and a shared layout hides all its widgets
-        self.visibility = widgets.RadioButtons(
+        self.visibility = widgets.Dropdown(
             options=[("…", INTERNAL)], layout=widgets.Layout(width="100%")
         )
         self.visibility.add_class("bw-stack")

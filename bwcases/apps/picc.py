@@ -125,7 +125,7 @@ class PiccRegister(widgets.VBox):
         self.save.add_class("bw-once")
         self.save.add_class("bw-picc-save")
         self.until = Field("until", "date", N_("Membership ended on"), True, hideable=True)
-        self.end = widgets.Button(button_style="warning", layout=shared_layout("auto"))
+        self.end = widgets.Button(layout=shared_layout("auto"))
         self.end.add_class("bw-once")
         self.end.add_class("bw-picc-end")
         self.ending = widgets.VBox([self.until, self.end])
