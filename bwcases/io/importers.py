@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from bwcases.core.catalogue import QuestionType
@@ -150,11 +151,47 @@ def _distinct(text: pd.Series) -> tuple[Any, pd.Index]:
     return codes, pd.Index(uniques)
 
 
+class Distinct(NamedTuple):
+    """A column of text as codes into its distinct values, without surrounding blanks: an
+    export's 13 columns hold millions of cells but a few thousand values at most, so each check
+    runs once per value and its answer is spread to the rows by code."""
+
+    codes: np.ndarray
+    values: np.ndarray  # of str
+
+    @classmethod
+    def of(cls, column: pd.Series) -> Distinct:
+        """The stripped distinct values of a column and each row's code."""
+        codes, raw = pd.factorize(column.fillna(""))
+        stripped = pd.Series(np.asarray(raw, dtype=object), dtype=object).str.strip()
+        merged, values = pd.factorize(stripped)  # " a" and "a " are one value once stripped
+        return cls(merged[codes], np.asarray(values, dtype=object))
+
+    def spread(self, per_value: Any) -> np.ndarray:
+        """An answer per distinct value as an answer per row."""
+        return np.asarray(per_value)[self.codes]
+
+    def column(self, index: pd.Index) -> pd.Series:
+        """The stripped column."""
+        return pd.Series(self.values[self.codes], index=index, dtype="str")
+
+    def lengths(self) -> np.ndarray:
+        """The length of each distinct value."""
+        return np.fromiter(map(len, self.values), dtype=np.int64, count=len(self.values))
+
+
 def _whole_numbers(
-    found: Problems, rows: pd.DataFrame, column: str, low: int = 1, high: int = MAX_ID
+    found: Problems,
+    rows: pd.DataFrame,
+    column: str,
+    low: int = 1,
+    high: int = MAX_ID,
+    distinct: Distinct | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """The numbers in `column` (NaN where empty or bad) and where they are bad."""
-    codes, uniques = _distinct(rows[column])
+    codes, uniques = (
+        (distinct.codes, pd.Index(distinct.values)) if distinct else _distinct(rows[column])
+    )
     numbers = pd.to_numeric(pd.Series(uniques), errors="coerce")
     good = numbers.notna() & (numbers % 1 == 0) & (numbers >= low) & (numbers <= high)
     numbers = numbers.where(good)
@@ -165,9 +202,13 @@ def _whole_numbers(
     return values, bad
 
 
-def _dates(found: Problems, rows: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+def _dates(
+    found: Problems, rows: pd.DataFrame, column: str, distinct: Distinct | None = None
+) -> tuple[pd.Series, pd.Series]:
     """The dates in `column` (None where empty or bad) and where they are bad."""
-    codes, uniques = _distinct(rows[column])
+    codes, uniques = (
+        (distinct.codes, pd.Index(distinct.values)) if distinct else _distinct(rows[column])
+    )
     text = pd.Series(uniques, dtype=object)
     parsed = pd.to_datetime(text, format=DATE_FORMAT, errors="coerce")
     dates = pd.Series([d.date() if pd.notna(d) else None for d in parsed], dtype=object)
@@ -230,25 +271,46 @@ _ASSESSMENT_OPTIONAL = ("Q.Label", "Finding", "Tags")
 def validate_assessments(found: Problems, chunk: pd.DataFrame) -> pd.DataFrame:
     """The rows of a chunk of the assessment export that pass every check, typed."""
     required = [c for c in ASSESSMENT_COLUMNS if c not in _ASSESSMENT_OPTIONAL]
-    chunk = _stripped(chunk)
-    bad = _required(found, chunk, required)
-    bad |= _too_long(found, chunk, ASSESSMENT_LENGTHS)
-    quest, wrong = _whole_numbers(found, chunk, "Quest.ID")
-    bad |= wrong
-    cycle, wrong = _whole_numbers(found, chunk, "Cycle", 1, MAX_CYCLE)
-    bad |= wrong
-    start, wrong = _dates(found, chunk, "Assesment.Start.Date")
-    bad |= wrong
-    qtype = chunk["Question.type"].str.upper()
-    known_type = qtype.isin([t.value for t in QuestionType])
-    bad |= found.where(chunk, (qtype != "") & ~known_type, "Question.type", "is not NCQ or FGW")
-    finding = chunk["Finding"]
-    ncq = qtype == QuestionType.NCQ.value
+    distinct = {c: Distinct.of(chunk[c]) for c in ASSESSMENT_COLUMNS}
+    chunk = chunk.assign(**{c: d.column(chunk.index) for c, d in distinct.items()})
+    bad = np.zeros(len(chunk), dtype=bool)
+
+    def check(column: str, per_value: Any, reason: str) -> np.ndarray:
+        """Where the values of `column` fail, each such row a problem."""
+        rows = distinct[column].spread(per_value)
+        found.where(chunk, pd.Series(rows, index=chunk.index), column, reason)
+        return rows
+
+    for column in required:
+        bad |= check(column, distinct[column].values == "", "is empty; a value is needed")
+    for column, longest in ASSESSMENT_LENGTHS.items():
+        reason = f"is longer than {longest} characters"
+        bad |= check(column, distinct[column].lengths() > longest, reason)
+    quest, wrong = _whole_numbers(found, chunk, "Quest.ID", distinct=distinct["Quest.ID"])
+    bad |= wrong.to_numpy()
+    cycle, wrong = _whole_numbers(found, chunk, "Cycle", 1, MAX_CYCLE, distinct["Cycle"])
+    bad |= wrong.to_numpy()
+    date = distinct["Assesment.Start.Date"]
+    start, wrong = _dates(found, chunk, "Assesment.Start.Date", distinct=date)
+    bad |= wrong.to_numpy()
+    kinds = distinct["Question.type"]
+    upper = np.array([v.upper() for v in kinds.values], dtype=object)
+    known = np.isin(upper, [t.value for t in QuestionType])
+    bad |= check("Question.type", (upper != "") & ~known, "is not NCQ or FGW")
+    qtype = pd.Series(kinds.spread(upper), index=chunk.index, dtype="str")
+    ncq = kinds.spread(upper == QuestionType.NCQ.value)
+    findings = distinct["Finding"]
+    empty = findings.spread(findings.values == "")
     reason = "is empty; an NCQ row needs its finding, 0 or 1"
-    bad |= found.where(chunk, ncq & (finding == ""), "Finding", reason)
+    bad |= found.where(
+        chunk, pd.Series(ncq & empty, index=chunk.index), "Finding", reason
+    ).to_numpy()
+    binary = findings.spread(np.isin(findings.values, ["0", "1"]))
     reason = "is not 0 or 1 (the finding of an NCQ question)"
-    bad |= found.where(chunk, ncq & (finding != "") & ~finding.isin(["0", "1"]), "Finding", reason)
+    wrong_finding = pd.Series(ncq & ~empty & ~binary, index=chunk.index)
+    bad |= found.where(chunk, wrong_finding, "Finding", reason).to_numpy()
     ok = ~bad
+    finding = chunk["Finding"]
     df = chunk[ok].rename(columns=ASSESSMENT_COLUMNS)
     df["quest_id"] = quest[ok].astype("int64")
     df["cycle"] = cycle[ok].astype("int64")
@@ -256,7 +318,7 @@ def validate_assessments(found: Problems, chunk: pd.DataFrame) -> pd.DataFrame:
     df["question_type"] = qtype[ok]
     # Checked above: an NCQ finding is "0" or "1"; FGW rows carry a fact instead.
     df["finding"] = pd.array((finding[ok] == "1").astype("int8"), dtype="Int8")
-    df.loc[~ncq[ok].to_numpy(), "finding"] = pd.NA
+    df.loc[~ncq[ok], "finding"] = pd.NA
     df["fact"] = finding[ok].where(~ncq[ok])
     return df.reset_index(drop=True)
 
