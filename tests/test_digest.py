@@ -97,7 +97,7 @@ def _propose(store: Store, item_id: int | None, **more: Any) -> int:
         "factory_id": "VN001",
         "item_id": item_id,
         "kind": "item",
-        "values": json.dumps({"issue": "Fire extinguishers missing"}),
+        "values": json.dumps({"fields": {"issue": "Fire extinguishers missing"}}),
         "base_version": None,
         "proposed_by": FACTORY_PERSON,
         "proposed_at": dt.datetime(2024, 7, 1, 9, tzinfo=dt.UTC),
@@ -249,6 +249,37 @@ def test_proposals_sent_back_to_her_until_answered_or_old(case: Store) -> None:
     # a review after the day reported on is not yet in that day's digest
     earlier = case.digest_items(_scope(case, FACTORY_PERSON), D(2024, 7, 3))
     assert recent not in _ids(earlier.sent_back)
+
+
+def test_proposals_made_and_sent_back_through_the_proposals_store(case: Store) -> None:
+    exit_ = _item(case, "VN001", "Exit blocked")
+    new_item = case.propose_item(
+        FACTORY_PERSON,
+        "VN001",
+        {"compliance_point": "Emergency Preparedness", "issue": "No fire drill this year"},
+    )
+    progress = case.propose_progress(
+        FACTORY_PERSON,
+        exit_,
+        status=Status.IN_PROGRESS,
+        note="Boxes moved to the store room",
+        base_version=_version(case, exit_),
+    )
+    today = D.today()
+    lan = case.digest_items(_scope(case, "Lan Nguyen"), today)
+    assert _ids(lan.to_review) == [new_item, progress]
+    assert [r["issue"] for r in lan.to_review] == [
+        "No fire drill this year",
+        "Exit blocked by boxes",
+    ]
+
+    case.send_back_proposal(progress, reviewer="Lan Nguyen", comment="Send a photo of the exit")
+    lan = case.digest_items(_scope(case, "Lan Nguyen"), today)
+    assert _ids(lan.to_review) == [new_item]
+    mai = case.digest_items(_scope(case, FACTORY_PERSON), today)
+    assert _ids(mai.sent_back) == [progress]
+    assert mai.sent_back[0]["review_comment"] == "Send a photo of the exit"
+    assert mai.sent_back[0]["reviewed_by"] == "Lan Nguyen"
 
 
 def test_obsolete_factories_are_left_out(case: Store) -> None:

@@ -78,12 +78,14 @@ def _scoped(stmt: Any, scope: DigestScope) -> Any:
 
 
 def _proposed_issue(values: str) -> str:
-    """The issue a proposal of a new item gives (its JSON values), or nothing."""
+    """The issue a proposal of a new item gives (its JSON values: {"fields": {...}}, as
+    store.proposals keeps them), or nothing."""
     try:
         given = json.loads(values)
     except ValueError:
         return ""
-    return str(given.get("issue") or "") if isinstance(given, dict) else ""
+    fields = given.get("fields") if isinstance(given, dict) else None
+    return str(fields.get("issue") or "") if isinstance(fields, dict) else ""
 
 
 class DigestStore(Gateway):
