@@ -322,7 +322,7 @@ def test_dates_are_day_first_in_an_en_us_browser(
 def attach(page: Page, *files: Path) -> None:
     """Choose evidence files in the tracker's upload button."""
     with page.expect_file_chooser() as chooser:  # ipywidgets keeps its file input off the page
-        page.locator(".widget-upload").click()
+        page.locator(".bw-evidence-choose").click()
     chooser.value.set_files([str(f) for f in files])
     page.get_by_text(f"Evidence files ({len(files)})").wait_for()
 

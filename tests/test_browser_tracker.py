@@ -107,7 +107,7 @@ def pdf_page() -> bytes:
 def attach(page: Page, *files: Path) -> None:
     """Choose evidence files in the tracker's file chooser; wait until they are listed."""
     with page.expect_file_chooser() as chooser:
-        page.locator(".widget-upload").click()
+        page.locator(".bw-evidence-choose").click()
     chooser.value.set_files([str(f) for f in files])
     for f in files:
         page.locator(".bw-evidence-chosen-file", has_text=f.name).wait_for()
@@ -182,7 +182,7 @@ def test_find_an_item_and_store_its_evidence(
     Image.new("RGB", (1600, 1200), (30, 140, 60)).save(picture, "JPEG")
     photo.write_bytes(picture.getvalue())
     report.write_bytes(pdf_page())
-    upload = page.locator(".widget-upload")
+    upload = page.locator(".bw-evidence-choose")
     # the file chooser is a button named for what it takes
     expect(page.get_by_role("button", name=re.compile(r"^Evidence files"))).to_have_count(1)
     attach(page, photo, report)

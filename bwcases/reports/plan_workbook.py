@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.protection import SheetProtection
@@ -73,7 +73,6 @@ FIELDS = {
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # no XML cell may hold them
 LOCKED_FILL = PatternFill("solid", fgColor="E7E6E6")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-OPEN = Protection(locked=False)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
@@ -97,6 +96,7 @@ def write_plan_workbook(
     sheet = book.active
     assert sheet is not None  # a new workbook has its sheet
     sheet.title = _("Plan")[:31]
+    _styles(book)
     _plan_sheet(sheet, items, questions, _)
     notes = book.create_sheet(_("Instructions")[:31])
     _instructions(notes, factory["factory_name"], factory_id, today or dt.date.today(), _)
@@ -154,6 +154,7 @@ def _plan_sheet(
         cell.fill = HEADER_FILL
         cell.alignment = WRAP
     records = items.to_dict("records")
+    styles = {new: [_style(column, new=new) for column in COLUMNS] for new in (False, True)}
     for row, item in enumerate(records, start=2):
         for col, column in enumerate(COLUMNS, start=1):
             cell = sheet.cell(row=row, column=col)
@@ -161,11 +162,11 @@ def _plan_sheet(
             cell.value = value
             if isinstance(value, str):
                 cell.data_type = "s"  # a text that starts with "=" stays text, never a formula
-            _style(cell, column, new=False)
+            cell.style = styles[False][col - 1]
     last = len(records) + 1 + NEW_ROWS
     for row in range(len(records) + 2, last + 1):
-        for col, column in enumerate(COLUMNS, start=1):
-            _style(sheet.cell(row=row, column=col), column, new=True)
+        for col, style in enumerate(styles[True], start=1):
+            sheet.cell(row=row, column=col).style = style
     for col, column in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = WIDTHS[column]
     _validations(sheet, last, _)
@@ -183,16 +184,27 @@ def _plan_sheet(
     )
 
 
-def _style(cell: Any, column: str, *, new: bool) -> None:
-    """Open a cell she edits; grey and locked what names an item or shows its context."""
-    cell.alignment = WRAP
-    if column == "Due.Date":
-        cell.number_format = DATE_CELL
+def _styles(book: Workbook) -> None:
+    """The cells' styles, named once: open for her to edit, or grey and locked; with a date."""
+    for name, locked, date in (
+        ("bw-open", False, False),
+        ("bw-open-date", False, True),
+        ("bw-locked", True, False),
+        ("bw-locked-date", True, True),
+    ):
+        style = NamedStyle(name=name, alignment=WRAP, protection=Protection(locked=locked))
+        if locked:
+            style.fill = LOCKED_FILL
+        if date:
+            style.number_format = DATE_CELL
+        book.add_named_style(style)
+
+
+def _style(column: str, *, new: bool) -> str:
+    """The style of a cell: open where she edits; locked what names an item or shows context."""
     locked = column in (ID, VERSION, QUESTION_COLUMN) or (column in NAMING and not new)
-    if locked:
-        cell.fill = LOCKED_FILL
-    else:
-        cell.protection = OPEN
+    date = "-date" if column == "Due.Date" else ""
+    return ("bw-locked" if locked else "bw-open") + date
 
 
 def _validations(sheet: Worksheet, last: int, _: Callable[[str], str]) -> None:
