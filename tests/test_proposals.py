@@ -10,8 +10,9 @@ import ipywidgets as widgets
 import pandas as pd
 import pytest
 
-from bwcases.apps import RemediationTracker
+from bwcases.apps import ImprovementPlan, RemediationTracker
 from bwcases.apps.common import Field
+from bwcases.apps.queue import WorkQueueApp
 from bwcases.core.domain import ProposalState, Status
 from bwcases.core.errors import (
     AlreadyReviewedError,
@@ -21,7 +22,16 @@ from bwcases.core.errors import (
     ValidationError,
 )
 from bwcases.store import Store, Upload
-from tests.helpers import PDF, D, fill_advisor_case, open_app, password_hash, record, upload
+from tests.helpers import (
+    PDF,
+    D,
+    fill,
+    fill_advisor_case,
+    open_app,
+    password_hash,
+    record,
+    upload,
+)
 
 RINA = "Rina Akter"  # a PICC member of Saigon Garments (VN001)
 
@@ -366,3 +376,71 @@ def test_what_one_person_may_not_see_hides_nothing_else(case: Store) -> None:
     lan.choice.value = str(item["item_id"])
     for widget in (lan.summary, lan.plan, lan.detail, lan.history, lan.fields["note"]):
         assert widget.layout.display != "none"
+
+
+def test_in_the_plan_her_changes_and_new_items_are_proposals(case: Store) -> None:
+    item = _item(case, EXIT)
+    app = open_app(ImprovementPlan, case, RINA, "VN001")
+    wages = case.plan_items_frame(factory_ids=["VN001"]).iloc[0]
+    app.choice.value = app.choice_of(int(wages["item_id"]))
+    assert app.form.save.description == "Propose"
+    assert app.form.fields["status"].control.disabled  # moved by progress, in the tracker
+    app.form.save.click()
+    assert "nothing to propose" in app.form.message.value
+    app.choice.value = f"item:{item['item_id']}"
+    fill(app, action="Clear the exits <daily>", responsible="Floor manager")
+    app.form.save.click()
+    assert "Proposed — waiting for review" in app.form.message.value
+    assert case.plan_item(item["item_id"])["action"] == item["action"]
+    shown = _html(app.item_proposals)
+    assert "Clear the exits &lt;daily&gt;" in shown
+
+    app.choice.value = "new"
+    fill(
+        app,
+        compliance_point="Overtime",
+        issue="Sunday work",
+        action="Rota",
+        responsible="HR",
+        due_date=D(2099, 2, 1),
+    )
+    app.form.save.click()
+    assert "Proposed — waiting for review" in app.notice.value
+    assert "Sunday work" in _html(app.new_items)
+    assert len(case.plan_items_frame(factory_ids=["VN001"])) == 3  # no item yet
+
+    lan = open_app(ImprovementPlan, case, "Lan Nguyen", "VN001")
+    assert "Sunday work" in _html(lan.new_items)
+    next(
+        b
+        for box in lan.new_items.children
+        if isinstance(box, widgets.VBox)
+        for row in box.children
+        if isinstance(row, widgets.HBox)
+        for b in row.children
+        if b.description == "Accept"
+    ).click()
+    assert "was accepted" in lan.new_items.message.value
+    items = case.plan_items_frame(factory_ids=["VN001"])
+    assert "Sunday work" in set(items["issue"])
+
+
+def test_the_work_queue_lists_proposals_to_review(case: Store) -> None:
+    item = _item(case, EXIT)
+    case.propose_progress(
+        RINA, item["item_id"], status=Status.IN_PROGRESS, note="Started", base_version=1
+    )
+    case.propose_item(RINA, "VN001", {"compliance_point": "Overtime", "issue": "Sunday <work>"})
+    lan = open_app(WorkQueueApp, case, "Lan Nguyen")
+    shown = lan.to_review.value
+    assert "Proposals to review (2)" in shown
+    assert f"remediation_tracker.ipynb?factory=VN001&amp;item={item['item_id']}" in shown
+    assert "improvement_plan.ipynb?factory=VN001" in shown and "New item" in shown
+    assert "Rina Akter" in shown
+    staff = open_app(WorkQueueApp, case, "Minh Tran")
+    assert "Proposals to review (2)" in staff.to_review.value
+    for name in ("Sokha Chan", "Hoa Le", RINA):  # not theirs to review
+        assert open_app(WorkQueueApp, case, name).to_review.value == ""
+    rina = open_app(WorkQueueApp, case, RINA)
+    assert set(rina.queue.items["factory_id"]) == {"VN001"}
+    assert "advisor" not in [k for k, f in rina.filters.items() if f.layout.display != "none"]

@@ -38,6 +38,8 @@ from bwcases.apps.common import (
 from bwcases.apps.drafts import DraftKeeper
 from bwcases.apps.forms import ITEM_LABELS, ItemForm, same, validate_item
 from bwcases.apps.picklist import Badges, Entry, Heading, PickList, PickRow, Placement, Slot
+from bwcases.apps.proposals import ProposalPanel
+from bwcases.apps.proposals import style as proposal_style
 from bwcases.apps.request import PageRequest
 from bwcases.core.catalogue import catalogue_order
 from bwcases.core.domain import ItemSource, Merge, Status, Verification, merge_fields
@@ -45,6 +47,7 @@ from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.core.i18n import CLUSTER, COMPLIANCE_POINT, COUNTRY, N_, QUESTION, domain_name
 from bwcases.render.templating import macros
 from bwcases.store import Store
+from bwcases.store.proposals import PROPOSABLE
 
 TREE_COLUMNS = [
     "cluster",
@@ -154,9 +157,16 @@ class ImprovementPlan(AppShell):
         self.findings = PickList(self._on_pick)
         self.slot = Slot(layout=shared_layout())
         self.place = Placement(self.form, self.form.head, self.keeper.ask, self.slot)
-        self.details = widgets.VBox([self.summary, self.choice, self.slot, self.findings])
+        # a factory person's proposals: new items under the summary, an item's in its form
+        self.new_items = ProposalPanel(self, self._on_reviewed)
+        self.item_proposals = ProposalPanel(self, self._on_reviewed)
+        self.form.head.children = (*self.form.head.children, self.item_proposals)
+        self.details = widgets.VBox(
+            [self.summary, self.new_items, self.choice, self.slot, self.findings]
+        )
         self.details.layout.display = "none"
-        self.content = [html(str(macros(VIEWS).style())), self.picker, self.details]
+        style = str(macros(VIEWS).style()) + proposal_style()
+        self.content = [html(style), self.picker, self.details]
         self.add_class("bw-plan")  # the app's own style
         self.picker.factory.observe(self._on_factory, names="value")
         self.choice.observe(self._on_choice, names="value")
@@ -179,9 +189,12 @@ class ImprovementPlan(AppShell):
         self.form.relabel(_)
         self.keeper.relabel()
         self.choice.description = _("Work on")
+        self.form.save.description = self._save_label()
         if self.factory_id:
             self.draw()
             self._draw_target()
+            self.new_items.draw()
+            self.item_proposals.draw()
         elif not self.notice.value or "bw-info" in self.notice.value:
             self.say(_("Choose a factory of your portfolio."))
 
@@ -210,6 +223,7 @@ class ImprovementPlan(AppShell):
         self.load()
         self.say("")
         self.draw()
+        self.new_items.show(self.factory_id, None)
         self.details.layout.display = None
 
     @guarded
@@ -317,8 +331,17 @@ class ImprovementPlan(AppShell):
         self_diagnosis = self.target.get("source") == ItemSource.SELF_DIAGNOSIS.value
         self.form.load(values, stored_status=stored, self_diagnosis=self_diagnosis)
         self.base = self.form.values()
-        editable = self.may_edit(self.picker.row(self.factory_id))
+        factory = self.picker.row(self.factory_id)
+        proposing = self.may_propose(factory)
+        editable = self.may_edit(factory) or proposing
         self.form.set_editable(editable)
+        # her status moves by progress updates, proposed in the tracker
+        self.form.fields["status"].control.disabled = not editable or proposing
+        self.form.save.description = self._save_label()
+        if self.item_id is not None:
+            self.item_proposals.show(self.factory_id, self.item_id)
+        else:
+            self.item_proposals.clear()
         self._draw_target()
         self.form.layout.display = None
         self.mark()
@@ -374,7 +397,9 @@ class ImprovementPlan(AppShell):
         """Validate and save the form in one transaction; the form keeps its text on failure."""
         # `values`: what a merge settled (the form's otherwise)
         _ = self._
-        if not self.may_edit(self.picker.row(self.factory_id)):
+        factory = self.picker.row(self.factory_id)
+        proposing = self.may_propose(factory)
+        if not (proposing or self.may_edit(factory)):
             self.form.message.value = notice_html(
                 _("You can read this plan but not change it."), "error"
             )
@@ -395,6 +420,8 @@ class ImprovementPlan(AppShell):
                 _("Nothing was saved: correct the marked fields."), "error"
             )
             return False
+        if proposing:
+            return self.propose(values)
         if self.item_id is None:
             values.update(
                 factory_id=self.factory_id,
@@ -422,6 +449,78 @@ class ImprovementPlan(AppShell):
             return False
         self._saved(_("Saved."))
         return True
+
+    def propose(self, values: dict[str, Any]) -> bool:
+        """A factory person's item, new or changed: a proposal for the advisor to review."""
+        _ = self._
+        assert self.person is not None
+        values = {key: value for key, value in values.items() if key in PROPOSABLE}
+        if self.item_id is not None and all(
+            same(key, value, self.target.get(key)) for key, value in values.items()
+        ):
+            self.form.message.value = notice_html(
+                _("Nothing was changed: there is nothing to propose."), "info"
+            )
+            return False
+        if self.item_id is None:
+            values.update(
+                source=self.target["source"],
+                quest_id=self.target.get("quest_id"),
+                question_id=self.target.get("question_id"),
+            )
+        try:
+            self.store.propose_item(
+                self.person.name,
+                self.factory_id,
+                values,
+                item_id=self.item_id,
+                base_version=self.version,
+                draft=(DRAFTS, self.draft_key),
+            )
+        except ConflictError as exc:
+            # what she proposes is read against the item as it is now: her text stays
+            self.version = int(exc.current["version"])
+            if self.item_id is not None:
+                self.target = self.store.plan_item(self.item_id)
+                self._draw_target()
+            self.form.message.value = notice_html(
+                " ".join(
+                    (self._changed_by(exc.current), _("Check the form and propose it again."))
+                ),
+                "error",
+            )
+            return False
+        except ValidationError as exc:
+            self.form.show_errors(exc.fields)
+            self.form.message.value = notice_html(str(exc), "error")
+            return False
+        except BwcasesError as exc:
+            self.form.message.value = notice_html(failure_text(self, exc), "error")
+            return False
+        self.keeper.saved()
+        if self.item_id is None:
+            self.close_form()
+            self.new_items.show(self.factory_id, None)
+            self.say(_("Proposed — waiting for review."), "success")
+        else:
+            self.item_proposals.show(self.factory_id, self.item_id)
+            self.form.message.value = notice_html(_("Proposed — waiting for review."), "success")
+        return True
+
+    def _save_label(self) -> str:
+        """The form's button: a factory person's save is a proposal."""
+        if self.factory_id and self.may_propose(self.picker.row(self.factory_id)):
+            return self._("Propose")
+        return self._("Save")
+
+    @guarded
+    def _on_reviewed(self, item_id: int | None) -> None:
+        """A proposal was accepted or sent back: show the plan as it is now."""
+        self.load()
+        self.draw()
+        self.new_items.show(self.factory_id, None)
+        if self.item_id is not None:
+            self.start_editing(f"item:{self.item_id}")
 
     def _saved(self, text: str) -> None:
         assert self.item_id is not None

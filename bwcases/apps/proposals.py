@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import ipywidgets as widgets
+import pandas as pd
 
 from bwcases.apps.common import (
     PRIORITY_LABELS,
@@ -18,6 +20,7 @@ from bwcases.apps.common import (
     fmt_date,
     guarded,
     html,
+    iso,
     label_of,
     notice_html,
     shared_layout,
@@ -41,6 +44,7 @@ KIND_CLASS = {
     ProposalState.ACCEPTED.value: "accepted",
     ProposalState.SENT_BACK.value: "sent-back",
 }
+TRACKER_PAGE, PLAN_PAGE = "remediation_tracker.ipynb", "improvement_plan.ipynb"
 COMMENT_LIMIT = 5000  # as the store's (store.proposals.COMMENT_LIMIT)
 
 
@@ -125,6 +129,12 @@ class ProposalPanel(widgets.VBox):
             df = store.proposals_frame(factory_ids=[factory_id], states=SHOWN_STATES)
             df = df[df["item_id"].isna()]
         self.rows = df.to_dict("records") if len(df) else []
+        self.draw()
+
+    def clear(self) -> None:
+        """Show nothing (no item open)."""
+        self.item_id, self.rows = None, []
+        self.message.value = ""
         self.draw()
 
     def draw(self) -> None:
@@ -243,3 +253,43 @@ class ProposalPanel(widgets.VBox):
         self.message.value = notice_html(
             _("Proposal #{id} was sent back.").format(id=proposal_id), "success"
         )
+
+
+def to_review_html(app: AppShell, pending: pd.DataFrame) -> str:
+    """The proposals waiting for her review, each linked to where she reviews it: the item in
+    the tracker, a new item in the Improvement Plan (nothing when there is none)."""
+    _ = app._
+    if pending.empty:
+        return ""
+    rows = []
+    for r in pending.to_dict("records"):
+        if pd.isna(r["item_id"]):
+            page, query = PLAN_PAGE, {"factory": r["factory_id"], "lang": app.lang}
+            what = _("New item")
+        else:
+            item = int(r["item_id"])
+            page = TRACKER_PAGE
+            query = {"factory": r["factory_id"], "item": item, "lang": app.lang}
+            what = _("Plan item #{id}").format(id=item)
+        url = f"{app.request.base_url}voila/render/{page}?{urlencode(query)}"
+        kind = _("Progress") if r["kind"] == ProposalKind.PROGRESS.value else _("Plan item")
+        rows.append(
+            [
+                iso(f"{r['factory_id']} — {r['factory_name']}", app.rtl),
+                views().review_link(url, what),
+                domain_label(COMPLIANCE_POINT, r["compliance_point"], app.lang),
+                kind,
+                r["proposed_by"],
+                fmt_date(r["proposed_at"]),
+            ]
+        )
+    header = [
+        _("Factory"),
+        _("Review"),
+        _("Compliance point"),
+        _("Proposal"),
+        _("Proposed by"),
+        _("Date"),
+    ]
+    title = _("Proposals to review ({n})").format(n=len(rows))
+    return str(views().to_review(title, header, rows))

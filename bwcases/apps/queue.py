@@ -37,6 +37,7 @@ from bwcases.apps.common import (
     stacked,
 )
 from bwcases.apps.evidence import download_link
+from bwcases.apps.proposals import to_review_html
 from bwcases.apps.request import PageRequest
 from bwcases.core.domain import Verification
 from bwcases.core.formats import DATE_FORMAT
@@ -170,6 +171,8 @@ class WorkQueueApp(AppShell):
         self.filters_open = False
         self.toggle = widgets.Button(layout=shared_layout("auto"))
         self.toggle.add_class("bw-queue-toggle")
+        self.to_review = html()  # proposals of factories' own people, for their reviewers
+        self.pending = pd.DataFrame()
         self.counts = html()
         self.table = html()
         self.shown = html()
@@ -182,7 +185,16 @@ class WorkQueueApp(AppShell):
         self.link = html()
         export = widgets.HBox([self.xlsx, self.csv, self.link], layout=wrap)
         style = html(str(views().style()))
-        self.content = [style, self.toggle, self.filter_box, self.counts, self.table, pager, export]
+        self.content = [
+            style,
+            self.to_review,
+            self.toggle,
+            self.filter_box,
+            self.counts,
+            self.table,
+            pager,
+            export,
+        ]
         self.toggle.on_click(lambda _b: self._on_toggle())
         for control in [*self.filters.values(), self.overdue]:
             control.observe(self._on_filter, names="value")
@@ -203,6 +215,8 @@ class WorkQueueApp(AppShell):
         # an advisor has one portfolio: the advisor filter is for staff, who see a country
         self.filters["advisor"].layout.display = None if self.staff else "none"
         self.everything = self.read(QueueFilters())  # what the choices offer
+        if self.person is not None and self.person.can_edit:  # who may review, reviews
+            self.pending = self.store.proposals_to_review(**self.person.scope())
         self.ready = True
         self.relabel()
         self.refresh()
@@ -232,6 +246,7 @@ class WorkQueueApp(AppShell):
         self.offer_choices()
         self.label_toggle()
         if self.ready:
+            self.to_review.value = to_review_html(self, self.pending)
             self.draw()
 
     def offer_choices(self) -> None:
