@@ -347,7 +347,7 @@ def test_her_visit_is_corrected_and_another_s_is_not_offered(apps_store: Store) 
     assert [v for _label, v in app.correct.options] == ["", str(visit)]  # hers only
     app.correct.value = str(visit)
     assert app.fields["topics"].control.value == "Overtime roster"
-    assert "Correct the picc meeting of 14/05/2024" in app.form.children[0].value
+    assert "Correct the record of 14/05/2024 (PICC meeting)" in app.form.children[0].value
     app.fields["decisions"].control.value = "Roster posted every Monday"
     app.save.click()
     assert "The correction was saved." in app.message.value

@@ -298,8 +298,8 @@ class CaseTimeline(AppShell):
         """The form's heading: a new visit, or the correction of one."""
         _ = self._
         if self.editing:
-            text = _("Correct the {kind} of {date}").format(
-                kind=label_of(KIND_LABELS, self.editing["kind"], _).lower(),
+            text = _("Correct the record of {date} ({kind})").format(
+                kind=label_of(KIND_LABELS, self.editing["kind"], _),
                 date=fmt_date(self.editing["date"]),
             )
         else:
