@@ -142,6 +142,30 @@ def test_the_sheet_has_lists_real_dates_locked_ids_and_a_frozen_header(
     assert any("bwcases import improvement-plan FILE.xlsx" in line for line in notes)
 
 
+@pytest.mark.parametrize(
+    ("lang", "sheets", "title", "rtl"),
+    [
+        ("vi", ["Kế hoạch", "Hướng dẫn"], "Kế hoạch cải thiện của Saigon Garments (VN001)", False),
+        ("ar", ["الخطة", "التعليمات"], "خطة التحسين لدى", True),
+    ],
+)
+def test_the_workbook_speaks_her_language(
+    planned: Store, tmp_path: Path, lang: str, sheets: list[str], title: str, rtl: bool
+) -> None:
+    book = openpyxl.load_workbook(written(planned, tmp_path / "plan.xlsx", lang=lang))
+    assert book.sheetnames == sheets
+    notes = [c.value for c in book.worksheets[1]["A"] if c.value]
+    assert notes[0].startswith(title)
+    assert all(bool(ws.sheet_view.rightToLeft) is rtl for ws in book.worksheets)
+    # the columns keep the names the import reads, the lists the values it knows
+    assert [c.value for c in book.worksheets[0][1]] == list(COLUMNS)
+    check = book.worksheets[0].data_validations.dataValidation[0]
+    assert check.prompt and check.prompt != "Choose a status from the list."
+    assert import_file(planned, "improvement-plan", tmp_path / "plan.xlsx").endswith(
+        "0 added, 0 updated"
+    )
+
+
 def test_the_export_command_writes_the_workbook_and_names_a_wrong_factory(
     planned: Store, store_url: str, tmp_path: Path
 ) -> None:
@@ -579,6 +603,21 @@ def test_the_tracker_names_each_problem_of_a_workbook_escaped(apps_store: Store)
     assert "<br>plan.xlsx row 3, column Due.Date: &#39;soon&#39; is not a date" in said
     assert "<b>" not in said and "bw-error" in said
     assert len(apps_store.plan_items_frame(factory_ids=["VN003"])) == 1
+
+
+def test_the_tracker_names_a_conflict_and_what_she_can_do(apps_store: Store) -> None:
+    item_id = plan_public_item(apps_store)
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN003")
+    _name, content = saved(app)
+    current = apps_store.plan_item(item_id)
+    apps_store.save_plan_item(
+        item_id, {"action": "Reprint"}, expected_version=current["version"], actor="Minh Tran"
+    )
+    said = brought_back(app, "plan.xlsx", changed_bytes(content, (2, "Action", "Redo payslips")))
+    assert "column Action: the file says &#39;Redo payslips&#39;, the store says" in said
+    assert "take the app&#39;s values into the workbook and bring it back" in said
+    assert "--overwrite" not in said
+    assert apps_store.plan_item(item_id)["action"] == "Reprint"
 
 
 def test_in_the_tracker_a_factory_persons_workbook_is_proposed(apps_store: Store) -> None:

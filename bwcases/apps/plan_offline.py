@@ -113,8 +113,19 @@ class PlanWorkbookPanel(widgets.VBox):
                 summary = import_plan_workbook(
                     self.app.store, path, person.name, factory_id=self.factory_id
                 )
-            except (InputError, ImportConflictError) as exc:
+            except InputError as exc:
                 self._say(str(exc), "error")  # each problem by row, column and value
+                return
+            except ImportConflictError as exc:  # the command line's advice is not hers
+                lines = [str(c) for c in exc.conflicts]
+                lines.append(
+                    _(
+                        "These fields were changed in the app since the workbook was saved: "
+                        "take the app's values into the workbook and bring it back. Nothing "
+                        "was written."
+                    )
+                )
+                self._say("\n".join(lines), "error")
                 return
             except BwcasesError as exc:
                 self._say(failure_text(self.app, exc), "error")
