@@ -13,6 +13,7 @@ import pytest
 from bwcases.apps import ImprovementPlan, RemediationTracker
 from bwcases.apps.common import Field
 from bwcases.apps.queue import WorkQueueApp
+from bwcases.auth.people import Person, Role
 from bwcases.core.domain import ProposalState, Status
 from bwcases.core.errors import (
     AlreadyReviewedError,
@@ -30,6 +31,7 @@ from tests.helpers import (
     open_app,
     password_hash,
     record,
+    twice_at_once,
     upload,
 )
 
@@ -444,3 +446,23 @@ def test_the_work_queue_lists_proposals_to_review(case: Store) -> None:
     rina = open_app(WorkQueueApp, case, RINA)
     assert set(rina.queue.items["factory_id"]) == {"VN001"}
     assert "advisor" not in [k for k, f in rina.filters.items() if f.layout.display != "none"]
+
+
+def test_two_reviews_at_once_apply_one(case: Store) -> None:
+    item = _item(case, EXIT)
+    pid = case.propose_progress(
+        RINA, item["item_id"], status=Status.IN_PROGRESS, note="Started", base_version=1
+    )
+    outcomes = twice_at_once(case, lambda s: s.accept_proposal(pid, reviewer="Lan Nguyen"))
+    done = [o for o in outcomes if isinstance(o, tuple)]
+    refused = [o for o in outcomes if isinstance(o, AlreadyReviewedError)]
+    assert (len(done), len(refused)) == (1, 1), outcomes
+    updates = case.progress_updates_frame(factory_ids=["VN001"])
+    assert (updates["note"] == "Started").sum() == 1
+
+
+def test_a_factory_person_without_a_factory_sees_none() -> None:
+    nobody = Person("X", Role.FACTORY, "Vietnam", None)
+    assert nobody.scope() == {"factory_id": ""}
+    assert not nobody.can_edit and nobody.can_propose
+    assert not Person("Y", Role.ADVISOR).can_propose
