@@ -35,7 +35,6 @@ from bwcases.apps.common import (
     quiet,
     replace_options,
     set_if_offered,
-    set_quietly,
     shared_layout,
     status_move,
 )
@@ -283,7 +282,7 @@ class RemediationTracker(AppShell):
         old, new = str(change["old"] or ""), str(change["new"] or "")
 
         def go() -> None:
-            set_quietly(self.choice, new)
+            set_if_offered(self.choice, new)  # none when she left the factory
             self.open_item(int(new) if new else None)
 
         self.keeper.leave(go, lambda: set_if_offered(self.choice, old))
