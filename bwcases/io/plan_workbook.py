@@ -152,7 +152,7 @@ def _known_rows(store: Store, found: Problems, rows: pd.DataFrame) -> pd.DataFra
     good = has & ~bad
     ids = ident[good].astype("int64")
     first = rows.loc[good].assign(_id=ids).drop_duplicates("_id").set_index("_id")[ROW]
-    repeat = good & ids.reindex(rows.index).duplicated() & good
+    repeat = good & ids.reindex(rows.index).duplicated()
     found.add(
         Problem(
             found.file,
