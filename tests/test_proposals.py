@@ -320,7 +320,11 @@ def test_her_update_in_the_tracker_is_a_proposal_the_advisor_accepts(case: Store
     assert case.plan_item(item["item_id"])["status"] == "Pending"  # not yet
     shown = _html(app.proposals)
     assert "Boxes &lt;moved&gt; to the store" in shown and "<moved>" not in shown
-    assert "Proposed — waiting for review" in shown and "a.pdf" in shown
+    assert "Proposed — waiting for review" in shown
+    pid = int(case.proposals_frame(item_ids=[item["item_id"]])["proposal_id"].iloc[0])
+    sha = Upload("a.pdf", "application/pdf", PDF).sha256
+    assert f'href="/proposal-evidence/{pid}/{sha}">a.pdf</a>' in shown
+    assert case.proposal_attachment(pid, sha)["factory_id"] == "VN001"
     assert not any(isinstance(c, widgets.VBox) for c in app.proposals.children)  # no review
 
     lan = open_app(RemediationTracker, case, "Lan Nguyen", "VN001")

@@ -12,7 +12,7 @@ import pytest
 from bwcases.store import Store
 from tests import axe
 from tests.browser import APP_TIMEOUT_MS, OVERFLOW, VIEWPORTS, needs_chromium, served, sign_in
-from tests.helpers import PASSWORD, fill_advisor_case, password_hash, served_store_url
+from tests.helpers import PASSWORD, PDF, fill_advisor_case, password_hash, served_store_url
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -84,6 +84,12 @@ def test_she_proposes_and_the_advisor_accepts_in_another_browser(
     open_item(rina, base, item_id)
     rina.get_by_label("New status").select_option(label="In Progress")
     rina.get_by_role("textbox", name="Note *").fill("Boxes moved <today>, see the photo")
+    photo = folder / "store room.pdf"
+    photo.write_bytes(PDF)
+    with rina.expect_file_chooser() as chooser:
+        rina.locator(".bw-evidence-choose").click()
+    chooser.value.set_files(str(photo))
+    rina.locator(".bw-evidence-chosen-file", has_text=photo.name).wait_for()
     propose = rina.get_by_role("button", name="Propose the update")
     propose.click()
     rina.get_by_text("Proposed — waiting for review.").first.wait_for(timeout=APP_TIMEOUT_MS)
@@ -97,11 +103,17 @@ def test_she_proposes_and_the_advisor_accepts_in_another_browser(
     lan = phone_page(browser, base, "Lan Nguyen")
     open_item(lan, base, item_id)
     expect(lan.locator(".bw-proposal")).to_contain_text("proposed by Rina Akter")
+    # the file she sent, before it is accepted: for the advisor, not for another's portfolio
+    href = lan.locator("a.bw-proposal-file", has_text=photo.name).get_attribute("href") or ""
+    got = lan.request.get(base + href.lstrip("/"))
+    assert (got.status, got.body()) == (200, PDF)
+    sokha = phone_page(browser, base, "Sokha Chan")
+    assert sokha.request.get(base + href.lstrip("/")).status == 403
     problems += check(lan, "advisor reviews", shots)
     lan.get_by_role("button", name="Accept", exact=True).click()
     lan.get_by_text("was accepted").first.wait_for(timeout=APP_TIMEOUT_MS)
     expect(lan.locator(".bw-tracker-facts")).to_contain_text("In Progress")
-    expect(lan.get_by_text("Lan Nguyen (proposed by Rina Akter)").first).to_be_visible()
+    expect(lan.locator("td", has_text="Lan Nguyen (proposed by Rina Akter)").first).to_be_visible()
     problems += check(lan, "advisor accepted", shots)
 
     after = store.plan_item(item_id)

@@ -70,9 +70,7 @@ def changes(row: dict[str, Any], app: AppShell) -> list[tuple[str, str, str | No
             (_("New status"), move or label_of(STATUS_LABELS, values["status"], _), None),
             (_("Note"), str(values.get("note") or ""), None),
         ]
-        if row["files"]:
-            out.append((_("Evidence files"), ", ".join(row["files"]), None))
-        return out
+        return out  # its files are links of their own (file_links)
     seen = values.get("seen")
     return [
         (
@@ -83,6 +81,13 @@ def changes(row: dict[str, Any], app: AppShell) -> list[tuple[str, str, str | No
         for key, value in values["fields"].items()
         if key in ITEM_LABELS
     ]
+
+
+def file_links(row: dict[str, Any], base_url: str) -> list[tuple[str, str]]:
+    """A proposal's files as (address, name): the server sends them to whose portfolio holds
+    the factory (web.evidence.PROPOSAL_ROUTE)."""
+    pid = int(row["proposal_id"])
+    return [(f"{base_url}proposal-evidence/{pid}/{sha}", name) for sha, name in row["evidence"]]
 
 
 def shown_value(key: str, value: Any, app: AppShell) -> str:
@@ -168,6 +173,8 @@ class ProposalPanel(widgets.VBox):
                     _("Before:"),
                     sender if comment else "",
                     comment,
+                    _("Evidence files"),
+                    file_links(row, self.app.request.base_url),
                 )
             )
         )

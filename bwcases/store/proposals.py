@@ -14,7 +14,9 @@ Public API (all on `Store`; every call names the person, checked against the use
   -> id: a progress update (a `Status`, a note, evidence `Upload`s), checked like one.
   Both take `draft=(form, key)`: her draft of the form, forgotten with the proposal.
 - `proposals_frame(*, factory_ids=None, item_ids=None, states=None, proposed_by=None)`:
-  proposals, newest first (PROPOSAL_COLUMNS; `values` parsed, `files` their names).
+  proposals, newest first (PROPOSAL_COLUMNS; `values` parsed, `files` their names,
+  `evidence` (sha256, name) pairs).
+- `proposal_attachment(proposal_id, sha256)` -> dict: a file sent with it, without its bytes.
 - `proposals_to_review(*, advisor=None, country=None, factory_id=None)`: the pending
   proposals of a portfolio (Person.scope()), oldest first.
 - `proposal(proposal_id)` -> dict: one proposal, as a row of proposals_frame.
@@ -96,6 +98,7 @@ PROPOSAL_COLUMNS = [
     "reviewed_at",
     "review_comment",
     "files",
+    "evidence",
 ]
 FACTORY_ROLE, ADVISOR_ROLE, STAFF_ROLE = "factory", "advisor", "staff"  # auth.Role's values
 COMMENT_LIMIT = 5000
@@ -345,19 +348,36 @@ class ProposalStore(PlanStore):
             raise NotFoundError("proposal", proposal_id)
         return dict(df.iloc[0])
 
+    def proposal_attachment(self, proposal_id: int, sha256: str) -> dict[str, Any]:
+        """A file sent with a proposal, without its bytes: its name, media type, size and
+        factory (whose people may read it)."""
+        pe, e, p = m.ProposalEvidence, m.EvidenceFile, m.Proposal
+        stmt = (
+            select(pe.filename, e.media_type, e.size, p.factory_id)
+            .join(e, e.sha256 == pe.sha256)
+            .join(p, p.id == pe.proposal_id)
+            .where(pe.proposal_id == proposal_id, pe.sha256 == sha256)
+        )
+        with self.reading() as s:
+            row = s.execute(stmt).first()
+        if row is None:
+            raise NotFoundError("proposal's evidence file", f"{proposal_id}/{sha256}")
+        return dict(zip(("filename", "media_type", "size", "factory_id"), row, strict=True))
+
     def _with_files(self, df: pd.DataFrame) -> pd.DataFrame:
         if df.empty:
             return pd.DataFrame(columns=PROPOSAL_COLUMNS)
         pe = m.ProposalEvidence
-        names: dict[int, list[str]] = {}
-        stmt = select(pe.proposal_id, pe.filename).where(
+        kept: dict[int, list[tuple[str, str]]] = {}
+        stmt = select(pe.proposal_id, pe.sha256, pe.filename).where(
             pe.proposal_id.in_([int(x) for x in df["proposal_id"]])
         )
         with self.reading() as s:
-            for pid, filename in s.execute(stmt.order_by(pe.proposal_id, pe.filename)):
-                names.setdefault(pid, []).append(filename)
+            for pid, sha256, filename in s.execute(stmt.order_by(pe.proposal_id, pe.filename)):
+                kept.setdefault(pid, []).append((sha256, filename))
         df["values"] = [_stored_values(text) for text in df["values"]]
-        df["files"] = [names.get(int(pid), []) for pid in df["proposal_id"]]
+        df["evidence"] = [kept.get(int(pid), []) for pid in df["proposal_id"]]
+        df["files"] = [[name for _sha, name in files] for files in df["evidence"]]
         df["item_id"] = df["item_id"].astype("Int64")
         df["base_version"] = df["base_version"].astype("Int64")
         df["compliance_point"] = [

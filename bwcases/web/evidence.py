@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 ROUTE = r"/evidence/([0-9]{1,18})/([0-9a-f]{64})(/preview)?"
 # a PICC meeting's minutes (bwcases.apps.timeline.minutes_url): the visit's id
 MINUTES_ROUTE = r"/minutes/([0-9]{1,18})"
+# a file sent with a factory person's proposal (bwcases.apps.proposals): the proposal, a SHA-256
+PROPOSAL_ROUTE = r"/proposal-evidence/([0-9]{1,18})/([0-9a-f]{64})"
 PREVIEWS_KEPT = 256  # previews kept in memory (a few kB each): a page redrawn asks again
 ENDINGS = {  # a tile's label for a file without a picture, by media type
     "application/pdf": "PDF",
@@ -60,6 +62,7 @@ def handlers(server_url: str) -> list[tuple[str, type[web.RequestHandler]]]:
     return [
         (url_path_join(server_url, ROUTE), EvidenceHandler),
         (url_path_join(server_url, MINUTES_ROUTE), MinutesHandler),
+        (url_path_join(server_url, PROPOSAL_ROUTE), ProposalEvidenceHandler),
     ]
 
 
@@ -176,4 +179,37 @@ class MinutesHandler(JupyterHandler):
         self.set_header("Content-Type", media_type)
         self.set_header("Content-Disposition", content_disposition(found["filename"]))
         self.log.info("minutes of visit %s sent to %s", visit_id, name)
+        self.finish(content)
+
+
+class ProposalEvidenceHandler(JupyterHandler):
+    """A file sent with a proposal, before it is accepted: for its reviewer to see what she
+    accepts, and for the factory's own people (whose portfolio holds the factory)."""
+
+    @property
+    def store(self) -> Store:
+        """The store the sign-in reads (serve's identity provider)."""
+        return cast(Any, self.identity_provider).store
+
+    @web.authenticated
+    async def get(self, proposal_id: str, sha256: str) -> None:
+        """Send the file when the signed-in person's portfolio holds the proposal's factory."""
+        loop = asyncio.get_running_loop()
+        name = self.current_user.username
+        try:
+            found = await loop.run_in_executor(
+                None, self.store.proposal_attachment, int(proposal_id), sha256
+            )
+        except NotFoundError:
+            raise web.HTTPError(404) from None
+        allowed = await loop.run_in_executor(None, covered, self.store, name, found["factory_id"])
+        if not allowed:
+            self.log.warning("proposal %s's file refused to %s", proposal_id, name)
+            raise web.HTTPError(403)
+        content, media_type = await loop.run_in_executor(None, self.store.evidence_file, sha256)
+        for header, value in PRIVATE_HEADERS.items():
+            self.set_header(header, value)
+        self.set_header("Content-Type", media_type)
+        self.set_header("Content-Disposition", content_disposition(found["filename"]))
+        self.log.info("proposal %s's file %s sent to %s", proposal_id, sha256[:12], name)
         self.finish(content)
