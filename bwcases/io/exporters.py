@@ -39,24 +39,31 @@ _FINDINGS = {None: "", 0: "0", 1: "1"}
 def export_assessments(store: Store, out: TextIO) -> int:
     """Write every stored finding as an export row; returns how many rows."""
     # An assessment's six cells and a question's five are the same on each of their rows: each
-    # is written as CSV once, and a row is those two pieces, its Finding cell and the Tags cell.
+    # is written as CSV once. An NCQ row's end (question, Finding, Tags) is one of three texts
+    # of its question's; an FGW row's end is its question's cells, its fact, its Tags.
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(list(ASSESSMENT_COLUMNS))
     assessments = {
         quest: _fields([country, cycle, factory, name, quest, start.strftime(DATE_FORMAT)])
         for quest, country, cycle, factory, name, start in store.export_assessments_rows()
     }
-    questions = {
-        ref: (kind == _NCQ, _fields([kind, label, qid, point, cluster]), _tags(tags))
-        for ref, kind, label, qid, point, cluster, tags in store.export_question_rows()
-    }
+    ncq: dict[int, dict[int | None, str]] = {}
+    cells: dict[int, tuple[str, str]] = {}
+    for ref, kind, label, qid, point, cluster, tags in store.export_question_rows():
+        cells[ref] = question, end = _fields([kind, label, qid, point, cluster]), _tags(tags)
+        if kind == _NCQ:
+            ncq[ref] = {value: question + cell + end for value, cell in _FINDINGS.items()}
     count = 0
     for part in store.iter_findings():
         lines = []
         for quest, ref, finding, fact in part:
-            ncq, question, tags = questions[ref]
-            cell = (_FINDINGS.get(finding) or str(finding)) if ncq else _fact(fact)
-            lines.append(f"{assessments[quest]}{question}{cell}{tags}")
+            ends = ncq.get(ref)
+            if ends is not None and finding in ends:
+                lines.append(assessments[quest] + ends[finding])
+                continue
+            question, end = cells[ref]
+            cell = _fact(fact) if ends is None else str(finding)  # an NCQ's finding, else fact
+            lines.append(f"{assessments[quest]}{question}{cell}{end}")
         out.write("".join(lines))
         count += len(lines)
     return count
