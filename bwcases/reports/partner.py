@@ -13,7 +13,7 @@ from bwcases.core.catalogue import CLUSTERS
 from bwcases.core.domain import PartnerType
 from bwcases.core.errors import UsageError
 from bwcases.core.i18n import CLUSTER, COMPLIANCE_POINT, domain_name, is_rtl, translator
-from bwcases.render.html import figure_table, is_suppressed
+from bwcases.render.html import figure_table, is_suppressed, isolate
 from bwcases.render.templating import Markup, macros, render
 from bwcases.reports import charts
 from bwcases.reports.benchmark import CountryRates, country_rates
@@ -390,6 +390,7 @@ def factory_html(report: FactoryReport, lang: str, brief: PartnerBrief | None = 
     fac = report.factory
     fid = str(fac["factory_id"])
     title = f"{fac['factory_name']} ({fid})"
+    title = isolate(title) if rtl else title  # a Latin name and its ID, in an Arabic page
     findings = brief.findings.get(fid) if brief else None
     blocks: list[tuple[str, str, bool]] = []  # heading, body, kept on one page
     if report.latest is None:
