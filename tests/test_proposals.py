@@ -400,6 +400,9 @@ def test_in_the_plan_her_changes_and_new_items_are_proposals(case: Store) -> Non
     assert case.plan_item(item["item_id"])["action"] == item["action"]
     shown = _html(app.item_proposals)
     assert "Clear the exits &lt;daily&gt;" in shown
+    # each field she changed, in the form's order, with what it was
+    assert shown.index("Action") < shown.index("Responsible person")
+    assert "Before: <bdi>–</bdi>" in shown
 
     app.choice.value = "new"
     fill(

@@ -122,3 +122,31 @@ def test_she_proposes_and_the_advisor_accepts_in_another_browser(
         "Lan Nguyen (proposed by Rina Akter)",
     )
     assert not problems, "\n".join(problems)
+
+
+def test_the_advisor_reviews_a_proposed_new_item_in_the_plan(
+    served_store: tuple[str, Store, Path],
+    browser: Browser,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    base, store, _folder = served_store
+    shots = tmp_path_factory.getbasetemp()
+    store.propose_item(
+        RINA,
+        "VN001",
+        {"compliance_point": "Overtime", "issue": "Sunday work <b>", "action": "A rota"},
+    )
+    lan = phone_page(browser, base, "Lan Nguyen")
+    lan.goto(f"{base}voila/render/improvement_plan.ipynb?factory=VN001")
+    lan.locator(".bw-app h1").wait_for(timeout=APP_TIMEOUT_MS)
+    lan.locator("#bw-loading").wait_for(state="detached", timeout=APP_TIMEOUT_MS)
+    lan.get_by_role("heading", name="New items proposed").wait_for()
+    card = lan.locator(".bw-proposal", has_text="Sunday work <b>")
+    expect(card).to_contain_text("proposed by Rina Akter")
+    problems = check(lan, "plan new item proposed", shots)
+    lan.get_by_role("textbox", name="Comment (to send it back)").fill("Which line? Say who")
+    lan.get_by_role("button", name="Send back").click()
+    lan.get_by_text("was sent back").first.wait_for(timeout=APP_TIMEOUT_MS)
+    expect(card).to_contain_text("Lan Nguyen sent it back: Which line? Say who")
+    problems += check(lan, "plan new item sent back", shots)
+    assert not problems, "\n".join(problems)

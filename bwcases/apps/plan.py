@@ -158,7 +158,7 @@ class ImprovementPlan(AppShell):
         self.slot = Slot(layout=shared_layout())
         self.place = Placement(self.form, self.form.head, self.keeper.ask, self.slot)
         # a factory person's proposals: new items under the summary, an item's in its form
-        self.new_items = ProposalPanel(self, self._on_reviewed)
+        self.new_items = ProposalPanel(self, self._on_reviewed, level=3)  # under the factory
         self.item_proposals = ProposalPanel(self, self._on_reviewed)
         self.form.head.children = (*self.form.head.children, self.item_proposals)
         self.details = widgets.VBox(

@@ -71,15 +71,15 @@ def changes(row: dict[str, Any], app: AppShell) -> list[tuple[str, str, str | No
             (_("Note"), str(values.get("note") or ""), None),
         ]
         return out  # its files are links of their own (file_links)
-    seen = values.get("seen")
+    seen, fields = values.get("seen"), values["fields"]
     return [
         (
-            _(ITEM_LABELS.get(key, key)),
-            shown_value(key, value, app),
+            _(label),
+            shown_value(key, fields[key], app),
             shown_value(key, seen[key], app) if seen is not None and key in seen else None,
         )
-        for key, value in values["fields"].items()
-        if key in ITEM_LABELS
+        for key, label in ITEM_LABELS.items()  # the form's order
+        if key in fields
     ]
 
 
@@ -108,8 +108,11 @@ class ProposalPanel(widgets.VBox):
     """The proposals of one plan item, or the new items proposed for a factory (no item): each
     as she proposed it, with Accept and Send back (with a comment) for who may review it."""
 
-    def __init__(self, app: AppShell, on_reviewed: Callable[[int | None], None]) -> None:
+    def __init__(
+        self, app: AppShell, on_reviewed: Callable[[int | None], None], level: int = 4
+    ) -> None:
         self.app = app
+        self.level = level  # its heading's, one below the heading it comes under
         self.on_reviewed = on_reviewed  # with the item accepted (None: sent back)
         self.factory_id = ""
         self.item_id: int | None = None
@@ -149,7 +152,7 @@ class ProposalPanel(widgets.VBox):
             self.children = (self.message,)
             return
         title = _("Proposals of the factory") if self.item_id else _("New items proposed")
-        boxes: list[widgets.Widget] = [html(str(views().title(title)))]
+        boxes: list[widgets.Widget] = [html(str(views().title(title, self.level)))]
         for row in self.rows:
             boxes.append(self._box(row))
         self.children = (*boxes, self.message)
