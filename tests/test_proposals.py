@@ -473,3 +473,30 @@ def test_a_factory_person_without_a_factory_sees_none() -> None:
     assert nobody.scope() == {"factory_id": ""}
     assert not nobody.can_edit and nobody.can_propose
     assert not Person("Y", Role.ADVISOR).can_propose
+
+
+def test_progress_proposed_from_a_status_changed_meanwhile_is_not_applied_blind(
+    case: Store,
+) -> None:
+    item = _item(case, EXIT)
+    pid = case.propose_progress(
+        RINA, item["item_id"], status=Status.IN_PROGRESS, note="Started", base_version=1
+    )
+    case.save_plan_item(
+        item["item_id"], {"status": "In Progress"}, expected_version=1, actor="Lan Nguyen"
+    )
+    case.add_progress(
+        item["item_id"],
+        date=D(2099, 1, 2),
+        note="Done, photo attached",
+        new_status=Status.COMPLETED,
+        expected_version=case.plan_item(item["item_id"])["version"],
+        actor="Lan Nguyen",
+        files=[Upload("done.pdf", "application/pdf", PDF)],
+    )
+    # accepting "Pending → In Progress" now would reopen the completed item
+    with pytest.raises(ProposalConflictError) as caught:
+        case.accept_proposal(pid, reviewer="Lan Nguyen")
+    assert "from Pending to Completed" in caught.value.fields["status"]
+    assert case.plan_item(item["item_id"])["status"] == "Completed"
+    assert case.proposal(pid)["state"] == "pending"

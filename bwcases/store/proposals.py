@@ -407,6 +407,19 @@ class ProposalStore(PlanStore):
             if row.kind == ProposalKind.PROGRESS.value:
                 assert row.item_id is not None
                 obj = self.get(s, m.PlanItem, row.item_id)
+                seen = values.get("seen_status") or obj.status
+                if obj.status != seen and values["status"] != obj.status and not overwrite:
+                    # her move was from the status she saw: from another it means something else
+                    # (from Completed, a reopening)
+                    by = obj.updated_by or "someone else"
+                    raise ProposalConflictError(
+                        proposal_id,
+                        {
+                            "status": f"{by} moved it from {seen} to {obj.status} since it was "
+                            f"proposed (to {values['status']}): accept it over theirs or send it "
+                            "back"
+                        },
+                    )
                 pe = m.ProposalEvidence, m.EvidenceFile
                 files = [
                     Upload(filename, media_type, bytes(content))
