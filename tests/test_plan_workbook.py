@@ -643,6 +643,16 @@ def test_who_only_reads_saves_the_plan_but_brings_none_back(apps_store: Store) -
     assert lan.offline.upload.layout.display is None
 
 
+def test_a_workbook_sent_past_the_hidden_upload_changes_nothing(apps_store: Store) -> None:
+    item_id = plan_public_item(apps_store)
+    hoa_le = open_app(RemediationTracker, apps_store, "Hoa Le", "VN003")  # she only reads
+    _name, content = saved(hoa_le)
+    # a page's hidden widget still takes a value sent to it: the server decides who writes
+    brought_back(hoa_le, "plan.xlsx", changed_bytes(content, (2, "Notes", "Not hers to say")))
+    assert apps_store.plan_item(item_id)["notes"] == ""
+    assert apps_store.proposals_frame(proposed_by="Hoa Le").empty
+
+
 def test_without_a_factory_the_panel_hides_itself_and_nothing_else(
     apps_store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:

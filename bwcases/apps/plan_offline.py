@@ -38,6 +38,7 @@ class PlanWorkbookPanel(widgets.VBox):
         self.app = app
         self.on_imported = on_imported  # the plan is drawn again after a file changed it
         self.factory_id = ""
+        self.writes = False  # whether she may bring a workbook back to the open factory
         self.head = html()
         self.save = widgets.Button(layout=shared_layout("auto"))
         self.save.add_class("bw-once")
@@ -74,8 +75,8 @@ class PlanWorkbookPanel(widgets.VBox):
         """Offer the factory's plan; bringing one back only to who may change or propose."""
         self.factory_id = factory_id
         self.link.value = self.message.value = ""
-        writes = self.app.may_edit(row) or self.app.may_propose(row)
-        self.upload.layout.display = None if writes else "none"
+        self.writes = bool(factory_id) and (self.app.may_edit(row) or self.app.may_propose(row))
+        self.upload.layout.display = None if self.writes else "none"
         self.layout.display = None if factory_id else "none"
 
     @guarded
@@ -96,7 +97,9 @@ class PlanWorkbookPanel(widgets.VBox):
     def _on_upload(self, change: dict[str, Any]) -> None:
         files = list(change["new"] or ())
         person = self.app.person
-        if not files or person is None or not self.factory_id:
+        # a hidden upload still takes what a page sends it: who may write is decided here
+        if not files or person is None or not self.factory_id or not self.writes:
+            self.upload.value = ()
             return
         _ = self._
         chosen = files[0]
