@@ -340,6 +340,13 @@ def test_a_file_that_is_not_minutes_saves_nothing(apps_store: Store) -> None:
     assert apps_store.visits_frame(factory_ids=["VN001"]).empty
 
 
+def test_without_visits_of_hers_only_the_correction_chooser_hides(apps_store: Store) -> None:
+    app = timeline(apps_store)
+    assert app.correct.layout.display == "none"  # nothing of hers to correct
+    shown = [app.fields["topics"], app.picc.fields["name"], app.picc.table, app.message]
+    assert [w.layout.display for w in shown] == [None] * len(shown)
+
+
 def test_her_visit_is_corrected_and_another_s_is_not_offered(apps_store: Store) -> None:
     visit = apps_store.add_visit(MEETING, "Lan Nguyen")
     apps_store.add_visit({**MEETING, "topics": "Staff's own visit"}, "Minh Tran")

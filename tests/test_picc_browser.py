@@ -132,7 +132,7 @@ def test_a_picc_member_and_a_meeting_s_minutes(
     form.get_by_label("Role on the committee").fill("secretary")
     form.get_by_label("Elected or appointed").select_option(label="Elected")
     form.get_by_label("Member since").fill("15/01/2024")
-    page.get_by_role("button", name="Save the member").click()
+    page.get_by_role("button", name="Keep in the register").click()
     page.get_by_text("The member was saved.").wait_for()
     table = page.locator(".bw-picc table")
     expect(table).to_contain_text("Mai Pham")

@@ -177,7 +177,7 @@ class PiccRegister(widgets.VBox):
         replace_options(self.fields["gender"].control, options(GENDER_LABELS, _))
         replace_options(self.fields["selection"].control, options(SELECTION_LABELS, _))
         self.choice.description = _("Member")
-        self.save.description = _("Save the member")
+        self.save.description = _("Keep in the register")
         self.end.description = _("End the membership")
         self.form_head.value = heading(_("Add or correct a PICC member"), 4)
         if self.factory_id:

@@ -203,7 +203,8 @@ class CaseTimeline(AppShell):
         self.minutes_note = html()
         self.resetting_minutes = False
         # her own visits and meetings, to correct one (only its author may)
-        self.correct = widgets.Dropdown(options=[("…", NEW)], layout=shared_layout("100%"))
+        # its own layout: hidden when she has none (a shared layout hides all its widgets)
+        self.correct = widgets.Dropdown(options=[("…", NEW)], layout=widgets.Layout(width="100%"))
         self.correct.add_class("bw-stack")
         self.correct.add_class("bw-visit-correct")
         self.correct.style.description_width = "initial"
