@@ -24,7 +24,9 @@ from sqlalchemy import insert, update
 from bwcases.apps import RemediationTracker
 from bwcases.auth.people import person
 from bwcases.core.domain import Status
+from bwcases.core.errors import UsageError
 from bwcases.core.paths import NOTEBOOKS
+from bwcases.io.mail import smtp_server
 from bwcases.reports import digest as dg
 from bwcases.store import DigestScope, Store, Upload
 from bwcases.store import digests as store_digests
@@ -802,6 +804,21 @@ def test_bad_input_is_named(
     assert said in result.stderr
     assert "secret" not in result.output
     assert mail_case.digest_outcomes(D.today()) == {}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "smtp://user:pa/ss3cret@host:25",  # a slash ends the host part early
+        "smtp://user:p@ss3cret@host:2x5",  # an @ not written %40
+        "smtp://user:pa:ss3cret@host:x",
+    ],
+)
+def test_a_bad_smtp_url_is_named_without_any_of_its_password(url: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        smtp_server(url)
+    assert "smtp://user:***@" in str(raised.value)
+    assert "ss3cret" not in str(raised.value)
 
 
 def test_a_long_list_is_cut_with_a_count(mail_case: Store) -> None:

@@ -47,7 +47,8 @@ class SmtpServer:
 def smtp_server(url: str, name: str = SMTP_URL_ENV) -> SmtpServer:
     """The server an SMTP URL names; a clear error (without its password) when it names none."""
     parts = urlsplit(url.strip())
-    shown = re.sub(r":[^:@/]*@", ":***@", url.strip())
+    # all up to the last @ after the user is the password: it may hold / : or a bare @
+    shown = re.sub(r"^([^:/]+://[^:@/]*):.*@", r"\1:***@", url.strip())
     form = "smtp://user:password@host:port"
     if parts.scheme not in DEFAULT_PORTS:
         raise UsageError(f"{name}: {shown!r} is not an SMTP URL like {form} (or smtps://...)")
