@@ -6,6 +6,7 @@ figure from totals (bwcases.reports.suppression).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +18,21 @@ from bwcases.analysis.persistence import persistence
 from bwcases.core import catalogue
 from bwcases.core.catalogue import COMPLIANCE_POINTS, canonical_cluster, canonical_compliance_point
 from bwcases.core.errors import UsageError
-from bwcases.core.i18n import translator
+from bwcases.core.i18n import CLUSTER, COMPLIANCE_POINT, domain_name, is_rtl, translator
 from bwcases.render.html import figure_table
 from bwcases.render.templating import Markup, macros
 from bwcases.reports import charts
-from bwcases.reports.common import BRIEF_MIME, PIECES, header_record, para, percent, section
-from bwcases.reports.suppression import MIN_FACTORIES, is_suppressed, suppress
+from bwcases.reports.common import (
+    BRIEF_MIME,
+    PIECES,
+    header_record,
+    para,
+    percent,
+    period_words,
+    points,
+    section,
+)
+from bwcases.reports.suppression import MIN_FACTORIES, SUPPRESSED, is_suppressed, suppress
 from bwcases.store import Store
 
 MAX_PANEL_CYCLES = 6
@@ -43,6 +53,8 @@ class GovernanceBrief:
     panel_factories: int
     progress: pd.DataFrame
     persistent: pd.DataFrame
+    previous_window: Window | None = None
+    previous_assessed: int = 0  # factories assessed in the previous period
     figures: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,25 +74,24 @@ def governance_brief(store: Store, country: str, period: str, lang: str = "en") 
     findings = store.findings_frame(country=country, ncq_only=True)
     rows = metrics.prepare(findings)
     latest = metrics.select_latest(rows, window)
-    by_cp = metrics.non_compliance_rates(findings, "latest", window=window)
-    by_cluster = metrics.non_compliance_rates(findings, "latest", window=window, level="cluster")
+    before = previous_window(window)
+    by_cp = _with_previous(findings, window, before, "cp")
+    by_cluster = _with_previous(findings, window, before, "cluster")
     trend, cycles, panel_n = _trend(findings, rows)
     brief = GovernanceBrief(
         country=country,
         window=window,
         lang=lang,
         factories_assessed=int(latest["factory_id"].nunique()),
-        by_cluster=suppress(
-            by_cluster, "factories_assessed", ["factories_non_compliant", "non_compliance_rate"]
-        ),
-        by_cp=suppress(
-            by_cp, "factories_assessed", ["factories_non_compliant", "non_compliance_rate"]
-        ),
+        by_cluster=by_cluster,
+        by_cp=by_cp,
         trend=trend,
         panel_cycles=cycles,
         panel_factories=panel_n,
         progress=_progress(store, sorted(latest["factory_id"].unique()), window),
         persistent=_persistent(rows, latest, store.assessments_frame(country=country)),
+        previous_window=before,
+        previous_assessed=int(metrics.select_latest(rows, before)["factory_id"].nunique()),
     )
     brief.figures = {
         "country": country,
@@ -92,6 +103,37 @@ def governance_brief(store: Store, country: str, period: str, lang: str = "en") 
         "panel_factories": panel_n,
     }
     return brief
+
+
+def previous_window(window: Window) -> Window:
+    """The period of as many months just before `window` (the last period, to compare with)."""
+    months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
+    end = window.start - dt.timedelta(days=1)
+    first = end.year * 12 + end.month - 1 - months
+    return Window(dt.date(first // 12, first % 12 + 1, 1), end)
+
+
+RATE_FIGURES = ["factories_non_compliant", "non_compliance_rate", "change"]
+
+
+def _with_previous(
+    findings: pd.DataFrame, window: Window, before: Window, level: str
+) -> pd.DataFrame:
+    """Rates in the period beside the previous period's and the change between them, each
+    suppressed where its own group of factories is small."""
+    keys = ["cluster"] if level == "cluster" else ["cluster", "compliance_point"]
+    now = metrics.non_compliance_rates(findings, "latest", window=window, level=level)
+    then = metrics.non_compliance_rates(findings, "latest", window=before, level=level)
+    then = then[[*keys, "factories_assessed", "non_compliance_rate"]].rename(
+        columns={"factories_assessed": "previous_factories", "non_compliance_rate": "previous_rate"}
+    )
+    both = now.merge(then, on=keys, how="left")
+    both["change"] = both["non_compliance_rate"] - both["previous_rate"]
+    out = suppress(both, "factories_assessed", RATE_FIGURES)
+    small = pd.to_numeric(both["previous_factories"]) < MIN_FACTORIES  # NaN: none, not small
+    for col in ("previous_rate", "change", "previous_factories"):
+        out.loc[small, col] = SUPPRESSED
+    return out
 
 
 def _trend(findings: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
@@ -208,127 +250,325 @@ def show(brief: GovernanceBrief) -> None:
     display(HTML(body_html(brief)))
 
 
-def _fmt(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+def _fmt(frame: pd.DataFrame, cols: list[str], fmt: Any = percent) -> pd.DataFrame:
     out = frame.copy()
     for col in cols:
-        out[col] = out[col].map(lambda v: v if is_suppressed(v) else percent(v))
+        out[col] = out[col].map(lambda v: v if is_suppressed(v) else fmt(v))
     return out
 
 
+def _shown(value: Any) -> bool:
+    return value is not None and not is_suppressed(value) and value == value
+
+
 def body_html(brief: GovernanceBrief) -> str:
-    """The brief's sections as HTML."""
+    """The brief's sections as HTML: a summary page, the rates beside the previous period's,
+    the trend, remediation, persistent issues, definitions."""
     _ = translator(brief.lang)
-    hidden = _("suppressed")
     note = _("Figures from fewer than {n} factories are suppressed.").format(n=MIN_FACTORIES)
     if brief.factories_assessed < MIN_FACTORIES:
         return section(
             _("Compliance"),
             para(note),
             para(_("Too few factories were assessed in the period to publish any figure.")),
+        ) + definitions_html(brief.lang)
+    return "".join(
+        [
+            summary_html(brief),
+            rates_html(brief, note),
+            trend_html(brief),
+            progress_html(brief),
+            persistent_html(brief),
+            definitions_html(brief.lang),
+        ]
+    )
+
+
+def summary_html(brief: GovernanceBrief) -> str:
+    """The first page: how many factories, the highest rates, what changed, remediation."""
+    _ = translator(brief.lang)
+    pieces = macros(PIECES)
+    lang = brief.lang
+    before = brief.previous_window
+    counts = _(
+        "{n} factories were assessed in the period, each counted once, on its latest assessment."
+    ).format(n=brief.factories_assessed)
+    if before is not None:
+        counts += " " + _("In the previous period ({period}): {n} factories.").format(
+            period=period_words(before, lang),
+            n=brief.previous_assessed
+            if brief.previous_assessed >= MIN_FACTORIES
+            else _("fewer than {n}").format(n=MIN_FACTORIES),
         )
-    rate_labels = {
+    shown = brief.by_cluster[brief.by_cluster["non_compliance_rate"].map(_shown)]
+    highest = [
+        _("{cluster}: {rate} of factories non-compliant").format(
+            cluster=domain_name(CLUSTER, row.cluster, lang), rate=percent(row.non_compliance_rate)
+        )
+        for row in shown.sort_values("non_compliance_rate", ascending=False).head(3).itertuples()
+    ]
+    moved = shown[shown["change"].map(_shown)]
+    moved = moved.assign(size=moved["change"].map(lambda v: abs(float(v))))
+    changes = [
+        _("{cluster}: {change} percentage points (from {before} to {now})").format(
+            cluster=domain_name(CLUSTER, row.cluster, lang),
+            change=points(row.change),
+            before=percent(row.previous_rate),
+            now=percent(row.non_compliance_rate),
+        )
+        for row in moved.sort_values("size", ascending=False).head(3).itertuples()
+    ] or [_("No comparison with the previous period can be published.")]
+    remediation = []
+    total = brief.progress[brief.progress["is_total"].astype(bool)] if len(brief.progress) else None
+    if total is not None and len(total) and _shown(total.iloc[0]["items"]):
+        row = total.iloc[0]
+        remediation.append(
+            _(
+                "Improvement Plan actions completed: {done} of {items} ({share}); overdue: {late}."
+            ).format(
+                done=row["completed"],
+                items=row["items"],
+                share=percent(row["share_completed"]),
+                late=row["overdue"],
+            )
+        )
+    body = [
+        para(counts),
+        str(pieces.block(_("Highest non-compliance, by cluster"), pieces.bullets(highest))),
+        str(pieces.block(_("Largest changes since the previous period"), pieces.bullets(changes))),
+        para(_("Lower is better: a fall is an improvement.")),
+    ]
+    if remediation:
+        body.append(str(pieces.block(_("Remediation"), pieces.bullets(remediation))))
+    return section(_("Summary"), *body)
+
+
+def rates_html(brief: GovernanceBrief, note: str) -> str:
+    """Rates by cluster (drawn and tabled) and by CP, beside the previous period's."""
+    _ = translator(brief.lang)
+    lang, rtl = brief.lang, is_rtl(brief.lang)
+    hidden = _("suppressed")
+    rates = ["non_compliance_rate", "previous_rate"]
+    labels = {
         "factories_assessed": _("Factories assessed"),
         "factories_non_compliant": _("Non-compliant"),
         "non_compliance_rate": _("Non-compliance rate"),
+        "previous_rate": _("Previous period"),
+        "change": _("Change (percentage points)"),
     }
-    by_cluster = _fmt(brief.by_cluster, ["non_compliance_rate"])
-    by_cp = _fmt(brief.by_cp, ["non_compliance_rate"])
-    by_cp = by_cp.assign(row=by_cp["cluster"] + " / " + by_cp["compliance_point"])
-    chart_rows = brief.by_cluster[~brief.by_cluster["non_compliance_rate"].map(is_suppressed)]
-    chart = ""
-    if len(chart_rows):
-        rates = {"rate": list(chart_rows["non_compliance_rate"])}
-        svg = Markup(charts.bar_chart(list(chart_rows["cluster"]), rates))  # by matplotlib
-        chart = str(macros(PIECES).figure(svg))
-    assessed = _("{n} factories assessed in the period (latest assessment of each).")
-    parts = [
-        section(
-            _("Non-compliance by cluster"),
-            para(assessed.format(n=brief.factories_assessed)),
-            figure_table(
-                by_cluster,
-                key="cluster",
-                labels={"cluster": _("Cluster"), **rate_labels},
-                marker=hidden,
-            ),
-            chart,
-            note=note,
-        ),
-        section(
-            _("Non-compliance by compliance point"),
-            figure_table(
-                by_cp,
-                key="row",
-                labels={
-                    "cluster": _("Cluster"),
-                    "compliance_point": _("Compliance point"),
-                    **rate_labels,
-                },
-                marker=hidden,
-            ),
-        ),
-    ]
-    if brief.panel_cycles:
-        cycles = [c for c in brief.trend.columns if str(c).startswith("cycle_")]
-        trend = _fmt(brief.trend, cycles)
-        labels = {
-            "cluster": _("Cluster"),
-            "factories": _("Factories"),
-            **{c: _("Cycle {n}").format(n=c.split("_")[1]) for c in cycles},
-        }
-        lead = _("The same {n} factories, assessed in each of cycles 1 to {c}.").format(
-            n=brief.panel_factories, c=brief.panel_cycles
-        )
-        parts.append(
-            section(
-                _("Trend over cycles (balanced panel)"),
-                para(lead),
-                figure_table(trend, key="cluster", labels=labels, marker=hidden),
-            )
-        )
-    progress = _fmt(brief.progress, ["share_completed"]) if len(brief.progress) else brief.progress
-    parts.append(
-        section(
-            _("Remediation progress"),
-            figure_table(
-                progress,
-                key="cluster",
-                labels={
-                    "cluster": _("Cluster"),
-                    "factories": _("Factories"),
-                    "items": _("Items"),
-                    "completed": _("Completed"),
-                    "in_progress": _("In progress"),
-                    "pending": _("Pending"),
-                    "overdue": _("Overdue"),
-                    "share_completed": _("Share completed"),
-                },
-                marker=hidden,
-                empty=_("None"),
-            ),
-        )
+    by_cluster = _fmt(_fmt(brief.by_cluster, rates), ["change"], points)
+    by_cluster = by_cluster.assign(
+        name=by_cluster["cluster"].map(lambda c: domain_name(CLUSTER, c, lang))
     )
+    by_cp = _fmt(_fmt(brief.by_cp, rates), ["change"], points)
+    by_cp = by_cp.assign(
+        row=by_cp["cluster"] + " / " + by_cp["compliance_point"],
+        name=by_cp["compliance_point"].map(lambda c: domain_name(COMPLIANCE_POINT, c, lang)),
+    )
+    drawn = brief.by_cluster
+    now = [v if _shown(v) else None for v in drawn["non_compliance_rate"]]
+    then = [v if _shown(v) else None for v in drawn["previous_rate"]]
+    chart = charts.hbars(
+        [domain_name(CLUSTER, c, lang) for c in drawn["cluster"]],
+        [now, then],
+        [
+            [percent(v) if v is not None else hidden for v in now],
+            [percent(v) if v is not None else "–" for v in then],
+        ],
+        title=_("Non-compliance by cluster"),
+    )
+    keys = charts.keys([_("This period"), _("Previous period")])
+    pieces = macros(PIECES)
+    lower = _(
+        "The share of the factories assessed on a cluster or compliance point that were found "
+        "non-compliant on it; lower is better. The change is in percentage points."
+    )
+    return "".join(
+        [
+            section(
+                _("Non-compliance by cluster"),
+                para(lower),
+                str(
+                    pieces.block(
+                        _("This period and the previous one"), Markup(chart), keys, keep=True
+                    )
+                ),
+                figure_table(
+                    by_cluster,
+                    key="cluster",
+                    labels={"name": _("Cluster"), **labels},
+                    marker=hidden,
+                    rtl=rtl,
+                ),
+                note=note,
+            ),
+            section(
+                _("Non-compliance by compliance point"),
+                figure_table(
+                    by_cp,
+                    key="row",
+                    labels={"name": _("Compliance point"), **labels},
+                    marker=hidden,
+                    rtl=rtl,
+                ),
+                note=note,
+            ),
+        ]
+    )
+
+
+def trend_html(brief: GovernanceBrief) -> str:
+    """Cluster rates over the cycles of the balanced panel, drawn and tabled."""
+    if not brief.panel_cycles:
+        return ""
+    _ = translator(brief.lang)
+    lang, rtl = brief.lang, is_rtl(brief.lang)
+    hidden = _("suppressed")
+    cycles = [c for c in brief.trend.columns if str(c).startswith("cycle_")]
+    names = [_("Cycle {n}").format(n=c.split("_")[1]) for c in cycles]
+    series = [[v if _shown(v) else None for v in brief.trend[c]] for c in cycles]
+    chart = charts.hbars(
+        [domain_name(CLUSTER, c, lang) for c in brief.trend["cluster"]],
+        series,
+        [[percent(v) if v is not None else hidden for v in values] for values in series],
+        title=_("Trend over cycles (balanced panel)"),
+    )
+    trend = _fmt(brief.trend, cycles)
+    trend = trend.assign(name=trend["cluster"].map(lambda c: domain_name(CLUSTER, c, lang)))
+    labels = {
+        "name": _("Cluster"),
+        "factories": _("Factories"),
+        **dict(zip(cycles, names, strict=True)),
+    }
+    lead = _("The same {n} factories, assessed in each of cycles 1 to {c}.").format(
+        n=brief.panel_factories, c=brief.panel_cycles
+    )
+    pieces = macros(PIECES)
+    return section(
+        _("Trend over cycles (balanced panel)"),
+        para(lead),
+        str(
+            pieces.block(
+                _("Non-compliance in each cycle"), Markup(chart), charts.keys(names), keep=True
+            )
+        ),
+        figure_table(trend, key="cluster", labels=labels, marker=hidden, rtl=rtl),
+    )
+
+
+def progress_html(brief: GovernanceBrief) -> str:
+    """Improvement Plan items by status per cluster, of the factories assessed in the period."""
+    _ = translator(brief.lang)
+    progress = brief.progress
+    if len(progress):
+        progress = _fmt(progress, ["share_completed"])
+        progress = progress.assign(
+            name=[
+                _("Total") if total else domain_name(CLUSTER, c, brief.lang)
+                for c, total in zip(progress["cluster"], progress["is_total"], strict=True)
+            ]
+        )
+    return section(
+        _("Remediation progress"),
+        para(
+            _(
+                "Improvement Plan items of the factories assessed in the period, by status at "
+                "the period's end."
+            )
+        ),
+        figure_table(
+            progress,
+            key="cluster",
+            labels={
+                "name": _("Cluster"),
+                "factories": _("Factories"),
+                "items": _("Items"),
+                "completed": _("Completed"),
+                "in_progress": _("In progress"),
+                "pending": _("Pending"),
+                "overdue": _("Overdue"),
+                "share_completed": _("Share completed"),
+            },
+            marker=_("suppressed"),
+            empty=_("None"),
+            rtl=is_rtl(brief.lang),
+        ),
+    )
+
+
+def persistent_html(brief: GovernanceBrief) -> str:
+    """CPs non-compliant at two assessments running, in factories assessed twice."""
+    _ = translator(brief.lang)
     persistent = _fmt(brief.persistent, ["share"]) if len(brief.persistent) else brief.persistent
     if len(persistent):
         persistent = persistent.assign(
-            row=persistent["cluster"] + " / " + persistent["compliance_point"]
-        )
-    parts.append(
-        section(
-            _("Persistent issues"),
-            figure_table(
-                persistent,
-                key="row",
-                labels={
-                    "cluster": _("Cluster"),
-                    "compliance_point": _("Compliance point"),
-                    "factories": _("Factories assessed twice"),
-                    "persistent": _("Non-compliant both times"),
-                    "share": _("Share"),
-                },
-                marker=hidden,
-                empty=_("None"),
+            row=persistent["cluster"] + " / " + persistent["compliance_point"],
+            name=persistent["compliance_point"].map(
+                lambda c: domain_name(COMPLIANCE_POINT, c, brief.lang)
             ),
         )
+    return section(
+        _("Persistent issues"),
+        figure_table(
+            persistent,
+            key="row",
+            labels={
+                "name": _("Compliance point"),
+                "factories": _("Factories assessed twice"),
+                "persistent": _("Non-compliant both times"),
+                "share": _("Share"),
+            },
+            marker=_("suppressed"),
+            empty=_("None"),
+            rtl=is_rtl(brief.lang),
+        ),
     )
-    return "".join(parts)
+
+
+def definitions_html(lang: str) -> str:
+    """What the brief's figures count, in a few words each."""
+    _ = translator(lang)
+    terms = [
+        (
+            _("Factories assessed"),
+            _(
+                "Each factory is counted once, on its latest assessment that started in the "
+                "period; factories marked obsolete and fact-gathering questions are left out."
+            ),
+        ),
+        (
+            _("Non-compliance rate"),
+            _(
+                "Of the factories assessed on a cluster or compliance point, the share found "
+                "non-compliant on it (on any of its questions). The denominator is the factories "
+                "assessed on that cluster or point, so it can differ from row to row."
+            ),
+        ),
+        (
+            _("Previous period"),
+            _("The same number of months just before the period."),
+        ),
+        (
+            _("Percentage points"),
+            _("The difference between two percentages: from 30% to 19% is −11 points."),
+        ),
+        (
+            _("Balanced panel"),
+            _(
+                "Only the factories assessed in every cycle from 1 to N, so that each cycle's rate "
+                "counts the same factories."
+            ),
+        ),
+        (
+            _("Suppressed"),
+            _(
+                "A figure from fewer than {n} factories is not shown, nor one that could be worked "
+                "out from the others and a total."
+            ).format(n=MIN_FACTORIES),
+        ),
+        (
+            _("Persistent issue"),
+            _("A compliance point found non-compliant at a factory's latest two assessments."),
+        ),
+    ]
+    return section(_("Definitions"), str(macros(PIECES).glossary(terms)))
