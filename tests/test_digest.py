@@ -253,6 +253,25 @@ def test_proposals_sent_back_to_her_until_answered_or_old(case: Store) -> None:
     assert recent not in _ids(earlier.sent_back)
 
 
+def test_a_factory_person_moved_on_hears_nothing_of_her_old_factory(case: Store) -> None:
+    exit_ = _item(case, "VN001", "Exit blocked")
+    reviewed = dt.datetime(2024, 7, 4, 15, tzinfo=dt.UTC)
+    _propose(case, exit_, state="sent back", reviewed_by="Lan Nguyen", reviewed_at=reviewed)
+    assert _ids(case.digest_items(_scope(case, FACTORY_PERSON), AS_OF).sent_back) != []
+    case.add_user(
+        FACTORY_PERSON,
+        role="factory",
+        country=None,
+        factory="VN003",
+        email=MAILS[FACTORY_PERSON],
+        password_hash=password_hash(),
+        actor="test",
+        replace=True,
+    )
+    mai = case.digest_items(_scope(case, FACTORY_PERSON), AS_OF)
+    assert mai.sent_back == []  # Saigon Garments' review is no longer hers to read
+
+
 def test_proposals_made_and_sent_back_through_the_proposals_store(case: Store) -> None:
     exit_ = _item(case, "VN001", "Exit blocked")
     new_item = case.propose_item(

@@ -124,7 +124,7 @@ class DigestStore(Gateway):
         if scope.sent_back_items:
             sent_back = self._items(scope, open_, i.verification == Verification.REJECTED.value)
         if scope.proposer:
-            sent_back += self._sent_back_proposals(scope.proposer, as_of)
+            sent_back += self._sent_back_proposals(scope, scope.proposer, as_of)
         to_review = self._pending_proposals(scope) if scope.reviews else []
         return DigestItems(overdue, due_soon, to_review, to_verify, sent_back)
 
@@ -194,15 +194,16 @@ class DigestStore(Gateway):
         stmt = _scoped(stmt, scope).order_by(p.proposed_at, p.id)
         return [{"kind": "proposal", **r} for r in self._proposals(stmt)]
 
-    def _sent_back_proposals(self, proposer: str, as_of: dt.date) -> list[dict[str, Any]]:
-        """Her proposals sent back in the SENT_BACK_DAYS up to `as_of` that no newer proposal
-        on the same item has answered."""
+    def _sent_back_proposals(
+        self, scope: DigestScope, proposer: str, as_of: dt.date
+    ) -> list[dict[str, Any]]:
+        """Her proposals on the scope's factories (not those of a factory she has left) sent
+        back in the SENT_BACK_DAYS up to `as_of` that no newer proposal on the item answered."""
         p = m.Proposal
-        stmt = (
-            self._proposal_select()
-            .where(p.proposed_by == proposer, p.state == ProposalState.SENT_BACK.value)
-            .order_by(p.reviewed_at, p.id)
+        stmt = self._proposal_select().where(
+            p.proposed_by == proposer, p.state == ProposalState.SENT_BACK.value
         )
+        stmt = _scoped(stmt, scope).order_by(p.reviewed_at, p.id)
         rows = self._proposals(stmt)
         latest: dict[int, dt.datetime] = {}
         items = [r["item_id"] for r in rows if r["item_id"] is not None]
