@@ -70,7 +70,7 @@ def finding_text(item: pd.Series, questions: pd.DataFrame, lang: str) -> str:
     label = str(questions.at[qid, "question_label"]) if qid in questions.index else ""
     if label and (not issue or issue == label):
         return question_finding(str(item["compliance_point"]), label, lang)
-    return _("{cp}: {issue}").format(cp=cp, issue=issue or "–")
+    return f"{cp}: {issue or '–'}"  # the factory's own words, after the point they concern
 
 
 def question_finding(compliance_point: str, question: str, lang: str) -> str:
