@@ -474,3 +474,65 @@ def test_a_manifest_that_cannot_be_written_is_one_line_saying_what_to_do(
     assert "summary.csv" in str(err.value) and "\n" not in str(err.value)
     assert "run the same command again" in str(err.value)
     assert rows(spec.output / "manifest.csv")["VN001"]["status"] == "ok"
+
+
+def test_what_a_run_left_in_cycles_is_collected_before_the_next(
+    loaded: Store, tmp_path: Path
+) -> None:
+    # The kernel keeps what warm-up made out of later collections; a run's garbage still goes
+    marks = tmp_path / "collected"
+    marks.mkdir()
+    nb = notebook(
+        tmp_path / "cycles.ipynb",
+        'factory_id = ""\nmarks = ""',
+        "import os\nfrom bwcases.reports.factory import record\n"
+        "record({'seen': sorted(os.listdir(marks))})",
+        "class Cycle:\n"
+        "    def __del__(self):\n"
+        "        open(self.mark, 'w').close()\n"
+        "held = Cycle()\nheld.mark = os.path.join(marks, factory_id)\nheld.me = held",
+    )
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={"marks": str(marks)}))
+    outcome = run(spec, loaded, workers=1)
+    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
+    for n, result in enumerate(outcome.results):  # one kernel: in the order they ran
+        assert result.figures["seen"] == sorted(r.item for r in outcome.results[:n])
+
+
+def test_the_kernels_are_driven_from_the_run_itself_not_worker_processes(
+    loaded: Store, tmp_path: Path
+) -> None:
+    # A worker process would import (and hold) the whole stack again: threads drive the kernels
+    nb = notebook(
+        tmp_path / "parent.ipynb",
+        'factory_id = ""',
+        "import os\nfrom bwcases.reports.factory import record\nrecord({'parent': os.getppid()})",
+    )
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
+    outcome = run(spec, loaded, workers=2)
+    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
+    assert {r.figures["parent"] for r in outcome.results} == {os.getpid()}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_kernels_started_ahead_for_a_run_with_nothing_to_do_are_stopped(
+    loaded: Store, tmp_path: Path
+) -> None:
+    import time
+
+    nb = quick_report(tmp_path)
+    path = batch_file(tmp_path, notebook=str(nb), formats=["ipynb"])
+    assert run(load_spec(path), loaded, workers=1).exit_status == 0
+    done = bw("--db", loaded.url, "run", str(path), "--workers", "2")
+    assert done.exit_code == 0 and "3 current" in done.stderr, done.stderr
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # a kernel still starting is stopped once it is up
+        kernels = [
+            p
+            for p in _tree(os.getpid())
+            if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes() and _processes()[p][2] != "Z"
+        ]
+        if not kernels:
+            break
+        time.sleep(0.5)
+    assert kernels == [], "kernels left running after the run"

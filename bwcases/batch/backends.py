@@ -1,21 +1,23 @@
-"""Where batch tasks run: worker processes on this machine, or a Dask cluster."""
+"""Where batch tasks run: threads of this process driving warm kernels, or a Dask cluster."""
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
 import os
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from bwcases.batch.executor import Result, Task, run_task, start_worker
+from bwcases.batch import executor
+from bwcases.batch.executor import Result, Task, run_task
 
 Backend = Callable[[list[Task], Callable[[Result], None], dict[str, Any]], None]
 BACKENDS: dict[str, Backend] = {}
 
 
 def backend(name: str) -> Callable[[Backend], Backend]:
-    """Register a way of running tasks (local processes, a Dask cluster)."""
+    """Register a way of running tasks (local kernels, a Dask cluster)."""
 
     def register(fn: Backend) -> Backend:
         BACKENDS[name] = fn
@@ -24,30 +26,114 @@ def backend(name: str) -> Callable[[Backend], Backend]:
     return register
 
 
+class KernelThreads:
+    """Threads of this process, each starting a kernel, warming it up and running tasks on it.
+
+    The work is in the kernels: a thread only drives one, so no worker process imports (and
+    holds) the whole stack again, and the kernels start the moment the notebook is known.
+    """
+
+    def __init__(self, kernel_name: str, notebook: str, count: int) -> None:
+        self.kernel_name, self.notebook = kernel_name, notebook
+        self._tasks: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[Result] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        # The first kernel starts and warms up alone, the others once it is warm: on a machine of
+        # few cores, kernels importing side by side would only delay the first result (on two
+        # cores: 1 s earlier, and the batch no later, as the work to do is the same).
+        self._first_warm = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"bwcases-kernel-{n}", daemon=True)
+            for n in range(max(1, count))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _serve(self) -> None:
+        first = threading.current_thread() is self._threads[0]
+        if not first:
+            self._first_warm.wait()
+        # A kernel that cannot start: run_task tries again and fails each item with the reason.
+        with contextlib.suppress(Exception):
+            if not self._stopping.is_set():
+                executor.prepare(self.kernel_name, self.notebook)
+        if first:
+            self._first_warm.set()
+        try:
+            while (task := self._tasks.get()) is not None and not self._stopping.is_set():
+                self._results.put(run_task(task, cancelled=self._stopping.is_set))
+        finally:
+            executor.release()
+
+    def run(self, tasks: list[Task], done: Callable[[Result], None]) -> None:
+        """Run the tasks, handing each result to `done` in this thread as it comes."""
+        for task in tasks:
+            self._tasks.put(task)
+        for _ in self._threads:
+            self._tasks.put(None)
+        for _ in tasks:
+            done(self._next())
+
+    def _next(self) -> Result:
+        while True:
+            try:  # a short wait at a time: Ctrl-C is seen at once
+                return self._results.get(timeout=0.2)
+            except queue.Empty:
+                if not any(thread.is_alive() for thread in self._threads):
+                    raise RuntimeError("the batch's kernel threads ended early") from None
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the kernels: at once (an interrupted run), or once their tasks are done."""
+        for _ in self._threads:
+            self._tasks.put(None)  # for threads that were never given a run
+        if kill:  # a kernel still starting is shut down by its thread once it is up
+            self._stopping.set()
+            executor.kill_all(self._threads)
+            return
+        for thread in self._threads:
+            thread.join()
+
+
+_early: KernelThreads | None = None
+
+
+def start_early(notebook: str, workers: int | None, kernel_name: str = "python3") -> None:
+    """Start the local run's kernels now, while this process still imports and plans."""
+    global _early
+    stop_early()
+    _early = KernelThreads(kernel_name, notebook, workers or os.cpu_count() or 1)
+
+
+def stop_early() -> None:
+    """Stop kernels started early that no run took."""
+    global _early
+    if _early is not None:
+        _early.close(kill=True)  # not waiting for kernels still starting
+        _early = None
+
+
+def _take_early(kernel_name: str, notebook: str) -> KernelThreads | None:
+    global _early
+    started, _early = _early, None
+    if started is not None and (started.kernel_name, started.notebook) != (kernel_name, notebook):
+        started.close(kill=True)
+        return None
+    return started
+
+
 @backend("local")
 def run_local(tasks: list[Task], done: Callable[[Result], None], options: dict[str, Any]) -> None:
-    """Worker processes, each with a kernel started ahead and kept warm."""
-    workers = max(1, min(int(options["workers"]), len(tasks)))
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=start_worker,
-        initargs=(tasks[0].kernel_name, tasks[0].notebook, os.getpid()),
+    """Kernels on this machine, each driven by a thread and kept warm."""
+    first = tasks[0]
+    threads = _take_early(first.kernel_name, first.notebook) or KernelThreads(
+        first.kernel_name, first.notebook, min(int(options["workers"]), len(tasks))
     )
-    pending: set[Future[Result]] = set()
-    queue = list(reversed(tasks))
     try:
-        # Keep two tasks per worker in flight: enough to never idle, few to cancel on Ctrl-C.
-        while queue or pending:
-            while queue and len(pending) < 2 * workers:
-                pending.add(pool.submit(run_task, queue.pop()))
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                done(future.result())
+        threads.run(tasks, done)
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        threads.close(kill=True)
         raise
-    pool.shutdown(wait=True)
+    threads.close()
 
 
 @backend("dask")

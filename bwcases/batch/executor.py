@@ -1,6 +1,6 @@
 """Running one notebook for one item on a warm kernel, with papermill's semantics.
 
-A worker keeps one kernel warm and runs item after item on it: papermill injects the parameters
+A thread keeps one kernel warm and runs item after item on it: papermill injects the parameters
 and marks a failing cell as it always does; between items `bwcases.batch.isolation` puts the kernel
 back to its state after warm-up. Outputs are written under a temporary name and renamed, so an
 interrupted run never leaves a half-written file behind.
@@ -17,6 +17,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,14 +78,20 @@ class WarmKernel:
         self.km = AsyncKernelManager(kernel_name=kernel_name)
         # The kernel's own chatter (warnings about TCP, tracebacks) is not the analyst's business.
         run_sync(self.km.start_kernel)(
-            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # Nothing reads a batch kernel's history: no SQLite file opened (and locked) for it.
+            extra_arguments=["--HistoryManager.enabled=False"],
         )
         _KERNELS.append(self)
+        self.thread = threading.current_thread()  # the one thread that drives it
         self.kc = self.km.client()
         self.kc.start_channels()
         run_sync(self.kc.wait_for_ready)(timeout=120)
         self.runs = 0
         self.warm = False
+        self.last: Any = None  # the notebook of the latest run, as papermill left it
 
     def run_code(self, code: str) -> None:
         """Run code outside any notebook; raise if it fails."""
@@ -100,11 +107,16 @@ class WarmKernel:
         self.warm = True
         self.runs = 0
 
-    def execute(self, task: Task, output: str) -> None:
-        """Run the task's notebook with papermill on this kernel, saving to `output`."""
-        pm.execute_notebook(
+    def execute(self, task: Task) -> Any:
+        """Run the task's notebook with papermill on this kernel; the executed notebook.
+
+        A failing cell raises `PapermillExecutionError`; the notebook, its cell marked, is then
+        in `self.last`. Nothing is written: the caller writes the notebook once, complete.
+        """
+        self.last = None
+        return pm.execute_notebook(
             task.notebook,
-            output,
+            None,
             parameters=task.parameters,
             engine_name=ENGINE,
             kernel_name=task.kernel_name,
@@ -145,7 +157,7 @@ class WarmKernel:
             self.km.cleanup_connection_file()
 
 
-_KERNELS: list[WarmKernel] = []  # the kernels this process runs, for its parent watch
+_KERNELS: list[WarmKernel] = []  # the kernels this process runs, to stop them at once
 
 
 def _ignore(_msg: Any) -> None:
@@ -167,6 +179,7 @@ class WarmEngine(Engine):
             log_output=False,
         )
         client.kc = warm.kc
+        warm.last = nb_man.nb  # papermill marks a failing cell in this very notebook, then raises
         return client.execute()
 
 
@@ -183,10 +196,33 @@ def _kernel(task: Task) -> WarmKernel:
     if kernel is None:
         kernel = WarmKernel(task.kernel_name, cwd=str(Path(task.notebook).parent))
         _local.kernel = kernel
-        atexit.register(kernel.shutdown)
     if not kernel.warm:
         kernel.warm_up(task.notebook)
     return kernel
+
+
+def prepare(kernel_name: str, notebook: str) -> None:
+    """Start and warm up this thread's kernel ahead of its first task."""
+    _local.kernel = WarmKernel(kernel_name, cwd=str(Path(notebook).parent))
+    _local.kernel.warm_up(notebook)
+
+
+def release() -> None:
+    """Stop this thread's kernel."""
+    kernel: WarmKernel | None = getattr(_local, "kernel", None)
+    if kernel is not None:
+        kernel.shutdown()
+        _local.kernel = None
+
+
+def kill_all(threads: Collection[threading.Thread] | None = None) -> None:
+    """Stop at once, from any thread, the kernels these threads drive (by default: all)."""
+    for kernel in list(_KERNELS):
+        if threads is None or kernel.thread in threads:
+            kernel.kill()
+
+
+atexit.register(kill_all)  # a kernel outlives no run, even one ended by an error
 
 
 def imports_of(notebook: str) -> str:
@@ -202,28 +238,6 @@ def imports_of(notebook: str) -> str:
             continue
         lines += [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
     return "\n".join(lines)
-
-
-def start_worker(kernel_name: str, notebook: str, parent: int | None = None) -> None:
-    """Start this process's kernel ahead of its first task (a process pool initializer).
-
-    With `parent`, the worker and its kernel end as soon as that process is gone.
-    """
-    if parent is not None:
-        watch = threading.Thread(target=_watch_parent, args=(parent,), name="bwcases-watch")
-        watch.daemon = True
-        watch.start()
-    _local.kernel = WarmKernel(kernel_name, cwd=str(Path(notebook).parent))
-    atexit.register(_local.kernel.shutdown)
-
-
-def _watch_parent(parent: int) -> None:
-    """End this worker and its kernels once the run that started it is gone (even killed)."""
-    while os.getppid() == parent:  # a process whose parent dies is given another
-        time.sleep(0.5)
-    for kernel in list(_KERNELS):
-        kernel.kill()
-    os._exit(1)
 
 
 def figures_of(nb: Any) -> dict[str, Any]:
@@ -251,7 +265,7 @@ def _peak_mb(kernel: WarmKernel | None) -> float:
 
 
 def _write_atomic(path: str, text: str, tmp_dir: Path) -> None:
-    tmp = tmp_dir / (Path(path).name + f".{os.getpid()}")
+    tmp = tmp_dir / (Path(path).name + f".{os.getpid()}.{threading.get_ident()}")
     tmp.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
@@ -264,24 +278,27 @@ def _render(task: Task, nb: Any) -> None:
     if task.html:
         _write_atomic(task.html, html, task.tmp_dir)
     if task.pdf:
-        tmp = task.tmp_dir / (Path(task.pdf).name + f".{os.getpid()}")
+        tmp = task.tmp_dir / (Path(task.pdf).name + f".{os.getpid()}.{threading.get_ident()}")
         tmp.parent.mkdir(parents=True, exist_ok=True)
         to_pdf(html, tmp)
         os.replace(tmp, task.pdf)
 
 
-def run_task(task: Task) -> Result:
-    """Run one item on this worker's warm kernel; never raises for a failing notebook."""
+def run_task(task: Task, cancelled: Callable[[], bool] | None = None) -> Result:
+    """Run one item on this thread's warm kernel; never raises for a failing notebook.
+
+    Once `cancelled()` says so (the run was interrupted), nothing more is written.
+    """
     started = time.perf_counter()
     kernel: WarmKernel | None = None
-    tmp = task.tmp_dir / f"{Path(task.ipynb).name}.{os.getpid()}.ipynb"
+    nb: Any = None
     status, error = "ok", ""
     try:
-        tmp.parent.mkdir(parents=True, exist_ok=True)
         kernel = _kernel(task)
         try:
-            kernel.execute(task, str(tmp))
+            nb = kernel.execute(task)
         except PapermillExecutionError as exc:
+            nb = kernel.last
             status, error = "failed", f"In [{exc.exec_count}]: {exc.ename}: {exc.evalue}"
         finally:
             kernel.reset()
@@ -290,15 +307,15 @@ def run_task(task: Task) -> Result:
         if kernel is not None:
             kernel.shutdown()
             _local.kernel = None
+    if cancelled is not None and cancelled():
+        return Result(task.item, "interrupted", round(time.perf_counter() - started, 3))
     figures: dict[str, Any] = {}
     try:
-        if tmp.exists():
-            nb = nbformat.read(tmp, as_version=4)
+        if nb is not None:
             nb.metadata["bwcases"] = {**task.metadata, "status": status, "error": error}
             figures = figures_of(nb)
             Path(task.ipynb).parent.mkdir(parents=True, exist_ok=True)
             _write_atomic(task.ipynb, nbformat.writes(nb), task.tmp_dir)
-            tmp.unlink(missing_ok=True)
             if task.html or task.pdf:
                 _render(task, nb)
     except OSError as exc:  # a full disk, a folder in the way: this item failed, the batch goes on

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bwcases.batch.backends import BACKENDS
+from bwcases.batch.backends import BACKENDS, stop_early
 from bwcases.batch.executor import Result
 from bwcases.batch.manifest import Manifest, write_summary
 from bwcases.batch.planning import Plan, plan
@@ -79,6 +79,7 @@ def execute(
             if the_plan.tasks:
                 BACKENDS["dask" if scheduler else "local"](the_plan.tasks, done, options)
         finally:
+            stop_early()  # kernels started ahead for a run that had nothing to do
             manifest.write()
             shutil.rmtree(spec.output / ".tmp", ignore_errors=True)
             outcome.summary = write_summary(spec, the_plan)
