@@ -158,6 +158,21 @@ def test_units_come_from_the_map_or_the_wording() -> None:
     assert fact_unit("", "Longest week, in hours?", "Haiti") == "hours"
 
 
+@pytest.mark.parametrize(
+    ("label", "unit"),
+    [
+        ("How many days of annual leave do workers get?", "days"),
+        ("How many hours of overtime were worked last week?", "hours"),
+        ("How many of the workers are women?", "workers"),
+        ("How many workers with disabilities does the factory employ?", "workers"),
+        ("How many production buildings does the factory have?", "buildings"),
+        ("Is there a canteen?", ""),
+    ],
+)
+def test_a_how_many_question_counts_its_own_noun(label: str, unit: str) -> None:
+    assert fact_unit("", label, "Vietnam") == unit
+
+
 def test_facts_are_numbers_with_their_unit(cat_store: Store) -> None:
     facts = synthesis.facts(cat_store, country="vn").set_index(["quest_id", "question_id"])
     assert facts.loc[(1001, "FGW.01"), "value"] == 1250 and facts.loc[(1001, "FGW.01"), "unit"]

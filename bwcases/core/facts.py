@@ -24,7 +24,9 @@ CURRENCIES = {
 LOCAL_CURRENCY = "local currency"
 
 _NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
-_HOW_MANY = re.compile(r"^how many (?:of the )?(\w+(?: \w+)?)", re.IGNORECASE)
+# "How many [of the] N" or "... A N": the noun counted, never the word after it ("days of")
+_LINK = r"(?:of|are|is|do|does|did|were|was|have|has|had|in|on|at|with|for|per|get|took)\b"
+_HOW_MANY = re.compile(rf"^how many (?:of the )?(\w+)(?: (?!{_LINK})(\w+))?", re.IGNORECASE)
 
 
 def fact_value(text: object) -> float | None:
@@ -47,7 +49,5 @@ def fact_unit(unit: str, question_label: str, country: str) -> str:
         return "hours"
     if LOCAL_CURRENCY in label:
         return CURRENCIES.get(country, LOCAL_CURRENCY)
-    if "workers" in label and label.startswith("how many"):
-        return "workers"
     found = _HOW_MANY.match(question_label.strip())
-    return found.group(1).split()[-1] if found else ""
+    return (found.group(2) or found.group(1)) if found else ""
