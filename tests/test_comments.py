@@ -9,7 +9,6 @@ import re
 import pytest
 
 from bwcases.apps import RemediationTracker
-from bwcases.auth.people import person
 from bwcases.core.errors import NotAllowedError, ValidationError
 from bwcases.store import Store
 from bwcases.store.comments import COMMENT_LIMIT
@@ -96,12 +95,6 @@ def tracker_on(store: Store, user: str, item: int = 1) -> RemediationTracker:
     return app
 
 
-def as_factory_person(app: RemediationTracker, store: Store) -> None:
-    """The tracker's thread as Ngoc Bui reads it (her own portfolio is the proposals' part)."""
-    app.person = person(store.user("Ngoc Bui"))
-    app.comments.show_item(1, "VN001")
-
-
 def test_the_tracker_item_shows_its_thread_and_adds_internal_by_default(
     factory_store: Store,
 ) -> None:
@@ -126,10 +119,8 @@ def test_the_tracker_item_shows_its_thread_and_adds_internal_by_default(
 def test_the_factory_person_reads_and_writes_shared_only(factory_store: Store) -> None:
     factory_store.add_comment(1, "Internal worry", visibility="internal", actor="Lan Nguyen")
     factory_store.add_comment(1, "Send the payroll", visibility="shared", actor="Lan Nguyen")
-    app = tracker_on(factory_store, "Lan Nguyen")
-    assert "Internal worry" in app.comments.thread.value
-    as_factory_person(app, factory_store)
-    thread = app.comments
+    assert "Internal worry" in tracker_on(factory_store, "Lan Nguyen").comments.thread.value
+    thread = tracker_on(factory_store, "Ngoc Bui").comments
     assert "Internal worry" not in thread.thread.value
     assert "Send the payroll" in thread.thread.value
     assert thread.visibility.layout.display == "none"  # no choice to make
