@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from bwcases.io.demo import fill_demo
 from bwcases.io.exporters import export_assessments, export_by_frames
@@ -173,3 +174,20 @@ def test_the_export_is_the_frames_export_byte_for_byte(
     assert count == export_by_frames(store, frames) == store.count_findings() > 4
     assert streamed.getvalue() == frames.getvalue()
     assert "'=Overtime" in streamed.getvalue() and "'-1+2" in streamed.getvalue()
+
+
+def test_a_finding_the_store_holds_without_a_value_is_exported_as_the_frames_did(
+    store: Store, tmp_path: Path
+) -> None:
+    # an NCQ finding NULL, or neither 0 nor 1: no import writes one, the store's column allows it
+    fill_demo(store, factories=3, seed=4)
+    with store.engine.begin() as conn:
+        quests = conn.exec_driver_sql("SELECT MIN(quest_id), MAX(quest_id) FROM findings").one()
+        change = text("UPDATE findings SET finding = :to WHERE quest_id = :quest AND finding = 1")
+        conn.execute(change, {"to": None, "quest": quests[0]})
+        conn.execute(change, {"to": 2, "quest": quests[1]})
+    streamed, frames = io.StringIO(), io.StringIO()
+    export_assessments(store, streamed)
+    export_by_frames(store, frames)
+    assert streamed.getvalue() == frames.getvalue()
+    assert "None" not in streamed.getvalue()
