@@ -23,6 +23,7 @@ from bwcases.core.i18n import QUESTION, domain_name, is_rtl, language, translato
 from bwcases.io.plan_workbook import (
     COLUMNS,
     FACTORY,
+    FIELD_OF,
     ID,
     NAMING,
     NO,
@@ -53,22 +54,13 @@ WIDTHS = {
     "PICC.Agreed": 12,
     "Notes": 30,
 }
-FIELDS = {
+FIELDS = {  # each column's field: what names an item, then what a person edits
     ID: "item_id",
     VERSION: "version",
     FACTORY: "factory_id",
     "Quest.ID": "quest_id",
     QUESTION_ID: "question_id",
-    "Compliance.point": "compliance_point",
-    "Issue": "issue",
-    "Root.cause": "root_cause",
-    "Action": "action",
-    "Responsible": "responsible",
-    "Due.Date": "due_date",
-    "Priority": "priority",
-    "Status": "status",
-    "PICC.Agreed": "picc_agreed",
-    "Notes": "notes",
+    **FIELD_OF,
 }
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # no XML cell may hold them
 LOCKED_FILL = PatternFill("solid", fgColor="E7E6E6")
