@@ -500,3 +500,20 @@ def test_progress_proposed_from_a_status_changed_meanwhile_is_not_applied_blind(
     assert "from Pending to Completed" in caught.value.fields["status"]
     assert case.plan_item(item["item_id"])["status"] == "Completed"
     assert case.proposal(pid)["state"] == "pending"
+
+
+def test_a_sent_back_proposal_answered_by_a_newer_one_is_no_longer_shown(case: Store) -> None:
+    item = _item(case, EXIT)
+    first = case.propose_progress(
+        RINA, item["item_id"], status=Status.IN_PROGRESS, note="First try", base_version=1
+    )
+    case.send_back_proposal(first, reviewer="Lan Nguyen", comment="Add a photo")
+    app = open_app(RemediationTracker, case, RINA, "VN001")
+    app.choice.value = str(item["item_id"])
+    assert "Add a photo" in _html(app.proposals)
+    case.propose_progress(
+        RINA, item["item_id"], status=Status.IN_PROGRESS, note="Second try", base_version=1
+    )
+    app.open_item(item["item_id"])
+    shown = _html(app.proposals)
+    assert "Second try" in shown and "First try" not in shown

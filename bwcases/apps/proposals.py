@@ -33,7 +33,6 @@ from bwcases.core.i18n import COMPLIANCE_POINT, N_
 from bwcases.render.templating import macros
 
 VIEWS = "apps/proposals.html.j2"
-SHOWN_STATES = [ProposalState.PENDING, ProposalState.SENT_BACK]  # what is still to act on
 STATE_LABELS = {
     ProposalState.PENDING.value: N_("Proposed — waiting for review"),
     ProposalState.ACCEPTED.value: N_("Accepted"),
@@ -81,6 +80,22 @@ def changes(row: dict[str, Any], app: AppShell) -> list[tuple[str, str, str | No
         for key, label in ITEM_LABELS.items()  # the form's order
         if key in fields
     ]
+
+
+def still_open(proposals: pd.DataFrame) -> list[dict[str, Any]]:
+    """Of proposals (newest first), the pending ones, and those sent back that no newer one
+    answers: of the same item, or for a new item, hers of the same compliance point."""
+    shown: list[dict[str, Any]] = []
+    answered: set[Any] = set()
+    for row in proposals.to_dict("records") if len(proposals) else []:
+        new = pd.isna(row["item_id"])
+        about = (row["proposed_by"], row["compliance_point"]) if new else int(row["item_id"])
+        pending = row["state"] == ProposalState.PENDING.value
+        unanswered = row["state"] == ProposalState.SENT_BACK.value and about not in answered
+        if pending or unanswered:
+            shown.append(row)
+        answered.add(about)
+    return shown
 
 
 def file_links(row: dict[str, Any], base_url: str) -> list[tuple[str, str]]:
@@ -132,11 +147,11 @@ class ProposalPanel(widgets.VBox):
         self.factory_id, self.item_id = factory_id, item_id
         store = self.app.store
         if item_id is not None:
-            df = store.proposals_frame(item_ids=[item_id], states=SHOWN_STATES)
+            df = store.proposals_frame(item_ids=[item_id])
         else:
-            df = store.proposals_frame(factory_ids=[factory_id], states=SHOWN_STATES)
+            df = store.proposals_frame(factory_ids=[factory_id])
             df = df[df["item_id"].isna()]
-        self.rows = df.to_dict("records") if len(df) else []
+        self.rows = still_open(df)
         self.draw()
 
     def clear(self) -> None:
