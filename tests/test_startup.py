@@ -57,7 +57,7 @@ def test_the_version_shown_is_the_installed_distributions() -> None:
     assert __version__ == importlib.metadata.version("bwcases")
 
 
-@pytest.mark.parametrize("module", ["bwcases.batch.run", "bwcases.batch.executor"])
+@pytest.mark.parametrize("module", ["bwcases.batch.run", "bwcases.batch.engine"])
 def test_reading_notebooks_builds_no_iri_grammar(module: str) -> None:
     # nbformat -> jsonschema took up rfc3987_syntax, whose import builds Earley parsers (~1 s)
     names = ("nbformat", "jsonschema", "rfc3987_syntax", "lark")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import atexit
 import contextlib
+import json
 import os
 import resource
 import signal
@@ -22,17 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-import papermill as pm
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import Engine, papermill_engines
-from papermill.exceptions import PapermillExecutionError
 
 from bwcases.core.formats import FIGURES_MIME
 
-ENGINE = "bwcases-warm"
 TAKE = "__import__('bwcases.batch.isolation').batch.isolation.take()"
 RESTORE = "__import__('bwcases.batch.isolation').batch.isolation.restore()"
 RECYCLE_AFTER = 250  # runs on one kernel before it is replaced (bounds slow leaks)
@@ -113,18 +108,10 @@ class WarmKernel:
         A failing cell raises `PapermillExecutionError`; the notebook, its cell marked, is then
         in `self.last`. Nothing is written: the caller writes the notebook once, complete.
         """
+        from bwcases.batch.engine import execute
+
         self.last = None
-        return pm.execute_notebook(
-            task.notebook,
-            None,
-            parameters=task.parameters,
-            engine_name=ENGINE,
-            kernel_name=task.kernel_name,
-            progress_bar=False,
-            request_save_on_cell_execute=False,
-            execution_timeout=task.timeout,
-            warm=self,
-        )
+        return execute(self, task)
 
     def reset(self) -> None:
         """Put the kernel back to its state after warm-up."""
@@ -163,27 +150,6 @@ _KERNELS: list[WarmKernel] = []  # the kernels this process runs, to stop them a
 def _ignore(_msg: Any) -> None:
     """Output of the kernel's housekeeping code is not kept."""
 
-
-class WarmEngine(Engine):
-    """Papermill engine that runs on a kernel the caller keeps warm."""
-
-    @classmethod
-    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
-        warm: WarmKernel = kwargs.pop("warm")
-        client = PapermillNotebookClient(
-            nb_man,
-            km=warm.km,
-            kernel_name=kernel_name,
-            timeout=kwargs.get("execution_timeout"),
-            startup_timeout=kwargs.get("start_timeout", 60),
-            log_output=False,
-        )
-        client.kc = warm.kc
-        warm.last = nb_man.nb  # papermill marks a failing cell in this very notebook, then raises
-        return client.execute()
-
-
-papermill_engines.register(ENGINE, WarmEngine)
 
 _local = threading.local()
 
@@ -227,13 +193,16 @@ atexit.register(kill_all)  # a kernel outlives no run, even one ended by an erro
 
 def imports_of(notebook: str) -> str:
     """The top-level import statements of a notebook's code cells (what a warm-up runs)."""
-    nb = nbformat.read(notebook, as_version=4)
+    # Read as the JSON it is: a kernel's warm-up does not wait for nbformat's validator
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
     lines = []
-    for cell in nb.cells:
-        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+    for cell in cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.get("cell_type") != "code" or "parameters" in tags:
             continue
+        source = cell.get("source", "")
         try:
-            tree = ast.parse(cell.source)
+            tree = ast.parse("".join(source) if isinstance(source, list) else source)
         except SyntaxError:
             continue
         lines += [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
@@ -289,6 +258,10 @@ def run_task(task: Task, cancelled: Callable[[], bool] | None = None) -> Result:
 
     Once `cancelled()` says so (the run was interrupted), nothing more is written.
     """
+    import nbformat
+
+    from bwcases.batch.engine import PapermillExecutionError
+
     started = time.perf_counter()
     kernel: WarmKernel | None = None
     nb: Any = None

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import papermill as pm
 import yaml
 
 from bwcases.core.errors import InputError, Problem, UsageError
@@ -67,6 +66,19 @@ def _notebook(given: Path) -> Path:
         return given
     shipped = NOTEBOOKS / given.name
     return shipped if shipped.is_file() else given
+
+
+def notebook_of(path: str | Path) -> Path | None:
+    """The notebook a batch file names, read in an instant; None where `load_spec` will object."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    named = raw.get("notebook") if isinstance(raw, dict) else None
+    if not named:
+        return None
+    notebook = _notebook(Path(str(named)))
+    return notebook.resolve() if notebook.is_file() else None
 
 
 def load_spec(path: str | Path) -> BatchSpec:
@@ -148,6 +160,8 @@ def load_spec(path: str | Path) -> BatchSpec:
 
 
 def _check_parameters(spec: BatchSpec) -> None:
+    import papermill as pm  # here: a run's kernels start before it is imported (notebook_of)
+
     declared = set(pm.inspect_notebook(str(spec.notebook)))
     problems = [
         _field(
