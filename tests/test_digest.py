@@ -322,6 +322,19 @@ def test_outcomes_are_recorded_once_per_person_and_day(case: Store) -> None:
         case.record_digest("Lan Nguyen", AS_OF, "lost")
 
 
+def test_when_a_digest_went_is_told_in_utc_whatever_the_servers_zone(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGTZ", "Asia/Ho_Chi_Minh")  # a PostgreSQL session's zone: UTC+7
+    local = Store(store_url)
+    try:
+        local.record_digest("Lan Nguyen", AS_OF, "sent")
+        at = local.digest_outcomes(AS_OF)["Lan Nguyen"]["at"]
+    finally:
+        local.dispose()
+    assert at.utcoffset() == dt.timedelta(0)  # "sent 16:05 UTC" is not 23:05 in Saigon
+
+
 def test_recipients_named_must_exist(case: Store) -> None:
     assert [r["name"] for r in case.digest_recipients(["Minh Tran"])] == ["Minh Tran"]
     with pytest.raises(Exception, match="Nobody Here"):

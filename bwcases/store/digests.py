@@ -56,12 +56,14 @@ class DigestItems:
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands datetimes back naive; the store writes them in UTC."""
+    """A stored time in UTC, or None."""
     return _utc(value) if value is not None else None
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    """SQLite hands times back naive (the store writes them in UTC); PostgreSQL in its
+    session's zone, which need not be UTC."""
+    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _scoped(stmt: Any, scope: DigestScope) -> Any:
