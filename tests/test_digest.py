@@ -774,6 +774,26 @@ def test_the_default_folder_is_named_for_the_day(
     assert (tmp_path / "digests" / "2024-07-05" / "Minh-Tran.eml").is_file()
 
 
+def test_a_file_there_before_is_replaced_private_and_a_link_not_written_through(
+    mail_case: Store, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("not hers to overwrite")
+    (out / "Lan-Nguyen.eml").symlink_to(elsewhere)
+    (out / "Minh-Tran.eml").write_text("an older run's file")
+    (out / "Minh-Tran.eml").chmod(0o644)
+    result = _run(mail_case, None, tmp_path, "--person", "Lan Nguyen", "--person", "Minh Tran")
+    assert result.exit_code == 0, result.output
+    assert elsewhere.read_text() == "not hers to overwrite"
+    for name in ("Lan-Nguyen.eml", "Minh-Tran.eml"):
+        path = out / name
+        assert not path.is_symlink() and path.stat().st_mode & 0o777 == 0o600, name
+        assert email.message_from_bytes(path.read_bytes())["Subject"], name
+    assert sorted(p.name for p in out.iterdir()) == ["Lan-Nguyen.eml", "Minh-Tran.eml"]
+
+
 def test_a_failed_file_is_recorded_and_said(mail_case: Store, tmp_path: Path) -> None:
     (tmp_path / "out").write_text("a file where the folder should be")
     result = _run(mail_case, None, tmp_path, "--person", "Lan Nguyen")

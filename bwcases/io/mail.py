@@ -212,7 +212,17 @@ def file_name(name: str, taken: set[str]) -> str:
 
 
 def write_eml(message: EmailMessage, path: Path) -> Path:
-    """Write a message as an .eml file (CRLF lines, as mail travels) for its owner's eyes only."""
-    private_file(path)
-    path.write_bytes(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+    """Write a message as an .eml file (CRLF lines, as mail travels) for its owner's eyes only,
+    whole or not at all."""
+    # A new file put in place: one there before (a link, a file others may read) is replaced,
+    # never written through, and a failure leaves no half message where mail is picked up.
+    part = path.with_name(path.name + ".part")
+    part.unlink(missing_ok=True)
+    private_file(part)
+    try:
+        part.write_bytes(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
+        part.replace(path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     return path
