@@ -2,8 +2,8 @@
 
 Bars whose labels are words (`hbars`, `columns`) are drawn in HTML, so that the page shapes
 their text in the reader's language and script (Arabic joined and right to left, Khmer), which
-matplotlib cannot; the SVG charts (`bar_chart`, `stacked_bar`) show only data values (factory
-IDs), and their titles and legends are HTML around them (see `legend`).
+matplotlib cannot; the SVG chart (`stacked_bar`) shows only data values (factory IDs and
+counts), and its title and legend are HTML around it (see `legend`).
 """
 
 from __future__ import annotations
@@ -39,29 +39,6 @@ def _svg(fig: plt.Figure) -> str:
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
     return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', text)
-
-
-def bar_chart(
-    labels: Sequence[str],
-    series: Mapping[str, Sequence[float | None]],
-    *,
-    percent: bool = True,
-) -> str:
-    """Horizontal grouped bars, one group per label; None is left out."""
-    n = max(len(series), 1)
-    height = 0.8 / n
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(labels) + 1.2), dpi=100)
-    for i, (name, values) in enumerate(series.items()):
-        ys = [j + i * height for j in range(len(labels))]
-        xs = [v if v is not None else 0.0 for v in values]
-        ax.barh(ys, xs, height=height, label=name, color=COLOURS[i % len(COLOURS)])
-    ax.set_yticks([j + height * (n - 1) / 2 for j in range(len(labels))], labels=list(labels))
-    ax.invert_yaxis()
-    if percent:
-        ax.set_xlim(0, 1)
-        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig)
 
 
 def stacked_bar(labels: Sequence[str], parts: Mapping[str, Sequence[int]]) -> str:

@@ -12,7 +12,14 @@ from bwcases.analysis.metrics import Window
 from bwcases.core.catalogue import CLUSTERS
 from bwcases.core.domain import PartnerType
 from bwcases.core.errors import UsageError
-from bwcases.core.i18n import CLUSTER, COMPLIANCE_POINT, domain_name, is_rtl, translator
+from bwcases.core.i18n import (
+    CLUSTER,
+    COMPLIANCE_POINT,
+    COUNTRY,
+    domain_name,
+    is_rtl,
+    translator,
+)
 from bwcases.render.html import figure_table, is_suppressed, isolate
 from bwcases.render.templating import Markup, macros, render
 from bwcases.reports import charts
@@ -415,7 +422,9 @@ def factory_html(report: FactoryReport, lang: str, brief: PartnerBrief | None = 
         }
         blocks.append(
             (
-                _("Compared with {country} in the same period").format(country=country),
+                _("Compared with {country} in the same period").format(
+                    country=domain_name(COUNTRY, country, lang)
+                ),
                 para(
                     _(
                         "The country's figures are hidden where fewer than {n} of its "
