@@ -141,7 +141,7 @@ def test_a_factory_report_shows_a_name_and_an_items_texts_as_text(
     parsed = Parsed(html)
     assert "script" not in parsed.tags
     assert f"<h1>{escape(HOSTILE)} (VN001)</h1>" in html
-    assert ["Overtime", HOSTILE, HOSTILE, HOSTILE, "2024-07-31", "Pending"] in [
+    assert ["Overtime", HOSTILE, HOSTILE, HOSTILE, "31 July 2024", "Pending"] in [
         parsed.cells[i : i + 6] for i in range(len(parsed.cells))
     ]
 
@@ -149,5 +149,5 @@ def test_a_factory_report_shows_a_name_and_an_items_texts_as_text(
 def test_a_factory_reports_facts_come_in_the_readers_language(store: Store, tmp_path: Path) -> None:
     fill_case(store, tmp_path)
     html = report_html(factory_report(store, "KH001", as_of="2024-12-31", lang="vi"))
-    assert "<p>Quốc gia: Cambodia · Tính đến: 2024-12-31</p>" in html
-    assert "Đánh giá gần nhất: 1003 (chu kỳ 1, 2023-06-10) · Số điểm tuân thủ" in html
+    assert "<p>Quốc gia: Cambodia · Tính đến: 31 tháng 12, 2024</p>" in html
+    assert "Đánh giá gần nhất: 1003 (chu kỳ 1, 10 tháng 6, 2023) · Số điểm tuân thủ" in html

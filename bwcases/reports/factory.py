@@ -14,9 +14,10 @@ from bwcases.analysis.persistence import compared_assessments, persistence
 from bwcases.core.domain import Status
 from bwcases.core.errors import NotFoundError
 from bwcases.core.formats import FIGURES_MIME
-from bwcases.core.i18n import translator
+from bwcases.core.i18n import is_rtl, translator
 from bwcases.render.html import table
 from bwcases.render.templating import Markup, render
+from bwcases.reports.common import long_date
 from bwcases.store import Store
 
 
@@ -224,7 +225,7 @@ def report_html(report: FactoryReport) -> str:
     fac, latest = report.factory, report.latest
     facts = [
         _("Country: {country}").format(country=fac["country"]),
-        _("As of: {date}").format(date=report.as_of.isoformat()),
+        _("As of: {date}").format(date=long_date(report.as_of, report.lang)),
     ]
     if latest is None:
         assessed = [_("No assessment in the period.")]
@@ -232,7 +233,9 @@ def report_html(report: FactoryReport) -> str:
         score = f"{f['factory_score']:.0%}" if f["factory_score"] is not None else "–"
         assessed = [
             _("Latest assessment: {quest} (cycle {cycle}, {date})").format(
-                quest=latest["quest_id"], cycle=latest["cycle"], date=latest["start_date"]
+                quest=latest["quest_id"],
+                cycle=latest["cycle"],
+                date=long_date(latest["start_date"], report.lang),
             ),
             _("Non-compliant compliance points: {n} / {assessed} ({score})").format(
                 n=f["cps_non_compliant"], assessed=f["cps_assessed"], score=score
@@ -261,6 +264,7 @@ def report_html(report: FactoryReport) -> str:
         "topics": _("Topics"),
         "follow_ups": _("Follow-ups"),
     }
+    rtl = is_rtl(report.lang)
     verdict = {1: _("Non-compliant"), 0: _("Compliant")}
     by_cp = report.by_cp.assign(
         latest=report.by_cp["latest"].map(verdict),
@@ -271,10 +275,10 @@ def report_html(report: FactoryReport) -> str:
         (_("Non-compliance by cluster"), report.by_cluster),
         (_("Non-compliance by compliance point"), by_cp),
         (_("Persistent issues"), report.persistent),
-        (_("Improvement Plan"), report.plan.reindex(columns=[*plan_columns, "overdue"])),
+        (_("Improvement Plan"), _dated(report.plan, [*plan_columns, "overdue"], report.lang)),
         (
             _("Advisory visits and PICC meetings"),
-            report.visits.reindex(columns=["date", "kind", "topics", "follow_ups"]),
+            _dated(report.visits, ["date", "kind", "topics", "follow_ups"], report.lang),
         ),
     ]
     return render(
@@ -283,7 +287,16 @@ def report_html(report: FactoryReport) -> str:
         facts=facts,
         assessed=assessed,
         sections=[
-            (title, Markup(table(frame.rename(columns=labels), empty=_("None"))))
+            (title, Markup(table(frame.rename(columns=labels), empty=_("None"), rtl=rtl)))
             for title, frame in sections
         ],
     )
+
+
+def _dated(frame: pd.DataFrame, columns: list[str], lang: str) -> pd.DataFrame:
+    """The columns a table shows, its days written in the reader's language's long form."""
+    out = frame.reindex(columns=columns)
+    for col in ("date", "due_date"):
+        if col in out:
+            out[col] = out[col].map(lambda day: long_date(day, lang) if day == day else None)
+    return out
