@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import update
 
 from bwcases.apps import RemediationTracker
 from bwcases.apps.common import shared_layout
@@ -24,6 +25,7 @@ from bwcases.io.importers import import_file
 from bwcases.io.plan_workbook import COLUMNS, import_plan_workbook
 from bwcases.reports.plan_workbook import NEW_ROWS, write_plan_workbook
 from bwcases.store import Store
+from bwcases.store import models as m
 from tests.browser import APP_TIMEOUT_MS, needs_chromium, served, sign_in
 from tests.helpers import (
     PASSWORD,
@@ -348,6 +350,18 @@ def test_hostile_text_stays_text_in_the_cell_and_comes_back_unchanged(
     cell = ws.cell(row=3, column=col("Issue"))
     assert (cell.value, cell.data_type) == (text, "s")  # never a formula
     assert import_file(planned, "improvement-plan", path).endswith("0 added, 0 updated")
+
+
+def test_a_control_character_in_a_name_or_question_is_left_out_not_a_failure(
+    planned: Store, tmp_path: Path
+) -> None:
+    # exports carry stray vertical tabs and the like, which no cell of a workbook may hold
+    with planned.engine.begin() as conn:
+        conn.execute(update(m.Factory).values(factory_name="Saigon\x0bGarments"))
+        conn.execute(update(m.Question).values(question_label="Wages\x0b paid?"))
+    book = openpyxl.load_workbook(written(planned, tmp_path / "plan.xlsx"))
+    assert "SaigonGarments (VN001)" in str(book.worksheets[1]["A1"].value)
+    assert book.worksheets[0].cell(row=2, column=col("CAT.Question")).value == "Wages paid?"
 
 
 # -- brought back after LibreOffice saved it ------------------------------------------------------

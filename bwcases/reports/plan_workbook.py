@@ -120,7 +120,7 @@ def _cell_value(column: str, item: dict[str, Any], questions: dict[tuple[int, st
         quest = item["quest_id"]
         if pd.isna(quest):
             return None
-        return questions.get((int(quest), str(item["question_id"])))
+        return _text(questions.get((int(quest), str(item["question_id"])))) or None
     value = item[FIELDS[column]]
     if not isinstance(value, str | bool) and pd.isna(value):
         return None
@@ -320,7 +320,7 @@ def _instructions(
     ]
     sheet.column_dimensions["A"].width = 100
     for row, (kind, text) in enumerate(lines, start=1):
-        cell = sheet.cell(row=row, column=1, value=text or None)
+        cell = sheet.cell(row=row, column=1, value=_text(text) or None)  # the factory's name
         if text:
             cell.data_type = "s"
         cell.alignment = Alignment(wrap_text=True, vertical="top")
