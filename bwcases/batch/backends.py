@@ -42,6 +42,7 @@ class KernelThreads:
         # few cores, kernels importing side by side would only delay the first result (on two
         # cores: 1 s earlier, and the batch no later, as the work to do is the same).
         self._first_warm = threading.Event()
+        self._serving: set[threading.Thread] = set()  # those whose kernel is up (or failed)
         self._threads = [
             threading.Thread(target=self._serve, name=f"bwcases-kernel-{n}", daemon=True)
             for n in range(max(1, count))
@@ -59,6 +60,7 @@ class KernelThreads:
                 executor.prepare(self.kernel_name, self.notebook)
         if first:
             self._first_warm.set()
+        self._serving.add(threading.current_thread())
         try:
             while (task := self._tasks.get()) is not None and not self._stopping.is_set():
                 self._results.put(run_task(task, cancelled=self._stopping.is_set))
@@ -90,8 +92,12 @@ class KernelThreads:
             self._stopping.set()
             executor.kill_all(self._threads)
             return
+        # A kernel still warming up when the tasks are done is of no use: not waited for.
+        starting = [thread for thread in self._threads if thread not in self._serving]
+        executor.kill_all(starting)
         for thread in self._threads:
-            thread.join()
+            if thread not in starting:
+                thread.join()
 
 
 _early: KernelThreads | None = None

@@ -125,14 +125,20 @@ class WarmKernel:
         return getattr(process, "pid", None)
 
     def shutdown(self) -> None:
-        """Stop the kernel."""
+        """Stop the kernel and free what drove it."""
         if self in _KERNELS:
             _KERNELS.remove(self)
-        try:
+        # Killed, not asked: a batch kernel holds nothing worth a clean exit, and the polite way
+        # (an interrupt, then a kill, then a wait) took 0.1 s of every run's end.
+        with contextlib.suppress(Exception):  # a kernel dead already is no error worth reporting
             self.kc.stop_channels()
-            run_sync(self.km.shutdown_kernel)(now=True)
-        except Exception:  # shutting down a dead kernel is not an error worth reporting
-            pass
+        self.kill()
+        process: Any = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None:
+            with contextlib.suppress(Exception):
+                process.wait(timeout=10)  # reaped, no zombie left
+        with contextlib.suppress(Exception):
+            run_sync(self.km.cleanup_resources)()
 
     def kill(self) -> None:
         """Stop the kernel at once, with whatever it started, from any thread."""
