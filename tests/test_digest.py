@@ -873,6 +873,12 @@ def test_a_bad_smtp_url_is_named_without_any_of_its_password(url: str) -> None:
     assert "ss3cret" not in str(raised.value)
 
 
+def test_the_smtp_servers_password_is_in_no_text_of_it() -> None:
+    server = smtp_server("smtps://reminders:s3cret%2Fpw@mail.example.org")
+    assert server.password == "s3cret/pw"  # what the login sends
+    assert "s3cret" not in f"{server} {server!r}"  # what a log or a traceback's locals show
+
+
 def test_a_long_list_is_cut_with_a_count(mail_case: Store) -> None:
     wage = _item(mail_case, "VN001", "Wages below")
     row = {**mail_case.plan_item(wage), "item_id": wage, "factory_name": "Saigon Garments"}

@@ -8,7 +8,7 @@ import re
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -35,7 +35,7 @@ class SmtpServer:
     host: str
     port: int
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)  # in no log, error or traceback
     implicit_tls: bool = False  # smtps://: TLS from the first byte, not by STARTTLS
 
     def __str__(self) -> str:  # never the password
