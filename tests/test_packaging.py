@@ -240,7 +240,8 @@ def test_brief_renders_a_partner_brief_with_the_installed_package(
     )
     buyer = next(p for p in partners if p["partner_type"] == "buyer")
     cmd = [installed.bwcases, "--db", url, "brief", "partner", buyer["partner_id"]]
-    _run([*cmd, "--period", "2025-01:2025-12", "-o", "briefs"], cwd=folder, env=env)
+    args = ["--period", "2025-01:2025-12", "-o", "briefs", "--keep-notebook"]  # to read it back
+    _run([*cmd, *args], cwd=folder, env=env)
     stem = folder / "briefs" / f"partner-brief-{buyer['partner_id']}-2025-01_2025-12"
     html = stem.with_suffix(".html").read_text()
     assert '<footer class="bw-prov">' in html and buyer["partner_name"] in html
