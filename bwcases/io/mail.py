@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import re
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -35,7 +36,7 @@ class SmtpServer:
     host: str
     port: int
     username: str = ""
-    password: str = field(default="", repr=False)  # in no log, error or traceback
+    password: str = dataclasses.field(default="", repr=False)  # in no log, error or traceback
     implicit_tls: bool = False  # smtps://: TLS from the first byte, not by STARTTLS
 
     def __str__(self) -> str:  # never the password
