@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import ipywidgets as widgets
 import pandas as pd
@@ -30,6 +29,7 @@ from bwcases.apps.forms import ITEM_LABELS
 from bwcases.core.domain import ProposalKind, ProposalState
 from bwcases.core.errors import BwcasesError, ProposalConflictError
 from bwcases.core.i18n import COMPLIANCE_POINT, N_
+from bwcases.core.links import page_url
 from bwcases.render.templating import macros
 
 VIEWS = "apps/proposals.html.j2"
@@ -296,7 +296,7 @@ def to_review_html(app: AppShell, pending: pd.DataFrame) -> str:
             page = TRACKER_PAGE
             query = {"factory": r["factory_id"], "item": item, "lang": app.lang}
             what = _("Plan item #{id}").format(id=item)
-        url = f"{app.request.base_url}voila/render/{page}?{urlencode(query)}"
+        url = page_url(app.request.base_url, page, **query)
         kind = _("Progress") if r["kind"] == ProposalKind.PROGRESS.value else _("Plan item")
         rows.append(
             [

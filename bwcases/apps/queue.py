@@ -8,7 +8,6 @@ import io
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
-from urllib.parse import urlencode
 
 import ipywidgets as widgets
 import pandas as pd
@@ -42,13 +41,13 @@ from bwcases.apps.request import PageRequest
 from bwcases.core.domain import Verification
 from bwcases.core.formats import DATE_FORMAT
 from bwcases.core.i18n import CLUSTER, COMPLIANCE_POINT, DEFAULT, N_, domain_name
+from bwcases.core.links import item_name, item_url
 from bwcases.core.safe_text import spreadsheet_cell
 from bwcases.render.templating import macros
 from bwcases.store import QueueFilters, Store, WorkQueue
 
 PAGE_SIZE = 50  # rows a page shows; the pages go on as long as the list does
 VIEWS = "apps/queue.html.j2"
-TRACKER = "remediation_tracker.ipynb"
 DUE_WITHIN_DAYS = (7, 14, 30, 60, 90)
 SORT_LABELS = {
     "due_date": N_("Due date"),
@@ -400,9 +399,8 @@ class WorkQueueApp(AppShell):
     def row(self, r: dict[str, Any]) -> list[Any]:
         """One item's cells: the issue opens it in the tracker."""
         _ = self._
-        query = {"factory": r["factory_id"], "item": int(r["item_id"]), "lang": self.lang}
-        url = f"{self.request.base_url}voila/render/{TRACKER}?{urlencode(query)}"
-        issue = cut(r["issue"], 90) or _("Plan item #{id}").format(id=r["item_id"])
+        url = item_url(self.request.base_url, r["factory_id"], r["item_id"], self.lang)
+        issue = cut(r["issue"], 90) or item_name(r["item_id"], _)
         flags = [(_("Overdue"), "overdue")] if r["overdue"] else []
         verification = r.get("verification")
         if verification == Verification.AWAITING.value:

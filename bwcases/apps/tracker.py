@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import ipywidgets as widgets
 import pandas as pd
@@ -46,6 +45,7 @@ from bwcases.apps.proposals import ProposalPanel
 from bwcases.apps.proposals import style as proposal_style
 from bwcases.apps.remediation import changes_text, plan_table, validate_progress
 from bwcases.apps.request import PageRequest
+from bwcases.core import links
 from bwcases.core.domain import Status, Verification, next_statuses
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.core.i18n import COMPLIANCE_POINT, N_
@@ -99,7 +99,7 @@ class RemediationTracker(AppShell):
     """Follow each item of a factory's plan until it is fixed; see the portfolio's problems."""
 
     title = N_("Remediation tracker")
-    page = "remediation_tracker.ipynb"
+    page = links.TRACKER_PAGE
 
     def build(self) -> None:
         """Create the two tabs and the item's panels."""
@@ -632,8 +632,7 @@ class RemediationTracker(AppShell):
 
     def item_url(self, item_id: int) -> str:
         """The address of this page with an item open (its row's link; the work queue's too)."""
-        query = {"factory": self.factory_id, "item": int(item_id), "lang": self.lang}
-        return f"{self.request.base_url}voila/render/{self.page}?{urlencode(query)}"
+        return links.item_url(self.request.base_url, self.factory_id, item_id, self.lang)
 
     def cp_name(self, row: dict[str, Any]) -> str:
         """An item's compliance point in her language (set apart in a right-to-left page)."""
@@ -657,7 +656,7 @@ class RemediationTracker(AppShell):
             if r.get("last_update") is not None and not pd.isna(r["last_update"]):
                 last = f"{fmt_date(r['last_update'])} ({r['last_author']})"
             item_id = int(r["item_id"])
-            issue = str(r["issue"] or "").strip() or _("Plan item #{id}").format(id=item_id)
+            issue = str(r["issue"] or "").strip() or links.item_name(item_id, _)
             opens = views().open_link(self.item_url(item_id), issue, item_id == open_id)
             cells = [
                 f"#{item_id}",
@@ -709,7 +708,7 @@ class RemediationTracker(AppShell):
             who = f" ({it['verified_by']})" if it.get("verified_by") else ""
             verification = self.badge(VERIFICATION_LABELS, it["verification"]) + who
             facts.append((_("Verification"), verification))
-        title = _("Plan item #{id}").format(id=it["item_id"]) + ": " + self.cp_name(it)
+        title = links.item_name(it["item_id"], _) + ": " + self.cp_name(it)
         self.detail.value = str(views().item(title, facts))
         awaiting = it.get("verification") == Verification.AWAITING.value
         staff = bool(
@@ -810,9 +809,8 @@ class RemediationTracker(AppShell):
         base = self.request.base_url
         body = []
         for r in table.to_dict("records"):
-            query = {"factory": r["factory_id"], "item": int(r["item_id"]), "lang": self.lang}
-            url = f"{base}voila/render/{self.page}?{urlencode(query)}"
-            issue = str(r["issue"] or "").strip() or _("Plan item #{id}").format(id=r["item_id"])
+            url = links.item_url(base, r["factory_id"], r["item_id"], self.lang)
+            issue = str(r["issue"] or "").strip() or links.item_name(r["item_id"], _)
             body.append(
                 [
                     f"{r['factory_id']} — {r['factory_name']}",

@@ -301,6 +301,9 @@ if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
 
 
+# a plan item with no issue to show, in an app and in a digest (core.links.item_name)
+PLAN_ITEM = N_("Plan item #{id}")
+
 # what a page says, from the server or from its app, when it could not be drawn
 TROUBLE_LOADING = N_(
     "This page could not be loaded. Try again in a moment; if it keeps failing, tell the "

@@ -12,9 +12,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from bwcases.auth.people import Person, Role, person
+from bwcases.core import links
 from bwcases.core.domain import Status, Verification
 from bwcases.core.errors import BwcasesError, UsageError
 from bwcases.core.formats import DATE_FORMAT
@@ -42,10 +43,7 @@ from bwcases.store.digests import DUE_HORIZON_DAYS
 
 BASE_URL_ENV = "BWCASES_BASE_URL"
 DEFAULT_BASE_URL = "http://127.0.0.1:8866"  # what `bwcases serve` prints (web.serve.HOST, port)
-# The apps' pages (apps.tracker.RemediationTracker.page, the work queue's notebook): the web
-# tier, above this one, cannot be imported here; tests/test_digest.py checks the names agree.
-TRACKER_PAGE = "remediation_tracker.ipynb"
-QUEUE_PAGE = "work_queue.ipynb"
+TRACKER_PAGE, QUEUE_PAGE = links.TRACKER_PAGE, links.QUEUE_PAGE  # the pages a digest opens
 MAX_ROWS = 50  # per list: a country's staff may have hundreds; the work queue holds them all
 MAX_TEXT = 160  # an issue or a comment, in characters, before it is shortened
 TEMPLATE = "reports/digest.html.j2"
@@ -140,13 +138,11 @@ class Composer:
 
     def url(self, page: str, **query: Any) -> str:
         """An app's address with this query and her language."""
-        return f"{self.base}/voila/render/{page}?{urlencode({**query, 'lang': self.lang})}"
+        return links.page_url(self.base, page, **query, lang=self.lang)
 
     def item_url(self, factory_id: str, item_id: int | None) -> str:
         """The tracker with the item open (the factory's plan for a proposed new item)."""
-        if item_id is None:
-            return self.url(TRACKER_PAGE, factory=factory_id)
-        return self.url(TRACKER_PAGE, factory=factory_id, item=int(item_id))
+        return links.item_url(self.base, factory_id, item_id, self.lang)
 
     def where(self, r: dict[str, Any]) -> tuple[str, ...]:
         """Factory, item number and compliance point: the pieces of one line."""
@@ -163,7 +159,7 @@ class Composer:
         if issue:
             return issue
         if r.get("item_id") is not None:
-            return _("Plan item #{id}").format(id=r["item_id"])
+            return links.item_name(r["item_id"], _)
         return _("New item")
 
     def item_row(self, r: dict[str, Any]) -> Row:
