@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +51,7 @@ def pages(demo: Store, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
         found[pid] = render_brief(demo, "partner", pid, PERIOD, out, formats=("html",))["html"]
     for lang in ("ar", "km"):
         found[lang] = render_brief(demo, "partner", "BUY001", PERIOD, out, lang=lang)["pdf"]
+    found["en"] = render_brief(demo, "partner", "BUY001", PERIOD, out, formats=("pdf",))["pdf"]
     return found
 
 
@@ -204,6 +206,46 @@ def test_dates_and_provenance_read_in_words(pages: dict[str, Path]) -> None:
     assert "January 2024 – June 2026" in text
     assert not re.search(r"<td[^>]*>\d{4}-\d{2}-\d{2}</td>", html)  # no ISO date in a table
     assert 'class="bw-prov"' in html and "<dl>" in html  # the technical identity, small print
+
+
+def test_no_page_ends_with_a_heading_and_a_chart_keeps_its_title(pages: dict[str, Path]) -> None:
+    html = read(pages["BUY001"])
+    parser = Headings()
+    parser.feed(pages["BUY001"].read_text(encoding="utf-8"))
+    headings = {" ".join(h.split()) for h in parser.headings}
+    assert "Improvement Plan progress" in headings and len(headings) > 20
+    text = pdf_text(pages["en"])
+    chart = "Share of your factories non-compliant, by cluster"
+    for n, page in enumerate(text.split("\f")[:-1], start=1):
+        lines = [" ".join(line.split()) for line in page.splitlines() if line.strip()]
+        body = [line for line in lines if not re.fullmatch(r"\d+ / \d+", line)]
+        assert body, n
+        assert body[-1] not in headings, f"page {n} ends with the heading {body[-1]!r}"
+        if chart in body:  # the chart's labels, the clusters, on the same page as its title
+            assert "Working Time" in body[body.index(chart) :], n
+    assert html.figures  # the page read back is the one printed
+
+
+class Headings(HTMLParser):
+    """The texts of a page's h2 and h3 headings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self._in = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("h2", "h3"):
+            self._in = True
+            self.headings.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("h2", "h3"):
+            self._in = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.headings[-1] += data
 
 
 # -- languages ------------------------------------------------------------------------------
