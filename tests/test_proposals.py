@@ -517,3 +517,59 @@ def test_a_sent_back_proposal_answered_by_a_newer_one_is_no_longer_shown(case: S
     app.open_item(item["item_id"])
     shown = _html(app.proposals)
     assert "Second try" in shown and "First try" not in shown
+
+
+def test_a_factory_person_without_a_factory_has_no_proposals_to_review(case: Store) -> None:
+    item = _item(case, EXIT)
+    case.propose_item(
+        RINA, "VN001", {"action": "A"}, item_id=item["item_id"], base_version=item["version"]
+    )
+    nobody = Person("X", Role.FACTORY, "Vietnam", None)
+    assert case.proposals_to_review(**nobody.scope()).empty  # her scope: no factory, not all
+    staff = Person("Minh Tran", Role.STAFF, "Vietnam")
+    assert list(case.proposals_to_review(**staff.scope())["factory_id"]) == ["VN001"]
+
+
+def test_a_factory_person_without_a_factory_covers_none() -> None:
+    nobody = Person("X", Role.FACTORY, "Vietnam", None)
+    assert not nobody.covers({})  # an app's row of a factory outside her portfolio
+    assert not nobody.covers({"factory_id": None, "country": "Vietnam"})
+    assert Person("Y", Role.FACTORY, None, "VN001").covers({"factory_id": "VN001"})
+
+
+def _theirs(store: Store) -> int:
+    """An assessment of a factory other than Saigon Garments (VN001)."""
+    frame = store.assessments_frame()
+    return int(frame.loc[frame["factory_id"] != "VN001", "quest_id"].iloc[0])
+
+
+def test_a_new_item_from_another_factory_s_assessment_is_refused(case: Store) -> None:
+    theirs = _theirs(case)
+    values = {
+        "compliance_point": "Overtime",
+        "source": "finding",
+        "quest_id": theirs,
+        "question_id": "OT.01",
+    }
+    with pytest.raises(ValidationError) as caught:
+        case.propose_item(RINA, "VN001", values)
+    assert f"{theirs} is not an assessment of factory VN001" in caught.value.fields["quest_id"]
+    with pytest.raises(ValidationError) as caught:
+        case.propose_item(RINA, "VN001", {**values, "quest_id": "12a"})
+    assert "'12a'" in caught.value.fields["quest_id"]
+    assert case.proposals_frame(factory_ids=["VN001"]).empty
+
+
+def test_a_new_item_from_another_factory_s_assessment_is_not_accepted(case: Store) -> None:
+    theirs = _theirs(case)
+    row = {"compliance_point": "Overtime", "source": "finding", "quest_id": theirs}
+    made, _repeated = case.propose_plan_edits(
+        [{**row, "question_id": "OT.01"}], RINA, factory_id="VN001"
+    )
+    assert made == 1
+    pid = int(case.proposals_frame(factory_ids=["VN001"])["proposal_id"].iloc[0])
+    before = len(case.plan_items_frame(factory_ids=["VN001"]))
+    with pytest.raises(ValidationError, match="quest_id"):
+        case.accept_proposal(pid, reviewer="Lan Nguyen")
+    assert len(case.plan_items_frame(factory_ids=["VN001"])) == before
+    assert case.proposal(pid)["state"] == ProposalState.PENDING.value  # nothing half written

@@ -47,7 +47,8 @@ class Person:
     def covers(self, factory: dict[str, Any]) -> bool:
         """Whether a factory (a register row) is in her portfolio."""
         if self.role is Role.FACTORY:
-            return factory.get("factory_id") == self.factory
+            # without a factory, none (an empty row, a factory without an ID, is not hers)
+            return self.factory is not None and factory.get("factory_id") == self.factory
         if self.role is Role.ADVISOR:
             return factory.get("advisor") == self.name
         return not self.country or factory.get("country") == self.country

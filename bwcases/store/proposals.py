@@ -63,23 +63,11 @@ from bwcases.store import models as m
 from bwcases.store.drafts import clear_draft
 from bwcases.store.evidence import Upload, evidence_count, keep_file
 from bwcases.store.gateway import audit, jsonable
-from bwcases.store.plans import PlanStore
+from bwcases.store.plans import EDITABLE, PlanStore
 
 # What a factory's person may propose of an item: what a save may change, but its status,
 # which moves by progress updates (propose_progress) ...
-PROPOSABLE = frozenset(
-    {
-        "compliance_point",
-        "issue",
-        "root_cause",
-        "action",
-        "responsible",
-        "due_date",
-        "priority",
-        "picc_agreed",
-        "notes",
-    }
-)
+PROPOSABLE = EDITABLE - {"status"}
 # ... and, for a new item, where it comes from (a finding of an assessment, or her own look)
 PROPOSABLE_NEW = PROPOSABLE | {"source", "quest_id", "question_id"}
 PROPOSAL_COLUMNS = [
@@ -161,6 +149,21 @@ def _json(values: dict[str, Any]) -> str:
     return json.dumps(encode(values), ensure_ascii=False, sort_keys=True)
 
 
+def _check_quest(s: Session, factory_id: str, fields: dict[str, Any]) -> None:
+    """Refuse a new item the finding of another factory's assessment (or no assessment)."""
+    quest_id = fields.get("quest_id")
+    if quest_id is None or quest_id == "":
+        return
+    try:
+        quest = s.get(m.Assessment, int(quest_id))
+    except (TypeError, ValueError):
+        quest = None
+    if quest is None or quest.factory_id != factory_id:
+        raise ValidationError(
+            {"quest_id": f"{quest_id!r} is not an assessment of factory {factory_id}"}
+        )
+
+
 class ProposalStore(PlanStore):
     """Proposals of a factory's own people, and their review."""
 
@@ -185,6 +188,7 @@ class ProposalStore(PlanStore):
                 if not str(fields.get("compliance_point") or "").strip():
                     raise ValidationError({"compliance_point": "a new item needs one"})
                 fields.setdefault("source", ItemSource.SELF_DIAGNOSIS.value)
+                _check_quest(s, factory_id, fields)
                 stored: dict[str, Any] = {"fields": fields}
             else:
                 obj = self._item_of(s, item_id, factory_id)
@@ -329,7 +333,7 @@ class ProposalStore(PlanStore):
         """The pending proposals of a portfolio (Person.scope()), oldest first."""
         f = m.Factory
         stmt = select(f.factory_id)
-        if factory_id:
+        if factory_id is not None:  # a factory's person: hers ("" for none, never every one)
             stmt = stmt.where(f.factory_id == factory_id)
         if advisor:
             stmt = stmt.where(f.advisor == advisor)
@@ -442,6 +446,7 @@ class ProposalStore(PlanStore):
                 s.flush()
                 return obj.id, obj.version
             if row.item_id is None:
+                _check_quest(s, row.factory_id, values["fields"])  # an offline file's too
                 fields = {"factory_id": row.factory_id, **values["fields"]}
                 return self._save_item(s, None, fields, None, actor, on=on)
             obj = self.get(s, m.PlanItem, row.item_id)
