@@ -157,3 +157,17 @@ def test_an_empty_comment_is_named_and_nothing_saved(factory_store: Store) -> No
     app.comments.add.click()
     assert "Fill in this field." in app.comments.text.error.value
     assert factory_store.comment_thread(1, "Lan Nguyen").empty
+
+
+def test_programme_people_read_and_comment_in_their_portfolio_only(apps_store: Store) -> None:
+    cambodian = int(apps_store.plan_items_frame(factory_ids=["KH001"])["item_id"][0])
+    apps_store.add_comment(cambodian, "Arrears unpaid", visibility="internal", actor="Sokha Chan")
+    # Vietnam's advisor, staff and reader: not a Cambodian factory's internal thread
+    for outsider in ("Lan Nguyen", "Minh Tran", "Hoa Le"):
+        with pytest.raises(NotAllowedError, match="KH001"):
+            apps_store.comment_thread(cambodian, outsider)
+    for outsider in ("Lan Nguyen", "Minh Tran"):
+        with pytest.raises(NotAllowedError, match="KH001"):
+            apps_store.add_comment(cambodian, "Mine", visibility="internal", actor=outsider)
+    assert apps_store.comment_thread(cambodian, "Sokha Chan")["text"].tolist() == ["Arrears unpaid"]
+    assert apps_store.comment_thread(1, "Minh Tran").empty  # her country's: read

@@ -135,6 +135,22 @@ def test_a_factory_person_keeps_her_own_register_and_a_reader_none(apps_store: S
     assert len(apps_store.picc_register_frame()) == 1
 
 
+def test_programme_people_keep_the_registers_of_their_portfolio_only(apps_store: Store) -> None:
+    with pytest.raises(NotAllowedError, match="VN001"):
+        apps_store.add_picc_member("VN001", MAI, actor="Sokha Chan")  # Cambodia's advisor
+    with pytest.raises(NotAllowedError, match="KH001"):
+        apps_store.add_picc_member("KH001", MAI, actor="Minh Tran")  # Vietnam's staff
+    member = apps_store.add_picc_member("KH001", MAI, actor="Sokha Chan")
+    with pytest.raises(NotAllowedError, match="KH001"):
+        apps_store.update_picc_member(
+            member, {"role": "chair"}, expected_version=1, actor="Lan Nguyen"
+        )
+    with pytest.raises(NotAllowedError, match="KH001"):
+        apps_store.end_picc_member(member, D(2024, 6, 1), expected_version=1, actor="Minh Tran")
+    assert apps_store.picc_member(member)["version"] == 1
+    assert apps_store.picc_register_frame()["factory_id"].tolist() == ["KH001"]
+
+
 # -- meetings: decisions, minutes, corrections ------------------------------------------------
 
 MEETING = {

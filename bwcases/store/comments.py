@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bwcases.core.errors import NotAllowedError, ValidationError
 from bwcases.store import models as m
@@ -14,6 +15,7 @@ SHARED = "shared"  # the factory's own people read it too
 VISIBILITIES = (INTERNAL, SHARED)
 COMMENT_LIMIT = 5000  # as an item's own texts (domain.ITEM_TEXT_LIMITS)
 FACTORY_ROLE = "factory"  # auth.Role.FACTORY: the factory's own staff
+ADVISOR_ROLE = "advisor"  # auth.Role.ADVISOR: the factories the register names her for
 READONLY_ROLE = "readonly"  # auth.Role.READONLY: reads, writes nothing
 COMMENT_COLUMNS = ["id", "item_id", "author", "at", "visibility", "text"]
 
@@ -44,12 +46,12 @@ class CommentStore(Gateway):
             user = s.get(m.User, actor)
             if user is not None and user.role == READONLY_ROLE:
                 raise NotAllowedError(f"{actor} reads only and cannot comment")
-            if user is not None and user.role == FACTORY_ROLE:
-                _check_factory(user, item)
-                if visibility != SHARED:
-                    raise ValidationError(
-                        {"visibility": f"{actor} works for the factory: her comments are shared"}
-                    )
+            if user is not None:
+                check_covered(s, user, item.factory_id)
+            if user is not None and user.role == FACTORY_ROLE and visibility != SHARED:
+                raise ValidationError(
+                    {"visibility": f"{actor} works for the factory: her comments are shared"}
+                )
             row = m.Comment(
                 item_id=item_id, author=actor, at=s.info["now"], visibility=visibility, text=text
             )
@@ -66,18 +68,28 @@ class CommentStore(Gateway):
             item = self.get(s, m.PlanItem, item_id)
             user = s.get(m.User, reader) if reader else None
             programme = user is not None and user.active and user.role != FACTORY_ROLE
-            if user is not None and user.role == FACTORY_ROLE:
-                _check_factory(user, item)
+            if user is not None:
+                check_covered(s, user, item.factory_id)
         if not programme:
             stmt = stmt.where(c.visibility == SHARED)
         df = self.frame(stmt.order_by(c.at, c.id))
         return df if len(df) else pd.DataFrame(columns=COMMENT_COLUMNS)
 
 
-def _check_factory(user: m.User, item: m.PlanItem) -> None:
-    """Refuse a factory's person an item of another factory."""
-    if user.factory_id != item.factory_id:
-        raise NotAllowedError(
-            f"{user.name} works for factory {user.factory_id}, not for {item.factory_id} "
-            f"of plan item {item.id}"
-        )
+def check_covered(s: Session, user: m.User, factory_id: str) -> None:
+    """Refuse a person a factory outside her portfolio (as auth.Person.covers draws it): a
+    factory's person another factory, an advisor another's factory, staff and readers another
+    country's."""
+    if user.role == FACTORY_ROLE:
+        if user.factory_id != factory_id:
+            raise NotAllowedError(
+                f"{user.name} works for factory {user.factory_id}, not for {factory_id}"
+            )
+        return
+    factory = s.get(m.Factory, factory_id)
+    if user.role == ADVISOR_ROLE:
+        covered = factory is not None and factory.advisor == user.name
+    else:
+        covered = not user.country or (factory is not None and factory.country == user.country)
+    if not covered:
+        raise NotAllowedError(f"factory {factory_id} is not in {user.name}'s portfolio")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bwcases.core.errors import NotAllowedError, UsageError, ValidationError
 from bwcases.store import models as m
+from bwcases.store.comments import check_covered
 from bwcases.store.gateway import Gateway, assign
 
 SIDES = ("worker", "management")
@@ -29,7 +30,6 @@ REGISTER_COLUMNS = [
     "updated_by",
 ]
 COUNT_COLUMNS = ["factory_id", "side", *GENDERS, "total"]
-FACTORY_ROLE = "factory"  # auth.Role.FACTORY
 READONLY_ROLE = "readonly"  # auth.Role.READONLY
 
 
@@ -188,11 +188,10 @@ def _trimmed(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_writer(s: Session, actor: str, factory_id: str) -> None:
-    """Refuse the register to a reader, and to a factory's person another factory's."""
+    """Refuse the register to a reader, and a factory's to whose portfolio does not hold it."""
     user = s.get(m.User, actor)
     if user is None:  # the command line, a script: the store's own
         return
     if user.role == READONLY_ROLE or not user.active:
         raise NotAllowedError(f"{actor} cannot change a PICC register")
-    if user.role == FACTORY_ROLE and user.factory_id != factory_id:
-        raise NotAllowedError(f"{actor} works for factory {user.factory_id}, not for {factory_id}")
+    check_covered(s, user, factory_id)
