@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from bwcases.analysis import queries
+from bwcases.analysis.progress import status_as_of
 from bwcases.io.importers import import_file
 from bwcases.reports.factory import factory_report
 from bwcases.reports.governance import governance_brief
@@ -101,3 +102,23 @@ def test_every_demo_brief_counts_no_more_factories_in_remediation_than_assessed(
             assert is_suppressed(total) or total <= brief.factories_assessed, country
             checked += not is_suppressed(total)
     assert checked  # a country whose figures are shown
+
+
+def test_an_item_completed_later_without_a_history_was_open_that_day() -> None:
+    # a plan file brings an item Completed with its date, and no status history to rewind
+    items = pd.DataFrame(
+        [
+            {
+                "item_id": 1,
+                "opened_on": D(2025, 4, 1),
+                "status": "Completed",
+                "completed_on": D(2026, 2, 1),
+                "due_date": D(2025, 6, 1),
+            }
+        ]
+    )
+    updates = pd.DataFrame(columns=["id", "item_id", "date", "old_status", "new_status"])
+    then = status_as_of(items, updates, D(2025, 12, 31)).iloc[0]
+    assert (then["status"], then["overdue"]) == ("In Progress", True)
+    after = status_as_of(items, updates, D(2026, 3, 1)).iloc[0]
+    assert (after["status"], after["completed_on"]) == ("Completed", pd.Timestamp(2026, 2, 1))

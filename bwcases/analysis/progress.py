@@ -35,6 +35,9 @@ def status_as_of(items: pd.DataFrame, updates: pd.DataFrame, as_of: dt.date) -> 
     rewound = items["item_id"].map(first_later.astype(object))
     items["status"] = rewound.where(rewound.notna(), items["status"]).astype(str)
     completed_on = pd.to_datetime(items["completed_on"])
+    # completed after the day with no history to rewind (a plan file's item): open that day
+    done_later = rewound.isna() & (items["status"] == Status.COMPLETED.value)
+    items.loc[done_later & (completed_on > day), "status"] = Status.IN_PROGRESS.value
     done = items["status"] == Status.COMPLETED.value
     items["completed_on"] = completed_on.where(done & (completed_on <= day))
     items["overdue"] = ~done & (pd.to_datetime(items["due_date"]) < day)
