@@ -10,6 +10,7 @@ import pytest
 from ipywidgets.widgets import widget as ipywidget
 
 from bwcases.apps import ImprovementPlan, PageRequest, RemediationTracker
+from bwcases.apps.common import stylesheet
 from bwcases.apps.picklist import PickRow
 from bwcases.apps.plan import items_by_question, latest_non_compliance
 from bwcases.auth.people import Person, Role
@@ -371,8 +372,8 @@ def test_badges_are_coloured_by_status_and_verification(apps_store: Store) -> No
     ]
     assert badges(app, "item:3")[1] == ("Planned: Completed", "badge-completed")
     assert "<h4>Other plan items</h4>" in shown(app)
-    # each status its own colour, in the app's style
-    style = macros("apps/plan.html.j2").style()
+    # each status its own colour, in the apps' style (the tracker's too) and the app's own
+    style = stylesheet() + macros("apps/plan.html.j2").style()
     rules = dict(re.findall(r"\.bw-(badge-[\w-]+) \{ (background: #\w{6}; color: #\w{6})", style))
     kinds = ["none", "pending", "in-progress", "completed", "awaiting", "verified", "rejected"]
     colours = {k: tuple(re.findall(r"#\w{6}", rules[f"badge-{k}"])) for k in kinds}

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from bwcases.apps import ImprovementPlan, RemediationTracker
+from bwcases.apps.common import STATE_BADGES, stylesheet
 from bwcases.apps.evidence import MAX_BYTES, check_upload, clean_name, sniff
 from bwcases.store import Store
 from tests.helpers import PDF, fill, open_app, plan_public_item, record, upload
@@ -329,20 +330,17 @@ def test_the_item_shows_root_cause_priority_and_picc_agreement(apps_store: Store
 def test_badges_are_coloured_by_status(apps_store: Store) -> None:
     app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
     badges = re.findall(
-        r'<span class="bw-tracker-badge bw-tracker-([\w-]+)">([^<]+)</span>', app.plan.value
+        r'<span class="bw-tracker-badge bw-(badge-[\w-]+)">([^<]+)</span>', app.plan.value
     )
     assert badges == [
-        ("in-progress", "In Progress"),
-        ("pending", "Pending"),
-        ("completed", "Completed"),
+        ("badge-in-progress", "In Progress"),
+        ("badge-pending", "Pending"),
+        ("badge-completed", "Completed"),
     ]
-    assert "bw-tracker-in-progress" in views_style() and "bw-tracker-pending" in views_style()
-
-
-def views_style() -> str:
-    from bwcases.apps.tracker import views
-
-    return str(views().style())
+    # the Improvement Plan's badges of the same statuses: the same colours, from the same rules
+    assert {kind for kind, _text in badges} <= set(STATE_BADGES.values())
+    for kind in STATE_BADGES.values():
+        assert f".bw-{kind} {{ background:" in stylesheet()
 
 
 # -- evidence before it is stored -----------------------------------------------------------

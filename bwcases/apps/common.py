@@ -72,6 +72,15 @@ VERIFICATION_LABELS = {
     Verification.VERIFIED.value: N_("Verified"),
     Verification.REJECTED.value: N_("Sent back"),
 }
+# a status, a verification: its badge's colour, the same in every app (STYLE's .bw-badge-*)
+STATE_BADGES = {
+    Status.PENDING.value: "badge-pending",
+    Status.IN_PROGRESS.value: "badge-in-progress",
+    Status.COMPLETED.value: "badge-completed",
+    Verification.AWAITING.value: "badge-awaiting",
+    Verification.VERIFIED.value: "badge-verified",
+    Verification.REJECTED.value: "badge-rejected",
+}
 KIND_LABELS = {
     VisitKind.ADVISORY_VISIT.value: N_("Advisory visit"),
     VisitKind.PICC_MEETING.value: N_("PICC meeting"),
@@ -157,6 +166,13 @@ body[data-connection="dead"] .bw-connection.bw-lost { display: block; }
 .bw-flag.bw-public { background: #e8eaf6; color: #283593; }
 .bw-flag.bw-overdue { background: #fdecea; color: #b71c1c; }
 .bw-flag.bw-planned { background: #e9f6ee; color: #1b5e20; }
+/* a status's and a verification's badge (STATE_BADGES): each text at least 4.5:1 */
+.bw-badge-pending { background: #eaeef2; color: #3b434b; border-color: #c9d1d9; }
+.bw-badge-in-progress { background: #ddeeff; color: #0a4b8c; }
+.bw-badge-completed { background: #e3f4e6; color: #1b5e20; }
+.bw-badge-awaiting { background: #fff1d6; color: #6e3d00; }
+.bw-badge-verified { background: #1b5e20; color: #ffffff; }
+.bw-badge-rejected { background: #fde8e8; color: #9b1c1c; }
 .bw-table.bw-compact { width: auto; min-width: 50%; }
 .bw-table td.bw-bad { color: #b71c1c; font-weight: 600; }
 .bw-table td.bw-good { color: #1b5e20; }

@@ -14,6 +14,7 @@ from bwcases.analysis.persistence import persistence
 from bwcases.apps.common import (
     ANY,
     NOBODY,
+    STATE_BADGES,
     STATUS_LABELS,
     VERIFICATION_LABELS,
     AppShell,
@@ -42,7 +43,7 @@ from bwcases.apps.proposals import ProposalPanel
 from bwcases.apps.proposals import style as proposal_style
 from bwcases.apps.request import PageRequest
 from bwcases.core.catalogue import catalogue_order
-from bwcases.core.domain import ItemSource, Merge, Status, Verification, merge_fields
+from bwcases.core.domain import ItemSource, Merge, Status, merge_fields
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.core.i18n import CLUSTER, COMPLIANCE_POINT, COUNTRY, N_, QUESTION, domain_name
 from bwcases.render.templating import macros
@@ -60,17 +61,6 @@ TREE_COLUMNS = [
 NEW = "new"  # the choice: a new issue from the factory's self-diagnosis
 DRAFTS = "plan_item"  # the form's name among a person's drafts
 VIEWS = "apps/plan.html.j2"  # the summary and the tree of findings
-# the badge of an item's status and of its verification: a colour each (the app's style)
-STATUS_BADGES = {
-    Status.PENDING.value: "badge-pending",
-    Status.IN_PROGRESS.value: "badge-in-progress",
-    Status.COMPLETED.value: "badge-completed",
-}
-VERIFICATION_BADGES = {
-    Verification.AWAITING.value: "badge-awaiting",
-    Verification.VERIFIED.value: "badge-verified",
-    Verification.REJECTED.value: "badge-rejected",
-}
 UNPLANNED = "badge-none"  # a finding with no plan item yet
 
 
@@ -694,11 +684,11 @@ class ImprovementPlan(AppShell):
             badges += ((self.origin(item), "badge-origin"),)
         status = str(item["status"])
         label = label_of(STATUS_LABELS, status, _)
-        badges += ((_("Planned: {status}").format(status=label), STATUS_BADGES.get(status, "")),)
+        badges += ((_("Planned: {status}").format(status=label), STATE_BADGES.get(status, "")),)
         verification = str(item.get("verification") or "")
-        if verification in VERIFICATION_BADGES:
+        if verification in VERIFICATION_LABELS:
             label = label_of(VERIFICATION_LABELS, verification, _)
-            badges += ((label, VERIFICATION_BADGES[verification]),)
+            badges += ((label, STATE_BADGES[verification]),)
         return badges
 
     def origin(self, item: dict[str, Any]) -> str:

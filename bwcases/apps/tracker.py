@@ -14,6 +14,7 @@ from bwcases.apps.comments import CommentThread
 from bwcases.apps.common import (
     ANY,
     PRIORITY_LABELS,
+    STATE_BADGES,
     STATUS_LABELS,
     VERIFICATION_LABELS,
     AppShell,
@@ -61,15 +62,6 @@ SHOWN = {
     ALL: N_("All items ({n})"),
     OPEN: N_("Open items ({n})"),
     OVERDUE: N_("Overdue items ({n})"),
-}
-# a status, a verification: the colour of its badge (the tracker's style)
-BADGES = {
-    Status.PENDING.value: "pending",
-    Status.IN_PROGRESS.value: "in-progress",
-    Status.COMPLETED.value: "completed",
-    Verification.AWAITING.value: "awaiting",
-    Verification.VERIFIED.value: "verified",
-    Verification.REJECTED.value: "rejected",
 }
 
 
@@ -642,7 +634,8 @@ class RemediationTracker(AppShell):
         """A status or a verification as a badge of its colour (nothing for none)."""
         if value not in labels:
             return Markup()
-        return Markup(views().badge(label_of(labels, value, self._), BADGES.get(str(value), "")))
+        kind = STATE_BADGES.get(str(value), "")
+        return Markup(views().badge(label_of(labels, value, self._), kind))
 
     def plan_html(self, rows: pd.DataFrame, hidden: int = 0) -> str:
         """The plan as a table whose rows open their item: status, due date, flags, last update,
