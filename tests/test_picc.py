@@ -214,6 +214,33 @@ def test_a_visit_is_corrected_by_its_author_alone(apps_store: Store) -> None:
     assert after["minutes_sha256"] == minutes.sha256
 
 
+def test_visits_are_never_written_by_a_reader_or_the_factory_s_person(apps_store: Store) -> None:
+    apps_store.add_user(
+        "Ngoc Bui",
+        role="factory",
+        country="Vietnam",
+        factory="VN001",
+        password_hash=password_hash(),
+        actor="test",
+    )
+    for who in ("Hoa Le", "Ngoc Bui"):
+        with pytest.raises(NotAllowedError, match=f"{who} cannot record or correct a visit"):
+            apps_store.add_visit(MEETING, who)
+    assert apps_store.visits_frame(factory_ids=["VN001"]).empty
+    visit = apps_store.add_visit(MEETING, "Lan Nguyen")
+    apps_store.add_user(  # her author, made a reader since
+        "Lan Nguyen",
+        role="readonly",
+        country="Vietnam",
+        password_hash="-",
+        actor="test",
+        replace=True,
+    )
+    with pytest.raises(NotAllowedError, match="Lan Nguyen cannot record or correct a visit"):
+        apps_store.update_visit(visit, {"topics": "Later"}, expected_version=1, actor="Lan Nguyen")
+    assert apps_store.visit(visit)["topics"] == MEETING["topics"]
+
+
 def test_a_visit_field_that_cannot_be_set_is_refused(apps_store: Store) -> None:
     visit = apps_store.add_visit(MEETING, "Lan Nguyen")
     with pytest.raises(UsageError, match="factory_id"):

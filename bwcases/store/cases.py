@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bwcases.core.digests import short_digest
 from bwcases.core.errors import NotAllowedError, NotFoundError, UsageError
@@ -29,6 +30,7 @@ VISIT_COLUMNS = [
     "version",
     "updated_by",
 ]
+WRITERS = ("advisor", "staff")  # auth.Role's that record visits (Person.can_edit)
 MINUTES_FIELDS = ("filename", "media_type", "size", "factory_id", "sha256")
 
 
@@ -210,6 +212,7 @@ class CaseStore(Gateway):
             clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
             if s.get(m.Factory, values["factory_id"]) is None:
                 raise NotFoundError("factory", values["factory_id"])
+            _check_visit_writer(s, actor)
             obj = m.Visit(**values, updated_by=actor, updated_at=s.info["now"])
             _attach_minutes(s, obj, minutes, actor)
             s.add(obj)
@@ -233,6 +236,7 @@ class CaseStore(Gateway):
         with self.writing(actor) as s:
             clear_draft(s, actor, draft)
             obj = self.get(s, m.Visit, visit_id)
+            _check_visit_writer(s, actor)
             if obj.updated_by != actor:
                 raise NotAllowedError(
                     f"visit {visit_id} was recorded by {obj.updated_by or 'someone else'}: "
@@ -279,6 +283,19 @@ class CaseStore(Gateway):
         if row is None:
             raise NotFoundError("minutes of visit", visit_id)
         return dict(zip(MINUTES_FIELDS, row, strict=True))
+
+
+def _check_visit_writer(s: Session, actor: str) -> None:
+    """Refuse a visit to whom the apps refuse every visit: a reader, a factory's own person
+    (the author of a visit too, should her role have changed since)."""
+    user = s.get(m.User, actor)
+    if user is None:  # the command line, a script: the store's own
+        return
+    if not user.active or user.role not in WRITERS:
+        raise NotAllowedError(
+            f"{actor} cannot record or correct a visit: the factory's advisor and programme "
+            "staff do"
+        )
 
 
 def _check_visit_fields(values: dict[str, Any], *, allowed: set[str]) -> None:
