@@ -174,8 +174,14 @@ def import_(
     if as_person is not None:
         if kind != "improvement-plan":
             raise UsageError(f"--as is for improvement-plan files, not {kind}")
-        if store.user(as_person) is None:
+        record = store.user(as_person)
+        if record is None:
             raise UsageError(f"no person {as_person!r}: add her with bwcases users add")
+        if not record["active"] or record["role"] == "readonly":
+            # the audit trail would name someone who may not change a plan
+            raise UsageError(
+                f"--as {as_person!r}: she may not change plans (read-only or inactive)"
+            )
         actor = as_person
     click.echo(import_file(store, kind, file, actor=actor, overwrite=overwrite))
 
@@ -463,12 +469,7 @@ def progress(
     """Remediation progress of Improvement Plans."""
     from bwcases.analysis import queries
 
-    day = None
-    if as_of:
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise UsageError(f"--as-of {as_of!r} is not a date written YYYY-MM-DD") from None
+    day = _day("--as-of", as_of)
     if by == "cp-status":
         from bwcases.analysis.synthesis import plan_by_cp_status
 
@@ -673,10 +674,7 @@ def digest(
 
     if everyone == bool(names):
         raise UsageError("name the people with --person NAME, or give --all")
-    try:
-        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        raise UsageError(f"--as-of {as_of!r} is not a date written YYYY-MM-DD") from None
+    day = _day("--as-of", as_of) or dt.date.today()
     smtp_url = os.environ.get("BWCASES_SMTP_URL") or None
     out_dir = out_dir or Path("digests") / day.isoformat()
     if send and not smtp_url:

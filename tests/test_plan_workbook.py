@@ -552,6 +552,10 @@ def test_the_import_command_imports_as_a_named_person(
         2,
         "bwcases: no person 'Nobody': add her with bwcases users add\n",
     )
+    with_people.add_user("Hoa Le", role="readonly", country=None, password_hash="x", actor="test")
+    reader = bw(*command, "--as", "Hoa Le")
+    assert reader.exit_code == 2 and "'Hoa Le': she may not change plans" in reader.stderr
+    assert item(with_people, "Underpaid")["updated_by"] != "Hoa Le"
     advisor = bw(*command, "--as", ADVISOR)
     assert advisor.stdout == "plan.xlsx: 2 rows read, 0 added, 1 updated\n"
     assert item(with_people, "Underpaid")["updated_by"] == ADVISOR
