@@ -101,13 +101,27 @@ class _Previews:
 PREVIEWS = _Previews()
 
 
-class EvidenceHandler(JupyterHandler):
-    """One evidence file of a progress update (as an attachment), or its preview (a JPEG)."""
+class _FileHandler(JupyterHandler):
+    """A handler that sends one of the programme's files to whom may read it."""
 
     @property
     def store(self) -> Store:
         """The store the sign-in reads (serve's identity provider)."""
         return cast(Any, self.identity_provider).store
+
+    async def send_file(self, sha256: str, filename: str) -> None:
+        """Send a stored file as an attachment named `filename`, kept out of every cache."""
+        loop = asyncio.get_running_loop()
+        content, media_type = await loop.run_in_executor(None, self.store.evidence_file, sha256)
+        for header, value in PRIVATE_HEADERS.items():
+            self.set_header(header, value)
+        self.set_header("Content-Type", media_type)
+        self.set_header("Content-Disposition", content_disposition(filename))
+        self.finish(content)
+
+
+class EvidenceHandler(_FileHandler):
+    """One evidence file of a progress update (as an attachment), or its preview (a JPEG)."""
 
     @web.authenticated
     async def get(self, update_id: str, sha256: str, preview_part: str | None = None) -> None:
@@ -121,18 +135,15 @@ class EvidenceHandler(JupyterHandler):
         if found is None:
             self.log.warning("evidence %s/%s refused to %s", update_id, sha256[:12], name)
             raise web.HTTPError(403)
-        for header, value in PRIVATE_HEADERS.items():
-            self.set_header(header, value)
         if preview_part:
             jpeg = await loop.run_in_executor(None, self._preview, sha256, found["media_type"])
+            for header, value in PRIVATE_HEADERS.items():
+                self.set_header(header, value)
             self.set_header("Content-Type", "image/jpeg")
             self.finish(jpeg)
             return
-        content, media_type = await loop.run_in_executor(None, self.store.evidence_file, sha256)
-        self.set_header("Content-Type", media_type)
-        self.set_header("Content-Disposition", content_disposition(found["filename"]))
         self.log.info("evidence %s/%s sent to %s", update_id, sha256[:12], name)
-        self.finish(content)
+        await self.send_file(sha256, found["filename"])
 
     def _allowed(self, name: str, update_id: int, sha256: str) -> dict[str, Any] | None:
         """The attachment, if the person's portfolio holds its factory; else None."""
@@ -149,14 +160,9 @@ class EvidenceHandler(JupyterHandler):
         return jpeg
 
 
-class MinutesHandler(JupyterHandler):
+class MinutesHandler(_FileHandler):
     """A PICC meeting's minutes file (as an attachment), for people whose portfolio holds its
     factory: the programme's, and the factory's own people."""
-
-    @property
-    def store(self) -> Store:
-        """The store the sign-in reads (serve's identity provider)."""
-        return cast(Any, self.identity_provider).store
 
     @web.authenticated
     async def get(self, visit_id: str) -> None:
@@ -171,25 +177,13 @@ class MinutesHandler(JupyterHandler):
         if not allowed:
             self.log.warning("minutes of visit %s refused to %s", visit_id, name)
             raise web.HTTPError(403)
-        content, media_type = await loop.run_in_executor(
-            None, self.store.evidence_file, found["sha256"]
-        )
-        for header, value in PRIVATE_HEADERS.items():
-            self.set_header(header, value)
-        self.set_header("Content-Type", media_type)
-        self.set_header("Content-Disposition", content_disposition(found["filename"]))
         self.log.info("minutes of visit %s sent to %s", visit_id, name)
-        self.finish(content)
+        await self.send_file(found["sha256"], found["filename"])
 
 
-class ProposalEvidenceHandler(JupyterHandler):
+class ProposalEvidenceHandler(_FileHandler):
     """A file sent with a proposal, before it is accepted: for its reviewer to see what she
     accepts, and for the factory's own people (whose portfolio holds the factory)."""
-
-    @property
-    def store(self) -> Store:
-        """The store the sign-in reads (serve's identity provider)."""
-        return cast(Any, self.identity_provider).store
 
     @web.authenticated
     async def get(self, proposal_id: str, sha256: str) -> None:
@@ -206,10 +200,5 @@ class ProposalEvidenceHandler(JupyterHandler):
         if not allowed:
             self.log.warning("proposal %s's file refused to %s", proposal_id, name)
             raise web.HTTPError(403)
-        content, media_type = await loop.run_in_executor(None, self.store.evidence_file, sha256)
-        for header, value in PRIVATE_HEADERS.items():
-            self.set_header(header, value)
-        self.set_header("Content-Type", media_type)
-        self.set_header("Content-Disposition", content_disposition(found["filename"]))
         self.log.info("proposal %s's file %s sent to %s", proposal_id, sha256[:12], name)
-        self.finish(content)
+        await self.send_file(sha256, found["filename"])
