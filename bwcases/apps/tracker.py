@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
@@ -19,11 +18,9 @@ from bwcases.apps.common import (
     VERIFICATION_LABELS,
     AppShell,
     Field,
-    as_date,
     busy,
     cut,
     domain_label,
-    failure_text,
     fmt_date,
     guarded,
     heading,
@@ -44,47 +41,25 @@ from bwcases.apps.evidence import views as evidence_views
 from bwcases.apps.plan_offline import PlanWorkbookPanel
 from bwcases.apps.proposals import ProposalPanel
 from bwcases.apps.proposals import style as proposal_style
-from bwcases.apps.remediation import changes_text, plan_table, validate_progress
+from bwcases.apps.remediation import changes_text, plan_table
 from bwcases.apps.request import PageRequest
+from bwcases.apps.tracker_progress import DRAFTS, record_progress, verify_item
+from bwcases.apps.tracker_tables import (
+    ALL,
+    OPEN,
+    OVERDUE,
+    SHOWN,
+    plan_html,
+    portfolio_html,
+    shown_rows,
+    views,
+)
 from bwcases.core import links
 from bwcases.core.domain import Status, Verification, next_statuses
-from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
 from bwcases.core.i18n import COMPLIANCE_POINT, N_
-from bwcases.render.templating import macros
-from bwcases.store import Store, Upload
+from bwcases.store import Store
 
-MAX_PORTFOLIO_ROWS = 300
-DRAFTS = "progress"  # the form's name among a person's drafts
 NOTE_LIMIT = 5000  # as an item's own texts (domain.ITEM_TEXT_LIMITS)
-VIEWS = "apps/tracker.html.j2"  # the summary, plan, item, history and portfolio
-ALL, OPEN, OVERDUE = "all", "open", "overdue"  # which of the plan's items the table shows
-SHOWN = {
-    ALL: N_("All items ({n})"),
-    OPEN: N_("Open items ({n})"),
-    OVERDUE: N_("Overdue items ({n})"),
-}
-
-
-def views() -> Any:
-    """The tracker's views (bwcases.render's apps/tracker.html.j2), each a macro."""
-    return macros(VIEWS)
-
-
-def shown_rows(rows: pd.DataFrame, show: str) -> pd.DataFrame:
-    """The items a filter shows: all, the open ones, the overdue ones."""
-    if not len(rows) or show == ALL:
-        return rows
-    if show == OVERDUE:
-        return rows[rows["overdue"].astype(bool)]
-    return rows[rows["status"] != Status.COMPLETED.value]
-
-
-def item_flags(row: dict[str, Any], _: Callable[[str], str]) -> list[tuple[str, str]]:
-    """An item's flags, (text, kind): overdue, persistent."""
-    flags = [(_("Overdue"), "overdue")] if row["overdue"] else []
-    if row["persistent"]:
-        flags.append((_("Persistent"), "persistent"))
-    return flags
 
 
 class RemediationTracker(AppShell):
@@ -402,174 +377,11 @@ class RemediationTracker(AppShell):
 
     def record_progress(self) -> bool:
         """Validate and save an update with its files; the form keeps its input on failure."""
-        _ = self._
-        factory = self.picker.row(self.factory_id)
-        proposing = bool(self.item) and self.may_propose(factory)
-        if not self.item or not (proposing or self.may_edit(factory)):
-            return False
-        values = {k: f.get() for k, f in self.fields.items()}
-        staff = bool(self.person and self.person.can_verify)
-        without = str(values["without_evidence"]).strip() if staff else ""
-        values["without_evidence"] = without
-        uploads, bad_files = self.chosen.uploads, self.chosen.problem
-        problems = validate_progress(
-            values,
-            old_status=Status(self.item["status"]),
-            opened_on=as_date(self.item.get("opened_on")),
-            today=self.today,
-            evidence=self.evidence_count + len(uploads),
-            _=_,
-        )
-        if bad_files:
-            problems["files"] = bad_files
-        for key, field in self.fields.items():
-            field.show_error(problems.get(key))
-        if problems:
-            self.record_message.value = notice_html(
-                _("Nothing was saved: correct the marked fields."), "error"
-            )
-            return False
-        if proposing:
-            return self.propose_progress(values, uploads)
-        item_id = int(self.item["item_id"])
-        version = int(self.item["version"])
-        try:
-            for attempt in (1, 2):
-                try:
-                    self.store.add_progress(
-                        item_id,
-                        date=values["date"],
-                        note=str(values["note"]).strip(),
-                        new_status=Status(values["status"]),
-                        expected_version=version,
-                        actor=self.person.name if self.person else "",
-                        files=uploads,
-                        without_evidence=without,
-                        draft=(DRAFTS, f"item:{item_id}"),
-                    )
-                    break
-                except ConflictError as exc:
-                    # someone changed the item's texts meanwhile: her update stands unless
-                    # the status it moves from changed too
-                    if attempt == 2 or exc.current.get("status") != self.item["status"]:
-                        raise
-                    version = int(exc.current["version"])
-        except ConflictError as exc:
-            self.item = self.store.plan_item(item_id)
-            self.draw_item()
-            self.record_message.value = notice_html(
-                _(
-                    "Not saved: {name} changed this item meanwhile (it is now {status}). "
-                    "Your update is still in the form: check it and record it again."
-                ).format(
-                    name=exc.current.get("updated_by") or _("someone else"),
-                    status=label_of(STATUS_LABELS, self.item["status"], _),
-                ),
-                "error",
-            )
-            return False
-        except ValidationError as exc:
-            for key, field in self.fields.items():
-                field.show_error(exc.fields.get(key))
-            self.record_message.value = notice_html(str(exc), "error")
-            return False
-        except BwcasesError as exc:
-            self.record_message.value = notice_html(failure_text(self, exc), "error")
-            return False
-        self.keeper.saved()  # before anything else: a pending draft must not outlive the save
-        self.chosen.clear()
-        self.load()
-        self.open_item(item_id)  # draws the plan (its row marked) and the item
-        self.keeper.saved()
-        done = _("The update was recorded.")
-        if uploads:
-            names = ", ".join(u.filename for u in uploads)
-            done += " " + _("Files stored: {names}.").format(names=names)
-        self.record_message.value = notice_html(done, "success")
-        return True
-
-    def propose_progress(self, values: dict[str, Any], uploads: list[Upload]) -> bool:
-        """A factory person's update, checked like one: a proposal for the advisor to review."""
-        _ = self._
-        assert self.person is not None
-        item_id = int(self.item["item_id"])
-        try:
-            self.store.propose_progress(
-                self.person.name,
-                item_id,
-                status=Status(values["status"]),
-                note=str(values["note"]).strip(),
-                base_version=int(self.item["version"]),
-                date=values["date"],
-                files=uploads,
-                draft=(DRAFTS, f"item:{item_id}"),
-            )
-        except ConflictError as exc:
-            self.item = self.store.plan_item(item_id)
-            self.draw_item()
-            self.record_message.value = notice_html(
-                _(
-                    "Not proposed: {name} changed this item meanwhile. Your update is still in "
-                    "the form: check it and propose it again."
-                ).format(name=exc.current.get("updated_by") or _("someone else")),
-                "error",
-            )
-            return False
-        except ValidationError as exc:
-            for key, field in self.fields.items():
-                field.show_error(exc.fields.get(key))
-            self.record_message.value = notice_html(str(exc), "error")
-            return False
-        except BwcasesError as exc:
-            self.record_message.value = notice_html(failure_text(self, exc), "error")
-            return False
-        self.keeper.saved()  # before anything else: a pending draft must not outlive the save
-        self.chosen.clear()
-        self.load()
-        self.open_item(item_id)
-        self.keeper.saved()
-        self.record_message.value = notice_html(_("Proposed — waiting for review."), "success")
-        return True
+        return record_progress(self)
 
     def verify_item(self, verified: bool) -> bool:
         """Programme staff verify the fix of a completed public-disclosure item, or send it back."""
-        _ = self._
-        if not (
-            self.person
-            and self.person.can_verify
-            and self.person.covers(self.picker.row(self.factory_id))
-        ):
-            return False
-        note = str(self.verify_note.control.value).strip()
-        if not verified and not note:
-            self.verify_note.show_error(_("Say why the fix is sent back."))
-            return False
-        if verified and not self.evidence_count and not note:
-            self.verify_note.show_error(
-                _("No evidence file was recorded: say why the fix is verified.")
-            )
-            return False
-        self.verify_note.show_error(None)
-        try:
-            self.store.verify_item(
-                int(self.item["item_id"]),
-                verified=verified,
-                note=note,
-                expected_version=int(self.item["version"]),
-                actor=self.person.name,
-            )
-        except BwcasesError as exc:
-            self.verify_message.value = notice_html(failure_text(self, exc), "error")
-            return False
-        item_id = int(self.item["item_id"])
-        self.verify_note.control.value = ""
-        self.load()
-        self.open_item(item_id)  # draws the plan (its row marked) and the item
-        done = (
-            _("The fix is verified.") if verified else _("The item was sent back to In Progress.")
-        )
-        self.item_message.value = notice_html(done, "success")
-        return True
+        return verify_item(self, verified)
 
     # -- reading and drawing -----------------------------------------------------------------
 
@@ -608,7 +420,7 @@ class RemediationTracker(AppShell):
             self.show, [(_(label).format(n=counts[show]), show) for show, label in SHOWN.items()]
         )
         shown = shown_rows(rows, str(self.show.value or ALL))
-        self.plan.value = self.plan_html(shown, hidden=len(rows) - len(shown))
+        self.plan.value = plan_html(self, shown, hidden=len(rows) - len(shown))
         listed = shown
         if self.item and int(self.item["item_id"]) not in set(shown["item_id"]):
             listed = rows[rows["item_id"] == int(self.item["item_id"])]  # the open one stays
@@ -636,50 +448,6 @@ class RemediationTracker(AppShell):
             return Markup()
         kind = STATE_BADGES.get(str(value), "")
         return Markup(views().badge(label_of(labels, value, self._), kind))
-
-    def plan_html(self, rows: pd.DataFrame, hidden: int = 0) -> str:
-        """The plan as a table whose rows open their item: status, due date, flags, last update,
-        verification."""
-        _ = self._
-        open_id = int(self.item["item_id"]) if self.item else None
-        body: list[list[Any]] = []
-        current = None
-        for r in rows.to_dict("records"):
-            last = ""
-            if r.get("last_update") is not None and not pd.isna(r["last_update"]):
-                last = f"{fmt_date(r['last_update'])} ({r['last_author']})"
-            item_id = int(r["item_id"])
-            issue = str(r["issue"] or "").strip() or links.item_name(item_id, _)
-            opens = views().open_link(self.item_url(item_id), issue, item_id == open_id)
-            cells = [
-                f"#{item_id}",
-                self.cp_name(r),
-                opens,
-                self.badge(STATUS_LABELS, r["status"]),
-                fmt_date(r["due_date"]),
-                views().flags(item_flags(r, _)),
-                last,
-                self.badge(VERIFICATION_LABELS, r.get("verification")),
-            ]
-            if item_id == open_id:
-                current = len(body)
-            body.append(cells)
-        header = [
-            "#",
-            _("Compliance point"),
-            _("Issue"),
-            _("Status"),
-            _("Due date"),
-            _("Flags"),
-            _("Last update"),
-            _("Verification"),
-        ]
-        if len(self.table):
-            empty = _("No item of this plan is shown: choose All items.")
-        else:
-            empty = _("This factory has no plan items yet.")
-        shown = _("{n} items are not shown.").format(n=hidden) if hidden else ""
-        return str(views().plan(_("Improvement Plan"), header, body, empty, shown, current))
 
     def draw_item(self) -> None:
         """Show the chosen item's details, evidence, verification and history."""
@@ -778,58 +546,7 @@ class RemediationTracker(AppShell):
 
     def draw_portfolio(self) -> None:
         """The overdue and persistent open items of every factory of the portfolio."""
-        _ = self._
-        register = self.register
-        scope = self.person.scope() if self.person else {}
-        if "country" not in scope:  # an advisor's factories, or a factory person's own
-            items = self.store.plan_items_frame(factory_ids=list(register["factory_id"]))
-        else:
-            items = self.store.plan_items_frame(country=scope.get("country"))
-        ids = sorted(items["factory_id"].unique()) if len(items) else []
-        flags = persistent_items(
-            items,
-            self.store.non_compliant_findings(ids),
-            assessments=self.store.assessments_frame(factory_ids=ids),
-        )
-        table = plan_table(items, pd.DataFrame(), flags, self.today) if len(items) else items
-        if len(table):
-            still_open = table["status"] != Status.COMPLETED.value
-            table = table[table["overdue"] | (table["persistent"] & still_open)]
-            # the longest overdue first; a country's list is long, the page stays light
-            table = table.sort_values(["due_date", "factory_id"], na_position="last")
-        hidden = max(0, len(table) - MAX_PORTFOLIO_ROWS)
-        table = table.head(MAX_PORTFOLIO_ROWS)
-        base = self.request.base_url
-        body = []
-        for r in table.to_dict("records"):
-            url = links.item_url(base, r["factory_id"], r["item_id"], self.lang)
-            issue = str(r["issue"] or "").strip() or links.item_name(r["item_id"], _)
-            body.append(
-                [
-                    f"{r['factory_id']} — {r['factory_name']}",
-                    f"#{r['item_id']}",
-                    self.cp_name(r),
-                    views().open_link(url, issue),
-                    self.badge(STATUS_LABELS, r["status"]),
-                    fmt_date(r["due_date"]),
-                    views().flags(item_flags(r, _)),
-                ]
-            )
-        header = [
-            _("Factory"),
-            "#",
-            _("Compliance point"),
-            _("Issue"),
-            _("Status"),
-            _("Due date"),
-            _("Flags"),
-        ]
-        intro = _(
-            "Open items that are overdue or whose non-compliance persisted, across your portfolio."
-        )
-        more = _("{n} more items are not shown.").format(n=hidden) if hidden else ""
-        empty = _("No overdue or persistent items.")
-        self.portfolio_view.value = str(views().portfolio(intro, header, body, empty, more))
+        self.portfolio_view.value = portfolio_html(self)
 
     def _show_item_box(self, shown_: bool) -> None:
         self.item_box.layout.display = None if shown_ else "none"
