@@ -573,3 +573,19 @@ def test_a_new_item_from_another_factory_s_assessment_is_not_accepted(case: Stor
         case.accept_proposal(pid, reviewer="Lan Nguyen")
     assert len(case.plan_items_frame(factory_ids=["VN001"])) == before
     assert case.proposal(pid)["state"] == ProposalState.PENDING.value  # nothing half written
+
+
+def test_a_review_is_audited_with_the_state_before_and_after(case: Store) -> None:
+    item = _item(case, EXIT)
+    pid = case.propose_item(
+        RINA, "VN001", {"action": "A"}, item_id=item["item_id"], base_version=item["version"]
+    )
+    case.send_back_proposal(pid, reviewer="Lan Nguyen", comment="Who clears them?")
+    trail = case.history("proposals", pid)
+    assert trail[["actor", "action"]].values.tolist() == [
+        [RINA, "insert"],
+        ["Lan Nguyen", "update"],
+    ]
+    before, after = json.loads(trail["before"].iloc[1]), json.loads(trail["after"].iloc[1])
+    assert (before["state"], after["state"]) == ("pending", "sent back")
+    assert after["review_comment"] == "Who clears them?"

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bwcases.core.domain import (
@@ -62,7 +62,7 @@ from bwcases.core.errors import (
 from bwcases.store import models as m
 from bwcases.store.drafts import clear_draft
 from bwcases.store.evidence import Upload, evidence_count, keep_file
-from bwcases.store.gateway import audit, jsonable
+from bwcases.store.gateway import audit_row, jsonable
 from bwcases.store.plans import EDITABLE, PlanStore
 
 # What a factory's person may propose of an item: what a save may change, but its status,
@@ -502,8 +502,11 @@ class ProposalStore(PlanStore):
         self._check_reviewer(s, reviewer, row.factory_id)
         if not getattr(done, "rowcount", 0):
             raise AlreadyReviewedError(proposal_id, row.state, row.reviewed_by)
+        # written without the ORM, so audited here: pending before, as the update's WHERE says
+        before = {"state": ProposalState.PENDING.value, "reviewed_by": None, "review_comment": None}
         after = {"state": state.value, "reviewed_by": reviewer, "review_comment": comment}
-        audit(s, reviewer, "proposals", str(proposal_id), "update", after, at=now)
+        entry = audit_row(now, reviewer, "proposals", str(proposal_id), "update", before, after)
+        s.execute(insert(m.AuditEntry), [entry])
         return row
 
     # -- who may --------------------------------------------------------------------------
