@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bwcases.core.errors import NotAllowedError, ValidationError
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway
+from bwcases.store.portfolio import check_covered
 
 INTERNAL = "internal"  # programme staff and advisors only
 SHARED = "shared"  # the factory's own people read it too
 VISIBILITIES = (INTERNAL, SHARED)
 COMMENT_LIMIT = 5000  # as an item's own texts (domain.ITEM_TEXT_LIMITS)
 FACTORY_ROLE = "factory"  # auth.Role.FACTORY: the factory's own staff
-ADVISOR_ROLE = "advisor"  # auth.Role.ADVISOR: the factories the register names her for
 READONLY_ROLE = "readonly"  # auth.Role.READONLY: reads, writes nothing
 COMMENT_COLUMNS = ["id", "item_id", "author", "at", "visibility", "text"]
 
@@ -74,22 +73,3 @@ class CommentStore(Gateway):
             stmt = stmt.where(c.visibility == SHARED)
         df = self.frame(stmt.order_by(c.at, c.id))
         return df if len(df) else pd.DataFrame(columns=COMMENT_COLUMNS)
-
-
-def check_covered(s: Session, user: m.User, factory_id: str) -> None:
-    """Refuse a person a factory outside her portfolio (as auth.Person.covers draws it): a
-    factory's person another factory, an advisor another's factory, staff and readers another
-    country's."""
-    if user.role == FACTORY_ROLE:
-        if user.factory_id != factory_id:
-            raise NotAllowedError(
-                f"{user.name} works for factory {user.factory_id}, not for {factory_id}"
-            )
-        return
-    factory = s.get(m.Factory, factory_id)
-    if user.role == ADVISOR_ROLE:
-        covered = factory is not None and factory.advisor == user.name
-    else:
-        covered = not user.country or (factory is not None and factory.country == user.country)
-    if not covered:
-        raise NotAllowedError(f"factory {factory_id} is not in {user.name}'s portfolio")

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from bwcases.core.errors import NotAllowedError, UsageError, ValidationError
 from bwcases.store import models as m
-from bwcases.store.comments import check_covered
 from bwcases.store.gateway import Gateway, assign
+from bwcases.store.portfolio import check_covered
 
 SIDES = ("worker", "management")
 GENDERS = ("female", "male", "other")

@@ -64,6 +64,7 @@ from bwcases.store.drafts import clear_draft
 from bwcases.store.evidence import Upload, evidence_count, keep_file
 from bwcases.store.gateway import audit_row, jsonable
 from bwcases.store.plans import EDITABLE, PlanStore
+from bwcases.store.portfolio import covers
 
 # What a factory's person may propose of an item: what a save may change, but its status,
 # which moves by progress updates (propose_progress) ...
@@ -523,13 +524,13 @@ class ProposalStore(PlanStore):
 
     def _check_reviewer(self, s: Session, name: str, factory_id: str) -> None:
         user = s.get(m.User, name)
-        factory = self.get(s, m.Factory, factory_id)
-        allowed = False
-        if user is not None and user.active and user.role == ADVISOR_ROLE:
-            allowed = factory.advisor == name
-        elif user is not None and user.active and user.role == STAFF_ROLE:
-            allowed = not user.country or user.country == factory.country
-        if not allowed:
+        self.get(s, m.Factory, factory_id)  # an unknown factory is not found, not refused
+        if (
+            user is None
+            or not user.active
+            or user.role not in (ADVISOR_ROLE, STAFF_ROLE)
+            or not covers(s, user, factory_id)
+        ):
             raise NotAllowedError(
                 f"{name} may not review factory {factory_id}'s proposals: its advisor or "
                 "programme staff of its country do"
