@@ -31,6 +31,7 @@ from bwcases.core.errors import BwcasesError, ProposalConflictError
 from bwcases.core.i18n import COMPLIANCE_POINT, N_
 from bwcases.core.links import page_url
 from bwcases.render.templating import macros
+from bwcases.store.proposals import COMMENT_LIMIT
 
 VIEWS = "apps/proposals.html.j2"
 STATE_LABELS = {
@@ -44,7 +45,6 @@ KIND_CLASS = {
     ProposalState.SENT_BACK.value: "sent-back",
 }
 TRACKER_PAGE, PLAN_PAGE = "remediation_tracker.ipynb", "improvement_plan.ipynb"
-COMMENT_LIMIT = 5000  # as the store's (store.proposals.COMMENT_LIMIT)
 
 
 def views() -> Any:
