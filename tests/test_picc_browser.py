@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bwcases.store import Store, Upload
-from tests import axe
-from tests.browser import APP_TIMEOUT_MS, OVERFLOW, VIEWPORTS, needs_chromium, served, sign_in
-from tests.helpers import PASSWORD, PDF, fill_advisor_case, served_store_url
+from tests.browser import APP_TIMEOUT_MS, needs_chromium, served
+from tests.helpers import PDF, fill_advisor_case, served_store_url
+from tests.phone_pages import page_problems, phone_page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -47,18 +47,6 @@ def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     store.dispose()
 
 
-def phone(browser: Browser, base: str, name: str) -> Page:
-    width, height = VIEWPORTS["phone"]
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, has_touch=True, accept_downloads=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.set_default_navigation_timeout(APP_TIMEOUT_MS)  # a page waits for its kernel
-    sign_in(page, base, name, PASSWORD)
-    return page
-
-
 def drawn(page: Page, selector: str) -> None:
     page.locator(".bw-app h1").wait_for(timeout=APP_TIMEOUT_MS)
     page.locator("#bw-loading").wait_for(state="detached", timeout=APP_TIMEOUT_MS)
@@ -66,18 +54,7 @@ def drawn(page: Page, selector: str) -> None:
 
 
 def check(page: Page, state: str, shots: Path) -> list[str]:
-    """axe-core's findings and what reaches past the window's edge; a screenshot."""
-    page.wait_for_timeout(300)  # the widgets' last changes drawn
-    problems = []
-    found = axe.violations(page)
-    if found:
-        problems.append(f"axe, {state}:\n{axe.report(found)}")
-    if wide := page.evaluate(OVERFLOW):
-        problems.append(f"wider than the window, {state}: {wide}")
-    shot = shots / f"picc_phone_{state.replace(' ', '_')}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"screenshot: {shot}")
-    return problems
+    return page_problems(page, state, shots / f"picc_phone_{state.replace(' ', '_')}.png")
 
 
 def test_a_comment_on_a_plan_item(
@@ -87,7 +64,7 @@ def test_a_comment_on_a_plan_item(
 ) -> None:
     base, store, _meeting = served_store
     shots = tmp_path_factory.getbasetemp()
-    page = phone(browser, base, "Lan Nguyen")
+    page = phone_page(browser, base, "Lan Nguyen")
     page.goto(f"{base}voila/render/remediation_tracker.ipynb?factory=VN001&item=1")
     drawn(page, ".bw-comments-box")
     page.get_by_text("No comments yet.").wait_for()
@@ -119,7 +96,7 @@ def test_a_picc_member_and_a_meeting_s_minutes(
 ) -> None:
     base, store, meeting = served_store
     shots = tmp_path_factory.getbasetemp()
-    page = phone(browser, base, "Lan Nguyen")
+    page = phone_page(browser, base, "Lan Nguyen")
     page.goto(f"{base}voila/render/case_timeline.ipynb?factory=VN001")
     drawn(page, ".bw-picc")
     page.get_by_text("No PICC member is registered yet.").wait_for()
@@ -154,7 +131,7 @@ def test_a_picc_member_and_a_meeting_s_minutes(
     page.context.close()
 
     # a portfolio without the factory is refused the file
-    other = phone(browser, base, "Sokha Chan")
+    other = phone_page(browser, base, "Sokha Chan")
     answer = other.request.get(f"{base}minutes/{meeting}")
     assert answer.status == 403
     assert other.request.get(f"{base}minutes/999999").status == 404

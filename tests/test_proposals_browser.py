@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bwcases.store import Store
-from tests import axe
-from tests.browser import APP_TIMEOUT_MS, OVERFLOW, VIEWPORTS, needs_chromium, served, sign_in
-from tests.helpers import PASSWORD, PDF, fill_advisor_case, password_hash, served_store_url
+from tests.browser import APP_TIMEOUT_MS, needs_chromium, served
+from tests.helpers import PDF, fill_advisor_case, password_hash, served_store_url
+from tests.phone_pages import page_problems, phone_page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -37,17 +37,6 @@ def served_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     store.dispose()
 
 
-def phone_page(browser: Browser, base: str, name: str) -> Page:
-    """A browser of its own (cookies, session) at a phone's width, signed in as `name`."""
-    width, height = VIEWPORTS["phone"]
-    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.set_default_navigation_timeout(APP_TIMEOUT_MS)
-    sign_in(page, base, name, PASSWORD)
-    return page
-
-
 def open_item(page: Page, base: str, item_id: int) -> None:
     page.goto(f"{base}voila/render/remediation_tracker.ipynb?factory=VN001&item={item_id}")
     page.locator(".bw-app h1").wait_for(timeout=APP_TIMEOUT_MS)
@@ -56,18 +45,7 @@ def open_item(page: Page, base: str, item_id: int) -> None:
 
 
 def check(page: Page, state: str, shots: Path) -> list[str]:
-    """axe-core's serious findings and what overflows the phone's width; a screenshot."""
-    page.wait_for_timeout(300)  # the widgets' last changes drawn
-    problems = []
-    found = axe.violations(page)
-    if found:
-        problems.append(f"axe, {state}:\n{axe.report(found)}")
-    if wide := page.evaluate(OVERFLOW):
-        problems.append(f"wider than the window, {state}: {wide}")
-    shot = shots / f"proposals_{state.replace(' ', '_')}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"screenshot: {shot}")
-    return problems
+    return page_problems(page, state, shots / f"proposals_{state.replace(' ', '_')}.png")
 
 
 def test_she_proposes_and_the_advisor_accepts_in_another_browser(
