@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 
-from bwcases.analysis import metrics
-from bwcases.analysis.persistence import persistence
 from bwcases.apps.common import (
     ANY,
     NOBODY,
-    STATE_BADGES,
-    STATUS_LABELS,
-    VERIFICATION_LABELS,
     AppShell,
     as_date,
     busy,
-    cut,
-    domain_label,
     failure_text,
     fmt_date,
     guarded,
     heading,
     html,
     iso,
-    label_of,
     notice_html,
     quiet,
     replace_options,
@@ -37,81 +28,30 @@ from bwcases.apps.common import (
     shared_layout,
 )
 from bwcases.apps.drafts import DraftKeeper
+from bwcases.apps.findings_tree import (
+    TREE_COLUMNS,
+    UNPLANNED,
+    VIEWS,
+    Assessed,
+    choices,
+    draw_tree,
+    items_by_question,
+    latest_non_compliance,
+    question_html,
+)
 from bwcases.apps.forms import ITEM_LABELS, ItemForm, same, validate_item
-from bwcases.apps.picklist import Badges, Entry, Heading, PickList, PickRow, Placement, Slot
+from bwcases.apps.picklist import PickList, PickRow, Placement, Slot
 from bwcases.apps.proposals import ProposalPanel
 from bwcases.apps.proposals import style as proposal_style
 from bwcases.apps.request import PageRequest
-from bwcases.core.catalogue import catalogue_order
 from bwcases.core.domain import ItemSource, Merge, Status, merge_fields
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
-from bwcases.core.i18n import CLUSTER, COMPLIANCE_POINT, COUNTRY, N_, QUESTION, domain_name
+from bwcases.core.i18n import COUNTRY, N_, domain_name
 from bwcases.render.templating import macros
 from bwcases.store import Store
 from bwcases.store.proposals import PROPOSABLE
 
-TREE_COLUMNS = [
-    "cluster",
-    "compliance_point",
-    "question_id",
-    "question_label",
-    "public_disclosure",
-    "persistent",
-]
-NEW = "new"  # the choice: a new issue from the factory's self-diagnosis
 DRAFTS = "plan_item"  # the form's name among a person's drafts
-VIEWS = "apps/plan.html.j2"  # the summary and the tree of findings
-UNPLANNED = "badge-none"  # a finding with no plan item yet
-
-
-@dataclass(frozen=True)
-class Assessed:
-    """The latest assessment of a factory, and the one before it."""
-
-    quest_id: int
-    cycle: int
-    start_date: dt.date
-    previous_quest_id: int | None = None
-    previous_date: dt.date | None = None
-
-
-def latest_non_compliance(findings: pd.DataFrame) -> tuple[pd.DataFrame, Assessed | None]:
-    """The latest assessment's non-compliant questions, flagged persistent and public."""
-    rows = metrics.prepare(findings) if len(findings) else findings
-    if rows.empty:
-        return pd.DataFrame(columns=TREE_COLUMNS), None
-    quests = (
-        rows[["quest_id", "cycle", "start_date"]]
-        .drop_duplicates("quest_id")
-        .sort_values("quest_id")
-    )
-    latest = quests.iloc[-1]
-    previous = quests.iloc[-2] if len(quests) > 1 else None
-    assessed = Assessed(
-        quest_id=int(latest["quest_id"]),
-        cycle=int(latest["cycle"]),
-        start_date=pd.Timestamp(latest["start_date"]).date(),
-        previous_quest_id=None if previous is None else int(previous["quest_id"]),
-        previous_date=None if previous is None else pd.Timestamp(previous["start_date"]).date(),
-    )
-    nc = rows[(rows["quest_id"] == assessed.quest_id) & (rows["finding"] == 1)]
-    per = persistence(rows)
-    persistent = set(per.loc[per["persistent"], "question_id"])
-    out = nc.drop_duplicates("question_id").assign(
-        persistent=lambda d: d["question_id"].isin(persistent)
-    )
-    keys = [
-        (*catalogue_order(str(c), str(p)), str(q))
-        for c, p, q in zip(out["cluster"], out["compliance_point"], out["question_id"], strict=True)
-    ]
-    order = sorted(range(len(out)), key=keys.__getitem__)
-    return out.iloc[order].reset_index(drop=True)[TREE_COLUMNS], assessed
-
-
-def items_by_question(items: pd.DataFrame, quest_id: int | None) -> dict[str, dict[str, Any]]:
-    """The plan item of each question of an assessment (the latest made, if several)."""
-    linked = items[items["quest_id"].notna() & (items["quest_id"] == quest_id)]
-    return {str(r["question_id"]): r for r in linked.to_dict("records")}
 
 
 class ImprovementPlan(AppShell):
@@ -613,120 +553,8 @@ class ImprovementPlan(AppShell):
                 counts,
             )
         )
-        self.draw_tree()
-        replace_options(self.choice, self.choices())
-
-    def draw_tree(self) -> None:
-        """The chooser: the non-compliant questions by cluster and CP, the factory's other
-        items, and a new issue; a row each, with its badges."""
-        _ = self._
-        lines: list[Heading | Entry] = []
-        linked = items_by_question(self.items, self.latest_quest)
-        for cluster, by_cluster in self.tree.groupby("cluster", sort=False):
-            lines.append(Heading(4, domain_label(CLUSTER, cluster, self.lang)))
-            for cp, by_cp in by_cluster.groupby("compliance_point", sort=False):
-                lines.append(Heading(5, domain_label(COMPLIANCE_POINT, cp, self.lang)))
-                for r in by_cp.to_dict("records"):
-                    qid = str(r["question_id"])
-                    text = self.finding_text(qid, r["question_label"], 160)
-                    badges = self.finding_badges(r, linked.get(qid))
-                    lines.append(Entry(f"finding:{qid}", text, badges))
-        others = self.other_items(linked)
-        if others:
-            lines.append(Heading(4, _("Other plan items")))
-        for r in others:
-            text = self.item_text(r, 120)
-            lines.append(Entry(f"item:{r['item_id']}", text, self.item_badges(r)))
-        lines.append(Entry(NEW, _("New issue from the factory's self-diagnosis")))
-        # the rows come under the tree's title (h3), or the factory's name (h2) without one
-        self.findings.draw(self.title_html(), lines, 3 if self.assessed is not None else 2)
-        self.place.forget(self.rows)
-        self.mark()
-
-    def finding_text(self, qid: str, question: Any, width: int) -> str:
-        """A finding's row: its question's ID and text in her language, each set apart in a
-        right-to-left page (so the ID stays first)."""
-        text = cut(domain_name(QUESTION, str(question), self.lang), width)
-        return f"{iso(qid, self.rtl)}: {iso(text, self.rtl)}"
-
-    def item_text(self, row: dict[str, Any], width: int) -> str:
-        """An item's row: its number, its CP in her language and its issue as written."""
-        cp = domain_label(COMPLIANCE_POINT, row["compliance_point"], self.lang)
-        return f"#{row['item_id']} {cp}: {iso(cut(row['issue'], width), self.rtl)}"
-
-    def title_html(self) -> str:
-        """The heading of the findings, and how to choose one (or that there is none)."""
-        _ = self._
-        if self.assessed is None:
-            return ""
-        title = _("Non-compliance at the latest assessment")
-        if self.tree.empty:
-            hint = _("No non-compliance at the latest assessment.")
-        else:
-            hint = _("Choose a question to plan it, or to open its plan item.")
-        return str(macros(VIEWS).tree_title(title, hint))
-
-    def finding_badges(self, finding: dict[str, Any], item: dict[str, Any] | None) -> Badges:
-        """A finding's state (its item's status and verification, or no plan yet) and flags."""
-        _ = self._
-        badges = self.item_badges(item) if item is not None else ((_("No plan yet"), UNPLANNED),)
-        if finding["persistent"]:
-            badges += ((_("Persistent"), "persistent"),)
-        if finding["public_disclosure"]:
-            badges += ((_("Publicly disclosed"), "public"),)
-        return badges
-
-    def item_badges(self, item: dict[str, Any]) -> Badges:
-        """An item's status and verification, after (not a finding's) where it came from."""
-        _ = self._
-        badges: Badges = ()
-        if item["quest_id"] != self.latest_quest or pd.isna(item["quest_id"]):
-            badges += ((self.origin(item), "badge-origin"),)
-        status = str(item["status"])
-        label = label_of(STATUS_LABELS, status, _)
-        badges += ((_("Planned: {status}").format(status=label), STATE_BADGES.get(status, "")),)
-        verification = str(item.get("verification") or "")
-        if verification in VERIFICATION_LABELS:
-            label = label_of(VERIFICATION_LABELS, verification, _)
-            badges += ((label, STATE_BADGES[verification]),)
-        return badges
-
-    def origin(self, item: dict[str, Any]) -> str:
-        """Where an item not on the latest assessment's findings came from."""
-        _ = self._
-        if item["source"] == ItemSource.SELF_DIAGNOSIS.value:
-            return _("self-diagnosis")
-        return _("earlier assessment")
-
-    def other_items(self, linked: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        """The factory's items that answer no finding of the latest assessment."""
-        linked_ids = {int(r["item_id"]) for r in linked.values()}
-        records = self.items.to_dict("records") if len(self.items) else []
-        return [r for r in records if int(r["item_id"]) not in linked_ids]
-
-    def choices(self) -> list[tuple[str, str]]:
-        """What the person may work on: each finding, each other item, a new issue."""
-        _ = self._
-        out = [(_("Choose a finding or an item…"), ANY)]
-        linked = items_by_question(self.items, self.latest_quest)
-        for row in self.tree.to_dict("records"):
-            qid = str(row["question_id"])
-            state = (
-                _("planned: {status}").format(
-                    status=label_of(STATUS_LABELS, linked[qid]["status"], _)
-                )
-                if qid in linked
-                else _("no plan item yet")
-            )
-            cp = domain_label(COMPLIANCE_POINT, row["compliance_point"], self.lang)
-            label = f"{cp} › {self.finding_text(qid, row['question_label'], 70)} ({state})"
-            out.append((label, f"finding:{qid}"))
-        for row in self.other_items(linked):
-            status = label_of(STATUS_LABELS, row["status"], _)
-            label = f"{self.item_text(row, 70)} ({self.origin(row)}, {status})"
-            out.append((label, f"item:{row['item_id']}"))
-        out.append((_("New issue from the factory's self-diagnosis"), NEW))
-        return out
+        draw_tree(self)
+        replace_options(self.choice, choices(self))
 
     @property
     def latest_quest(self) -> int | None:
@@ -759,22 +587,7 @@ class ImprovementPlan(AppShell):
         # under "Work on" the form heads the factory's page; in the tree, its row's heading
         held = self.place.form_at
         level = held.level + 1 if isinstance(held, PickRow) else 3
-        self.form.context.value = heading(text, min(level, 6)) + self.question_html()
-
-    def question_html(self) -> str:
-        """The CAT question the open item answers, read-only, as context for its issue."""
-        _ = self._
-        qid = str(self.target.get("question_id") or "")
-        rows = self.tree[self.tree["question_id"] == qid] if qid else self.tree.iloc[:0]
-        if rows.empty:  # a self-diagnosis issue, or a question of an earlier assessment
-            return ""
-        hint = (
-            ""
-            if self.target.get("item_id")
-            else _("Write in Issue what you found at this factory.")
-        )
-        label = domain_name(QUESTION, str(rows.iloc[0]["question_label"]), self.lang)
-        return str(macros(VIEWS).question(_("CAT question"), qid, label, hint))
+        self.form.context.value = heading(text, min(level, 6)) + question_html(self)
 
 
 def improvement_plan(store: Store, request: PageRequest | None = None) -> ImprovementPlan:
