@@ -557,6 +557,8 @@ def test_a_new_item_from_another_factory_s_assessment_is_refused(case: Store) ->
     with pytest.raises(ValidationError) as caught:
         case.propose_item(RINA, "VN001", {**values, "quest_id": "12a"})
     assert "'12a'" in caught.value.fields["quest_id"]
+    with pytest.raises(ValidationError, match="quest_id"):  # past a BIGINT: not the database's
+        case.propose_item(RINA, "VN001", {**values, "quest_id": 10**20})
     assert case.proposals_frame(factory_ids=["VN001"]).empty
 
 

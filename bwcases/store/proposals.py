@@ -156,9 +156,11 @@ def _check_quest(s: Session, factory_id: str, fields: dict[str, Any]) -> None:
     if quest_id is None or quest_id == "":
         return
     try:
-        quest = s.get(m.Assessment, int(quest_id))
+        number = int(quest_id)
     except (TypeError, ValueError):
-        quest = None
+        number = 0
+    # a Quest.ID is a positive BIGINT: another number is none, not the database's error
+    quest = s.get(m.Assessment, number) if 0 < number < 2**63 else None
     if quest is None or quest.factory_id != factory_id:
         raise ValidationError(
             {"quest_id": f"{quest_id!r} is not an assessment of factory {factory_id}"}
