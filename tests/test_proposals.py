@@ -559,6 +559,9 @@ def test_a_new_item_from_another_factory_s_assessment_is_refused(case: Store) ->
     assert "'12a'" in caught.value.fields["quest_id"]
     with pytest.raises(ValidationError, match="quest_id"):  # past a BIGINT: not the database's
         case.propose_item(RINA, "VN001", {**values, "quest_id": 10**20})
+    with pytest.raises(ValidationError) as caught:  # longer than the column holds
+        case.propose_item(RINA, "VN001", {**values, "quest_id": None, "question_id": "Q" * 101})
+    assert "101 characters" in caught.value.fields["question_id"]
     assert case.proposals_frame(factory_ids=["VN001"]).empty
 
 

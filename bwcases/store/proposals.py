@@ -91,6 +91,7 @@ PROPOSAL_COLUMNS = [
 ]
 FACTORY_ROLE, ADVISOR_ROLE, STAFF_ROLE = "factory", "advisor", "staff"  # auth.Role's values
 COMMENT_LIMIT = 5000
+QUESTION_ID_LIMIT = 100  # plan_items.question_id
 PROPOSED_BY = "{reviewer} (proposed by {proposer})"  # the audit trail's actor of an acceptance
 
 
@@ -116,6 +117,10 @@ def _checked_fields(values: dict[str, Any], allowed: frozenset[str]) -> dict[str
             fields[key] = text
             if len(text) > limit:
                 problems[key] = f"{len(text)} characters, more than the {limit} it may hold"
+    question = str(fields.get("question_id") or "")
+    if len(question) > QUESTION_ID_LIMIT:
+        limit = QUESTION_ID_LIMIT
+        problems["question_id"] = f"{len(question)} characters, more than the {limit} it may hold"
     if "priority" in fields and fields["priority"] not in {p.value for p in Priority}:
         problems["priority"] = f"{fields['priority']!r} is not High, Medium or Low"
     if "source" in fields and fields["source"] not in {s.value for s in ItemSource}:
