@@ -547,20 +547,24 @@ def run_batch(
     only: str | None,
 ) -> None:
     """Run a notebook once per factory, partner or country, as a batch file says."""
-    from bwcases.batch.backends import start_early
+    from bwcases.batch.backends import start_early, stop_early
     from bwcases.batch.spec import load_spec, notebook_of
 
     notebook = None if scheduler else notebook_of(batch_file)
     if notebook is not None:  # the kernels start and warm up while this process plans
         start_early(str(notebook), workers)
-    from tqdm import tqdm
+    try:
+        from tqdm import tqdm
 
-    from bwcases.batch.planning import plan
-    from bwcases.batch.run import execute
+        from bwcases.batch.planning import plan
+        from bwcases.batch.run import execute
 
-    spec = load_spec(batch_file)
-    only_ids = [i.strip() for i in only.split(",") if i.strip()] if only else None
-    the_plan = plan(spec, _store(ctx), force=force, only=only_ids)
+        spec = load_spec(batch_file)
+        only_ids = [i.strip() for i in only.split(",") if i.strip()] if only else None
+        the_plan = plan(spec, _store(ctx), force=force, only=only_ids)
+    except BaseException:  # a refused batch file or store, Ctrl-C: no run takes the kernels
+        stop_early()
+        raise
     total = len(the_plan.tasks) + len(the_plan.current)
     click.echo(
         f"{total} items: {len(the_plan.current)} current, {len(the_plan.tasks)} to run "

@@ -410,6 +410,25 @@ def _alive(pids: dict[int, str]) -> list[int]:
     ]
 
 
+def _kernels_once_their_threads_end() -> list[int]:
+    """This process's live kernels, once the threads that drive kernels have ended (or 60 s)."""
+    # Looked at only then: right after the command a kernel may not have been started yet, and
+    # a kernel left running would not be there to see
+    import threading
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(
+        t.name.startswith("bwcases-kernel-") for t in threading.enumerate()
+    ):
+        time.sleep(0.2)
+    return [
+        p
+        for p in _tree(os.getpid())
+        if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes() and _processes()[p][2] != "Z"
+    ]
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 def test_a_killed_run_takes_its_workers_and_kernels_with_it(loaded: Store, tmp_path: Path) -> None:
     import signal
@@ -518,21 +537,87 @@ def test_the_kernels_are_driven_from_the_run_itself_not_worker_processes(
 def test_kernels_started_ahead_for_a_run_with_nothing_to_do_are_stopped(
     loaded: Store, tmp_path: Path
 ) -> None:
-    import time
 
     nb = quick_report(tmp_path)
     path = batch_file(tmp_path, notebook=str(nb), formats=["ipynb"])
     assert run(load_spec(path), loaded, workers=1).exit_status == 0
     done = bw("--db", loaded.url, "run", str(path), "--workers", "2")
     assert done.exit_code == 0 and "3 current" in done.stderr, done.stderr
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # a kernel still starting is stopped once it is up
-        kernels = [
-            p
-            for p in _tree(os.getpid())
-            if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes() and _processes()[p][2] != "Z"
-        ]
-        if not kernels:
-            break
-        time.sleep(0.5)
-    assert kernels == [], "kernels left running after the run"
+    assert _kernels_once_their_threads_end() == [], "kernels left running after the run"
+
+
+def test_an_item_whose_outputs_cannot_be_read_fails_alone_and_the_batch_goes_on(
+    loaded: Store, tmp_path: Path
+) -> None:
+    # Anything unforeseen in handling one item's outputs is that item's failure: its kernel's
+    # thread goes on with the next item (with one worker, a dead thread ran no more items)
+    nb = notebook(
+        tmp_path / "odd.ipynb",
+        'factory_id = ""',
+        "from IPython.display import display\n"
+        'if factory_id == "VN002":\n'
+        "    display({'application/vnd.bwcases.figures+json': 'not figures',"
+        " 'text/plain': ''}, raw=True)",
+    )
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
+    outcome = run(spec, loaded, workers=1)
+    assert [r.item for r in outcome.failed] == ["VN002"]
+    assert outcome.failed[0].error and "\n" not in outcome.failed[0].error
+    manifest = rows(outcome.manifest)
+    assert manifest["VN001"]["status"] == "ok" and manifest["KH001"]["status"] == "ok"
+    assert manifest["VN002"]["status"] == "failed"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_kernels_started_ahead_of_a_refused_batch_file_are_stopped(
+    loaded: Store, tmp_path: Path
+) -> None:
+
+    nb = quick_report(tmp_path)
+    path = batch_file(tmp_path, notebook=str(nb), select={"ids": ["VN001", "XX999"]})
+    done = bw("--db", loaded.url, "run", str(path), "--workers", "1")
+    assert done.exit_code != 0 and "XX999" in done.stderr, done.stderr
+    assert _kernels_once_their_threads_end() == [], "kernels left running after the refusal"
+
+
+def test_a_cell_that_times_out_is_kept_and_its_kernel_replaced(
+    loaded: Store, tmp_path: Path
+) -> None:
+    # A kernel still busy with the cell cannot be reset: it is replaced, not waited for
+    nb = notebook(
+        tmp_path / "stuck.ipynb",
+        'factory_id = ""',
+        'import os, time\nif factory_id == "VN002":\n    time.sleep(600)',
+        "from bwcases.reports.factory import record\nrecord({'pid': os.getpid()})",
+    )
+    spec = load_spec(
+        batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"], timeout=3)
+    )
+    outcome = run(spec, loaded, workers=1)
+    assert [r.item for r in outcome.failed] == ["VN002"]
+    assert "timed out" in outcome.failed[0].error
+    kept = nbformat.read(spec.output / "VN002.ipynb", as_version=4)
+    assert kept.metadata["bwcases"]["status"] == "failed"
+    assert rows(outcome.manifest)["VN002"]["status"] == "failed"
+    ran = {r.item: r.figures.get("pid") for r in outcome.results if r.status == "ok"}
+    assert sorted(ran) == ["KH001", "VN001"] and all(ran.values())
+
+
+def test_a_kernel_that_dies_at_start_fails_its_items_and_leaves_nothing_behind(
+    loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each try at a kernel that never answers is stopped and its connection file removed
+    seen = tmp_path / "connection_files"
+    dies = tmp_path / "jupyter" / "kernels" / "python3"
+    dies.mkdir(parents=True)
+    record = f"open({str(seen)!r}, 'a').write(__import__('sys').argv[1] + '\\n')"
+    argv = [sys.executable, "-c", record, "{connection_file}"]
+    (dies / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    nb = notebook(tmp_path / "quick.ipynb", 'factory_id = ""', "print(factory_id)")
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
+    outcome = run(spec, loaded, workers=1)
+    assert sorted(r.item for r in outcome.failed) == ["KH001", "VN001", "VN002"]
+    assert all("died" in r.error for r in outcome.failed), [r.error for r in outcome.failed]
+    tried = seen.read_text().split()
+    assert len(tried) >= 3 and not [f for f in tried if Path(f).exists()]

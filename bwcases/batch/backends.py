@@ -6,6 +6,7 @@ import contextlib
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -63,7 +64,7 @@ class KernelThreads:
         self._serving.add(threading.current_thread())
         try:
             while (task := self._tasks.get()) is not None and not self._stopping.is_set():
-                self._results.put(run_task(task, cancelled=self._stopping.is_set))
+                self._results.put(_run(task, self._stopping.is_set))
         finally:
             executor.release()
 
@@ -98,6 +99,16 @@ class KernelThreads:
         for thread in self._threads:
             if thread not in starting:
                 thread.join()
+
+
+def _run(task: Task, cancelled: Callable[[], bool]) -> Result:
+    """Run one task; whatever goes wrong fails this item only, and the thread serves the next."""
+    started = time.perf_counter()
+    try:
+        return run_task(task, cancelled=cancelled)
+    except Exception as exc:  # a dead thread would leave its item unreported and run no more
+        error = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+        return Result(task.item, "failed", round(time.perf_counter() - started, 3), error=error)
 
 
 _early: KernelThreads | None = None

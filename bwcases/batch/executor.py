@@ -83,7 +83,11 @@ class WarmKernel:
         self.thread = threading.current_thread()  # the one thread that drives it
         self.kc = self.km.client()
         self.kc.start_channels()
-        run_sync(self.kc.wait_for_ready)(timeout=120)
+        try:
+            run_sync(self.kc.wait_for_ready)(timeout=120)
+        except BaseException:  # a kernel that never answers is stopped, each time it is tried
+            self.shutdown()
+            raise
         self.runs = 0
         self.warm = False
         self.last: Any = None  # the notebook of the latest run, as papermill left it
@@ -279,11 +283,14 @@ def run_task(task: Task, cancelled: Callable[[], bool] | None = None) -> Result:
         except PapermillExecutionError as exc:
             nb = kernel.last
             status, error = "failed", f"In [{exc.exec_count}]: {exc.ename}: {exc.evalue}"
-        finally:
-            kernel.reset()
-    except Exception as exc:  # a dead kernel or a broken notebook file: report, go on
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        kernel.reset()
+    except Exception as exc:  # a dead or stuck kernel, a broken notebook file: report, go on
+        if status == "ok":  # the run's own error, not what resetting its kernel then said
+            status, error = "failed", " ".join(f"{type(exc).__name__}: {exc}".split())
         if kernel is not None:
+            # A kernel still busy with a timed-out cell cannot be reset (the wait took minutes):
+            # it is replaced, and the notebook as far as it ran is kept
+            nb = nb if nb is not None else kernel.last
             kernel.shutdown()
             _local.kernel = None
     if cancelled is not None and cancelled():
