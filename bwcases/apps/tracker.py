@@ -51,7 +51,7 @@ from bwcases.apps.tracker_tables import (
     SHOWN,
     plan_html,
     portfolio_html,
-    shown_rows,
+    show_masks,
     views,
 )
 from bwcases.core import links
@@ -410,7 +410,8 @@ class RemediationTracker(AppShell):
         _ = self._
         factory = self.picker.row(self.factory_id)
         rows = self.table
-        counts = {show: len(shown_rows(rows, show)) for show in SHOWN}
+        masks = show_masks(rows)  # each filter's rows, found once for its count and its table
+        counts = {show: int(mask.sum()) for show, mask in masks.items()}
         facts = _("Items: {n} · open: {open} · overdue: {overdue}").format(
             n=counts[ALL], open=counts[OPEN], overdue=counts[OVERDUE]
         )
@@ -419,7 +420,7 @@ class RemediationTracker(AppShell):
         replace_options(
             self.show, [(_(label).format(n=counts[show]), show) for show, label in SHOWN.items()]
         )
-        shown = shown_rows(rows, str(self.show.value or ALL))
+        shown = rows[masks.get(str(self.show.value), masks[ALL])]
         self.plan.value = plan_html(self, shown, hidden=len(rows) - len(shown))
         listed = shown
         if self.item and int(self.item["item_id"]) not in set(shown["item_id"]):

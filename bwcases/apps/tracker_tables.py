@@ -33,13 +33,15 @@ def views() -> Any:
     return macros(VIEWS)
 
 
-def shown_rows(rows: pd.DataFrame, show: str) -> pd.DataFrame:
-    """The items a filter shows: all, the open ones, the overdue ones."""
-    if not len(rows) or show == ALL:
-        return rows
-    if show == OVERDUE:
-        return rows[rows["overdue"].astype(bool)]
-    return rows[rows["status"] != Status.COMPLETED.value]
+def show_masks(rows: pd.DataFrame) -> dict[str, pd.Series]:
+    """The items each filter shows (all, the open ones, the overdue ones), as row masks."""
+    if not len(rows):  # a factory without items: its frame may have no columns
+        return {show: pd.Series(True, index=rows.index) for show in SHOWN}
+    return {
+        ALL: pd.Series(True, index=rows.index),
+        OPEN: rows["status"] != Status.COMPLETED.value,
+        OVERDUE: rows["overdue"].astype(bool),
+    }
 
 
 def item_flags(row: dict[str, Any], _: Callable[[str], str]) -> list[tuple[str, str]]:
