@@ -621,3 +621,15 @@ def test_a_kernel_that_dies_at_start_fails_its_items_and_leaves_nothing_behind(
     assert all("died" in r.error for r in outcome.failed), [r.error for r in outcome.failed]
     tried = seen.read_text().split()
     assert len(tried) >= 3 and not [f for f in tried if Path(f).exists()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_kernels_started_ahead_of_an_output_folder_that_cannot_be_made_are_stopped(
+    loaded: Store, tmp_path: Path
+) -> None:
+    nb = quick_report(tmp_path)
+    path = batch_file(tmp_path, notebook=str(nb), formats=["ipynb"])
+    (tmp_path / "out").write_text("a file where the folder should be", encoding="utf-8")
+    done = bw("--db", loaded.url, "run", str(path), "--workers", "1")
+    assert done.exit_code != 0 and "out" in done.stderr, done.stderr
+    assert _kernels_once_their_threads_end() == [], "kernels left running after the refusal"

@@ -61,6 +61,18 @@ def execute(
     on_result: Callable[[Result], None] | None = None,
 ) -> BatchResult:
     """Run a plan's tasks locally or on a Dask scheduler, keeping the manifest as they finish."""
+    try:
+        return _execute(the_plan, workers, scheduler, on_result)
+    finally:
+        stop_early()  # kernels started ahead that no run took: nothing to do, an output refused
+
+
+def _execute(
+    the_plan: Plan,
+    workers: int | None,
+    scheduler: str | None,
+    on_result: Callable[[Result], None] | None,
+) -> BatchResult:
     spec = the_plan.spec
     spec.output.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(spec.output / ".tmp", ignore_errors=True)
@@ -79,7 +91,6 @@ def execute(
             if the_plan.tasks:
                 BACKENDS["dask" if scheduler else "local"](the_plan.tasks, done, options)
         finally:
-            stop_early()  # kernels started ahead for a run that had nothing to do
             manifest.write()
             shutil.rmtree(spec.output / ".tmp", ignore_errors=True)
             outcome.summary = write_summary(spec, the_plan)
