@@ -18,6 +18,7 @@ from bwcases import __version__
 from bwcases.analysis import metrics
 from bwcases.analysis.metrics import Window
 from bwcases.core.domain import Status
+from bwcases.reports.benchmark import country_rates
 from bwcases.reports.briefs import render_brief
 from bwcases.reports.common import long_date, percent, points
 from bwcases.reports.factory import factory_report
@@ -118,6 +119,7 @@ def test_each_cluster_stands_beside_the_countrys_rate_in_the_same_period(
     compared = 0
     for pid in ("BUY001", "BUY002"):
         shown = figures(pages[pid])
+        own = set(demo.consented_factories(pid))
         for report in reports(demo, pid):
             if report.latest is None:
                 continue
@@ -125,13 +127,16 @@ def test_each_cluster_stands_beside_the_countrys_rate_in_the_same_period(
             findings = demo.findings_frame(country=country, ncq_only=True)
             rates = metrics.non_compliance_rates(findings, "latest", window=WINDOW, level="cluster")
             rates = rates.set_index("cluster")
+            others = findings[~findings["factory_id"].isin(own)]
+            counted = metrics.non_compliance_rates(others, "latest", window=WINDOW, level="cluster")
+            counted = counted.set_index("cluster")["factories_assessed"]
             for row in report.by_cluster.itertuples():
                 key = f"versus:{fid}:{row.cluster}"
                 assert shown[f"{key}.factory"] == (
                     f"{int(row.non_compliant_latest)} of {int(row.cps_assessed)} CPs non-compliant"
                 )
                 country_row = rates.loc[row.cluster]
-                if country_row["factories_assessed"] < MIN_FACTORIES:  # Jordan: 3 factories
+                if counted.get(row.cluster, 0) < MIN_FACTORIES:  # few not the brand's
                     assert shown[f"{key}.country"] == "suppressed"
                     assert shown[f"{key}.factories"] == "suppressed"
                 else:
@@ -347,3 +352,46 @@ def test_the_country_brief_opens_with_a_summary_and_ends_with_definitions(
     assert trend.count('class="bw-bar"') == trend.count("<tr>") * int(
         re.findall(r"each of cycles 1 to (\d+)", text)[0]
     )
+
+
+def test_no_country_figure_lets_a_brand_work_out_the_other_factories(
+    demo: Store, pages: dict[str, Path]
+) -> None:
+    """A country figure the brand's own factories make almost all of is hidden: subtracting
+    what it knows of its own would give the few others' (in the demo, one Vietnamese factory
+    beside BUY001's nine)."""
+    hidden = 0
+    for pid in ("BUY001", "BUY002"):
+        shown = figures(pages[pid])
+        own = set(demo.consented_factories(pid))
+        for report in reports(demo, pid):
+            if report.latest is None:
+                continue
+            fid, country = report.factory["factory_id"], report.factory["country"]
+            findings = demo.findings_frame(country=country, ncq_only=True)
+            others = findings[~findings["factory_id"].isin(own)]
+            rates = metrics.non_compliance_rates(others, "latest", window=WINDOW, level="cluster")
+            counted = rates.set_index("cluster")["factories_assessed"]
+            for row in report.by_cluster.itertuples():
+                key = f"versus:{fid}:{row.cluster}"
+                if counted.get(row.cluster, 0) < MIN_FACTORIES:
+                    assert shown[f"{key}.country"] == "suppressed", (pid, key)
+                    assert shown[f"{key}.factories"] == "suppressed", (pid, key)
+                    hidden += 1
+            for key, value in shown.items():
+                if key.startswith(f"cp:{fid}:") and key.endswith(".country"):
+                    cluster, cp = key[len(f"cp:{fid}:") : -len(".country")].split(" / ")
+                    mine = others[others["compliance_point"] == cp]
+                    cp_rates = metrics.non_compliance_rates(
+                        mine, "latest", window=WINDOW, level="cp"
+                    )
+                    n = int(cp_rates["factories_assessed"].sum()) if len(cp_rates) else 0
+                    if n < MIN_FACTORIES:
+                        assert value == "suppressed", (pid, key)
+    assert hidden > 50  # the demo's brands own most of each country's assessed factories
+    # the same country, read by someone with no factory in it, shows its figures
+    cambodia = country_rates(demo, "Cambodia", WINDOW).by_cluster
+    findings = demo.findings_frame(country="Cambodia", ncq_only=True)
+    rates = metrics.non_compliance_rates(findings, "latest", window=WINDOW, level="cluster")
+    assert rates["factories_assessed"].min() >= MIN_FACTORIES
+    assert list(cambodia["non_compliance_rate"]) == list(rates["non_compliance_rate"])

@@ -1,8 +1,10 @@
 """A country's rates in a period, the yardstick a brief sets one factory against: by cluster and
-by CP, suppressed by the governance brief's small-group rule."""
+by CP, suppressed by the governance brief's small-group rule, applied to the factories that are
+not the reader's own."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
@@ -42,11 +44,23 @@ def _lookup(frame: pd.DataFrame, keys: dict[str, str]) -> tuple[object, object]:
     return row["non_compliance_rate"], row["factories_assessed"]
 
 
-def country_rates(store: Store, country: str, window: Window) -> CountryRates:
-    """The country's rates in the window; a figure from fewer than 5 factories is suppressed."""
+def country_rates(
+    store: Store, country: str, window: Window, own: Collection[str] = ()
+) -> CountryRates:
+    """The country's rates in the window, suppressed where fewer than 5 factories other than
+    `own` (the reader's factories, whose figures she already has) were assessed: else she could
+    subtract her own from the country's and read the few others'."""
     findings = store.findings_frame(country=country, ncq_only=True)
+    others = findings[~findings["factory_id"].isin(set(own))]
     out = {}
     for level in ("cluster", "cp"):
+        keys = ["cluster"] if level == "cluster" else ["cluster", "compliance_point"]
         rates = metrics.non_compliance_rates(findings, "latest", window=window, level=level)
-        out[level] = suppress(rates, "factories_assessed", FIGURES)
+        counted = metrics.non_compliance_rates(others, "latest", window=window, level=level)
+        counted = counted[[*keys, "factories_assessed"]].rename(
+            columns={"factories_assessed": "others_assessed"}
+        )
+        rates = rates.merge(counted, on=keys, how="left").fillna({"others_assessed": 0})
+        hidden = suppress(rates, "others_assessed", [*FIGURES, "factories_assessed"])
+        out[level] = hidden.drop(columns="others_assessed")
     return CountryRates(country, out["cluster"], out["cp"])

@@ -82,7 +82,7 @@ def partner_brief(store: Store, partner_id: str, period: str, lang: str = "en") 
     brief.findings = plan_findings(store, [r.plan for r in reports], window, lang)
     brief.trends = _trends(store, ids, window)
     countries = sorted({str(r.factory["country"]) for r in reports})
-    brief.countries = {c: country_rates(store, c, window) for c in countries}
+    brief.countries = {c: country_rates(store, c, window, own=ids) for c in countries}
     brief.figures = {
         "partner_id": partner_id,
         "period": str(window),
