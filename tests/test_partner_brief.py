@@ -160,6 +160,9 @@ def test_a_factory_without_an_assessment_in_the_period_is_said_so_not_counted_as
         assert page.figures[f"{fid}.cps_assessed"] == "–"
         assert page.figures[f"{fid}.cps_non_compliant"] == "–"
         assert page.figures[f"{fid}.score"] == "–"
+        # nothing assessed, nothing found: a 0 would read as clean
+        assert page.figures[f"{fid}.persistent_questions"] == "–"
+        assert page.figures[f"{fid}.public_disclosure_issues"] == "–"
     assert "No assessment in the period: this page has no compliance figures." in "".join(page.text)
 
 

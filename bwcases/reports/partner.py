@@ -282,6 +282,9 @@ def summary_html(brief: PartnerBrief) -> str:
         ],
         cps_non_compliant=frame["cps_non_compliant"].where(~unassessed, None),
         cps_assessed=frame["cps_assessed"].where(~unassessed, None),
+        # no assessment, no issue found: a 0 would read as clean
+        persistent_questions=frame["persistent_questions"].where(~unassessed, None),
+        public_disclosure_issues=frame["public_disclosure_issues"].where(~unassessed, None),
         score=frame["factory_score"].map(percent),
         before=frame["previous_score"].map(percent),
         delta=frame["change"].map(points),
