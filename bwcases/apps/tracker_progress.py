@@ -84,19 +84,9 @@ def record_progress(app: RemediationTracker) -> bool:
             "error",
         )
         return False
-    except ValidationError as exc:
-        for key, field in app.fields.items():
-            field.show_error(exc.fields.get(key))
-        app.record_message.value = notice_html(str(exc), "error")
-        return False
     except BwcasesError as exc:
-        app.record_message.value = notice_html(failure_text(app, exc), "error")
-        return False
-    app.keeper.saved()  # before anything else: a pending draft must not outlive the save
-    app.chosen.clear()
-    app.load()
-    app.open_item(item_id)  # draws the plan (its row marked) and the item
-    app.keeper.saved()
+        return _refused(app, exc)
+    _reopen(app, item_id)
     done = _("The update was recorded.")
     if uploads:
         names = ", ".join(u.filename for u in uploads)
@@ -134,21 +124,31 @@ def propose_progress(
             "error",
         )
         return False
-    except ValidationError as exc:
+    except BwcasesError as exc:
+        return _refused(app, exc)
+    _reopen(app, item_id)
+    app.record_message.value = notice_html(_("Proposed — waiting for review."), "success")
+    return True
+
+
+def _refused(app: RemediationTracker, exc: BwcasesError) -> bool:
+    """Show why the store refused an update: its fields marked if it was a validation error."""
+    if isinstance(exc, ValidationError):
         for key, field in app.fields.items():
             field.show_error(exc.fields.get(key))
         app.record_message.value = notice_html(str(exc), "error")
-        return False
-    except BwcasesError as exc:
+    else:
         app.record_message.value = notice_html(failure_text(app, exc), "error")
-        return False
+    return False
+
+
+def _reopen(app: RemediationTracker, item_id: int) -> None:
+    """Redraw the tracker on the saved item, with the form's draft and chosen files let go."""
     app.keeper.saved()  # before anything else: a pending draft must not outlive the save
     app.chosen.clear()
     app.load()
-    app.open_item(item_id)
+    app.open_item(item_id)  # draws the plan (its row marked) and the item
     app.keeper.saved()
-    app.record_message.value = notice_html(_("Proposed — waiting for review."), "success")
-    return True
 
 
 def verify_item(app: RemediationTracker, verified: bool) -> bool:
