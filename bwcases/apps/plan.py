@@ -370,15 +370,19 @@ class ImprovementPlan(AppShell):
             )
         except ConflictError as exc:
             return self._merge(values, exc, tries)
-        except ValidationError as exc:
-            self.form.show_errors(exc.fields)
-            self.form.message.value = notice_html(str(exc), "error")
-            return False
         except BwcasesError as exc:
-            self.form.message.value = notice_html(failure_text(self, exc), "error")
-            return False
+            return self._refused(exc)
         self._saved(_("Saved."))
         return True
+
+    def _refused(self, exc: BwcasesError) -> bool:
+        """Show why the store refused the item: its fields marked if it was a validation error."""
+        if isinstance(exc, ValidationError):
+            self.form.show_errors(exc.fields)
+            self.form.message.value = notice_html(str(exc), "error")
+        else:
+            self.form.message.value = notice_html(failure_text(self, exc), "error")
+        return False
 
     def propose(self, values: dict[str, Any]) -> bool:
         """A factory person's item, new or changed: a proposal for the advisor to review."""
@@ -420,13 +424,8 @@ class ImprovementPlan(AppShell):
                 "error",
             )
             return False
-        except ValidationError as exc:
-            self.form.show_errors(exc.fields)
-            self.form.message.value = notice_html(str(exc), "error")
-            return False
         except BwcasesError as exc:
-            self.form.message.value = notice_html(failure_text(self, exc), "error")
-            return False
+            return self._refused(exc)
         self.keeper.saved()
         if self.item_id is None:
             self.close_form()
