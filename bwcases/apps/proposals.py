@@ -29,7 +29,7 @@ from bwcases.apps.forms import ITEM_LABELS
 from bwcases.core.domain import ProposalKind, ProposalState
 from bwcases.core.errors import BwcasesError, ProposalConflictError
 from bwcases.core.i18n import COMPLIANCE_POINT, N_
-from bwcases.core.links import page_url
+from bwcases.core.links import PLAN_PAGE, item_url, page_url
 from bwcases.render.templating import macros
 from bwcases.store.proposals import COMMENT_LIMIT
 
@@ -44,7 +44,6 @@ KIND_CLASS = {
     ProposalState.ACCEPTED.value: "accepted",
     ProposalState.SENT_BACK.value: "sent-back",
 }
-TRACKER_PAGE, PLAN_PAGE = "remediation_tracker.ipynb", "improvement_plan.ipynb"
 
 
 def views() -> Any:
@@ -288,15 +287,14 @@ def to_review_html(app: AppShell, pending: pd.DataFrame) -> str:
         return ""
     rows = []
     for r in pending.to_dict("records"):
+        base = app.request.base_url
         if pd.isna(r["item_id"]):
-            page, query = PLAN_PAGE, {"factory": r["factory_id"], "lang": app.lang}
+            url = page_url(base, PLAN_PAGE, factory=r["factory_id"], lang=app.lang)
             what = _("New item")
         else:
             item = int(r["item_id"])
-            page = TRACKER_PAGE
-            query = {"factory": r["factory_id"], "item": item, "lang": app.lang}
+            url = item_url(base, r["factory_id"], item, app.lang)
             what = _("Plan item #{id}").format(id=item)
-        url = page_url(app.request.base_url, page, **query)
         kind = _("Progress") if r["kind"] == ProposalKind.PROGRESS.value else _("Plan item")
         rows.append(
             [
