@@ -343,6 +343,21 @@ def notice_html(text: str, kind: str = "info") -> str:
     return str(pieces().notice(text, kind))
 
 
+def problems_shown(
+    fields: dict[str, Field],
+    problems: dict[str, str],
+    message: widgets.HTML,
+    _: Callable[[str], str],
+) -> bool:
+    """Show each problem by its field and, if there is one, that nothing was saved; whether
+    there were none."""
+    for key, field in fields.items():
+        field.show_error(problems.get(key))
+    if problems:
+        message.value = notice_html(_("Nothing was saved: correct the marked fields."), "error")
+    return not problems
+
+
 def flag(text: str, kind: str) -> str:
     """A small coloured label (persistent, public, overdue, planned)."""
     return str(pieces().flag(text, kind))

@@ -29,6 +29,7 @@ from bwcases.apps.common import (
     notice_html,
     options,
     pieces,
+    problems_shown,
     quiet,
     replace_options,
     set_if_offered,
@@ -422,12 +423,7 @@ class CaseTimeline(AppShell):
         values = {k: f.get() for k, f in self.fields.items()}
         values = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
         problems = validate_visit(values, today=self.today, _=_)
-        for key, field in self.fields.items():
-            field.show_error(problems.get(key))
-        if problems:
-            self.message.value = notice_html(
-                _("Nothing was saved: correct the marked fields."), "error"
-            )
+        if not problems_shown(self.fields, problems, self.message, _):
             return False
         if self.minutes.error.value:  # a file chosen that cannot be stored
             self.message.value = notice_html(

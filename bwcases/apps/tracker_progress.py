@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bwcases.apps.common import STATUS_LABELS, as_date, failure_text, label_of, notice_html
+from bwcases.apps.common import (
+    STATUS_LABELS,
+    as_date,
+    failure_text,
+    label_of,
+    notice_html,
+    problems_shown,
+)
 from bwcases.apps.remediation import validate_progress
 from bwcases.core.domain import Status
 from bwcases.core.errors import BwcasesError, ConflictError, ValidationError
@@ -38,12 +45,7 @@ def record_progress(app: RemediationTracker) -> bool:
     )
     if bad_files:
         problems["files"] = bad_files
-    for key, field in app.fields.items():
-        field.show_error(problems.get(key))
-    if problems:
-        app.record_message.value = notice_html(
-            _("Nothing was saved: correct the marked fields."), "error"
-        )
+    if not problems_shown(app.fields, problems, app.record_message, _):
         return False
     if proposing:
         return propose_progress(app, values, uploads)
