@@ -95,6 +95,22 @@ def test_a_lone_suppressed_row_takes_another_with_it_when_a_total_is_shown() -> 
     assert out.loc[3, "items"] == 46
 
 
+def test_small_rows_hidden_together_take_more_with_them_until_their_sum_is_no_small_group() -> None:
+    frame = pd.DataFrame(
+        {
+            "cluster": ["A", "B", "C", "D", "Total"],
+            "factories": [1, 2, 9, 7, 19],
+            "items": [2, 3, 30, 12, 47],
+            "is_total": [False, False, False, False, True],
+        }
+    )
+    out = suppress(frame, "factories", ["items"], total="is_total")
+    hidden = [c for c, v in zip(out["cluster"], out["items"], strict=True) if v is SUPPRESSED]
+    # 47 - 30 - 12 would give A and B together, from 3 factories: D goes with them
+    assert hidden == ["A", "B", "D"]
+    assert out.loc[4, "items"] == 47
+
+
 def test_a_total_from_too_few_factories_hides_the_whole_table() -> None:
     frame = pd.DataFrame(
         {"cluster": ["A", "Total"], "factories": [3, 3], "items": [4, 4], "is_total": [False, True]}

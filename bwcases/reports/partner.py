@@ -430,8 +430,8 @@ def factory_html(report: FactoryReport, lang: str, brief: PartnerBrief | None = 
                 ),
                 para(
                     _(
-                        "The country's figures are hidden where fewer than {n} of its "
-                        "factories were assessed."
+                        "The country's figures are hidden where fewer than {n} factories "
+                        "other than yours were assessed."
                     ).format(n=MIN_FACTORIES)
                 )
                 + figure_table(
@@ -582,8 +582,8 @@ def glossary_html(lang: str) -> str:
             _("Country rate"),
             _(
                 "The share of the country's factories, each on its latest assessment in the "
-                "same period, found non-compliant; hidden where fewer than {n} factories were "
-                "assessed."
+                "same period, found non-compliant; hidden where fewer than {n} factories "
+                "other than yours were assessed."
             ).format(n=MIN_FACTORIES),
         ),
         (

@@ -22,18 +22,22 @@ def suppress(
     """Hide figures computed from fewer than `threshold` factories.
 
     With `total` (a column naming the total row, whose figures are sums of the other rows'),
-    also hide the next-smallest row when exactly one row is hidden, so that no hidden value can
-    be recovered by subtracting the shown rows from the total.
+    also hide the next-smallest rows until the hidden rows are two or more and come from
+    `threshold` factories together: subtracting the shown rows from the total gives only the
+    hidden rows' sum, which must not be a small group's figure either.
     """
     out = frame.astype(object).copy()
     is_total = out[total].astype(bool) if total else pd.Series(False, index=out.index)
-    small = (pd.to_numeric(frame[factories]) < threshold) & ~is_total
+    counts = pd.to_numeric(frame[factories])
+    small = (counts < threshold) & ~is_total
     hidden = small.copy()
-    detail = frame[~is_total]
-    if total and int(small.sum()) == 1 and len(detail) > 1:
-        candidates = pd.to_numeric(detail.loc[~small[~is_total], factories]).sort_values()
-        if len(candidates):
-            hidden.loc[candidates.index[0]] = True
+    if total:
+        shown = counts[~is_total & ~hidden].sort_values()
+        for index in shown.index:
+            together = counts[hidden & ~is_total]
+            if together.empty or (len(together) > 1 and together.sum() >= threshold):
+                break
+            hidden.loc[index] = True
     if total and is_total.any():
         whole = pd.to_numeric(frame.loc[is_total, factories])
         if (whole < threshold).any():
