@@ -481,7 +481,7 @@ def progress_html(brief: GovernanceBrief) -> str:
             key="cluster",
             labels={
                 "name": _("Cluster"),
-                "factories": _("Factories"),
+                "factories": _("Factories with plan items"),
                 "items": _("Items"),
                 "completed": _("Completed"),
                 "in_progress": _("In progress"),
