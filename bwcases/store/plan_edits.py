@@ -22,7 +22,6 @@ from bwcases.core.domain import (
 from bwcases.core.errors import ImportConflict, ImportConflictError, InputError, Problem
 from bwcases.store import models as m
 from bwcases.store.evidence import evidence_count
-from bwcases.store.gateway import assign
 from bwcases.store.plans import EDITABLE
 from bwcases.store.proposals import PROPOSABLE, PROPOSABLE_NEW, ProposalStore, _checked_fields
 
@@ -163,25 +162,6 @@ class PlanEditStore(ProposalStore):
             for key, value in merge.values.items()
         }
         return values, list(merge.conflicts)
-
-    def _apply(
-        self,
-        s: Session,
-        obj: m.PlanItem,
-        values: dict[str, Any],
-        today: dt.date,
-        actor: str,
-        file: str,
-    ) -> bool:
-        """Write merged values into a stored item; whether it changed."""
-        status = Status(values.pop("status", None) or obj.status)
-        moved = status != obj.status
-        if moved:  # seen by this import: completed today, as far as the store knows
-            self._move(s, obj, status, today, actor, f"imported from {file}")
-        if assign(obj, values) or moved:
-            obj.updated_by, obj.updated_at = actor, s.info["now"]
-            return True
-        return False
 
     def _add_edited(self, s: Session, rec: dict[str, Any], today: dt.date, actor: str) -> None:
         """A new item from a row of the workbook."""

@@ -441,12 +441,7 @@ class PlanStore(Gateway):
                             )
                         )
                         values[key] = rec[key]  # kept only when `overwrite` lets the file win
-                status = Status(values.pop("status", None) or obj.status)
-                moved = status != obj.status
-                if moved:  # seen by this import: completed today, as far as the store knows
-                    self._move(s, obj, status, today, actor, f"imported from {file}")
-                if assign(obj, values) or moved:
-                    obj.updated_by, obj.updated_at = actor, s.info["now"]
+                if self._apply(s, obj, values, today, actor, file):
                     changed += 1
                 # what the file says now, over what earlier files said of fields it leaves out
                 stamp = _stamp({**base, **given})
@@ -465,6 +460,25 @@ class PlanStore(Gateway):
                     stamps,
                 )
         return added, changed
+
+    def _apply(
+        self,
+        s: Session,
+        obj: m.PlanItem,
+        values: dict[str, Any],
+        today: dt.date,
+        actor: str,
+        file: str,
+    ) -> bool:
+        """Write a file's merged values into a stored item; whether it changed."""
+        status = Status(values.pop("status", None) or obj.status)
+        moved = status != obj.status
+        if moved:  # seen by this import: completed today, as far as the store knows
+            self._move(s, obj, status, today, actor, f"imported from {file}")
+        if assign(obj, values) or moved:
+            obj.updated_by, obj.updated_at = actor, s.info["now"]
+            return True
+        return False
 
     def _find_item(self, s: Any, rec: dict[str, Any]) -> m.PlanItem | None:
         i = m.PlanItem
