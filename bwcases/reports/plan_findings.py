@@ -112,7 +112,11 @@ def _texts(
                 "responsible": str(item["responsible"] or "") or "–",
                 "due": long_date(item["due_date"], lang),
                 "state": state,
-                "verified": checks.get(str(item["verification"]), "–"),
+                # today's verification, of a fix completed by the period's end only: an item
+                # open then was not verified then, whatever happened since
+                "verified": checks.get(str(item["verification"]), "–")
+                if item["status"] == Status.COMPLETED.value
+                else "–",
                 "evidence": long_date(evidence.get(int(item["item_id"])), lang),
                 "closed_in_period": bool(item["closed_in_period"]),
             }
