@@ -548,12 +548,12 @@ def run_batch(
 ) -> None:
     """Run a notebook once per factory, partner or country, as a batch file says."""
     from bwcases.batch.backends import start_early, stop_early
-    from bwcases.batch.spec import load_spec, notebook_of
+    from bwcases.batch.spec import kernel_of, load_spec, notebook_of
 
-    notebook = None if scheduler else notebook_of(batch_file)
-    if notebook is not None:  # the kernels start and warm up while this process plans
-        start_early(str(notebook), workers)
     try:
+        notebook = None if scheduler else notebook_of(batch_file)
+        if notebook is not None:  # the kernels start and warm up while this process plans
+            start_early(str(notebook), workers, kernel_of(notebook))
         from tqdm import tqdm
 
         from bwcases.batch.planning import plan
@@ -562,7 +562,11 @@ def run_batch(
         spec = load_spec(batch_file)
         only_ids = [i.strip() for i in only.split(",") if i.strip()] if only else None
         the_plan = plan(spec, _store(ctx), force=force, only=only_ids)
-    except BaseException:  # a refused batch file or store, Ctrl-C: no run takes the kernels
+    except KeyboardInterrupt:  # Ctrl-C before any item ran: nothing was written yet
+        stop_early()
+        click.echo("bwcases: interrupted while planning the batch; nothing was written", err=True)
+        sys.exit(130)
+    except BaseException:  # a refused batch file or store: no run takes the kernels
         stop_early()
         raise
     total = len(the_plan.tasks) + len(the_plan.current)
@@ -819,6 +823,28 @@ def users_add(
     click.echo(f"{'changed' if replace else 'added'} {added.name} ({added.role.value})")
     if printed:
         click.echo(f"password: {password}")
+
+
+@users.command("deactivate")
+@db_option
+@click.argument("name")
+@click.pass_context
+@friendly
+def users_deactivate(ctx: click.Context, name: str) -> None:
+    """Stop NAME: she can no longer sign in, and the pages she has open stop at once."""
+    held, changed = _store(ctx).set_active(name, False, actor=_actor())
+    click.echo(f"deactivated {held}" if changed else f"{held} was already inactive")
+
+
+@users.command("activate")
+@db_option
+@click.argument("name")
+@click.pass_context
+@friendly
+def users_activate(ctx: click.Context, name: str) -> None:
+    """Let a deactivated NAME sign in again (with her password as it was)."""
+    held, changed = _store(ctx).set_active(name, True, actor=_actor())
+    click.echo(f"activated {held}" if changed else f"{held} was already active")
 
 
 @users.command("list")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import getpass
+import io
+import json
 import unicodedata
 from pathlib import Path
 
@@ -90,6 +94,42 @@ def test_an_expired_session_signs_nobody_in(people: Store) -> None:
         "Lan Nguyen", token_hash("old-token"), dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     )
     assert person_for_token(people, "old-token") is None
+
+
+def test_a_deactivated_person_is_signed_out_and_cannot_sign_in(people: Store) -> None:
+    signed = sign_in(people, "Lan Nguyen", PASSWORD)
+    assert signed is not None
+    token = signed[1]
+    done = bw("--db", people.url, "users", "deactivate", "  lan NGUYEN ")  # as she signs in
+    assert done.exit_code == 0, done.stderr
+    assert done.stdout.strip() == "deactivated Lan Nguyen"
+    assert person_for_token(people, token) is None  # her open session, at once
+    assert sign_in(people, "Lan Nguyen", PASSWORD) is None
+    listed = bw("--db", people.url, "users", "list", "--format", "csv").stdout
+    assert {row["name"]: row["active"] for row in csv.DictReader(io.StringIO(listed))} == {
+        "Hoa Le": "yes",
+        "Lan Nguyen": "no",
+        "Minh Tran": "yes",
+        "Sokha Chan": "yes",
+    }
+    again = bw("--db", people.url, "users", "deactivate", "Lan Nguyen")
+    assert again.exit_code == 0 and again.stdout.strip() == "Lan Nguyen was already inactive"
+    back = bw("--db", people.url, "users", "activate", "Lan Nguyen")
+    assert back.exit_code == 0 and back.stdout.strip() == "activated Lan Nguyen"
+    assert person_for_token(people, token) is None  # the old session stays ended
+    assert sign_in(people, "Lan Nguyen", PASSWORD) is not None
+    trail = people.history("users", "Lan Nguyen")
+    me = getpass.getuser()  # the command's actor
+    changes = [(a, json.loads(b)) for a, b in zip(trail["actor"], trail["after"], strict=True)]
+    assert changes[1:] == [(me, {"active": False}), (me, {"active": True})]
+
+
+def test_deactivating_someone_unknown_says_whom(people: Store) -> None:
+    for command in ("deactivate", "activate"):
+        unknown = bw("--db", people.url, "users", command, "Lan Ngyen")
+        assert unknown.exit_code == 2 and "'Lan Ngyen'" in unknown.stderr, unknown.stderr
+        assert "Traceback" not in unknown.stderr
+    assert sign_in(people, "Lan Nguyen", PASSWORD) is not None
 
 
 def test_the_session_cookie_is_read_from_the_header() -> None:

@@ -103,6 +103,24 @@ class AdvisorStore(Gateway):
             audit(s, actor, "users", name, action, audited, at=s.info["now"])
         return held is None
 
+    def set_active(self, login: str, active: bool, *, actor: str) -> tuple[str, bool]:
+        """Let a user sign in again, or stop her: refused at sign-in, every session of hers
+        ended. Returns her name as spelled and whether that changed anything."""
+        u = m.User
+        key = login_key(login)
+        with self.writing(actor) as s:
+            name = s.execute(select(u.name).where(u.login_key == key)).scalar_one_or_none()
+            if not key or name is None:
+                raise NotFoundError("user", login)
+            # a session of hers ends either way: one kept while she was stopped (or from before)
+            # must not come back to life when she is let in again
+            s.execute(delete(m.UserSession).where(m.UserSession.user_name == name))
+            flip = update(u).where(u.name == name, u.active.is_(not active)).values(active=active)
+            changed = bool(getattr(s.execute(flip), "rowcount", 0))
+            if changed:
+                audit(s, actor, "users", name, "update", {"active": active}, at=s.info["now"])
+        return name, changed
+
     def user(self, name: str) -> dict[str, Any] | None:
         """A user's fields (without the password hash), or None."""
         with self.reading() as s:

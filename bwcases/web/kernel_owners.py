@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -23,6 +24,7 @@ from tornado import web
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from bwcases.core.i18n import N_, translator
 from bwcases.web.limits import MAX_PAGES, PAGES_PER_PERSON
@@ -208,8 +210,32 @@ class KernelRequestHandler(RequestInfoSocketHandler):
         RequestInfoSocketHandler._cache.pop(kernel_id, None)
 
 
+class ChannelsHandler(VoilaKernelWebsocketHandler):  # type: ignore[misc]
+    """A page's connection to its kernel, which carries her clicks and typing as long as she is
+    signed in: a message after her session ended (she was deactivated, or signed out on another
+    device) stops her pages instead of reaching the kernel."""
+
+    # Jupyter Server checks the sign-in once, when the websocket opens; a page stays open for
+    # hours, so each message from it is checked again (one indexed query, off the event loop).
+
+    async def on_message(self, ws_message: str | bytes) -> None:  # type: ignore[override]
+        """Pass the message on while its sender is still signed in; else stop her pages."""
+        owner = self.current_user.username
+        loop = asyncio.get_running_loop()
+        now = await loop.run_in_executor(None, self.identity_provider.get_user_cookie, self)
+        if now is not None and now.username == owner:
+            super().on_message(ws_message)
+            return
+        self.log.warning("kernel %s: %s is no longer signed in", self.kernel_id, owner)
+        self.close(SIGNED_OUT, "signed out")
+        await close_pages(self, owner)
+
+
+SIGNED_OUT = 4401  # the websocket's close code when its person's session ended (an app's code)
+
 HANDLERS = {  # Voilà's handler -> the one that keeps kernels to their owners
     TornadoVoilaHandler: PageHandler,
     VoilaShutdownKernelHandler: ShutdownHandler,
     RequestInfoSocketHandler: KernelRequestHandler,
+    VoilaKernelWebsocketHandler: ChannelsHandler,
 }
