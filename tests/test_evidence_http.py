@@ -149,9 +149,27 @@ def test_another_advisor_is_refused(served_case: tuple[str, Store, int]) -> None
     sokha = session(base, "Sokha Chan")  # Cambodia's advisor
     for path in (address(store, update_id, ACCENTED), address(store, update_id, "exit.jpg")):
         status, _headers, body = call(base, "GET", path, cookie=sokha)
-        assert status == 403 and PDF not in body and PHOTO[:64] not in body
+        assert status == 404 and PDF not in body and PHOTO[:64] not in body
         status, _headers, body = call(base, "GET", f"{path}/preview", cookie=sokha)
-        assert status == 403 and b"JFIF" not in body
+        assert status == 404 and b"JFIF" not in body
+
+
+def test_another_advisor_s_file_is_answered_as_one_that_does_not_exist(
+    served_case: tuple[str, Store, int],
+) -> None:
+    base, store, update_id = served_case
+    sokha = session(base, "Sokha Chan")
+    path = address(store, update_id, ACCENTED)
+    sha = path.rsplit("/", 1)[1]
+    for hidden, missing in (
+        (path, f"/evidence/{update_id + 1000}/{sha}"),
+        (f"{path}/preview", f"/evidence/{update_id + 1000}/{sha}/preview"),
+    ):
+        refused = call(base, "GET", hidden, cookie=sokha)
+        absent = call(base, "GET", missing, cookie=sokha)
+        assert refused[0] == absent[0] == 404, hidden
+        assert refused[1]["Content-Type"] == absent[1]["Content-Type"]
+        assert refused[2] == absent[2], hidden
 
 
 def test_nobody_signed_in_is_sent_to_sign_in(served_case: tuple[str, Store, int]) -> None:

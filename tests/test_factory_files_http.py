@@ -92,7 +92,26 @@ def test_another_factory_s_people_are_refused(case: Served, name: str) -> None:
         (f"/proposal-evidence/{case.hers}/{HERS.sha256}", HERS.content),
     ):
         status, body = get(case, path, name)
-        assert status == 403 and content not in body, path
+        assert status == 404 and content not in body, path
+
+
+def test_another_factory_s_file_is_answered_as_one_that_does_not_exist(case: Served) -> None:
+    kim = session(case.base, "Kim Pha")  # KH001's: VN001's meeting and proposal are not hers
+    unknown = case.meeting + case.hers + case.theirs + 1000
+    for hidden, missing in (
+        (f"/minutes/{case.meeting}", f"/minutes/{unknown}"),
+        (
+            f"/proposal-evidence/{case.hers}/{HERS.sha256}",
+            f"/proposal-evidence/{unknown}/{HERS.sha256}",
+        ),
+    ):
+        refused = call(case.base, "GET", hidden, cookie=kim)
+        absent = call(case.base, "GET", missing, cookie=kim)
+        assert refused[0] == absent[0] == 404, hidden
+        assert refused[1]["Content-Type"] == absent[1]["Content-Type"]
+        assert refused[2] == absent[2], (
+            hidden
+        )  # nothing tells an ID that exists from one that does not
 
 
 def test_a_file_under_another_proposal_s_id_is_not_found(case: Served) -> None:

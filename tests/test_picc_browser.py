@@ -133,7 +133,7 @@ def test_a_picc_member_and_a_meeting_s_minutes(
     # a portfolio without the factory is refused the file
     other = phone_page(browser, base, "Sokha Chan")
     answer = other.request.get(f"{base}minutes/{meeting}")
-    assert answer.status == 403
+    assert answer.status == 404  # as an unknown ID
     assert other.request.get(f"{base}minutes/999999").status == 404
     other.context.close()
     assert not problems, "\n".join(problems)

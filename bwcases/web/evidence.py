@@ -104,6 +104,10 @@ PREVIEWS = _Previews()
 class _FileHandler(JupyterHandler):
     """A handler that sends one of the programme's files to whom may read it."""
 
+    # A file outside her portfolio is answered as one that does not exist (404, the same
+    # page): a 403 would tell whoever tries IDs in the address which ones are meetings,
+    # updates or proposals, of factories that are not hers. The log tells the two apart.
+
     @property
     def store(self) -> Store:
         """The store the sign-in reads (serve's identity provider)."""
@@ -134,7 +138,7 @@ class EvidenceHandler(_FileHandler):
             raise web.HTTPError(404) from None
         if found is None:
             self.log.warning("evidence %s/%s refused to %s", update_id, sha256[:12], name)
-            raise web.HTTPError(403)
+            raise web.HTTPError(404)  # as for an unknown file: see _FileHandler
         if preview_part:
             jpeg = await loop.run_in_executor(None, self._preview, sha256, found["media_type"])
             for header, value in PRIVATE_HEADERS.items():
@@ -176,7 +180,7 @@ class MinutesHandler(_FileHandler):
         allowed = await loop.run_in_executor(None, covered, self.store, name, found["factory_id"])
         if not allowed:
             self.log.warning("minutes of visit %s refused to %s", visit_id, name)
-            raise web.HTTPError(403)
+            raise web.HTTPError(404)
         self.log.info("minutes of visit %s sent to %s", visit_id, name)
         await self.send_file(found["sha256"], found["filename"])
 
@@ -199,6 +203,6 @@ class ProposalEvidenceHandler(_FileHandler):
         allowed = await loop.run_in_executor(None, covered, self.store, name, found["factory_id"])
         if not allowed:
             self.log.warning("proposal %s's file refused to %s", proposal_id, name)
-            raise web.HTTPError(403)
+            raise web.HTTPError(404)
         self.log.info("proposal %s's file %s sent to %s", proposal_id, sha256[:12], name)
         await self.send_file(sha256, found["filename"])
