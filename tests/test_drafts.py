@@ -33,6 +33,7 @@ TYPED = {
 def case(store: Store, export_file: Any) -> Store:
     """The export loaded; Lan (advisor of VN001) and Minh (programme staff) can sign in."""
     import_file(store, "assessments", export_file)
+    store.update_factories([{"factory_id": "VN001", "advisor": "Lan Nguyen"}], actor="test")
     for name, role in (("Lan Nguyen", "advisor"), ("Minh Tran", "staff")):
         store.add_user(name, role=role, country="Vietnam", password_hash="-", actor="test")
     return store

@@ -16,6 +16,7 @@ from bwcases.store import models as m
 from bwcases.store.drafts import clear_draft
 from bwcases.store.evidence import Upload, keep_file
 from bwcases.store.gateway import Gateway, assign, rows_in
+from bwcases.store.portfolio import check_covered
 
 FACTORY_COLUMNS = ["factory_id", "factory_name", "country", "workers", "advisor", "status"]
 PARTNER_COLUMNS = ["partner_id", "partner_name", "partner_type", "factory_id", "consent"]
@@ -212,7 +213,7 @@ class CaseStore(Gateway):
             clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
             if s.get(m.Factory, values["factory_id"]) is None:
                 raise NotFoundError("factory", values["factory_id"])
-            _check_visit_writer(s, actor)
+            _check_visit_writer(s, actor, values["factory_id"])
             obj = m.Visit(**values, updated_by=actor, updated_at=s.info["now"])
             _attach_minutes(s, obj, minutes, actor)
             s.add(obj)
@@ -236,7 +237,7 @@ class CaseStore(Gateway):
         with self.writing(actor) as s:
             clear_draft(s, actor, draft)
             obj = self.get(s, m.Visit, visit_id)
-            _check_visit_writer(s, actor)
+            _check_visit_writer(s, actor, obj.factory_id)
             if obj.updated_by != actor:
                 raise NotAllowedError(
                     f"visit {visit_id} was recorded by {obj.updated_by or 'someone else'}: "
@@ -285,9 +286,10 @@ class CaseStore(Gateway):
         return dict(zip(MINUTES_FIELDS, row, strict=True))
 
 
-def _check_visit_writer(s: Session, actor: str) -> None:
+def _check_visit_writer(s: Session, actor: str, factory_id: str) -> None:
     """Refuse a visit to whom the apps refuse every visit: a reader, a factory's own person
-    (the author of a visit too, should her role have changed since)."""
+    (the author of a visit too, should her role have changed since); and a factory's visit to
+    whose portfolio does not hold it (its author too, should the factory have moved since)."""
     user = s.get(m.User, actor)
     if user is None:  # the command line, a script: the store's own
         return
@@ -296,6 +298,7 @@ def _check_visit_writer(s: Session, actor: str) -> None:
             f"{actor} cannot record or correct a visit: the factory's advisor and programme "
             "staff do"
         )
+    check_covered(s, user, factory_id)
 
 
 def _check_visit_fields(values: dict[str, Any], *, allowed: set[str]) -> None:
