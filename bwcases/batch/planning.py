@@ -78,6 +78,7 @@ def plan(
                 scratch=str(spec.output / ".tmp"),
                 metadata=metadata,
                 timeout=spec.timeout,
+                kernel_name=spec.kernel,
             )
         )
     return Plan(spec, tasks, current, keys, snapshots)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ class BatchSpec:
     timeout: int = 600
     template: str | None = None
     layout: str = "flat"
+    kernel: str = "python3"  # the kernel the notebook's metadata names, as papermill runs it
 
     @property
     def item_parameter(self) -> str:
@@ -66,6 +68,31 @@ def _notebook(given: Path) -> Path:
         return given
     shipped = NOTEBOOKS / given.name
     return shipped if shipped.is_file() else given
+
+
+def kernel_of(notebook: str | Path) -> str:
+    """The kernel a notebook asks for in its metadata (python3 where it names none)."""
+    try:  # read as the JSON it is: the kernels start before nbformat is imported
+        meta = json.loads(Path(notebook).read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError, AttributeError):
+        return "python3"
+    name = (meta.get("kernelspec") or {}).get("name") if isinstance(meta, dict) else None
+    return str(name) if name else "python3"
+
+
+def _check_kernel(path: Path, notebook: Path, kernel: str) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    installed = sorted(KernelSpecManager().find_kernel_specs())
+    if kernel not in installed:
+        raise _problem(
+            path,
+            "notebook",
+            str(notebook),
+            f"asks for the kernel {kernel!r}, which is not installed here (installed: "
+            f"{', '.join(installed) or 'none'}); install it, or choose one of those in the "
+            "notebook's Kernel menu",
+        )
 
 
 def notebook_of(path: str | Path) -> Path | None:
@@ -154,7 +181,9 @@ def load_spec(path: str | Path) -> BatchSpec:
         timeout=int(raw.get("timeout", 600)),
         template=template,
         layout=layout,
+        kernel=kernel_of(notebook),
     )
+    _check_kernel(path, spec.notebook, spec.kernel)
     _check_parameters(spec)
     return spec
 

@@ -1,0 +1,119 @@
+"""A batch's kernel: the one its notebook asks for, and a Ctrl-C before any item ran."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bwcases.batch.run import run
+from bwcases.batch.spec import load_spec
+from bwcases.core.errors import InputError
+from bwcases.store import Store
+from tests.test_batch import _alive, _tree, batch_file, loaded, notebook  # noqa: F401
+
+
+def _install_kernel(share: Path, name: str) -> None:
+    """A kernel named `name` (Python underneath) that says its name to the notebooks it runs."""
+    spec = share / "kernels" / name
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = {"argv": argv, "display_name": name, "language": "python", "env": {"BW_KERNEL": name}}
+    (spec / "kernel.json").write_text(json.dumps(kernel), encoding="utf-8")
+
+
+def _asking_for(path: Path, kernel: str) -> Path:
+    """A notebook that records the kernel it ran in, and asks for `kernel`."""
+    nb = notebook(
+        path,
+        'factory_id = ""',
+        "import os\nfrom bwcases.reports.factory import record\n"
+        "record({'kernel': os.environ.get('BW_KERNEL', 'python3')})",
+    )
+    saved = nbformat.read(path, as_version=4)
+    saved.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
+    nbformat.write(saved, path)
+    return nb
+
+
+def test_a_batch_runs_the_kernel_its_notebook_asks_for(
+    loaded: Store,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _install_kernel(tmp_path / "jupyter", "bw-other")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    nb = _asking_for(tmp_path / "other.ipynb", "bw-other")
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
+    outcome = run(spec, loaded, workers=1)
+    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
+    assert {r.figures["kernel"] for r in outcome.results} == {"bw-other"}
+
+
+def test_a_kernel_that_is_not_installed_is_named_with_its_notebook(
+    loaded: Store,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    nb = _asking_for(tmp_path / "julia.ipynb", "julia-1.9")
+    path = batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"])
+    with pytest.raises(InputError) as refused:
+        load_spec(path)
+    message = str(refused.value)
+    assert "julia.ipynb" in message and "'julia-1.9'" in message and "not installed" in message
+    assert "python3" in message  # what she could ask for instead
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_ctrl_c_while_planning_says_so_exits_130_and_leaves_nothing(
+    loaded: Store,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # The batch file is a pipe: read once (the kernels start), the second read - the planning's -
+    # waits for a writer that never comes, so the interrupt lands while the batch is planned
+    written = batch_file(tmp_path, parameters={}, formats=["ipynb"])
+    text = written.read_text(encoding="utf-8")
+    written.unlink()
+    os.mkfifo(written)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bwcases", "--db", loaded.url, "run", str(written)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started: dict[int, str] = {}
+    try:
+        feeder = threading.Thread(target=written.write_text, args=(text,), daemon=True)
+        feeder.start()
+        feeder.join(timeout=120)
+        deadline = time.monotonic() + 120
+        while not started and time.monotonic() < deadline:  # its kernel is starting
+            time.sleep(0.2)
+            started = {
+                p: s
+                for p, s in _tree(proc.pid).items()
+                if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes()
+            }
+        assert started, "the run never started a kernel"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        assert "interrupted" in err and "nothing was written" in err, err
+        assert "Traceback" not in err and "Aborted" not in err, err
+        assert not (tmp_path / "out").exists()
+        deadline = time.monotonic() + 30
+        while _alive(started) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _alive(started) == [], "kernels left running after the interrupt"
+    finally:
+        proc.kill()
+        for pid in _alive(started):
+            os.kill(pid, signal.SIGKILL)
