@@ -12,6 +12,8 @@ from PIL import Image
 from bwcases.apps import ImprovementPlan, RemediationTracker
 from bwcases.apps.common import STATE_BADGES, stylesheet
 from bwcases.apps.evidence import MAX_BYTES, check_upload, clean_name, sniff
+from bwcases.apps.request import PageRequest, page_request
+from bwcases.auth.people import person
 from bwcases.store import Store
 from tests.helpers import PDF, fill, open_app, plan_public_item, record, upload
 
@@ -293,6 +295,40 @@ def test_the_filter_shows_the_open_or_the_overdue_items(apps_store: Store) -> No
     table, chooser = listed()
     assert table == ["1"] and chooser == ["2", "1"]  # the open item stays in the chooser
     assert app.choice.value == "2" and app.item_box.layout.display is None
+
+
+def test_a_row_link_keeps_the_filter_and_the_page_it_opens_shows_it(apps_store: Store) -> None:
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    page = "/voila/render/remediation_tracker.ipynb?factory=VN001"
+    assert f'href="{page}&amp;item=1&amp;lang=en"' in app.plan.value  # all: the plain address
+    app.show.value = "overdue"
+    assert re.findall(r'href="([^"]*item=[^"]*)"', app.plan.value) == [
+        f"{page}&amp;item=1&amp;show=overdue&amp;lang=en"
+    ]
+    lan = person(apps_store.user("Lan Nguyen"))
+    linked = RemediationTracker(
+        apps_store, PageRequest(lan, "VN001", "en", item_id=1, show="overdue")
+    )
+    assert linked.show.value == "overdue" and linked.choice.value == "1"
+    assert re.findall(r"item=(\d+)&amp;", linked.plan.value) == ["1"]
+    assert [label for label, _v in linked.show.options][2] == "Overdue items (1)"
+    for asked in ("nothing", "ALL", ""):  # an address edited by hand: all items
+        other = RemediationTracker(apps_store, PageRequest(lan, "VN001", "en", show=asked))
+        assert other.show.value == "all", asked
+
+
+def test_in_voila_the_filter_comes_from_the_address(
+    apps_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOILA_PREHEAT", "False")  # as Voilà starts a kernel for a page
+    for query, shown in (
+        ("factory=VN001&item=1&show=overdue", "overdue"),
+        ("factory=VN001&show=%3Cb%3E", ""),
+        ("factory=VN001&show=" + "a" * 30, ""),
+        ("factory=VN001", ""),
+    ):
+        monkeypatch.setenv("QUERY_STRING", query)
+        assert page_request(apps_store).show == shown, query
 
 
 def test_no_overdue_item_says_so_and_how_to_see_them_all(apps_store: Store) -> None:

@@ -159,12 +159,19 @@ def test_find_an_item_and_store_its_evidence(
     assert box is not None
     with page.expect_navigation():
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    assert "item=1" in page.url
+    assert "item=1" in page.url and "show=overdue" in page.url
     drawn(page)
     expect(page.get_by_label("Item", exact=True)).to_have_value(re.compile(r"^#1 "))
     page.get_by_role("heading", name="Plan item #1: Minimum Wages/Piece Rate Wages").wait_for()
     expect(page.locator(".bw-tracker-current")).to_have_count(1)
+    # the page it opened shows the plan as she filtered it
+    show = page.get_by_label("Show", exact=True)
+    chosen = show.evaluate("s => s.options[s.selectedIndex].text")  # its spaces unbreakable
+    assert chosen.replace("\xa0", " ") == "Overdue items (1)"
+    assert rows(page) == ["#1"]
     problems += check(page, viewport, "item from its row", shots)
+    show.select_option(label="All items (3)")
+    expect(page.locator(".bw-tracker-plan tbody tr")).to_have_count(3)
 
     # the keyboard too: the row's link, then Enter
     link = page.locator(".bw-tracker-plan tbody tr").nth(1).locator("a.bw-tracker-open")

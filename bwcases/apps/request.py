@@ -15,12 +15,13 @@ MAX_ID_LENGTH = 64  # factory IDs are at most this long in the store
 MAX_ITEM_DIGITS = 18  # a plan item's number fits a 64-bit integer
 _ITEM = re.compile(rf"[0-9]{{1,{MAX_ITEM_DIGITS}}}")  # ASCII: no other script's digits
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # never in an ID; PostgreSQL refuses "\x00"
+_WORD = re.compile(r"[a-z]{1,20}")  # a filter's name (an app offers its own; others: none)
 
 
 @dataclass(frozen=True)
 class PageRequest:
     """A page asked for: the signed-in person (None: nobody), the factory, the plan item (None:
-    none) and the language."""
+    none), the language, and the filter the page was left with ("": the app's first)."""
 
     person: Person | None
     factory_id: str = ""
@@ -28,12 +29,19 @@ class PageRequest:
     base_url: str = "/"
     xsrf: str = ""  # the page's _xsrf cookie: the sign-out form posts it back
     item_id: int | None = None
+    show: str = ""  # the tracker's "Show" as a row link of its plan keeps it (links.item_url)
 
 
 def item_number(text: str) -> int | None:
     """A plan item's number as an address gives it (digits only), else None."""
     text = text.strip()
     return int(text) if _ITEM.fullmatch(text) else None
+
+
+def filter_name(text: str) -> str:
+    """A filter's name as an address gives it (a few lowercase letters), else ""."""
+    text = text.strip()
+    return text if _WORD.fullmatch(text) else ""
 
 
 def in_voila() -> bool:
@@ -60,10 +68,16 @@ def page_language(store: Store, who: Person | None, asked: str, browser: str) ->
 
 
 def page_request(
-    store: Store, *, user: str = "", factory_id: str = "", lang: str = "", item: str = ""
+    store: Store,
+    *,
+    user: str = "",
+    factory_id: str = "",
+    lang: str = "",
+    item: str = "",
+    show: str = "",
 ) -> PageRequest:
     """The request this page answers: who (in Voilà, from the session cookie), factory, item,
-    language."""
+    language, filter."""
     # In Voilà the person comes only from the session cookie the sign-in page set, checked
     # against the store, never from the address or the notebook's parameters: nobody passes for
     # someone else by editing a URL. Outside Voilà (papermill, Jupyter) `user` names her.
@@ -74,13 +88,14 @@ def page_request(
         asked_factory = _CONTROL.sub("", query.get("factory", [""])[-1]).strip()
         asked_item = query.get("item", [""])[-1]
         asked_lang = query.get("lang", [""])[-1]
+        asked_show = query.get("show", [""])[-1]
         browser = negotiate(os.environ.get("HTTP_ACCEPT_LANGUAGE"))
         base_url = os.environ.get("VOILA_BASE_URL", "/") or "/"
         xsrf = cookie(os.environ.get("HTTP_COOKIE"), "_xsrf") or ""
     else:
         who = person(store.user(user)) if user else None
         asked_factory, asked_lang, browser, base_url, xsrf = "", "", DEFAULT, "/", ""
-        asked_item = ""
+        asked_item = asked_show = ""
     return PageRequest(
         person=who,
         factory_id=(asked_factory or factory_id.strip())[:MAX_ID_LENGTH],
@@ -88,4 +103,5 @@ def page_request(
         base_url=base_url,
         xsrf=xsrf,
         item_id=item_number(asked_item or item),
+        show=filter_name(asked_show or show),
     )

@@ -209,7 +209,10 @@ class RemediationTracker(AppShell):
             self.draw_portfolio()
 
     def start(self) -> None:
-        """Open the factory the page asked for, and the item it asked for when it is in its plan."""
+        """Open the factory the page asked for, and the item it asked for when it is in its plan,
+        with the plan's filter the address names (a row's link keeps hers)."""
+        if self.request.show in SHOWN:  # before the factory is drawn: it keeps an offered value
+            replace_options(self.show, [("…", self.request.show)])
         super().start()
         asked = self.request.item_id
         if asked is None or not self.factory_id:
@@ -436,8 +439,11 @@ class RemediationTracker(AppShell):
         replace_options(self.choice, choices)
 
     def item_url(self, item_id: int) -> str:
-        """The address of this page with an item open (its row's link; the work queue's too)."""
-        return links.item_url(self.request.base_url, self.factory_id, item_id, self.lang)
+        """The address of this page with an item open and the plan filtered as now (its row's
+        link)."""
+        shown = str(self.show.value or ALL)
+        more = {} if shown == ALL else {"show": shown}  # the plain address while all are shown
+        return links.item_url(self.request.base_url, self.factory_id, item_id, self.lang, **more)
 
     def cp_name(self, row: dict[str, Any]) -> str:
         """An item's compliance point in her language (set apart in a right-to-left page)."""
