@@ -1,4 +1,4 @@
-"""A CSV's bytes scanned, fast, for what pandas' lenient parser would read otherwise than the
+"""A CSV's bytes scanned, fast, for what Arrow's lenient parser would read otherwise than the
 careful reader (Python's csv, strict): where the fast reader must hand over."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def scan(blocks: Callable[[], Iterator[bytes]], sep: str) -> Scan:
 
     Counting quotes tells which bytes are inside a quoted value. The careful reader refuses a
     quote that closes a value and is followed by anything but a separator, a line end or another
-    quote (`"Name "quoted" inside"`), and a value longer than MAX_VALUE_CHARS; pandas reads both.
+    quote (`"Name "quoted" inside"`), and a value longer than MAX_VALUE_CHARS; Arrow reads both.
     A quote in the middle of an unquoted value is read the same by both, but it upsets the
     count, so its record is handed over too.
     """
@@ -122,6 +122,8 @@ def _first_doubt(blocks: Iterator[bytes], sep: int) -> tuple[int | None, bool]:
         data = following
     if offset - last - 1 > MAX_VALUE_CHARS:
         return offset, control
+    if open_at is not None:  # a quote left open to the end: Arrow would take it all as text
+        return open_at, control
     return None, control
 
 

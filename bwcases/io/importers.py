@@ -162,7 +162,10 @@ class Distinct(NamedTuple):
     @classmethod
     def of(cls, column: pd.Series) -> Distinct:
         """The stripped distinct values of a column and each row's code."""
-        codes, raw = pd.factorize(column.fillna(""))
+        if isinstance(column.dtype, pd.CategoricalDtype) and column.notna().all():
+            codes, raw = column.cat.codes.to_numpy(), column.cat.categories
+        else:
+            codes, raw = pd.factorize(column.fillna(""))
         stripped = pd.Series(np.asarray(raw, dtype=object), dtype=object).str.strip()
         merged, values = pd.factorize(stripped)  # " a" and "a " are one value once stripped
         return cls(merged[codes], np.asarray(values, dtype=object))
@@ -172,12 +175,18 @@ class Distinct(NamedTuple):
         return np.asarray(per_value)[self.codes]
 
     def column(self, index: pd.Index) -> pd.Series:
-        """The stripped column."""
-        return pd.Series(self.values[self.codes], index=index, dtype="str")
+        """The stripped column, as codes into its distinct values (no copy of each text)."""
+        return _categorical(self.codes, self.values, index)
 
     def lengths(self) -> np.ndarray:
         """The length of each distinct value."""
         return np.fromiter(map(len, self.values), dtype=np.int64, count=len(self.values))
+
+
+def _categorical(codes: np.ndarray, per_value: Any, index: pd.Index) -> pd.Series:
+    """Values given once per code as a Categorical column (None: missing)."""
+    merged, values = pd.factorize(pd.Series(per_value, dtype=object))  # None -> -1
+    return pd.Series(pd.Categorical.from_codes(merged[codes], values), index=index)
 
 
 def _whole_numbers(
@@ -221,6 +230,8 @@ def _dates(
     found.where(rows, where(wrong & shaped), column, "is not a date that exists (dd/mm/yyyy)")
     reason = "is not a date written dd/mm/yyyy, e.g. 15/03/2023"
     found.where(rows, where(wrong & ~shaped), column, reason)
+    if distinct:  # millions of rows, a few thousand dates
+        return _categorical(codes, dates, rows.index), where(wrong)
     return pd.Series(dates.to_numpy()[codes], index=rows.index), where(wrong)
 
 
@@ -297,7 +308,7 @@ def validate_assessments(found: Problems, chunk: pd.DataFrame) -> pd.DataFrame:
     upper = np.array([v.upper() for v in kinds.values], dtype=object)
     known = np.isin(upper, [t.value for t in QuestionType])
     bad |= check("Question.type", (upper != "") & ~known, "is not NCQ or FGW")
-    qtype = pd.Series(kinds.spread(upper), index=chunk.index, dtype="str")
+    qtype = _categorical(kinds.codes, upper, chunk.index)
     ncq = kinds.spread(upper == QuestionType.NCQ.value)
     findings = distinct["Finding"]
     empty = findings.spread(findings.values == "")
@@ -330,7 +341,7 @@ def import_assessments(store: Store, path: Path, actor: str) -> str:
     table.require(ASSESSMENT_COLUMNS)
     records = 0
     with store.assessment_loader(actor, table.name) as loader:
-        for chunk in table.chunks():
+        for chunk in table.chunks(distinct=True):
             records += len(chunk.rows) + len(chunk.problems)
             found = Problems(table.name)
             found.add(chunk.problems)

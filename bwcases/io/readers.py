@@ -6,7 +6,6 @@ import codecs
 import csv
 import datetime as dt
 import re
-import warnings
 import zipfile
 from collections import Counter, deque
 from collections.abc import Generator, Iterable, Iterator
@@ -15,6 +14,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
 
 from bwcases.core.errors import InputError, Problem
 from bwcases.core.formats import DATE_FORMAT
@@ -45,7 +47,14 @@ MAX_RATIO = 100  # deflate bombs reach 1000 to 1
 _RATIO_FROM = 1 << 20  # smaller parts may compress oddly and cannot hurt
 
 _BLOCK_BYTES = 1 << 22  # what the scan of a CSV reads at a time
-_FAST_FAILS = (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError, ValueError)
+# What Arrow's CSV reader parses at a time. It reads blocks ahead (tens of them, whatever
+# use_threads says), so a block is small; a record longer than one makes it fail, and the
+# careful reader takes over.
+_PARSE_BYTES = 1 << 20
+# ArrowInvalid (a row of another width, bytes that are not UTF-8) is a ValueError
+_FAST_FAILS = (pa.ArrowException, UnicodeDecodeError, ValueError)
+_TEXT = pa.string()
+_DISTINCT = pa.dictionary(pa.int32(), pa.string())
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")  # never in a text file
 _SAVE_AS_UTF8 = "save the file as 'CSV UTF-8' and import it again"
@@ -70,6 +79,7 @@ class Table:
             head = fh.read(_HEAD_BYTES)
         self.kind, self.encoding = self._sniff(head)
         self.sep = ","
+        self._raw_header: list[str] = []  # the column names as the file spells them
         if self.kind == "xlsx":
             self._check_zip()
             self.header = self._xlsx_header()
@@ -126,16 +136,18 @@ class Table:
                 ]
             )
 
-    def chunks(self, size: int | None = None) -> Iterator[Chunk]:
-        """The records, `size` at a time, as text, with the spreadsheet row number in `row`."""
+    def chunks(self, size: int | None = None, *, distinct: bool = False) -> Iterator[Chunk]:
+        """The records, at most `size` at a time, as text, with the spreadsheet row number in
+        `row`; with `distinct`, each column as a pandas Categorical (its distinct values and
+        each row's code), so that a check can run once per value."""
         size = size or CHUNK_ROWS
         done = 0
         if self.kind == "csv":
-            # pandas' C parser reads a clean file many times faster, but it is lenient where the
-            # careful reader is not; the careful reader takes over after the records yielded at
-            # the first thing the scan of the bytes or the parser finds it cannot read exactly.
+            # Arrow's CSV parser reads a clean file many times faster, but it is lenient where
+            # the careful reader is not; the careful reader takes over after the records yielded
+            # at the first thing the scan of the bytes or the parser finds it cannot read exactly.
             scan = self._scan()
-            fast = self._fast_csv_chunks(size, scan.records)
+            fast = self._fast_csv_chunks(size, scan.records, distinct)
             while True:
                 try:
                     chunk = next(fast)
@@ -148,7 +160,11 @@ class Table:
                 done += len(chunk.rows)
                 yield self._without_control(chunk) if scan.control else chunk
         for chunk in self._careful_chunks(size, skip=done):
-            yield self._without_control(chunk)
+            chunk = self._without_control(chunk)
+            if distinct:
+                text = chunk.rows.columns.drop(ROW)
+                chunk = chunk._replace(rows=chunk.rows.astype(dict.fromkeys(text, "category")))
+            yield chunk
 
     def _without_control(self, chunk: Chunk) -> Chunk:
         """The chunk without its rows that hold a control character, each row a problem."""
@@ -223,6 +239,7 @@ class Table:
         counts = {sep: line.count(sep) for sep in (",", ";", "\t")}
         self.sep = max(counts, key=lambda sep: counts[sep])
         fields = next(csv.reader([line], delimiter=self.sep), [])
+        self._raw_header = fields
         return [f.strip() for f in fields]
 
     def _blocks(self) -> Iterator[bytes]:
@@ -246,44 +263,46 @@ class Table:
         except UnicodeDecodeError:  # only the careful reader says where
             return csv_scan.Scan(0, True)
 
-    def _fast_csv_chunks(self, size: int, records: int | None) -> Iterator[Chunk]:
-        named = [c for c in self.header if c]
-        if len(named) != len(self.header):
+    def _fast_csv_chunks(
+        self, size: int, records: int | None, distinct: bool = False
+    ) -> Iterator[Chunk]:
+        """The first `records` records (None: all) as Arrow's CSV parser reads them."""
+        if not all(self.header):
             raise ValueError("unnamed columns: read carefully")
         if records == 0:
             return
-        reader = pd.read_csv(
+        reader = pa_csv.open_csv(
             self.path,
-            sep=self.sep,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            index_col=False,
-            encoding="utf-8-sig" if self.encoding == "utf-8" else self.encoding,
-            encoding_errors="strict",
-            chunksize=size,
-            nrows=records,
-            engine="c",
+            read_options=pa_csv.ReadOptions(
+                use_threads=False,  # one block at a time: memory stays a chunk's
+                block_size=_PARSE_BYTES,
+                encoding="utf8" if self.encoding == "utf-8" else self.encoding,
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=self.sep,
+                newlines_in_values=True,
+                ignore_empty_lines=False,  # a blank line keeps its row number
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(self._raw_header, _DISTINCT if distinct else _TEXT),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=True,
+            ),
         )
+        if reader.schema.names != self._raw_header:
+            raise ValueError("header read differently: read carefully")
         start = 2  # the header is row 1; every record after it is one spreadsheet row
-        with reader:
-            while True:
-                with warnings.catch_warnings():
-                    # a first row longer than the header is cut to it, with only a warning
-                    warnings.simplefilter("error", pd.errors.ParserWarning)
-                    frame = next(reader, None)
-                if frame is None:
-                    return
-                if list(frame.columns) != self.header:
-                    raise ValueError("header read differently: read carefully")
-                rows = range(start, start + len(frame))
-                start += len(frame)
-                frame.insert(0, ROW, rows)
-                blank = (frame[self.header] == "").all(axis=1)
-                if blank.any():  # else no copy
-                    frame = frame[~blank].reset_index(drop=True)
-                yield Chunk(frame, [])
+        for table in _sized(_first(reader, records), size):
+            rows = np.arange(start, start + table.num_rows)
+            start += table.num_rows
+            table = table.combine_chunks()  # one dictionary per column
+            blank = np.logical_and.reduce([_empty(c.chunk(0)) for c in table.columns])
+            if blank.any():
+                table, rows = table.filter(pa.array(~blank)), rows[~blank]
+            frame = table.rename_columns(self.header).to_pandas()
+            frame.insert(0, ROW, rows)
+            yield Chunk(frame, [])
 
     def _lines(self) -> Generator[tuple[bool, str], None, None]:
         """Lines of text (ended by LF, CR or CRLF), each with whether it was decoded as the
@@ -299,7 +318,7 @@ class Table:
                 if first and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[len(codecs.BOM_UTF8) :]
                 first = False
-                # a CR alone ends a line too (old Mac files), as it does for pandas
+                # a CR alone ends a line too (old Mac files), as it does for Arrow's parser
                 for part in raw.splitlines(keepends=True) if b"\r" in raw else (raw,):
                     try:
                         yield True, part.decode("utf-8")
@@ -451,6 +470,44 @@ class Table:
                 yield number, [_cell_text(v) for v in values]
         finally:
             rows.close()
+
+
+def _first(batches: Iterable[pa.RecordBatch], records: int | None) -> Iterator[pa.RecordBatch]:
+    """The batches up to the first `records` rows (None: all)."""
+    for batch in batches:
+        if records is not None:
+            batch = batch.slice(0, records)
+            records -= len(batch)
+        if len(batch):
+            yield batch
+        if records == 0:
+            return
+
+
+def _sized(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
+    """The rows of the batches, `size` at a time (the last part fewer)."""
+    pending: list[pa.RecordBatch] = []
+    have = 0
+    for batch in batches:
+        at = 0
+        while have + len(batch) - at >= size:
+            pending.append(batch.slice(at, size - have))
+            at += size - have
+            yield pa.Table.from_batches(pending)
+            pending, have = [], 0
+        if at < len(batch):
+            pending.append(batch.slice(at))
+            have += len(batch) - at
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+def _empty(column: pa.Array) -> np.ndarray:
+    """Where a column of text read by Arrow is empty."""
+    if isinstance(column, pa.DictionaryArray):  # the test once per distinct value
+        per_value = pc.equal(column.dictionary, "").to_numpy(zero_copy_only=False)
+        return per_value[column.indices.to_numpy(zero_copy_only=False)]
+    return pc.equal(column, "").to_numpy(zero_copy_only=False)
 
 
 def _cell_text(value: Any) -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, cast
 
 import numpy as np
@@ -30,6 +31,8 @@ from bwcases.store.gateway import Gateway, audit, chunked, rows_in
 _COLUMN = {v: k for k, v in ASSESSMENT_COLUMNS.items()}  # code name -> export header
 
 _ASSESSMENT = ["factory_id", "factory_name", "country", "cycle", "start_date"]
+# what any SQLite binds to one statement (999 before 3.32)
+_SQLITE_PARAMETERS = 999
 
 
 @dataclass
@@ -72,11 +75,40 @@ def bulk_insert(
                 copy.write_row(row)
         return
     if conn.dialect.name == "sqlite":
-        marks = ", ".join("?" for _ in columns)
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-        conn.exec_driver_sql(sql, rows)
+        # Many rows to a statement: sqlite3 then binds them in C, and its per-statement work in
+        # Python is spread over them (half the CPU time of one row to a statement).
+        width = len(columns)
+        per = max(_SQLITE_PARAMETERS // width, 1)
+        marks = "(" + ", ".join("?" * width) + ")"
+        head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+        whole = len(rows) // per * per
+        if whole:
+            flat = list(chain.from_iterable(rows[:whole]))
+            step = per * width
+            params = [tuple(flat[i : i + step]) for i in range(0, len(flat), step)]
+            conn.exec_driver_sql(head + ", ".join([marks] * per), params)
+        if whole < len(rows):
+            conn.exec_driver_sql(head + marks, rows[whole:])
         return
     conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def _joined(first: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
+    """Two frames one after the other; a column of codes (Categorical) in both stays codes."""
+    both = {}
+    for column in then.columns:
+        a, b = first[column], then[column]
+        if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
+            # the second's codes kept as they are, the first's (a few rows) found among them
+            values = b.cat.categories.astype(object)
+            values = values.append(a.cat.categories.astype(object).difference(values))
+            codes = values.get_indexer(a.cat.categories)[a.cat.codes.to_numpy()]
+            codes[a.cat.codes.to_numpy() < 0] = -1
+            joined = np.concatenate([codes, b.cat.codes.to_numpy()])
+            both[column] = pd.Categorical.from_codes(joined, values, validate=False)
+        else:
+            both[column] = pd.concat([a, b], ignore_index=True)
+    return pd.DataFrame(both)
 
 
 def _nullable(values: pd.Series) -> list[Any]:
@@ -146,7 +178,7 @@ class AssessmentLoader:
         # its last assessment wait for the next chunk, so that an assessment is staged whole
         # (one split over two chunks would be checked against the database at the second).
         if self.held is not None:
-            chunk = pd.concat([self.held, chunk], ignore_index=True)
+            chunk = _joined(self.held, chunk)
             self.held = None
         if chunk.empty:
             return
@@ -346,7 +378,7 @@ class AssessmentLoader:
         mine = pd.to_numeric(both["finding"]).astype("Int64").fillna(-1)
         theirs = pd.to_numeric(both["s_finding"]).astype("Int64").fillna(-1)
         same_finding = mine == theirs
-        same_fact = both["fact"].fillna("") == both["s_fact"].fillna("")
+        same_fact = both["fact"].astype(object).fillna("") == both["s_fact"].fillna("")
         same_ref = both["question_ref"] == both["s_ref"]
         differs = ~new & ~(same_ref & same_finding & same_fact)
         for rec in both[differs].itertuples(index=False):
