@@ -374,14 +374,21 @@ def rates(
     fmt: str | None,
 ) -> None:
     """Non-compliance rates with the programme's method."""
+    from bwcases.analysis.methods import Window
+
+    window = Window.given(first, last)
+    fmt = fmt or ("table" if sys.stdout.isatty() else "csv")  # emit's choice
+    if fmt == "csv" and level != "question":
+        # as rows: emit's CSV without pandas (question rates merge CAT versions in a frame)
+        _rate_rows_csv(ctx, method, window, cycle, country, level, by_cycle)
+        return
     from bwcases.analysis import queries
-    from bwcases.analysis.metrics import Window
 
     emit(
         queries.rates(
             _store(ctx),
             method,
-            window=Window.given(first, last),
+            window=window,
             cycle=cycle,
             country=country,
             level=level,
@@ -389,6 +396,59 @@ def rates(
         ),
         fmt,
     )
+
+
+def _rate_rows_csv(
+    ctx: click.Context,
+    method: str,
+    window: Any,
+    cycle: int | None,
+    country: str | None,
+    level: str,
+    by_cycle: bool,
+) -> None:
+    """Print rates as emit prints their frame in CSV, from the store's rows: the rates part of
+    the store alone and no pandas are imported (unless a country's name is looked up)."""
+    from bwcases.analysis.rate_rows import country_named, rate_query
+    from bwcases.store.rates import RateStore
+
+    if country is not None:
+        country = country_named(_store(ctx), country, pooled=True)
+    query = rate_query(
+        method, window=window, cycle=cycle, country=country, level=level, by_cycle=by_cycle
+    )
+    if country is not None:
+        table = _store(ctx).rates_table(query)
+    else:
+        store = RateStore(ctx.ensure_object(dict).get("db"))
+        try:
+            table = store.rates_table(query)
+        finally:
+            store.dispose()
+    text = rows_csv(table.columns, table.rows)
+    click.echo(for_terminal(text) if sys.stdout.isatty() else text, nl=False)
+
+
+def rows_csv(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
+    """Rows as emit writes a frame of them in CSV: booleans yes/no, floats as pandas writes
+    them (Python's repr), missing values empty, texts safe in a spreadsheet."""
+    import csv
+    import io
+
+    from bwcases.core.safe_text import spreadsheet_cell
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, float):
+            return repr(value)
+        return spreadsheet_cell(value)
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([spreadsheet_cell(c) for c in columns])
+    writer.writerows([cell(v) for v in row] for row in rows)
+    return out.getvalue()
 
 
 @main.command()
@@ -638,10 +698,18 @@ def brief(
     keep_notebook: bool,
 ) -> None:
     """A partner's brief or a country brief for its Project Advisory Committee (HTML and PDF)."""
-    from bwcases.reports.briefs import render_brief
+    from bwcases.reports.briefs import brief_kernel, render_brief
 
+    kernel = brief_kernel(kind)  # it starts and warms up while the store opens and checks
     paths = render_brief(
-        _store(ctx), kind, subject, period, out_dir, lang=lang, keep_notebook=keep_notebook
+        _store(ctx),
+        kind,
+        subject,
+        period,
+        out_dir,
+        lang=lang,
+        keep_notebook=keep_notebook,
+        kernel=kernel,
     )
     for path in paths.values():
         click.echo(path)

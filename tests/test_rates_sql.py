@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,10 +15,11 @@ from sqlalchemy import event
 
 from bwcases.analysis.metrics import Window
 from bwcases.analysis.queries import rates, rates_by_pandas
+from bwcases.cli import emit
 from bwcases.io.demo import fill_demo
 from bwcases.io.importers import import_file
 from bwcases.store import Store
-from tests.helpers import write_csv
+from tests.helpers import bw, write_csv
 
 # What the demo portfolio never holds and the programme's exports do: spellings the catalogue
 # merges ("systems", spaces inside names), an assessment with no NCQ row after one with, a
@@ -33,6 +36,13 @@ ODD_ROWS = [
     "Vietnam,2,ODD2,Lotus (obsolete),900004,01/08/2025,NCQ,New label,ODD.Q.01,Overtime,Working Time,1,",
     "Vietnam,1,ODD3,Third,900000,05/03/2024,NCQ,Oldest label,ODD.Q.01,Overtime,Working Time,1,",
     "Vietnam,2,ODD3,Third,900005,05/03/2025,NCQ,New label,ODD.Q.01,Overtime,Working Time,0,",
+]
+
+# Texts a spreadsheet would run as formulas, in the cells the rates name: a factory, a CP, a
+# cluster (the command's CSV quotes them as emit does).
+FORMULA_ROWS = [
+    "Vietnam,1,=HYPERLINK(1),-Minus Co,900101,10/03/2025,NCQ,Q?,ODD.Q.07,+Odd CP,@Odd cluster,1,",
+    'Vietnam,1,"=HYPERLINK(1)","Quoted, ""Co""",900102,10/04/2025,NCQ,Q?,ODD.Q.07,+Odd CP,@Odd cluster,0,',
 ]
 
 WINDOWS = {
@@ -120,3 +130,81 @@ def test_the_findings_are_read_once_by_the_database(portfolio: Store) -> None:
     reading = [s for s in statements if "findings" in s]
     assert len(reading) == 1  # one query counts them all; nothing fetches them
     assert "GROUP BY" in reading[0]
+
+
+def _arguments(options: dict[str, Any], level: str, country: str | None) -> list[str]:
+    """The command's arguments for a call of rates()."""
+    args = ["--method", options["method"], "--level", level]
+    if options.get("window") is not None:
+        window = options["window"]
+        args += ["--from", f"{window.start:%Y-%m}", "--to", f"{window.end:%Y-%m}"]
+    if options.get("cycle") is not None:
+        args += ["--cycle", str(options["cycle"])]
+    if options.get("by_cycle"):
+        args.append("--by-cycle")
+    if country is not None:
+        args += ["--country", country]
+    return args
+
+
+def test_the_command_prints_the_librarys_frame_as_emit_writes_it(
+    portfolio: Store, tmp_path: Path
+) -> None:
+    # the command writes CSV from the store's rows, without pandas: byte for byte emit's CSV of
+    # the frame rates() returns, for every method, level and breakdown (JSON and tables too)
+    import_file(portfolio, "assessments", write_csv(tmp_path / "formula.csv", FORMULA_ROWS))
+    expected_file = tmp_path / "expected"
+    differences = []
+    calls = 0
+    for options, level, country in itertools.product(_options(), LEVELS, (None, "all", "vn")):
+        if country == "all" and level == "factory":
+            continue
+        formats = ["csv"] if options["method"] != "latest" else ["csv", "json", "table"]
+        for fmt in formats:
+            got = bw("rates", "--db", portfolio.url, *_arguments(options, level, country),
+                     "--format", fmt)  # fmt: skip
+            assert got.exit_code == 0, got.stderr
+            emit(rates(portfolio, level=level, country=country, **options), fmt, expected_file)
+            calls += 1
+            if got.stdout != expected_file.read_text(encoding="utf-8"):
+                differences.append(f"{options} {level} {country} {fmt}")
+    assert not differences, "\n".join(differences[:5])
+    assert calls > 150
+
+
+def test_the_commands_csv_quotes_what_a_spreadsheet_would_run(
+    portfolio: Store, tmp_path: Path
+) -> None:
+    import_file(portfolio, "assessments", write_csv(tmp_path / "formula.csv", FORMULA_ROWS))
+    args = ["--db", portfolio.url, "--from", "2025-01", "--to", "2025-12", "--format", "csv"]
+    scores = bw("rates", *args, "--level", "factory").stdout
+    assert 'Vietnam,\'=HYPERLINK(1),"Quoted, ""Co""",0,1,0.0\n' in scores
+    cps = bw("rates", *args).stdout
+    assert "Vietnam,'@Odd cluster,'+Odd CP,1,0,0.0\n" in cps
+
+
+def test_the_command_imports_no_pandas_for_every_countrys_csv(portfolio: Store) -> None:
+    # what keeps the command's memory flat (pandas and pyarrow are most of it) and its start short
+    script = (
+        "import sys\n"
+        "from bwcases.cli import main\n"
+        "main(sys.argv[1:], standalone_mode=False)\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'numpy', 'pyarrow'})\n"
+        "print('loaded:', loaded, file=sys.stderr)\n"
+    )
+    args = [
+        "rates",
+        "--db",
+        portfolio.url,
+        "--from",
+        "2024-01",
+        "--to",
+        "2025-12",
+        "--format",
+        "csv",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("country,cluster,compliance_point,factories_assessed,")
+    assert "loaded: []" in done.stderr

@@ -11,23 +11,11 @@ from bwcases.analysis.counts import Count, sample_sizes
 from bwcases.analysis.metrics import Level, Method, Window
 from bwcases.analysis.progress import plan_progress, status_as_of
 from bwcases.analysis.questions import merge_question_rates
-from bwcases.core import catalogue
+from bwcases.analysis.rate_rows import country_named, rate_query
 from bwcases.core.catalogue import ALL_COUNTRIES
 from bwcases.core.errors import UsageError
 from bwcases.core.question_map import question_map
 from bwcases.store import RateQuery, Store
-
-
-def country_named(store: Store, text: str, *, pooled: bool = False) -> str:
-    """The country a name or ISO code means, in any case, as the store spells it; with `pooled`
-    (rates, counts) "all" means every country together (ALL_COUNTRIES)."""
-    name = catalogue.country_named(text, store.countries())
-    if name == ALL_COUNTRIES and not pooled:
-        raise UsageError(
-            "--country all pools the countries of rates and counts only: "
-            "leave out --country for every country"
-        )
-    return name
 
 
 def rates(
@@ -98,22 +86,11 @@ def _rate_query(
     level: Level | str,
     by_cycle: bool,
 ) -> RateQuery:
-    """The store's question for rates, once the options are known to fit the method."""
+    """The store's question for rates, a country's name or ISO code looked up in the store."""
     if country is not None:
         country = country_named(store, country, pooled=True)
-    pooled = country == ALL_COUNTRIES
-    method = metrics.check_options(
-        method, window=window, cycle=cycle, by_cycle=by_cycle, level=level, pooled=pooled
-    )
-    return RateQuery(
-        method=method.value,
-        level=Level(level).value,
-        start=window.start if window else None,
-        end=window.end if window else None,
-        cycle=cycle,
-        by_cycle=by_cycle,
-        country=None if pooled else country,
-        pooled=pooled,
+    return rate_query(
+        method, window=window, cycle=cycle, country=country, level=level, by_cycle=by_cycle
     )
 
 

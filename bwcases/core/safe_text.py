@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # spreadsheet_frame's alone: a cell or a terminal's text needs no pandas
+    import pandas as pd
 
 # C0 controls but tab, line feed and carriage return (the layout of multi-line cells), DEL and
 # the C1 controls: never text a person typed. NUL breaks PostgreSQL; ESC and CSI steer terminals.
@@ -37,6 +37,9 @@ def spreadsheet_cell(value: Any) -> Any:
 
 def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A frame whose text cells and column names are safe to open in a spreadsheet."""
+    import numpy as np
+    import pandas as pd
+
     out = frame
     names = [spreadsheet_cell(c) for c in frame.columns]
     if names != list(frame.columns):

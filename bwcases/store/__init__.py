@@ -1,40 +1,36 @@
-"""The case store: the only layer that speaks SQL."""
+"""The case store: the only layer that speaks SQL.
 
-from bwcases.store.advisors import AdvisorStore
-from bwcases.store.assessments import AssessmentLoader, AssessmentStore, LoadSummary
-from bwcases.store.bulk import BulkStore
-from bwcases.store.cases import CaseStore
-from bwcases.store.comments import CommentStore
-from bwcases.store.digests import DigestItems, DigestScope, DigestStore
-from bwcases.store.drafts import DraftStore
-from bwcases.store.evidence import EvidenceStore, Upload
-from bwcases.store.gateway import default_path, resolve_url
-from bwcases.store.picc import PiccStore
-from bwcases.store.plan_edits import PlanEditStore
-from bwcases.store.plans import PlanStore
-from bwcases.store.proposals import ProposalStore
-from bwcases.store.queue import QueueFilters, QueueStore, WorkQueue
-from bwcases.store.rates import RateQuery, RateStore
+Its names are imported when first asked for: a command that needs one part of the store (rates)
+then loads that part alone, not every part and pandas with them."""
 
+from __future__ import annotations
 
-class Store(
-    AssessmentStore,
-    CaseStore,
-    PlanEditStore,
-    ProposalStore,
-    PlanStore,
-    QueueStore,
-    EvidenceStore,
-    BulkStore,
-    AdvisorStore,
-    DraftStore,
-    CommentStore,
-    PiccStore,
-    DigestStore,
-    RateStore,
-):
-    """The case store: one object that owns the database and every read and write."""
+import importlib
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from bwcases.store.assessments import AssessmentLoader, LoadSummary
+    from bwcases.store.case_store import Store
+    from bwcases.store.digests import DigestItems, DigestScope
+    from bwcases.store.evidence import Upload
+    from bwcases.store.gateway import default_path, resolve_url
+    from bwcases.store.queue import QueueFilters, WorkQueue
+    from bwcases.store.rates import RateQuery
+
+# Where each public name lives (the Store is composed in case_store: add a part there).
+_HOMES = {
+    "AssessmentLoader": "assessments",
+    "DigestItems": "digests",
+    "DigestScope": "digests",
+    "LoadSummary": "assessments",
+    "QueueFilters": "queue",
+    "RateQuery": "rates",
+    "Store": "case_store",
+    "Upload": "evidence",
+    "WorkQueue": "queue",
+    "default_path": "gateway",
+    "resolve_url": "gateway",
+}
 
 __all__ = [
     "AssessmentLoader",
@@ -49,3 +45,12 @@ __all__ = [
     "default_path",
     "resolve_url",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A public name of the store, imported from its module on first use."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value

@@ -11,9 +11,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVarTuple
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
-import pandas as pd
 from sqlalchemy import (
     URL,
     Connection,
@@ -47,6 +46,9 @@ from bwcases.core.errors import (
 )
 from bwcases.core.paths import absolute_store, private_file
 from bwcases.store import models as m
+
+if TYPE_CHECKING:  # imported by frame(): rates as rows need no pandas
+    import pandas as pd
 
 SCHEMA_HEAD = "0007"
 SYSTEM_ACTOR = "system"
@@ -396,6 +398,8 @@ class Gateway:
 
     def frame(self, statement: Any, **dtypes: str) -> pd.DataFrame:
         """Run a select and return its rows as a DataFrame."""
+        import pandas as pd
+
         with self.engine.connect() as conn:
             result = conn.execute(statement)
             # Plain tuples, as pandas would make them: given Rows, it first asks each one for a

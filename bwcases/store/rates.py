@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import (
     CTE,
     ColumnElement,
@@ -35,6 +34,9 @@ from bwcases.core.catalogue import (
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway
 
+if TYPE_CHECKING:  # rates_frame's alone: a command printing the rows does without it
+    import pandas as pd
+
 # What each level reports, in the order the programme's tables show it ("cycle" where asked).
 _COLUMNS = {
     "cp": ["country", "cluster", "compliance_point", "cycle", "factories_assessed",
@@ -52,6 +54,7 @@ _KEYS = {
     "question": ["country", "cluster", "compliance_point", "question_id", "cycle"],
     "factory": ["country", "factory_id", "cycle"],
 }
+# How each typed column is held in a frame; other columns are texts.
 _TYPES = {
     "cycle": "int64",
     "factories_assessed": "int64",
@@ -64,6 +67,9 @@ _TYPES = {
     "cps_assessed": "int64",
     "factory_score": "float64",
 }
+# The Python type a row holds for each: SQLite gives 0/1 for a boolean, an aggregate may come
+# back as a Decimal from PostgreSQL.
+_PYTHON = {"int64": int, "float64": float, "bool": bool}
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,19 @@ class RateQuery:
         return keys[1:] if self.pooled else keys
 
 
+@dataclass(frozen=True)
+class RateTable:
+    """Rates as rows of Python values, in the columns and order of RateStore.rates_frame."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def _text(value: Any) -> Any:
+    """A text column's value as stored (NULL stays None, as a frame's missing value)."""
+    return value
+
+
 def _ratio(part: ColumnElement[Any], whole: ColumnElement[Any]) -> ColumnElement[Any]:
     """A fraction in double precision (both counts are exact in it, so the quotient is the one
     pandas computes)."""
@@ -99,22 +118,36 @@ def _ratio(part: ColumnElement[Any], whole: ColumnElement[Any]) -> ColumnElement
 class RateStore(Gateway):
     """Non-compliance rates by the programme's three methods and four levels, in SQL."""
 
-    def rates_frame(self, query: RateQuery) -> pd.DataFrame:
-        """Non-compliance rates as metrics.non_compliance_rates computes them on the findings."""
+    def rates_table(self, query: RateQuery) -> RateTable:
+        """Non-compliance rates as plain rows: rates_frame's columns, values and order."""
         with self.engine.connect() as conn:
             renamed = self._renamed(conn)
-            statement = rates_statement(query, renamed)
-            result = conn.execute(statement)
-            rows = [tuple(row) for row in result]
+            result = conn.execute(rates_statement(query, renamed))
             names = list(result.keys())
-        df = pd.DataFrame(rows, columns=names)
+            fetched = result.fetchall()
         if query.pooled:
-            df.insert(0, "country", ALL_COUNTRIES)
-        df = df[[c for c in _COLUMNS[query.level] if c in df.columns]]
+            names = ["country", *names]
+        columns = [c for c in _COLUMNS[query.level] if c in names]
+        where = [names.index(c) for c in columns]
+        kinds = [_PYTHON.get(_TYPES.get(c, ""), _text) for c in columns]
+        rows = []
+        for row in fetched:
+            values = (ALL_COUNTRIES, *row) if query.pooled else tuple(row)
+            rows.append(tuple(kind(values[i]) for kind, i in zip(kinds, where, strict=True)))
+        order = [columns.index(k) for k in query.keys]
+        rows.sort(key=lambda row: [row[i] for i in order])  # the keys are never NULL
+        return RateTable(columns, rows)
+
+    def rates_frame(self, query: RateQuery) -> pd.DataFrame:
+        """Non-compliance rates as metrics.non_compliance_rates computes them on the findings."""
+        import pandas as pd
+
+        table = self.rates_table(query)
+        df = pd.DataFrame(table.rows, columns=table.columns)
         df = df.astype({c: t for c, t in _TYPES.items() if c in df.columns})
         if df.empty:  # texts typed as a frame of rows types them
             df = df.astype({c: "str" for c in df.columns if c not in _TYPES})
-        return df.sort_values(query.keys, ignore_index=True)
+        return df
 
     def rates_sql(self, query: RateQuery) -> Select[Any]:
         """The one statement rates_frame runs for a query (benchmarks run it bare)."""
