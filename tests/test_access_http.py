@@ -23,6 +23,7 @@ from bwcases.core.domain import Status
 from bwcases.store import Store, Upload
 from bwcases.web.kernel_owners import SIGNED_OUT
 from bwcases.web.serve import start_server, stop_server
+from tests.browser import APP_TIMEOUT_MS, chromium_page, needs_chromium, sign_in
 from tests.helpers import (
     BACKENDS,
     PASSWORD,
@@ -208,3 +209,21 @@ def test_a_deactivated_advisor_s_sessions_files_and_pages_stop(case: Served) -> 
     bw("--db", case.store.url, "users", "activate", "Lan Nguyen")
     assert call(case.base, "GET", "/password", cookie=lan)[0] == 302  # that session stays ended
     assert sign_in_status(case.base, "Lan Nguyen") == 302
+
+
+@needs_chromium
+@pytest.mark.browser
+def test_her_open_page_says_it_can_no_longer_save(case: Served) -> None:
+    with chromium_page() as page:
+        sign_in(page, case.base, "Hoa Le", PASSWORD)
+        page.goto(f"{case.base}{PAGE.lstrip('/')}", timeout=APP_TIMEOUT_MS)
+        search = page.get_by_placeholder("Factory name or ID")
+        search.wait_for(timeout=APP_TIMEOUT_MS)
+        done = bw("--db", case.store.url, "users", "deactivate", "Hoa Le")
+        assert done.exit_code == 0, done.stderr
+        search.fill("VN")  # her next keystroke reaches the server, not her kernel
+        lost = page.get_by_text("The connection to the server is lost")
+        lost.wait_for(timeout=60_000)
+        page.reload()
+        assert "/login" in page.url
+    bw("--db", case.store.url, "users", "activate", "Hoa Le")
