@@ -18,6 +18,7 @@ from bwcases import __version__
 from bwcases.analysis import metrics
 from bwcases.analysis.metrics import Window
 from bwcases.core.domain import Status
+from bwcases.render import pdf
 from bwcases.reports.benchmark import country_rates
 from bwcases.reports.briefs import render_brief
 from bwcases.reports.common import long_date, percent, points
@@ -30,6 +31,7 @@ PERIOD = "2024-01:2026-06"
 WINDOW = Window.parse(PERIOD)
 MM = 72 / 25.4  # PDF points in a millimetre
 RIGHT_MARGIN_MM = 16  # the brief template's @page margin
+ENGINES = ("", "weasyprint")  # the default engine, and WeasyPrint where Chromium is missing
 BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # pdftotext adds some
 
 
@@ -45,14 +47,20 @@ def demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture(scope="module")
 def pages(demo: Store, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each buyer's brief in English (HTML), and the first buyer's in Arabic and Khmer (PDF)."""
+    """Each buyer's brief in English (HTML), and the first buyer's in English, Arabic and Khmer
+    (PDF) by each engine: "ar" by the default one (Chromium where installed), "ar/weasyprint"."""
     out = tmp_path_factory.mktemp("briefs")
     found = {}
     for pid in ("BUY001", "BUY002"):
         found[pid] = render_brief(demo, "partner", pid, PERIOD, out, formats=("html",))["html"]
-    for lang in ("ar", "km"):
-        found[lang] = render_brief(demo, "partner", "BUY001", PERIOD, out, lang=lang)["pdf"]
-    found["en"] = render_brief(demo, "partner", "BUY001", PERIOD, out, formats=("pdf",))["pdf"]
+    for engine in ENGINES:
+        with pytest.MonkeyPatch.context() as env:
+            if engine:
+                env.setenv(pdf.ENGINE_VARIABLE, engine)
+            folder = out / (engine or "default")
+            for lang in ("en", "ar", "km"):
+                made = render_brief(demo, "partner", "BUY001", PERIOD, folder, lang=lang)
+                found["/".join(filter(None, (lang, engine)))] = made["pdf"]
     return found
 
 
@@ -220,13 +228,16 @@ def test_dates_and_provenance_read_in_words(pages: dict[str, Path]) -> None:
     assert 'class="bw-prov"' in html and "<dl>" in html  # the technical identity, small print
 
 
-def test_no_page_ends_with_a_heading_and_a_chart_keeps_its_title(pages: dict[str, Path]) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_page_ends_with_a_heading_and_a_chart_keeps_its_title(
+    pages: dict[str, Path], engine: str
+) -> None:
     html = read(pages["BUY001"])
     parser = Headings()
     parser.feed(pages["BUY001"].read_text(encoding="utf-8"))
     headings = {" ".join(h.split()) for h in parser.headings}
     assert "Improvement Plan progress" in headings and len(headings) > 20
-    text = pdf_text(pages["en"])
+    text = pdf_text(pages["/".join(filter(None, ("en", engine)))])
     chart = "Share of your factories non-compliant, by cluster"
     for n, page in enumerate(text.split("\f")[:-1], start=1):
         lines = [" ".join(line.split()) for line in page.splitlines() if line.strip()]
@@ -269,10 +280,12 @@ def pdf_text(path: Path, *args: str) -> str:
     ).stdout
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_an_arabic_brief_keeps_signs_before_numbers_and_latin_names_whole(
-    demo: Store, pages: dict[str, Path]
+    demo: Store, pages: dict[str, Path], engine: str
 ) -> None:
-    text = BIDI_MARKS.sub("", pdf_text(pages["ar"], "-f", "1", "-l", "8"))
+    path = pages["/".join(filter(None, ("ar", engine)))]
+    text = BIDI_MARKS.sub("", pdf_text(path, "-f", "1", "-l", "8"))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     changes = [
         points(r.figures["factory_score"] - r.figures["previous_score"])
@@ -290,8 +303,9 @@ def test_an_arabic_brief_keeps_signs_before_numbers_and_latin_names_whole(
     assert "موجز الشريك" in text
 
 
-def test_khmer_tables_fit_the_page(pages: dict[str, Path]) -> None:
-    boxes = pdf_text(pages["km"], "-bbox")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_khmer_tables_fit_the_page(pages: dict[str, Path], engine: str) -> None:
+    boxes = pdf_text(pages["/".join(filter(None, ("km", engine)))], "-bbox")
     width = float(re.search(r'<page width="([\d.]+)"', boxes).group(1))
     right = width - RIGHT_MARGIN_MM * MM + 1.0  # a point of slack for rounding
     words = re.findall(r'xMax="([\d.]+)"[^>]*>([^<]*)</word>', boxes)

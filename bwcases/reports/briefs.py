@@ -6,17 +6,25 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bwcases.analysis.metrics import Window
+from bwcases.analysis.methods import Window
 from bwcases.core.errors import BwcasesError, UsageError
 from bwcases.core.i18n import LANGUAGES
 from bwcases.core.paths import NOTEBOOKS
-from bwcases.reports.governance import require_country
-from bwcases.reports.partner import require_buyer
-from bwcases.store import Store
+from bwcases.render.pdf import require_pdf_engine
+from bwcases.reports.subjects import require_buyer, require_country
+
+if TYPE_CHECKING:  # the store, pandas and the reports are the kernel's business, not this module's
+    from bwcases.batch.executor import Result, Task
+    from bwcases.store import Store
+
+KERNEL_NAME = "python3"
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,52 @@ KINDS: dict[str, BriefKind] = {
     "partner": BriefKind("partner_brief.ipynb", "partner_id", _require_buyer),
     "governance": BriefKind("governance_brief.ipynb", "country", require_country),
 }
+
+
+def require_kind(kind: str) -> BriefKind:
+    """A kind of brief by its name; refused naming the known ones."""
+    if kind not in KINDS:
+        raise UsageError(f"{kind!r} is not a kind of brief ({', '.join(KINDS)})")
+    return KINDS[kind]
+
+
+class BriefKernel:
+    """A kernel for briefs, started and warmed up in a thread of its own while the caller goes
+    on (imports, checks of the subject); the same thread then runs brief after brief on it."""
+
+    def __init__(self, kind: str) -> None:
+        from bwcases.batch.executor import prepare
+
+        notebook = str(NOTEBOOKS / require_kind(kind).notebook)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"bwcases-{kind}-brief")
+        # A kernel that fails to start is started again by the run, which reports what it said
+        self._thread.submit(prepare, KERNEL_NAME, notebook)
+
+    def run(self, task: Task) -> Result:
+        """Run a brief's task on the warm kernel (once its warm-up is done)."""
+        from bwcases.batch.executor import run_task
+
+        return self._thread.submit(run_task, task).result()
+
+    def close(self) -> None:
+        """Stop the kernel and its thread."""
+        from bwcases.batch.executor import release
+
+        self._thread.submit(release).result()
+        self._thread.shutdown()
+
+
+_kernels: dict[str, BriefKernel] = {}
+_kernels_lock = threading.Lock()
+
+
+def brief_kernel(kind: str) -> BriefKernel:
+    """This process's kernel for a kind of brief: started on the first call, kept for the next
+    briefs (the batch's own isolation resets it between them), stopped when the process ends."""
+    with _kernels_lock:
+        if kind not in _kernels:
+            _kernels[kind] = BriefKernel(kind)
+        return _kernels[kind]
 
 
 def _slug(text: str) -> str:
@@ -62,19 +116,22 @@ def render_brief(
     lang: str = "en",
     formats: tuple[str, ...] = ("html", "pdf"),
     keep_notebook: bool = False,
+    kernel: BriefKernel | None = None,
 ) -> dict[str, Path]:
     """Execute a brief's notebook for one subject and period; returns the files written.
 
     Only the formats asked for are left in `out_dir` (and the executed notebook with
     `keep_notebook`, or when the run failed: it shows the failing cell); the files being
-    written live in a folder of their own, removed however the run ends.
+    written live in a folder of their own, removed however the run ends. The brief runs on
+    `kernel`, by default this process's for its kind (`brief_kernel`).
     """
+    brief = require_kind(kind)
+    if "pdf" in formats:
+        require_pdf_engine()  # a missing Chromium said before the notebook runs, not after
+    kernel = kernel or brief_kernel(kind)
     from bwcases import __version__
-    from bwcases.batch.executor import Task, run_task
+    from bwcases.batch.executor import Task
 
-    if kind not in KINDS:
-        raise UsageError(f"{kind!r} is not a kind of brief ({', '.join(KINDS)})")
-    brief = KINDS[kind]
     lang = require_language(lang)
     subject = brief.check(store, subject)
     window = Window.parse(period)
@@ -105,7 +162,7 @@ def render_brief(
                 "code_version": __version__,
             },
         )
-        result = run_task(task)
+        result = kernel.run(task)
         if result.status != "ok":
             if made["ipynb"].exists():
                 os.replace(made["ipynb"], paths["ipynb"])

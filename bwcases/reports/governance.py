@@ -15,9 +15,7 @@ import pandas as pd
 from bwcases.analysis import metrics, queries
 from bwcases.analysis.metrics import Window
 from bwcases.analysis.persistence import persistence
-from bwcases.core import catalogue
 from bwcases.core.catalogue import COMPLIANCE_POINTS, canonical_cluster, canonical_compliance_point
-from bwcases.core.errors import UsageError
 from bwcases.core.i18n import CLUSTER, COMPLIANCE_POINT, domain_name, is_rtl, translator
 from bwcases.render.html import figure_table
 from bwcases.render.templating import Markup, macros
@@ -32,6 +30,7 @@ from bwcases.reports.common import (
     points,
     section,
 )
+from bwcases.reports.subjects import require_country
 from bwcases.reports.suppression import MIN_FACTORIES, SUPPRESSED, is_suppressed, suppress
 from bwcases.store import Store
 
@@ -56,15 +55,6 @@ class GovernanceBrief:
     previous_window: Window | None = None
     previous_assessed: int = 0  # factories assessed in the previous period
     figures: dict[str, Any] = field(default_factory=dict)
-
-
-def require_country(store: Store, country: str) -> str:
-    """The country a name or ISO code means, as the store spells it; refused when the store
-    has no factories there."""
-    country = catalogue.country_named(country, store.countries(), what="country")
-    if country == catalogue.ALL_COUNTRIES or store.factories_frame(country=country).empty:
-        raise UsageError(f"no factories in {country!r} in the store")
-    return country
 
 
 def governance_brief(store: Store, country: str, period: str, lang: str = "en") -> GovernanceBrief:

@@ -10,8 +10,6 @@ import pandas as pd
 from bwcases.analysis import metrics
 from bwcases.analysis.metrics import Window
 from bwcases.core.catalogue import CLUSTERS
-from bwcases.core.domain import PartnerType
-from bwcases.core.errors import UsageError
 from bwcases.core.i18n import (
     CLUSTER,
     COMPLIANCE_POINT,
@@ -36,6 +34,7 @@ from bwcases.reports.common import (
 )
 from bwcases.reports.factory import FactoryReport, factory_report
 from bwcases.reports.plan_findings import FINDING_COLUMNS, plan_findings, question_finding
+from bwcases.reports.subjects import require_buyer
 from bwcases.reports.suppression import MIN_FACTORIES
 from bwcases.store import Store
 
@@ -56,17 +55,6 @@ class PartnerBrief:
     trends: dict[str, pd.DataFrame] = field(default_factory=dict)  # per factory
     countries: dict[str, CountryRates] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
-
-
-def require_buyer(store: Store, partner_id: str) -> dict[str, Any]:
-    """The partner, if it is a buyer; a governance body never reads one factory's figures."""
-    partner = store.partner(partner_id)
-    if partner["partner_type"] != PartnerType.BUYER.value:
-        raise UsageError(
-            f"{partner_id} is a governance body: it reads the country brief "
-            "(bwcases brief governance COUNTRY), never one factory's figures"
-        )
-    return partner
 
 
 def partner_brief(store: Store, partner_id: str, period: str, lang: str = "en") -> PartnerBrief:
