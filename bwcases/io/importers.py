@@ -166,7 +166,7 @@ class Distinct(NamedTuple):
             codes, raw = column.cat.codes.to_numpy(), column.cat.categories
         else:
             codes, raw = pd.factorize(column.fillna(""))
-        stripped = pd.Series(np.asarray(raw, dtype=object), dtype=object).str.strip()
+        stripped = np.array([str(v).strip() for v in raw.tolist()], dtype=object)
         merged, values = pd.factorize(stripped)  # " a" and "a " are one value once stripped
         return cls(merged[codes], np.asarray(values, dtype=object))
 
@@ -176,7 +176,8 @@ class Distinct(NamedTuple):
 
     def column(self, index: pd.Index) -> pd.Series:
         """The stripped column, as codes into its distinct values (no copy of each text)."""
-        return _categorical(self.codes, self.values, index)
+        values = pd.Index(self.values, dtype=object)  # as they are: nothing inferred
+        return pd.Series(pd.Categorical.from_codes(self.codes, values, validate=False), index=index)
 
     def lengths(self) -> np.ndarray:
         """The length of each distinct value."""
@@ -186,7 +187,9 @@ class Distinct(NamedTuple):
 def _categorical(codes: np.ndarray, per_value: Any, index: pd.Index) -> pd.Series:
     """Values given once per code as a Categorical column (None: missing)."""
     merged, values = pd.factorize(pd.Series(per_value, dtype=object))  # None -> -1
-    return pd.Series(pd.Categorical.from_codes(merged[codes], values), index=index)
+    values = pd.Index(values, dtype=object)  # as they are: nothing inferred
+    column = pd.Categorical.from_codes(merged[codes], values, validate=False)
+    return pd.Series(column, index=index)
 
 
 def _whole_numbers(

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any, cast
 
 import numpy as np
@@ -63,33 +62,46 @@ class LoadSummary:
 def bulk_insert(
     conn: Connection, table: FromClause, columns: Sequence[str], rows: list[tuple]
 ) -> None:
-    """Insert many rows fast: COPY on PostgreSQL, executemany elsewhere."""
-    if not rows:
+    """Insert many rows fast: COPY on PostgreSQL, many rows to a statement on SQLite."""
+    if rows:
+        insert_columns(conn, table, columns, [list(values) for values in zip(*rows, strict=True)])
+
+
+def insert_columns(
+    conn: Connection, table: FromClause, columns: Sequence[str], values: Sequence[list[Any]]
+) -> None:
+    """Insert many rows given as one list of values per column (None: NULL)."""
+    count = len(values[0]) if values else 0
+    if count == 0:
         return
     table = cast(Table, table)
     if conn.dialect.name == "postgresql":
         raw: Any = conn.connection.driver_connection
         names = ", ".join(columns)
         with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
+            for row in zip(*values, strict=True):
                 copy.write_row(row)
         return
     if conn.dialect.name == "sqlite":
         # Many rows to a statement: sqlite3 then binds them in C, and its per-statement work in
         # Python is spread over them (half the CPU time of one row to a statement).
         width = len(columns)
+        flat: list[Any] = [None] * (count * width)
+        for i, column in enumerate(values):
+            flat[i::width] = column
         per = max(_SQLITE_PARAMETERS // width, 1)
+        step = per * width
+        whole = count // per * per * width
         marks = "(" + ", ".join("?" * width) + ")"
         head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-        whole = len(rows) // per * per
         if whole:
-            flat = list(chain.from_iterable(rows[:whole]))
-            step = per * width
-            params = [tuple(flat[i : i + step]) for i in range(0, len(flat), step)]
+            params = [tuple(flat[i : i + step]) for i in range(0, whole, step)]
             conn.exec_driver_sql(head + ", ".join([marks] * per), params)
-        if whole < len(rows):
-            conn.exec_driver_sql(head + marks, rows[whole:])
+        if whole < len(flat):
+            rest = [tuple(flat[i : i + width]) for i in range(whole, len(flat), width)]
+            conn.exec_driver_sql(head + marks, rest)
         return
+    rows = zip(*values, strict=True)
     conn.execute(insert(table), [dict(zip(columns, r, strict=True)) for r in rows])
 
 
@@ -99,16 +111,28 @@ def _joined(first: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
     for column in then.columns:
         a, b = first[column], then[column]
         if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
-            # the second's codes kept as they are, the first's (a few rows) found among them
-            values = b.cat.categories.astype(object)
-            values = values.append(a.cat.categories.astype(object).difference(values))
-            codes = values.get_indexer(a.cat.categories)[a.cat.codes.to_numpy()]
-            codes[a.cat.codes.to_numpy() < 0] = -1
-            joined = np.concatenate([codes, b.cat.codes.to_numpy()])
-            both[column] = pd.Categorical.from_codes(joined, values, validate=False)
+            both[column] = _recoded(a, b)
         else:
             both[column] = pd.concat([a, b], ignore_index=True)
     return pd.DataFrame(both)
+
+
+def _recoded(first: pd.Series, then: pd.Series) -> pd.Categorical:
+    """Two Categorical columns as one: the second's codes kept, the first's (the few rows held
+    back from a chunk) found among its values."""
+    codes = first.cat.codes.to_numpy()
+    used = np.unique(codes[codes >= 0])
+    wanted = first.cat.categories[used]
+    values = then.cat.categories
+    found = values.get_indexer(wanted)
+    new = found < 0
+    if new.any():
+        found[new] = np.arange(len(values), len(values) + int(new.sum()))
+        values = values.append(wanted[new])
+    remap = np.full(len(first.cat.categories) + 1, -1)  # the last: a missing value stays one
+    remap[used] = found
+    joined = np.concatenate([remap[codes], then.cat.codes.to_numpy()])
+    return pd.Categorical.from_codes(joined, values, validate=False)
 
 
 def _nullable(values: pd.Series) -> list[Any]:
@@ -322,17 +346,14 @@ class AssessmentLoader:
         self.with_findings.update(int(q) for q in chunk["quest_id"].unique())
         if f.empty:
             return
-        rows = list(
-            zip(
-                f["quest_id"].astype("int64").tolist(),
-                f["question_ref"].astype("int64").tolist(),
-                _nullable(f["finding"]),
-                _nullable(f["fact"]),
-                strict=True,
-            )
-        )
-        bulk_insert(self.conn, m.Finding.__table__, cols, rows)
-        self.summary.findings_added += len(rows)
+        values = [
+            f["quest_id"].astype("int64").tolist(),
+            f["question_ref"].astype("int64").tolist(),
+            _nullable(f["finding"]),
+            _nullable(f["fact"]),
+        ]
+        insert_columns(self.conn, m.Finding.__table__, cols, values)
+        self.summary.findings_added += len(f)
 
     def _report_clashes(self, clashes: pd.DataFrame) -> None:
         first: dict[tuple, Any] = {}
