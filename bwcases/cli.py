@@ -19,6 +19,8 @@ from bwcases.web.limits import KERNEL_GRACE, MAX_PAGES, PAGES_PER_PERSON
 if TYPE_CHECKING:  # pandas takes longer to import than --help and --version take to answer
     import pandas as pd
 
+    from bwcases.analysis.methods import Window
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -401,7 +403,7 @@ def rates(
 def _rate_rows_csv(
     ctx: click.Context,
     method: str,
-    window: Any,
+    window: Window | None,
     cycle: int | None,
     country: str | None,
     level: str,
