@@ -762,3 +762,68 @@ def test_an_xlsx_plan_is_held_to_the_same_limits(loaded_store: Store, tmp_path: 
     error = refused(loaded_store, "improvement-plan", tmp_path / "plan.xlsx")
     assert "plan.xlsx row 2, column Action: 'Clear Clear" in str(error)
     assert "is longer than 5000 characters" in str(error)
+
+
+# -- assessments: the fast path (Arrow, codes, rows bound in bulk) against the careful one ------
+
+
+def _careful_only(*args: object, **kwargs: object):
+    raise ValueError("read carefully")
+    yield
+
+
+def test_a_bad_value_in_later_chunks_names_each_of_its_rows_as_the_careful_reader_does(
+    loaded_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bwcases.io.readers, "CHUNK_ROWS", 10)
+    rows = [line({"Question.ID": f"Q{i}"}) for i in range(40)]  # rows 2..41
+    for i in (12, 13, 27):  # rows 14, 15 (chunk 2) and 29 (chunk 3): one value, three rows
+        rows[i] = line({"Question.ID": f"Q{i}", "Assesment.Start.Date": " 31/02/2023"})
+    rows[30] = line({"Question.ID": "Q30", "Finding": "yes"})
+    path = write_csv(tmp_path / "assessments.csv", rows)
+    fast = refused(loaded_store, "assessments", path)
+    with monkeypatch.context() as m:
+        m.setattr(bwcases.io.readers.Table, "_fast_csv_chunks", _careful_only)
+        careful = refused(loaded_store, "assessments", path)
+    assert str(fast) == str(careful)
+    assert [(p.row, p.column, p.value) for p in fast.problems] == [
+        (14, "Assesment.Start.Date", "31/02/2023"),
+        (15, "Assesment.Start.Date", "31/02/2023"),
+        (29, "Assesment.Start.Date", "31/02/2023"),
+        (32, "Finding", "yes"),
+    ]
+
+
+def test_a_later_block_that_is_not_utf8_is_named_and_nothing_is_written(
+    loaded_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bwcases.io.readers, "_PARSE_BYTES", 4096)  # the bad row blocks away
+    rows = [line({"Question.ID": f"Q{i}"}) for i in range(300)]
+    rows[250] = line({"Question.ID": "Q250", "Factory.Assessed.Name": "Café Mill"})
+    path = write_csv(tmp_path / "assessments.csv", rows, encoding="latin-1")
+    error = refused(loaded_store, "assessments", path)
+    assert [(p.row, p.column) for p in error.problems] == [(252, "Factory.Assessed.Name")]
+    assert "'Café Mill' is not UTF-8 text" in str(error)
+
+
+def test_many_findings_are_stored_as_the_file_has_them(store: Store, tmp_path: Path) -> None:
+    # more rows than one INSERT statement takes, FGW facts (text) among NCQ findings (0/1)
+    rows = []
+    for quest in (2001, 2002, 2003):
+        for i in range(260):
+            fgw = i % 7 == 0
+            change = {"Quest.ID": str(quest), "Question.ID": f"Q{i}", "Finding": str(i % 2)}
+            if fgw:
+                change |= {"Question.type": "FGW", "Finding": f"{i * 10} workers"}
+            rows.append(line(change))
+    path = write_csv(tmp_path / "assessments.csv", rows)
+    assert "780 findings" in import_file(store, "assessments", path)
+    frame = store.findings_frame().sort_values(["quest_id", "question_id"], ignore_index=True)
+    expected = pd.read_csv(path, dtype=str, keep_default_na=False)
+    expected = expected.sort_values(["Quest.ID", "Question.ID"], ignore_index=True)
+    assert list(frame["quest_id"]) == [int(q) for q in expected["Quest.ID"]]
+    assert list(frame["question_id"]) == list(expected["Question.ID"])
+    ncq = expected["Question.type"] == "NCQ"
+    assert list(frame["finding"][ncq]) == [int(f) for f in expected["Finding"][ncq]]
+    assert frame["finding"][~ncq].isna().all() and frame["fact"][ncq].isna().all()
+    assert list(frame["fact"][~ncq]) == list(expected["Finding"][~ncq])

@@ -436,3 +436,74 @@ def test_a_sheet_with_more_rows_than_excel_holds_is_refused(
 def test_a_workbook_header_too_wide_is_refused(tmp_path: Path) -> None:
     path = zip_workbook(tmp_path / "t.xlsx", sheet_xml([[f"c{i}" for i in range(600)], ["x"]]))
     assert error_of(path).startswith("t.xlsx row 1: the header names more than 500 columns")
+
+
+# -- the fast reader (Arrow's CSV parser) reads clean files itself, in codes when asked --------
+
+
+def _careless(*args: object, **kwargs: object):
+    raise AssertionError("the careful reader was asked")
+    yield
+
+
+def test_a_clean_file_is_read_by_the_fast_reader_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    lines = [f'F{i},"Knit, Ltd {i % 3}",0{i % 9 + 1}/02/2024' for i in range(30)]
+    path.write_text("\n".join([HEADER, *lines[:10], "", ",,", *lines[10:]]) + "\n")
+    monkeypatch.setattr(bwcases.io.readers, "CHUNK_ROWS", 7)
+    fast, careful = both_ways(path, monkeypatch)
+    assert fast == careful
+    monkeypatch.setattr(Table, "_careful_chunks", _careless)
+    chunks = list(Table(path).chunks())
+    # 32 records (two of them blank) seven at a time; a blank record keeps its row number
+    assert [len(c.rows) for c in chunks] == [7, 5, 7, 7, 4]
+    assert [r[ROW] for c in chunks for r in c.rows.to_dict("records")][9:12] == [11, 14, 15]
+
+
+def test_columns_as_codes_hold_the_same_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    lines = [f"F{i % 4}, Knit {i % 3} ,0{i % 9 + 1}/02/2024" for i in range(25)]
+    path.write_text("\n".join([HEADER, *lines, "F9,Café\x7f,1"]) + "\n")
+    monkeypatch.setattr(bwcases.io.readers, "CHUNK_ROWS", 10)
+    for careful in (False, True):
+        if careful:
+            monkeypatch.setattr(Table, "_fast_csv_chunks", _never)
+        plain = list(Table(path).chunks())
+        coded = list(Table(path).chunks(distinct=True))
+        assert [str(p) for c in coded for p in c.problems] == [
+            str(p) for c in plain for p in c.problems
+        ]
+        assert len(coded) == 3
+        for a, b in zip(plain, coded, strict=True):
+            assert all(isinstance(b.rows[c].dtype, pd.CategoricalDtype) for c in ["ID", "Name"])
+            assert b.rows.astype(object).to_dict("records") == a.rows.to_dict("records")
+        assert len(set(coded[0].rows["Name"].cat.codes)) == 3  # one code per distinct value
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ("F5000,Caf\xe9 Saigon,1", "t.csv row 5002, column Name: 'Café Saigon' is not UTF-8"),
+        ("F5000,A", None),  # padded, as the careful reader pads it
+        ("F5000,A,1,surplus", "t.csv row 5002: has 4 values but the header names 3 columns"),
+        ('F5000,A,"1', "t.csv row 5042: cannot be read as CSV"),
+    ],
+    ids=["latin-1", "short-row", "long-row", "quote-open-to-the-end"],
+)
+def test_a_row_the_fast_reader_cannot_read_past_its_first_blocks_is_read_carefully(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str, problem: str | None
+) -> None:
+    good = [f"F{i},Knit {i},01/02/2024" for i in range(5000)]
+    lines = [*good, *good[:40], bad] if bad.endswith('"1') else [*good, bad, *good[:40]]
+    path = tmp_path / "t.csv"
+    path.write_bytes(("\n".join([HEADER, *lines]) + "\n").encode("latin-1"))
+    monkeypatch.setattr(bwcases.io.readers, "_PARSE_BYTES", 4096)  # many blocks before it
+    fast, careful = both_ways(path, monkeypatch)
+    assert fast == careful
+    rows, problems = fast
+    assert [r[ROW] for r in rows][:5000] == list(range(2, 5002))
+    assert [p[: len(problem)] for p in problems] == ([problem] if problem else [])
