@@ -380,9 +380,10 @@ def rates(
 
     window = Window.given(first, last)
     fmt = fmt or ("table" if sys.stdout.isatty() else "csv")  # emit's choice
-    if fmt == "csv" and level != "question":
-        # as rows: emit's CSV without pandas (question rates merge CAT versions in a frame)
-        _rate_rows_csv(ctx, method, window, cycle, country, level, by_cycle)
+    if fmt != "table" and level != "question":
+        # as rows: emit's CSV and JSON without pandas (question rates merge CAT versions in a
+        # frame; a table is aligned as pandas aligns it)
+        _print_rate_rows(ctx, fmt, method, window, cycle, country, level, by_cycle)
         return
     from bwcases.analysis import queries
 
@@ -400,8 +401,9 @@ def rates(
     )
 
 
-def _rate_rows_csv(
+def _print_rate_rows(
     ctx: click.Context,
+    fmt: str,
     method: str,
     window: Window | None,
     cycle: int | None,
@@ -409,9 +411,10 @@ def _rate_rows_csv(
     level: str,
     by_cycle: bool,
 ) -> None:
-    """Print rates as emit prints their frame in CSV, from the store's rows: the rates part of
-    the store alone and no pandas are imported (unless a country's name is looked up)."""
+    """Print rates as emit prints their frame in CSV or JSON, from the store's rows: the rates
+    part of the store alone and no pandas are imported (unless a country's name is looked up)."""
     from bwcases.analysis.rate_rows import country_named, rate_query
+    from bwcases.core.row_output import rows_csv, rows_json
     from bwcases.store.rates import RateStore
 
     if country is not None:
@@ -427,30 +430,8 @@ def _rate_rows_csv(
             table = store.rates_table(query)
         finally:
             store.dispose()
-    text = rows_csv(table.columns, table.rows)
+    text = (rows_csv if fmt == "csv" else rows_json)(table.columns, table.rows)
     click.echo(for_terminal(text) if sys.stdout.isatty() else text, nl=False)
-
-
-def rows_csv(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
-    """Rows as emit writes a frame of them in CSV: booleans yes/no, floats as pandas writes
-    them (Python's repr), missing values empty, texts safe in a spreadsheet."""
-    import csv
-    import io
-
-    from bwcases.core.safe_text import spreadsheet_cell
-
-    def cell(value: Any) -> Any:
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        if isinstance(value, float):
-            return repr(value)
-        return spreadsheet_cell(value)
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([spreadsheet_cell(c) for c in columns])
-    writer.writerows([cell(v) for v in row] for row in rows)
-    return out.getvalue()
 
 
 @main.command()
@@ -891,6 +872,8 @@ def users_add(
         replace=replace,
     )
     click.echo(f"{'changed' if replace else 'added'} {added.name} ({added.role.value})")
+    if not (_store(ctx).user(added.name) or {}).get("active", True):
+        click.echo(f"{added.name} stays inactive: `bwcases users activate` lets her sign in")
     if printed:
         click.echo(f"password: {password}")
 

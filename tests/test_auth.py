@@ -124,6 +124,21 @@ def test_a_deactivated_person_is_signed_out_and_cannot_sign_in(people: Store) ->
     assert changes[1:] == [(me, {"active": False}), (me, {"active": True})]
 
 
+def test_changing_a_deactivated_person_s_password_does_not_let_her_in(people: Store) -> None:
+    assert bw("--db", people.url, "users", "deactivate", "Lan Nguyen").exit_code == 0
+    new = "mango lanterns drift north"
+    add = ("--db", people.url, "users", "add", "Lan Nguyen", "--role", "advisor", "--replace")
+    changed = bw(*add, "--password-stdin", stdin=new + "\n")
+    assert changed.exit_code == 0, changed.stderr
+    assert changed.stdout.splitlines() == [
+        "changed Lan Nguyen (advisor)",
+        "Lan Nguyen stays inactive: `bwcases users activate` lets her sign in",
+    ]
+    assert sign_in(people, "Lan Nguyen", new) is None
+    assert bw("--db", people.url, "users", "activate", "Lan Nguyen").exit_code == 0
+    assert sign_in(people, "Lan Nguyen", new) is not None
+
+
 def test_deactivating_someone_unknown_says_whom(people: Store) -> None:
     for command in ("deactivate", "activate"):
         unknown = bw("--db", people.url, "users", command, "Lan Ngyen")

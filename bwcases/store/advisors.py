@@ -54,16 +54,15 @@ class AdvisorStore(Gateway):
         replace: bool = False,
     ) -> bool:
         """Add a user, or with `replace` set an existing one's role, country, factory, mail
-        address and password."""
+        address and password (a deactivated one stays so: set_active lets her in)."""
         u = m.User
         key = login_key(name)
-        audited = {
+        audited: dict[str, Any] = {
             "name": name,
             "role": role,
             "country": country,
             "factory_id": factory,
             "email": email,
-            "active": True,
         }
         with self.writing(actor) as s:
             held = s.execute(select(u.name).where(u.login_key == key)).scalar_one_or_none()
@@ -75,6 +74,7 @@ class AdvisorStore(Gateway):
             if held is not None and not replace:
                 raise UsageError(f"user {name!r} exists already; use --replace to change it")
             if held is None:
+                audited["active"] = True
                 s.execute(
                     insert(u).values(
                         **audited,
@@ -94,7 +94,6 @@ class AdvisorStore(Gateway):
                         factory_id=factory,
                         email=email,
                         password_hash=password_hash,
-                        active=True,
                     )
                 )
                 s.execute(delete(m.UserSession).where(m.UserSession.user_name == name))
