@@ -6,7 +6,8 @@ Prints figures, each beside a baseline measured in the same run on the same mach
 - export: `bwcases export assessments` (findings streamed through csv.writer) against the
   pandas frames it replaced (`export_by_frames`), best of two, interleaved, files compared;
 - import: `bwcases import assessments` of the portfolio's own export into an empty SQLite store,
-  against pandas merely reading the same CSV (the floor any importer stands on);
+  against pandas merely reading the same CSV (the floor any importer stands on), best of three,
+  interleaved;
 - frame: `Store.frame` of every finding, against pandas given the rows as SQLAlchemy returns
   them (the construction it replaced), in this process, interleaved, outputs checked equal;
 - rates: `bwcases rates --method latest` for the largest country and the last 12 months, and
@@ -19,8 +20,9 @@ Prints figures, each beside a baseline measured in the same run on the same mach
   (execute and fetch only: the ratio's baseline), and as a process of its own (Python, sqlite3,
   csv.writer); best of three, interleaved; and against the pandas path it replaced
   (`queries.rates_by_pandas`, once, its peak memory), outputs checked identical.
-Targets (issue 2): import >= 200,000 rows/s into SQLite; rates <= 2 s. (Issue 16): the CLI
-<= 1.5x the bare SQL, memory flat with size (<= 100 MB at 8,000 factories).
+Targets (issue 2): rates <= 2 s. (Issue 16): import >= 500,000 rows/s into SQLite and <= 2x
+pandas reading the file; the CLI <= 1.5x the bare SQL, memory flat with size (<= 100 MB at
+8,000 factories).
 """
 
 from __future__ import annotations
@@ -265,14 +267,26 @@ def main() -> None:
     def read_only() -> int:
         return sum(len(c) for c in pd.read_csv(export, dtype=str, chunksize=200_000))
 
-    _, baseline, baseline_cpu = cpu_timed(read_only)
-    target = Store(f"sqlite:///{work / 'imported.sqlite'}")
-    _, seconds, cpu = cpu_timed(import_file, target, "assessments", export)
+    def import_once() -> Store:
+        for old in work.glob("imported.sqlite*"):
+            old.unlink()
+        store = Store(f"sqlite:///{work / 'imported.sqlite'}")
+        import_file(store, "assessments", export)
+        return store
+
+    seconds = cpu = baseline = baseline_cpu = float("inf")
+    for attempt in range(3):  # interleaved, so that both meet the same machine; best of three
+        _, wall, used = cpu_timed(read_only)
+        baseline, baseline_cpu = min(baseline, wall), min(baseline_cpu, used)
+        target, wall, used = cpu_timed(import_once)
+        seconds, cpu = min(seconds, wall), min(cpu, used)
+        if attempt < 2:
+            target.dispose()
     print(
         f"import        {rows / seconds:,.0f} rows/s ({seconds:.1f} s; CPU {cpu:.1f} s, "
         f"{rows / cpu:,.0f} rows/s; target >= 500,000) | pandas read_csv alone "
         f"{rows / baseline:,.0f} rows/s (CPU {baseline_cpu:.1f} s); "
-        f"ratio {seconds / baseline:.1f}x, CPU {cpu / baseline_cpu:.1f}x"
+        f"ratio {seconds / baseline:.1f}x, CPU {cpu / baseline_cpu:.1f}x (target <= 2x)"
     )
 
     n, ours, theirs = frame_ratio(target)
