@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,34 +54,46 @@ PRINT_POLICY = (
 HEAD = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
 
 _exporters: dict[str, Any] = {}
+_exporters_lock = threading.Lock()
+
+
+def html_exporter(template: str | None = None) -> Any:
+    """nbconvert's exporter for a template (the report template unless another is named): made
+    once, its template compiled, shared by every thread."""
+    key = template or REPORT_TEMPLATE
+    with _exporters_lock:
+        if key not in _exporters:
+            import nbformat
+            from nbconvert import HTMLExporter
+            from nbconvert.preprocessors import TagRemovePreprocessor
+
+            exporter = HTMLExporter(
+                template_name=key,
+                extra_template_basedirs=[str(TEMPLATES)],
+                exclude_input=True,
+                exclude_input_prompt=True,
+                exclude_output_prompt=True,
+                exclude_markdown=True,  # notes for analysts, not for readers
+            )
+            # Cells tagged remove-output record figures for programs; readers do not see them.
+            exporter.register_preprocessor(
+                TagRemovePreprocessor(remove_all_outputs_tags={"remove-output"}), enabled=True
+            )
+            # a first, empty notebook compiles the templates and readies the filters
+            exporter.from_notebook_node(nbformat.v4.new_notebook())
+            _exporters[key] = exporter
+        return _exporters[key]
 
 
 def to_html(nb: Any, template: str | None = None) -> str:
     """A notebook as HTML for readers: no code, no notes for analysts, no recorded figures, and
     nothing fetched from elsewhere when it is opened (the report template, unless another is
     named)."""
-    key = template or REPORT_TEMPLATE
-    if key not in _exporters:
-        from nbconvert import HTMLExporter
-        from nbconvert.preprocessors import TagRemovePreprocessor
-
-        exporter = HTMLExporter(
-            template_name=key,
-            extra_template_basedirs=[str(TEMPLATES)],
-            exclude_input=True,
-            exclude_input_prompt=True,
-            exclude_output_prompt=True,
-            exclude_markdown=True,  # notes for analysts, not for readers
-        )
-        # Cells tagged remove-output record figures for programs; readers do not see them.
-        exporter.register_preprocessor(
-            TagRemovePreprocessor(remove_all_outputs_tags={"remove-output"}), enabled=True
-        )
-        _exporters[key] = exporter
+    exporter = html_exporter(template)
     nb.metadata.setdefault("bwcases", {})["rendered_at"] = dt.datetime.now(dt.UTC).isoformat(
         timespec="seconds"
     )
-    body, _ = _exporters[key].from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(nb)
     return str(body)
 
 

@@ -17,7 +17,7 @@ from bwcases.analysis.methods import Window
 from bwcases.core.errors import BwcasesError, UsageError
 from bwcases.core.i18n import LANGUAGES
 from bwcases.core.paths import NOTEBOOKS
-from bwcases.render.pdf import require_pdf_engine
+from bwcases.render.pdf import html_exporter, require_pdf_engine
 from bwcases.reports.subjects import require_buyer, require_country
 
 if TYPE_CHECKING:  # the store, pandas and the reports are the kernel's business, not this module's
@@ -71,7 +71,10 @@ class BriefKernel:
         """Run a brief's task on the warm kernel (once its warm-up is done)."""
         from bwcases.batch.executor import run_task
 
-        return self._thread.submit(run_task, task).result()
+        running = self._thread.submit(run_task, task)
+        if task.html or task.pdf:
+            html_exporter(task.template)  # nbconvert made ready while the notebook runs
+        return running.result()
 
     def close(self) -> None:
         """Stop the kernel and its thread."""
