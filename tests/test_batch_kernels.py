@@ -18,7 +18,7 @@ from bwcases.batch.run import run
 from bwcases.batch.spec import load_spec
 from bwcases.core.errors import InputError
 from bwcases.store import Store
-from tests.test_batch import _alive, _tree, batch_file, loaded, notebook  # noqa: F401
+from tests.test_batch import _alive, _kernels, batch_file, loaded, notebook  # noqa: F401
 
 
 def _install_kernel(share: Path, name: str) -> None:
@@ -97,11 +97,7 @@ def test_ctrl_c_while_planning_says_so_exits_130_and_leaves_nothing(
         deadline = time.monotonic() + 120
         while not started and time.monotonic() < deadline:  # its kernel is starting
             time.sleep(0.2)
-            started = {
-                p: s
-                for p, s in _tree(proc.pid).items()
-                if b"ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes()
-            }
+            started = _kernels(proc.pid)
         assert started, "the run never started a kernel"
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
@@ -117,3 +113,49 @@ def test_ctrl_c_while_planning_says_so_exits_130_and_leaves_nothing(
         proc.kill()
         for pid in _alive(started):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_kernels_forked_warm_show_figures_and_run_subprocesses_as_launched_ones(
+    loaded: Store,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # The zygote imports the notebook's modules before any kernel exists: pyplot must still
+    # draw into the notebook (the inline backend), and a kernel's own subprocesses be waited for
+    nb = notebook(
+        tmp_path / "plots.ipynb",
+        'factory_id = ""',
+        "import subprocess\nimport matplotlib.pyplot as plt\n"
+        "from bwcases.reports.factory import record",
+        "plt.plot([1, 2, 3])\nplt.show()",
+        "record({'child': subprocess.run(['sh', '-c', 'exit 3']).returncode})",
+    )
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
+    outcome = run(spec, loaded, workers=2)
+    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
+    for result in outcome.results:
+        assert result.figures["child"] == 3
+        done = nbformat.read(spec.output / f"{result.item}.ipynb", as_version=4)
+        (plot,) = [c for c in done.cells if c.source.startswith("plt.plot")]
+        assert [o for o in plot.outputs if "image/png" in o.get("data", {})], plot.outputs
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_batchs_kernels_are_forked_and_none_outlives_it(
+    loaded: Store,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    nb = notebook(
+        tmp_path / "who.ipynb",
+        'factory_id = ""',
+        "import os\nfrom bwcases.reports.factory import record",
+        "record({'pid': os.getpid(), 'argv': open('/proc/self/cmdline').read()})",
+    )
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
+    outcome = run(spec, loaded, workers=2)
+    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
+    assert all("bwcases.batch.zygote" in r.figures["argv"] for r in outcome.results)
+    assert os.getpid() not in {r.figures["pid"] for r in outcome.results}
+    deadline = time.monotonic() + 30
+    while _kernels(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _kernels(os.getpid()) == {}, "kernels left running after the batch"

@@ -8,10 +8,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bwcases.batch import executor
 from bwcases.batch.executor import Result, Task, run_task
+from bwcases.batch.zygote import Zygote, forkable
 
 Backend = Callable[[list[Task], Callable[[Result], None], dict[str, Any]], None]
 BACKENDS: dict[str, Backend] = {}
@@ -44,6 +46,7 @@ class KernelThreads:
         # cores: 1 s earlier, and the batch no later, as the work to do is the same).
         self._first_warm = threading.Event()
         self._serving: set[threading.Thread] = set()  # those whose kernel is up (or failed)
+        self.zygote = _zygote(kernel_name, notebook)  # from this thread: it dies with the run
         self._threads = [
             threading.Thread(target=self._serve, name=f"bwcases-kernel-{n}", daemon=True)
             for n in range(max(1, count))
@@ -58,10 +61,12 @@ class KernelThreads:
         # A kernel that cannot start: run_task tries again and fails each item with the reason.
         with contextlib.suppress(Exception):
             if not self._stopping.is_set():
-                executor.prepare(self.kernel_name, self.notebook)
+                executor.prepare(self.kernel_name, self.notebook, self.zygote)
         if first:
             self._first_warm.set()
         self._serving.add(threading.current_thread())
+        if self.zygote is not None and self._serving.issuperset(self._threads):
+            self.zygote.done()  # every kernel is forked: its memory goes back
         try:
             while (task := self._tasks.get()) is not None and not self._stopping.is_set():
                 self._results.put(_run(task, self._stopping.is_set))
@@ -92,6 +97,7 @@ class KernelThreads:
         if kill:  # a kernel still starting is shut down by its thread once it is up
             self._stopping.set()
             executor.kill_all(self._threads)
+            self._close_zygote()
             return
         # A kernel still warming up when the tasks are done is of no use: not waited for.
         starting = [thread for thread in self._threads if thread not in self._serving]
@@ -99,6 +105,24 @@ class KernelThreads:
         for thread in self._threads:
             if thread not in starting:
                 thread.join()
+        self._close_zygote()
+
+    def _close_zygote(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+
+
+def _zygote(kernel_name: str, notebook: str) -> Zygote | None:
+    """A zygote to fork the kernels from, where the kernel is this Python's ipykernel."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+        if not forkable(spec.argv, spec.env):
+            return None
+        return Zygote(executor.imports_of(notebook), cwd=str(Path(notebook).parent))
+    except Exception:  # no such kernel, an unreadable notebook: kernels start as usual
+        return None
 
 
 def _run(task: Task, cancelled: Callable[[], bool]) -> Result:

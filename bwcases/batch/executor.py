@@ -26,11 +26,14 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
+from bwcases.batch.zygote import Zygote, forkable
 from bwcases.core.formats import FIGURES_MIME
 
 TAKE = "__import__('bwcases.batch.isolation').batch.isolation.take()"
 RESTORE = "__import__('bwcases.batch.isolation').batch.isolation.restore()"
 RECYCLE_AFTER = 250  # runs on one kernel before it is replaced (bounds slow leaks)
+# Nothing reads a batch kernel's history: no SQLite file opened (and locked) for it.
+KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
 
 
 @dataclass
@@ -69,16 +72,22 @@ class Result:
 class WarmKernel:
     """A kernel started once, warmed up by a first run, and reset between runs."""
 
-    def __init__(self, kernel_name: str, cwd: str) -> None:
+    def __init__(self, kernel_name: str, cwd: str, zygote: Zygote | None = None) -> None:
         self.km = AsyncKernelManager(kernel_name=kernel_name)
-        # The kernel's own chatter (warnings about TCP, tracebacks) is not the analyst's business.
-        run_sync(self.km.start_kernel)(
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            # Nothing reads a batch kernel's history: no SQLite file opened (and locked) for it.
-            extra_arguments=["--HistoryManager.enabled=False"],
-        )
+        spec = self.km.kernel_spec
+        forked = False
+        if zygote is not None and spec is not None and forkable(spec.argv, spec.env):
+            with contextlib.suppress(OSError):  # a zygote that is done: started as usual
+                self._fork(zygote, cwd)
+                forked = True
+        if not forked:
+            # The kernel's own chatter (warnings about TCP, tracebacks) is not the analyst's.
+            run_sync(self.km.start_kernel)(
+                cwd=cwd,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                extra_arguments=KERNEL_ARGUMENTS,
+            )
         _KERNELS.append(self)
         self.thread = threading.current_thread()  # the one thread that drives it
         self.kc = self.km.client()
@@ -91,6 +100,24 @@ class WarmKernel:
         self.runs = 0
         self.warm = False
         self.last: Any = None  # the notebook of the latest run, as papermill left it
+
+    def _fork(self, zygote: Zygote, cwd: str) -> None:
+        """Have the zygote fork this kernel, and manage it as if it had been launched."""
+        from jupyter_client.provisioning import LocalProvisioner
+
+        self.km.write_connection_file()
+        try:
+            process = zygote.fork(self.km.connection_file, cwd, KERNEL_ARGUMENTS)
+        except BaseException:
+            self.km.cleanup_connection_file()
+            raise
+        provisioner = LocalProvisioner(
+            kernel_id=self.km.kernel_id or "", kernel_spec=self.km.kernel_spec, parent=self.km
+        )
+        provisioner.process = process  # type: ignore[assignment]  # quacks as Popen does
+        provisioner.pid = provisioner.pgid = process.pid
+        provisioner.connection_info = self.km.get_connection_info()
+        self.km.provisioner = provisioner
 
     def run_code(self, code: str) -> None:
         """Run code outside any notebook; raise if it fails."""
@@ -170,16 +197,18 @@ def _kernel(task: Task) -> WarmKernel:
         kernel.shutdown()
         kernel = None
     if kernel is None:
-        kernel = WarmKernel(task.kernel_name, cwd=str(Path(task.notebook).parent))
+        zygote = getattr(_local, "zygote", None)
+        kernel = WarmKernel(task.kernel_name, cwd=str(Path(task.notebook).parent), zygote=zygote)
         _local.kernel = kernel
     if not kernel.warm:
         kernel.warm_up(task.notebook)
     return kernel
 
 
-def prepare(kernel_name: str, notebook: str) -> None:
-    """Start and warm up this thread's kernel ahead of its first task."""
-    _local.kernel = WarmKernel(kernel_name, cwd=str(Path(notebook).parent))
+def prepare(kernel_name: str, notebook: str, zygote: Zygote | None = None) -> None:
+    """Start and warm up this thread's kernel ahead of its first task (forked, given a zygote)."""
+    _local.zygote = zygote  # for the kernels that replace this one
+    _local.kernel = WarmKernel(kernel_name, cwd=str(Path(notebook).parent), zygote=zygote)
     _local.kernel.warm_up(notebook)
 
 
