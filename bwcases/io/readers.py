@@ -24,7 +24,7 @@ from bwcases.core.safe_text import CONTROL, shortened
 from bwcases.io import csv_scan
 from bwcases.io.csv_scan import MAX_VALUE_CHARS
 
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 100_000  # a chunk is codes (a few MB); fewer of them, less per-chunk work
 ROW = "row"  # the row number a person sees in a spreadsheet (the header is row 1)
 
 # A table of the programme's has a few dozen columns (the assessment export 13); a header wider
