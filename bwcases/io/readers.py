@@ -274,7 +274,7 @@ class Table:
         reader = pa_csv.open_csv(
             self.path,
             read_options=pa_csv.ReadOptions(
-                use_threads=False,  # one block at a time: memory stays a chunk's
+                use_threads=False,  # parsed in this thread: the CPU is shared
                 block_size=_PARSE_BYTES,
                 encoding="utf8" if self.encoding == "utf-8" else self.encoding,
             ),
