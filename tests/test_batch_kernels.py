@@ -159,3 +159,25 @@ def test_a_batchs_kernels_are_forked_and_none_outlives_it(
     while _kernels(os.getpid()) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _kernels(os.getpid()) == {}, "kernels left running after the batch"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_killed_forked_kernel_is_finished_though_no_one_has_reaped_it() -> None:
+    # Once the zygote has ended, whoever inherits its kernels reaps them when it pleases: the
+    # run's shutdown waited a second and more for each, after the batch's last item
+    from bwcases.batch.zygote import ForkedProcess
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until it is a zombie
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if stat[stat.rindex(")") + 2] == "Z":
+                break
+            time.sleep(0.05)
+        assert ForkedProcess(pid).poll() is not None
+        assert ForkedProcess(os.getpid()).poll() is None  # a live one is not
+    finally:
+        os.waitpid(pid, 0)

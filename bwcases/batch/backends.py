@@ -13,7 +13,7 @@ from typing import Any
 
 from bwcases.batch import executor
 from bwcases.batch.executor import Result, Task, run_task
-from bwcases.batch.zygote import Zygote, forkable
+from bwcases.batch.zygote import Zygote, forkable, imports_of
 
 Backend = Callable[[list[Task], Callable[[Result], None], dict[str, Any]], None]
 BACKENDS: dict[str, Backend] = {}
@@ -36,7 +36,9 @@ class KernelThreads:
     holds) the whole stack again, and the kernels start the moment the notebook is known.
     """
 
-    def __init__(self, kernel_name: str, notebook: str, count: int) -> None:
+    def __init__(
+        self, kernel_name: str, notebook: str, count: int, zygote: Zygote | None = None
+    ) -> None:
         self.kernel_name, self.notebook = kernel_name, notebook
         self._tasks: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
         self._results: queue.SimpleQueue[Result] = queue.SimpleQueue()
@@ -46,7 +48,7 @@ class KernelThreads:
         # cores: 1 s earlier, and the batch no later, as the work to do is the same).
         self._first_warm = threading.Event()
         self._serving: set[threading.Thread] = set()  # those whose kernel is up (or failed)
-        self.zygote = _zygote(kernel_name, notebook)  # from this thread: it dies with the run
+        self.zygote = _zygote(kernel_name, notebook, zygote)
         self._threads = [
             threading.Thread(target=self._serve, name=f"bwcases-kernel-{n}", daemon=True)
             for n in range(max(1, count))
@@ -112,17 +114,20 @@ class KernelThreads:
             self.zygote.close()
 
 
-def _zygote(kernel_name: str, notebook: str) -> Zygote | None:
-    """A zygote to fork the kernels from, where the kernel is this Python's ipykernel."""
+def _zygote(kernel_name: str, notebook: str, started: Zygote | None) -> Zygote | None:
+    """A zygote to fork the kernels from (the one started ahead, or a new one) where the kernel
+    is this Python's ipykernel; None (and the one started ahead stopped) where it is not."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     try:
         spec = KernelSpecManager().get_kernel_spec(kernel_name)
-        if not forkable(spec.argv, spec.env):
-            return None
-        return Zygote(executor.imports_of(notebook), cwd=str(Path(notebook).parent))
-    except Exception:  # no such kernel, an unreadable notebook: kernels start as usual
-        return None
+        if forkable(spec.argv, spec.env):
+            return started or Zygote(imports_of(notebook), cwd=str(Path(notebook).parent))
+    except Exception:  # noqa: S110  (no such kernel, an unreadable notebook: started as usual)
+        pass
+    if started is not None:
+        started.close()
+    return None
 
 
 def _run(task: Task, cancelled: Callable[[], bool]) -> Result:
@@ -142,7 +147,12 @@ def start_early(notebook: str, workers: int | None, kernel_name: str = "python3"
     """Start the local run's kernels now, while this process still imports and plans."""
     global _early
     stop_early()
-    _early = KernelThreads(kernel_name, notebook, workers or os.cpu_count() or 1)
+    # The usual kernel's zygote starts first, before jupyter_client is imported to check it
+    zygote = None
+    if kernel_name == "python3":
+        with contextlib.suppress(Exception):  # an unreadable notebook: no kernel forked
+            zygote = Zygote(imports_of(notebook), cwd=str(Path(notebook).parent))
+    _early = KernelThreads(kernel_name, notebook, workers or os.cpu_count() or 1, zygote)
 
 
 def stop_early() -> None:

@@ -8,10 +8,8 @@ interrupted run never leaves a half-written file behind.
 
 from __future__ import annotations
 
-import ast
 import atexit
 import contextlib
-import json
 import os
 import resource
 import signal
@@ -23,10 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from bwcases.batch.zygote import Zygote, forkable
+from bwcases.batch.zygote import Zygote, forkable, imports_of
 from bwcases.core.formats import FIGURES_MIME
 
 TAKE = "__import__('bwcases.batch.isolation').batch.isolation.take()"
@@ -73,6 +70,9 @@ class WarmKernel:
     """A kernel started once, warmed up by a first run, and reset between runs."""
 
     def __init__(self, kernel_name: str, cwd: str, zygote: Zygote | None = None) -> None:
+        # here: a run's zygote is started before jupyter_client is imported
+        from jupyter_client.manager import AsyncKernelManager
+
         self.km = AsyncKernelManager(kernel_name=kernel_name)
         spec = self.km.kernel_spec
         forked = False
@@ -228,24 +228,6 @@ def kill_all(threads: Collection[threading.Thread] | None = None) -> None:
 
 
 atexit.register(kill_all)  # a kernel outlives no run, even one ended by an error
-
-
-def imports_of(notebook: str) -> str:
-    """The top-level import statements of a notebook's code cells (what a warm-up runs)."""
-    # Read as the JSON it is: a kernel's warm-up does not wait for nbformat's validator
-    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
-    lines = []
-    for cell in cells:
-        tags = cell.get("metadata", {}).get("tags", [])
-        if cell.get("cell_type") != "code" or "parameters" in tags:
-            continue
-        source = cell.get("source", "")
-        try:
-            tree = ast.parse("".join(source) if isinstance(source, list) else source)
-        except SyntaxError:
-            continue
-        lines += [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-    return "\n".join(lines)
 
 
 def figures_of(nb: Any) -> dict[str, Any]:

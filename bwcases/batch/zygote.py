@@ -12,6 +12,7 @@ output, one JSON line per request. Only for kernels that are this Python's plain
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import ctypes
 import gc
@@ -21,6 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 PR_SET_PDEATHSIG = 1
@@ -29,6 +31,8 @@ LAUNCHER = ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 def forkable(argv: list[str], env: dict[str, str] | None) -> bool:
     """Whether a kernelspec starts this very Python's ipykernel, nothing else about it."""
+    if not sys.platform.startswith("linux"):  # the parent-death signal and /proc are Linux's
+        return False
     pythons = {sys.executable, "python", f"python{sys.version_info[0]}"}
     pythons.add("python{}.{}".format(*sys.version_info[:2]))
     return not env and len(argv) == 5 and argv[0] in pythons and argv[1:] == LAUNCHER
@@ -45,12 +49,15 @@ class ForkedProcess:
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            try:  # not our child: the zygote reaps it, so a gone pid is a finished kernel
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
+            # Not this process's child: once the zygote has ended, whoever inherited the kernel
+            # reaps it when it pleases (a second or more), so a zombie is a finished kernel
+            try:
+                stat = Path(f"/proc/{self.pid}/stat").read_text()
+            except OSError:  # gone
                 self.returncode = -signal.SIGKILL
-            except PermissionError:  # the pid now belongs to someone else's process
-                self.returncode = -signal.SIGKILL
+            else:
+                if stat[stat.rindex(")") + 2] in "ZX":
+                    self.returncode = -signal.SIGKILL
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -138,6 +145,24 @@ class Zygote:
             if self._lifeline >= 0:
                 os.close(self._lifeline)
                 self._lifeline = -1
+
+
+def imports_of(notebook: str) -> str:
+    """The top-level import statements of a notebook's code cells (what a warm-up runs)."""
+    # Read as the JSON it is: a kernel's warm-up does not wait for nbformat's validator
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    lines = []
+    for cell in cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.get("cell_type") != "code" or "parameters" in tags:
+            continue
+        source = cell.get("source", "")
+        try:
+            tree = ast.parse("".join(source) if isinstance(source, list) else source)
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return "\n".join(lines)
 
 
 def _die_with_parent() -> None:
