@@ -10,6 +10,7 @@ the peak memory of its whole process tree (the command, its kernels and their zy
 PSS summed: RSS counts a page shared by forked kernels once in each, PSS splits it). The
 papermill loop's time is `--sample` calls of one `papermill` command each, times the batch size
 (the calls share nothing, so the loop is that linear; `--sample 0` runs the whole loop instead).
+The sampled factories' notebooks are checked the same on both sides (cells and outputs).
 The rounds are interleaved, papermill then each size, and the best of each is kept: on a shared
 machine the CPU-time ratio is the steadier figure, the wall-time ratio the one a user sees.
 
@@ -20,7 +21,9 @@ starts; 12 factories >= 20x the papermill loop, 100 factories >= 30x; <= 400 MB 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -43,9 +46,10 @@ AS_OF = "2026-06-30"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _tree(roots: set[int]) -> dict[int, tuple[float, float, float]]:
+def _tree(roots: set[int], memory: bool) -> dict[int, tuple[float, float, float]]:
     """Processes and all their descendants, from /proc: pid -> (RSS MB, PSS MB, CPU seconds so
-    far); PSS splits shared pages (a forked kernel's are shared with its siblings)."""
+    far); PSS splits shared pages (a forked kernel's are shared with its siblings). Memory is
+    read only when asked (walking page tables takes CPU from the command measured)."""
     found: dict[int, tuple[float, float, float]] = {}
     frontier = list(roots)
     while frontier:
@@ -54,7 +58,8 @@ def _tree(roots: set[int]) -> dict[int, tuple[float, float, float]]:
             stat = Path(f"/proc/{pid}/stat").read_text()
             utime, stime = stat[stat.rindex(")") + 2 :].split()[11:13]
             rss = pss = 0
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text() if memory else ""
+            for line in rollup.splitlines():
                 if line.startswith("Rss:"):
                     rss = int(line.split()[1])
                 elif line.startswith("Pss:"):
@@ -82,18 +87,21 @@ class Timing:
 
 def timed(argv: list[str], out: Path) -> Timing:
     """Run a command, watching `out` for its first notebook and its process tree for memory and
-    CPU time (sampled every 20 ms: kernels killed at the end are reaped by no one it waits for)."""
+    CPU time (sampled every 20 ms: kernels killed at the end are reaped by no one it waits for;
+    memory every 100 ms)."""
     start = time.perf_counter()
     first = None
     rss = pss = 0.0
     cpu: dict[int, float] = {}
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        tick = 0
         while proc.poll() is None:
+            tick += 1
             if first is None and out.is_dir() and any(out.glob("*.ipynb")):
                 first = time.perf_counter() - start  # outputs are renamed into place when done
             # Kernels forked by a zygote that has ended are no one's children: followed by pid
-            tree = _tree({proc.pid, *cpu})
+            tree = _tree({proc.pid, *cpu}, memory=tick % 5 == 1)
             rss = max(rss, sum(r for r, _, _ in tree.values()))
             pss = max(pss, sum(p for _, p, _ in tree.values()))
             for pid, (_, _, seconds) in tree.items():
@@ -104,6 +112,19 @@ def timed(argv: list[str], out: Path) -> Timing:
             err.seek(0)
             raise SystemExit(f"{shlex.join(argv)} failed:\n{err.read().decode()[-2000:]}")
     return Timing(first, total, sum(cpu.values()), rss, pss)
+
+
+def _shown(path: Path) -> list[tuple[str, str]]:
+    """A notebook's cells as a reader sees them: source and outputs (not run times, cell ids,
+    the addresses objects had in memory, or the order the parameters were injected in)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [
+        (
+            "".join(sorted("".join(cell["source"]).splitlines(keepends=True))),
+            re.sub(r" at 0x[0-9a-f]+", "", json.dumps(cell.get("outputs", []), sort_keys=True)),
+        )
+        for cell in cells
+    ]
 
 
 def main() -> None:
@@ -172,6 +193,11 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             command = [sys.executable, "-m", "bwcases", "--db", store.url, "run", str(specs[n])]
             runs[n].append(timed([*command, "--workers", str(args.workers)], out))
+            for fid in calls:  # the same work on both sides: the same cells, the same outputs
+                if fid in active[:n] and _shown(out / f"{fid}.ipynb") != _shown(
+                    work / f"loop-{round_}" / fid / "report.ipynb"
+                ):
+                    raise SystemExit(f"{fid}: bwcases run and papermill disagree")
 
     per_call = min(t.total for t in loop)
     per_call_cpu = min(t.cpu for t in loop)
