@@ -1,10 +1,11 @@
 """Rendering executed briefs: self-contained HTML with the brief template; PDF printed by Chromium,
 or by WeasyPrint where no Chromium is installed.
 
-Chromium prints the 61-page partner brief in about half WeasyPrint's time and CPU
-(benchmarks/bench_brief.py); WeasyPrint, a Python dependency, makes PDFs where Debian's `chromium`
-package is missing. `BWCASES_PDF_ENGINE` (auto, chromium, weasyprint) and `BWCASES_CHROMIUM` (the
-browser's path) choose otherwise.
+Chromium prints the 60-page partner brief in a fifth of WeasyPrint's time and half its CPU, and
+none of WeasyPrint's options or the brief's CSS rules changed that (benchmarks/bench_brief.py).
+WeasyPrint, a Python dependency, makes PDFs where Debian's `chromium` package is missing.
+`BWCASES_PDF_ENGINE` (auto, chromium, weasyprint) and `BWCASES_CHROMIUM` (the browser's path)
+choose otherwise.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,8 +73,11 @@ class BriefKernel:
         from bwcases.batch.executor import run_task
 
         running = self._thread.submit(run_task, task)
+        # What the run imports and compiles in this process, done here while the kernel warms
+        # up and the notebook runs (this thread would only wait)
+        import_module("bwcases.batch.engine")  # papermill, nbformat
         if task.html or task.pdf:
-            html_exporter(task.template)  # nbconvert made ready while the notebook runs
+            html_exporter(task.template)  # nbconvert, the template compiled
         return running.result()
 
     def close(self) -> None:
@@ -95,6 +99,13 @@ def brief_kernel(kind: str) -> BriefKernel:
         if kind not in _kernels:
             _kernels[kind] = BriefKernel(kind)
         return _kernels[kind]
+
+
+def close_kernels() -> None:
+    """Stop this process's brief kernels (a long-lived process done with briefs, a test module)."""
+    with _kernels_lock:
+        while _kernels:
+            _kernels.popitem()[1].close()
 
 
 def _slug(text: str) -> str:
