@@ -89,6 +89,16 @@ def test_the_latest_may_be_chosen_and_retired_records_never_count() -> None:
     assert persistence(retired)["persistent"].tolist() == [True]
 
 
+def test_a_factory_known_only_under_a_retired_name_has_no_assessment_before() -> None:
+    # its only records are "(Obsolete)": nothing is left to compare, and the Arrow-backed ids
+    # of no rows at all once came back as text that could not be compared with Quest.IDs
+    rows = findings((1, "Q", 1)).assign(factory_name="F Garments (Obsolete)")
+    rows = rows.astype({"factory_id": "str"})
+    pairs = compared_assessments(rows, pd.Series({"F": 1}, dtype="int64"))
+    assert pairs[["factory_id", "latest"]].values.tolist() == [["F", 1]]
+    assert pairs["previous"].isna().all()
+
+
 # -- the issue's case: every user of the rule on one factory -------------------------------------
 
 EXPORT = """Country,Cycle,Factory.Assessed.ID,Factory.Assessed.Name,Quest.ID,Assesment.Start.Date,\

@@ -32,7 +32,9 @@ def compared_assessments(
     rows = rows.assign(quest_id=rows["quest_id"].astype("int64"))
     last = rows.groupby("factory_id")["quest_id"].max() if latest is None else latest.dropna()
     last = last.astype("int64").rename("latest")
-    earlier = rows[rows["quest_id"] < rows["factory_id"].map(last)]
+    # a join, not Series.map: mapping no rows keeps the ids' text dtype, not comparable
+    paired = rows.join(last, on="factory_id", how="inner")
+    earlier = paired[paired["quest_id"] < paired["latest"]]
     before = earlier.groupby("factory_id")["quest_id"].max().rename("previous")
     out = pd.concat([last, before.reindex(last.index)], axis=1).astype("Int64")
     out.index.name = "factory_id"
