@@ -32,8 +32,8 @@ def compared_assessments(
     rows = rows.assign(quest_id=rows["quest_id"].astype("int64"))
     last = rows.groupby("factory_id")["quest_id"].max() if latest is None else latest.dropna()
     last = last.astype("int64").rename("latest")
-    # a join, not Series.map: mapping no rows keeps the ids' text dtype, not comparable
-    paired = rows.join(last, on="factory_id", how="inner")
+    # a merge, not Series.map: mapping no rows keeps the ids' text dtype, not comparable
+    paired = rows.merge(last.rename_axis("factory_id").reset_index(), on="factory_id")
     earlier = paired[paired["quest_id"] < paired["latest"]]
     before = earlier.groupby("factory_id")["quest_id"].max().rename("previous")
     out = pd.concat([last, before.reindex(last.index)], axis=1).astype("Int64")
