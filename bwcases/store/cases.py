@@ -16,7 +16,7 @@ from bwcases.store import models as m
 from bwcases.store.drafts import clear_draft
 from bwcases.store.evidence import Upload, keep_file
 from bwcases.store.gateway import Gateway, assign, rows_in
-from bwcases.store.portfolio import check_covered
+from bwcases.store.portfolio import EDITORS, check_writer
 
 FACTORY_COLUMNS = ["factory_id", "factory_name", "country", "workers", "advisor", "status"]
 PARTNER_COLUMNS = ["partner_id", "partner_name", "partner_type", "factory_id", "consent"]
@@ -31,7 +31,6 @@ VISIT_COLUMNS = [
     "version",
     "updated_by",
 ]
-WRITERS = ("advisor", "staff")  # auth.Role's that record visits (Person.can_edit)
 MINUTES_FIELDS = ("filename", "media_type", "size", "factory_id", "sha256")
 
 
@@ -290,15 +289,8 @@ def _check_visit_writer(s: Session, actor: str, factory_id: str) -> None:
     """Refuse a visit to whom the apps refuse every visit: a reader, a factory's own person
     (the author of a visit too, should her role have changed since); and a factory's visit to
     whose portfolio does not hold it (its author too, should the factory have moved since)."""
-    user = s.get(m.User, actor)
-    if user is None:  # the command line, a script: the store's own
-        return
-    if not user.active or user.role not in WRITERS:
-        raise NotAllowedError(
-            f"{actor} cannot record or correct a visit: the factory's advisor and programme "
-            "staff do"
-        )
-    check_covered(s, user, factory_id)
+    refusal = "cannot record or correct a visit: the factory's advisor and programme staff do"
+    check_writer(s, actor, factory_id, EDITORS, refusal)
 
 
 def _check_visit_fields(values: dict[str, Any], *, allowed: set[str]) -> None:

@@ -10,10 +10,10 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bwcases.core.errors import NotAllowedError, UsageError, ValidationError
+from bwcases.core.errors import UsageError, ValidationError
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway, assign
-from bwcases.store.portfolio import check_covered
+from bwcases.store.portfolio import EDITORS, FACTORY_ROLE, check_writer
 
 SIDES = ("worker", "management")
 GENDERS = ("female", "male", "other")
@@ -30,7 +30,6 @@ REGISTER_COLUMNS = [
     "updated_by",
 ]
 COUNT_COLUMNS = ["factory_id", "side", *GENDERS, "total"]
-READONLY_ROLE = "readonly"  # auth.Role.READONLY
 
 
 def member_problems(values: dict[str, Any], today: dt.date) -> dict[str, str]:
@@ -189,9 +188,4 @@ def _trimmed(values: dict[str, Any]) -> dict[str, Any]:
 
 def _check_writer(s: Session, actor: str, factory_id: str) -> None:
     """Refuse the register to a reader, and a factory's to whose portfolio does not hold it."""
-    user = s.get(m.User, actor)
-    if user is None:  # the command line, a script: the store's own
-        return
-    if user.role == READONLY_ROLE or not user.active:
-        raise NotAllowedError(f"{actor} cannot change a PICC register")
-    check_covered(s, user, factory_id)
+    check_writer(s, actor, factory_id, (*EDITORS, FACTORY_ROLE), "cannot change a PICC register")

@@ -25,6 +25,7 @@ from bwcases.store import models as m
 from bwcases.store.drafts import clear_draft
 from bwcases.store.evidence import Upload, evidence_count, keep_file
 from bwcases.store.gateway import Gateway, assign, jsonable
+from bwcases.store.portfolio import EDITORS, STAFF_ROLE, check_writer
 
 ITEM_FIELDS = [
     "factory_id",
@@ -78,7 +79,6 @@ UPDATE_COLUMNS = [
 ]
 # An item's field as a plan file names it, to speak of a field in the file's words.
 PLAN_COLUMN_OF = {field: column for column, field in IMPROVEMENT_PLAN_COLUMNS.items()}
-STAFF_ROLE = "staff"  # auth.Role.STAFF: programme staff, who verify fixes
 COMPLETE_BY_UPDATE = (
     "an item is completed by a progress update: record the completion there, with a note and "
     "an evidence file"
@@ -178,6 +178,13 @@ class PlanStore(Gateway):
         _check_save(item_id, values, expected_version)
         with self.writing(actor) as s:
             clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
+            made = item_id is None
+            held = (
+                values.get("factory_id", "")
+                if made
+                else self.get(s, m.PlanItem, item_id).factory_id
+            )
+            _check_plan_writer(s, actor, str(held))
             return self._save_item(s, item_id, values, expected_version, actor, reason, on)
 
     def _save_item(
@@ -229,6 +236,7 @@ class PlanStore(Gateway):
         with self.writing(actor) as s:
             clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
             obj = self.get(s, m.PlanItem, item_id)
+            _check_plan_writer(s, actor, obj.factory_id)
             self.check_version(obj, expected_version, {"status": new_status.value, "note": note})
             self._record(
                 s,
@@ -257,6 +265,8 @@ class PlanStore(Gateway):
         on = on or dt.date.today()
         with self.writing(actor) as s:
             obj = self.get(s, m.PlanItem, item_id)
+            refusal = "cannot verify a fix: programme staff of the factory's country do"
+            check_writer(s, actor, obj.factory_id, (STAFF_ROLE,), refusal)
             self.check_version(obj, expected_version, {"verification": verified, "note": note})
             if obj.verification != Verification.AWAITING.value:
                 raise ValidationError({"verification": "the item is not awaiting verification"})
@@ -492,6 +502,12 @@ class PlanStore(Gateway):
                 i.issue == rec.get("issue", ""),
             )
         return s.execute(stmt.limit(1)).scalar_one_or_none()
+
+
+def _check_plan_writer(s: Session, actor: str, factory_id: str) -> None:
+    """Refuse a plan change to whom the apps refuse it (proposals are a factory's way in)."""
+    refusal = "cannot change an Improvement Plan: the factory's advisor and programme staff do"
+    check_writer(s, actor, factory_id, EDITORS, refusal)
 
 
 def _check_save(item_id: int | None, values: dict[str, Any], expected_version: int | None) -> None:

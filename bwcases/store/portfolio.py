@@ -12,6 +12,9 @@ from bwcases.store import models as m
 
 FACTORY_ROLE = "factory"  # auth.Role.FACTORY: the factory's own staff, her one factory
 ADVISOR_ROLE = "advisor"  # auth.Role.ADVISOR: the factories the register names her for
+STAFF_ROLE = "staff"  # auth.Role.STAFF: programme staff of her country, who verify fixes
+READONLY_ROLE = "readonly"  # auth.Role.READONLY: reads, writes nothing
+EDITORS = (ADVISOR_ROLE, STAFF_ROLE)  # who change plans, progress and visits (Person.can_edit)
 
 
 def covers(s: Session, user: m.User, factory_id: str) -> bool:
@@ -36,3 +39,18 @@ def check_covered(s: Session, user: m.User, factory_id: str) -> None:
             f"{user.name} works for factory {user.factory_id}, not for {factory_id}"
         )
     raise NotAllowedError(f"factory {factory_id} is not in {user.name}'s portfolio")
+
+
+def check_writer(
+    s: Session, actor: str, factory_id: str, roles: tuple[str, ...], refusal: str
+) -> None:
+    """Refuse a write to whom the apps refuse it: a person whose role is not among `roles`, or
+    who is stopped (`refusal` says why), and one whose portfolio does not hold the factory. An
+    actor who is no person of the store (the command line, an import, a script) is the store's
+    own and is not checked."""
+    user = s.get(m.User, actor)
+    if user is None:
+        return
+    if not user.active or user.role not in roles:
+        raise NotAllowedError(f"{actor} {refusal}")
+    check_covered(s, user, factory_id)
