@@ -884,7 +884,8 @@ def users_add(
 @click.pass_context
 @friendly
 def users_deactivate(ctx: click.Context, name: str) -> None:
-    """Stop NAME: she can no longer sign in, and the pages she has open stop at once."""
+    """Stop NAME: she can no longer sign in; her sessions end, and a page she has open stops
+    at her next click."""
     held, changed = _store(ctx).set_active(name, False, actor=_actor())
     click.echo(f"deactivated {held}" if changed else f"{held} was already inactive")
 

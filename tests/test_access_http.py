@@ -19,6 +19,7 @@ import pytest
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from bwcases.auth.people import COOKIE_NAME, token_hash
 from bwcases.core.domain import Status
 from bwcases.store import Store, Upload
 from bwcases.web.kernel_owners import SIGNED_OUT
@@ -209,6 +210,41 @@ def test_a_deactivated_advisor_s_sessions_files_and_pages_stop(case: Served) -> 
     bw("--db", case.store.url, "users", "activate", "Lan Nguyen")
     assert call(case.base, "GET", "/password", cookie=lan)[0] == 302  # that session stays ended
     assert sign_in_status(case.base, "Lan Nguyen") == 302
+
+
+def _token(cookie: str) -> str:
+    return next(c.split("=", 1)[1] for c in cookie.split("; ") if c.startswith(COOKIE_NAME))
+
+
+def test_a_page_of_an_ended_session_stops_alone(case: Served) -> None:
+    # Minh changed his password on his phone (his laptop's session ended, the phone's kept):
+    # the laptop page's next click stops that page, not the one he works in on his phone
+    laptop, phone = session(case.base, "Minh Tran"), session(case.base, "Minh Tran")
+    on_laptop, on_phone = open_page(case.base, laptop), open_page(case.base, phone)
+    running = kernels(case.pid)
+
+    async def pages() -> tuple[Any, ...]:
+        laptop_ws = await connect(case.base, on_laptop, laptop)
+        phone_ws = await connect(case.base, on_phone, phone)
+        case.store.end_session(token_hash(_token(laptop)))
+        stale = await ask(laptop_ws)
+        await asyncio.sleep(1)  # what the stale page set going has had time to stop
+        working = await ask(phone_ws)
+        phone_ws.close()
+        return stale, laptop_ws.close_code, working
+
+    stale, close_code, working = asyncio.run(pages())
+    assert stale is None and close_code == SIGNED_OUT
+    assert working is not None and working["content"]["status"] == "ok"
+    assert settles(case.pid, running - 1) == running - 1  # the laptop's page alone stopped
+    assert call(case.base, "GET", f"/api/kernels/{on_phone}", cookie=phone)[0] == 200
+
+
+def test_activating_someone_already_active_signs_nobody_out(case: Served) -> None:
+    minh = session(case.base, "Minh Tran")
+    done = bw("--db", case.store.url, "users", "activate", "Minh Tran")
+    assert done.exit_code == 0 and "already active" in done.output
+    assert call(case.base, "GET", "/password", cookie=minh)[0] == 200
 
 
 @needs_chromium

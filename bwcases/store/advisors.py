@@ -111,11 +111,12 @@ class AdvisorStore(Gateway):
             name = s.execute(select(u.name).where(u.login_key == key)).scalar_one_or_none()
             if not key or name is None:
                 raise NotFoundError("user", login)
-            # a session of hers ends either way: one kept while she was stopped (or from before)
-            # must not come back to life when she is let in again
-            s.execute(delete(m.UserSession).where(m.UserSession.user_name == name))
             flip = update(u).where(u.name == name, u.active.is_(not active)).values(active=active)
             changed = bool(getattr(s.execute(flip), "rowcount", 0))
+            # stopping her ends her sessions; so does letting her in again, that none kept from
+            # before comes back to life; letting in someone already in ends nothing
+            if changed or not active:
+                s.execute(delete(m.UserSession).where(m.UserSession.user_name == name))
             if changed:
                 audit(s, actor, "users", name, "update", {"active": active}, at=s.info["now"])
         return name, changed

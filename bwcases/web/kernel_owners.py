@@ -211,24 +211,33 @@ class KernelRequestHandler(RequestInfoSocketHandler):
 
 
 class ChannelsHandler(VoilaKernelWebsocketHandler):  # type: ignore[misc]
-    """A page's connection to its kernel, which carries her clicks and typing as long as she is
-    signed in: a message after her session ended (she was deactivated, or signed out on another
-    device) stops her pages instead of reaching the kernel."""
+    """A page's connection to its kernel, which carries her clicks and typing as long as the
+    session it was opened in lasts: a message after that session ended (she was deactivated,
+    it expired, her password was changed on another device) stops this page instead of
+    reaching the kernel. Her pages of other, live sessions go on; each page of an ended session
+    stops at its own next message."""
 
     # Jupyter Server checks the sign-in once, when the websocket opens; a page stays open for
     # hours, so each message from it is checked again (one indexed query, off the event loop).
 
     async def on_message(self, ws_message: str | bytes) -> None:  # type: ignore[override]
-        """Pass the message on while its sender is still signed in; else stop her pages."""
+        """Pass the message on while its session lasts; else stop this page."""
         owner = self.current_user.username
         loop = asyncio.get_running_loop()
-        now = await loop.run_in_executor(None, self.identity_provider.get_user_cookie, self)
+        try:
+            now = await loop.run_in_executor(None, self.identity_provider.get_user_cookie, self)
+        except Exception:  # the store unreachable for a moment: the socket was signed in
+            self.log.exception(
+                "kernel %s: %s's session could not be checked", self.kernel_id, owner
+            )
+            super().on_message(ws_message)
+            return
         if now is not None and now.username == owner:
             super().on_message(ws_message)
             return
         self.log.warning("kernel %s: %s is no longer signed in", self.kernel_id, owner)
         self.close(SIGNED_OUT, "signed out")
-        await close_pages(self, owner)
+        await stop_kernels(self, [self.kernel_id], f"{owner}'s session ended")
 
 
 SIGNED_OUT = 4401  # the websocket's close code when its person's session ended (an app's code)
