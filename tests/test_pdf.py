@@ -4,6 +4,7 @@ clear message when the chosen engine cannot run; nothing fetched by either."""
 from __future__ import annotations
 
 import http.server
+import os
 import re
 import subprocess
 import threading
@@ -85,6 +86,32 @@ def test_a_chromium_that_fails_is_reported_with_what_it_said(
         to_pdf(PAGE.format(extra="", body=""), tmp_path / "b.pdf")
 
 
+def test_a_chromium_that_hangs_is_stopped_with_its_helpers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Chromium runs as several processes: a print that hangs must not leave its renderers
+    hung = tmp_path / "chromium"
+    seconds = f"299.{os.getpid()}"  # the helper known by its command line
+    hung.write_text(f"#!/bin/sh\nsleep {seconds} &\nsleep 300\n")
+    hung.chmod(0o755)
+    monkeypatch.setenv(pdf.CHROMIUM_VARIABLE, str(hung))
+    monkeypatch.setenv(pdf.ENGINE_VARIABLE, "chromium")
+    monkeypatch.setattr(pdf, "PRINT_TIMEOUT_S", 1)
+    with pytest.raises(BwcasesError, match="printed no PDF in 1 s"):
+        to_pdf(PAGE.format(extra="", body=""), tmp_path / "b.pdf")
+    helper = f"sleep\0{seconds}\0"
+    left = [p for p in Path("/proc").glob("[0-9]*/cmdline") if _reads(p) == helper]
+    assert left == []
+    assert not (tmp_path / "b.pdf").exists()
+
+
+def _reads(cmdline: Path) -> str:
+    try:
+        return cmdline.read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 @needs_chromium
 def test_chromium_prints_a4_pages_numbered_by_the_page_itself(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -140,6 +167,30 @@ def test_printing_fetches_nothing(
     to_pdf(PAGE.format(extra=extra, body=body), tmp_path / "b.pdf")
     assert asked == []  # a refused address is a warning: the page is printed all the same
     assert "Jamuna Apparels Ltd." in text(tmp_path / "b.pdf")
+
+
+@needs_chromium
+@pytest.mark.parametrize("where", ["server", "file"])
+def test_a_page_that_moves_elsewhere_prints_nothing_from_there(
+    where: str, server: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # a page that sends the printer elsewhere (an address by number, which no name rule stops,
+    # or a file of the machine) is printed itself or not at all: nothing asked of the server,
+    # no file of the machine printed
+    secret = tmp_path / "secret.html"
+    secret.write_text("<p>machine secret</p>", encoding="utf-8")
+    url, asked = server
+    target = f"{url}/moved" if where == "server" else secret.as_uri()
+    monkeypatch.setenv(pdf.ENGINE_VARIABLE, "chromium")
+    extra = f'<meta http-equiv="refresh" content="0; url={target}">'
+    try:
+        to_pdf(PAGE.format(extra=extra, body=""), tmp_path / "b.pdf")
+    except BwcasesError:  # Chromium, sent to a file, may print nothing at all: refused
+        printed = ""
+    else:
+        printed = text(tmp_path / "b.pdf")
+        assert "Jamuna Apparels Ltd." in printed
+    assert asked == [] and "machine secret" not in printed
 
 
 def test_the_print_policy_comes_first_in_the_head() -> None:

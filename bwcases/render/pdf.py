@@ -10,10 +10,12 @@ choose otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -152,7 +154,8 @@ def chromium_pdf(html: str, path: Path) -> None:
     if exe is None:
         raise _no_chromium()
     path.unlink(missing_ok=True)  # a PDF found there afterwards is this print's
-    with tempfile.TemporaryDirectory(prefix="bwcases-print-") as tmp:
+    # helpers of a hung Chromium may still write to its profile while it is removed
+    with tempfile.TemporaryDirectory(prefix="bwcases-print-", ignore_cleanup_errors=True) as tmp:
         page = Path(tmp) / "page.html"
         page.write_text(with_print_policy(html), encoding="utf-8")
         argv = [
@@ -162,22 +165,35 @@ def chromium_pdf(html: str, path: Path) -> None:
             f"--print-to-pdf={Path(path).resolve()}",
             page.as_uri(),
         ]
-        try:
-            done = subprocess.run(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                timeout=PRINT_TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise BwcasesError(f"Chromium ({exe}) printed no PDF in {PRINT_TIMEOUT_S} s") from None
-    if done.returncode != 0 or not path.is_file() or path.stat().st_size == 0:
-        said = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        # a session of its own: Chromium runs as several processes, stopped together
+        with subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        ) as chromium:
+            try:
+                _out, err = chromium.communicate(timeout=PRINT_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                path.unlink(missing_ok=True)
+                raise BwcasesError(
+                    f"Chromium ({exe}) printed no PDF in {PRINT_TIMEOUT_S} s"
+                ) from None
+            finally:
+                _stop_group(chromium)
+    if chromium.returncode != 0 or not path.is_file() or path.stat().st_size == 0:
+        said = err.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
         raise BwcasesError(
-            f"Chromium ({exe}) printed no PDF (exit status {done.returncode}): {said[0]}"
+            f"Chromium ({exe}) printed no PDF (exit status {chromium.returncode}): {said[0]}"
         )
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process and every process of its session that is left."""
+    with contextlib.suppress(ProcessLookupError):  # all of them had ended
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def weasyprint_pdf(html: str, path: Path) -> None:
