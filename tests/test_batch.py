@@ -691,3 +691,17 @@ def test_a_pdf_that_cannot_be_printed_fails_its_item_alone_and_the_rerun_retries
     again = run(spec, loaded, workers=2)
     assert [(r.item, r.status) for r in again.results] == [("VN002", "ok")]
     assert (spec.output / "VN002.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_pdfs_asked_of_a_chromium_that_is_missing_are_refused_before_anything_runs(
+    loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BWCASES_CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setenv("BWCASES_PDF_ENGINE", "chromium")
+    nb = quick_report(tmp_path)
+    path = batch_file(tmp_path, notebook=str(nb), formats=["ipynb", "pdf"])
+    done = bw("--db", loaded.url, "run", str(path), "--workers", "1")
+    assert done.exit_code == 2, done.stderr
+    assert "formats" in done.stderr and "apt-get install chromium" in done.stderr
+    assert done.stderr.count("no-chromium") == 1  # one refusal, not one failure per factory
+    assert not (tmp_path / "out").exists()

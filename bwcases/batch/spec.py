@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bwcases.core.errors import InputError, Problem, UsageError
+from bwcases.core.errors import BwcasesError, InputError, Problem, UsageError
 from bwcases.core.paths import NOTEBOOKS
 
 if TYPE_CHECKING:
@@ -168,6 +168,13 @@ def load_spec(path: str | Path) -> BatchSpec:
 
         if not (TEMPLATES / str(template) / "index.html.j2").is_file():
             bad("template", template, f"is not a template in {TEMPLATES}")
+    if isinstance(formats, list) and "pdf" in formats:
+        from bwcases.render.pdf import require_pdf_engine
+
+        try:  # a missing Chromium said once, now, not by every item once it has run
+            require_pdf_engine()
+        except BwcasesError as exc:
+            bad("formats", None, f"asks for PDFs: {exc}")
     if problems:
         raise InputError(problems)
     spec = BatchSpec(
