@@ -705,3 +705,31 @@ def test_pdfs_asked_of_a_chromium_that_is_missing_are_refused_before_anything_ru
     assert "formats" in done.stderr and "apt-get install chromium" in done.stderr
     assert done.stderr.count("no-chromium") == 1  # one refusal, not one failure per factory
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("select", "items"),
+    [({"all": True}, ["KH001", "VN001", "VN002"]), ({"country": "Vietnam"}, ["VN001", "VN002"])],
+    ids=["all", "country"],
+)
+def test_a_run_imports_no_pandas_to_plan_its_factories(
+    loaded: Store, tmp_path: Path, select: dict[str, object], items: list[str]
+) -> None:
+    # pandas is most of what the command would load and hold while its kernels run the notebooks
+    nb = quick_report(tmp_path)
+    path = batch_file(tmp_path, notebook=str(nb), formats=["ipynb"], select=select)
+    script = (
+        "import sys\n"
+        "from bwcases.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:], standalone_mode=False)\n"
+        "finally:\n"
+        "    print('pandas' in sys.modules, file=sys.stderr)\n"
+    )
+    args = ["--db", loaded.url, "run", str(path), "--workers", "1"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr.rstrip().endswith("False"), done.stderr[-2000:]
+    assert sorted(p.stem for p in (tmp_path / "out").glob("*.ipynb")) == items
