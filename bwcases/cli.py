@@ -599,6 +599,9 @@ def run_batch(
             start_early(str(notebook), workers, kernel_of(notebook))
         from tqdm import tqdm
 
+        from bwcases.batch.light import import_papermill
+
+        import_papermill()
         from bwcases.batch.planning import plan
         from bwcases.batch.run import execute
         from bwcases.store.register import RegisterStore
