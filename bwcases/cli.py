@@ -599,12 +599,21 @@ def run_batch(
             start_early(str(notebook), workers, kernel_of(notebook))
         from tqdm import tqdm
 
+        from bwcases.batch.light import import_papermill
+
+        import_papermill()
         from bwcases.batch.planning import plan
         from bwcases.batch.run import execute
+        from bwcases.store.register import RegisterStore
 
         spec = load_spec(batch_file)
         only_ids = [i.strip() for i in only.split(",") if i.strip()] if only else None
-        the_plan = plan(spec, _store(ctx), force=force, only=only_ids)
+        # the register's part of the store alone: a plan needs no pandas (a partner batch's aside)
+        store = RegisterStore(ctx.ensure_object(dict).get("db"))
+        try:
+            the_plan = plan(spec, store, force=force, only=only_ids)
+        finally:
+            store.dispose()
     except KeyboardInterrupt:  # Ctrl-C before any item ran: nothing was written yet
         stop_early()
         click.echo("bwcases: interrupted while planning the batch; nothing was written", err=True)

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from bwcases.core.paths import NOTEBOOKS, absolute_store
 from bwcases.io.importers import import_file
 from bwcases.reports.factory import factory_report
 from bwcases.store import Store
+from tests.browser import CHROMIUM, needs_chromium
 from tests.helpers import ROOT, bw
 
 REPORT = ROOT / "notebooks" / "factory_progress_report.ipynb"
@@ -651,3 +653,86 @@ def test_kernels_started_ahead_of_an_output_folder_that_cannot_be_made_are_stopp
     done = bw("--db", loaded.url, "run", str(path), "--workers", "1")
     assert done.exit_code != 0 and "out" in done.stderr, done.stderr
     assert _kernels_once_their_threads_end() == [], "kernels left running after the refusal"
+
+
+@needs_chromium
+def test_a_pdf_that_cannot_be_printed_fails_its_item_alone_and_the_rerun_retries_it(
+    loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Chromium that fails on VN002's page (while a file says so) and prints the others
+    failing = tmp_path / "fail-VN002"
+    chromium = tmp_path / "chromium"
+    chromium.write_text(
+        "#!/bin/sh\n"
+        'for arg; do page="$arg"; done\n'
+        f'if [ -e {failing} ] && grep -q VN002 "${{page#file://}}"; then\n'
+        "  echo 'cannot open display' >&2; exit 1\n"
+        "fi\n"
+        f'exec {shutil.which(CHROMIUM)} "$@"\n',
+        encoding="utf-8",
+    )
+    chromium.chmod(0o755)
+    monkeypatch.setenv("BWCASES_CHROMIUM", str(chromium))
+    monkeypatch.setenv("BWCASES_PDF_ENGINE", "chromium")
+    nb = quick_report(tmp_path)
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), formats=["ipynb", "html", "pdf"]))
+    assert run(spec, loaded, workers=2).exit_status == 0  # a PDF of every item, then ...
+    failing.touch()
+    outcome = run(spec, loaded, workers=2, force=True)  # ... VN002's cannot be printed again
+    assert [r.item for r in outcome.failed] == ["VN002"]
+    error = outcome.failed[0].error
+    assert "VN002.pdf" in error and "cannot open display" in error and "\n" not in error
+    assert not (spec.output / "VN002.pdf").exists()  # the one before is not taken for this run's
+    assert (spec.output / "VN002.html").is_file() and (spec.output / "VN002.ipynb").is_file()
+    manifest = rows(outcome.manifest)
+    assert manifest["VN002"]["status"] == "failed" and "VN002.pdf" in manifest["VN002"]["error"]
+    assert manifest["VN001"]["status"] == manifest["KH001"]["status"] == "ok"
+    failing.unlink()
+    again = run(spec, loaded, workers=2)
+    assert [(r.item, r.status) for r in again.results] == [("VN002", "ok")]
+    assert (spec.output / "VN002.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_pdfs_asked_of_a_chromium_that_is_missing_are_refused_before_anything_runs(
+    loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BWCASES_CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setenv("BWCASES_PDF_ENGINE", "chromium")
+    nb = quick_report(tmp_path)
+    path = batch_file(tmp_path, notebook=str(nb), formats=["ipynb", "pdf"])
+    done = bw("--db", loaded.url, "run", str(path), "--workers", "1")
+    assert done.exit_code == 2, done.stderr
+    assert "formats" in done.stderr and "apt-get install chromium" in done.stderr
+    assert done.stderr.count("no-chromium") == 1  # one refusal, not one failure per factory
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("select", "items"),
+    [({"all": True}, ["KH001", "VN001", "VN002"]), ({"country": "Vietnam"}, ["VN001", "VN002"])],
+    ids=["all", "country"],
+)
+def test_a_run_imports_no_pandas_or_arrow_to_plan_and_run_its_factories(
+    loaded: Store, tmp_path: Path, select: dict[str, object], items: list[str]
+) -> None:
+    # pandas and Arrow (papermill's HDFS handler's) were most of what the command would load,
+    # and hold while its kernels run the notebooks; Arrow is still there for whoever needs it
+    nb = quick_report(tmp_path)
+    path = batch_file(tmp_path, notebook=str(nb), formats=["ipynb"], select=select)
+    script = (
+        "import sys\n"
+        "from bwcases.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:], standalone_mode=False)\n"
+        "finally:\n"
+        "    loaded = {m.split('.')[0] for m in sys.modules} & {'pandas', 'numpy', 'pyarrow'}\n"
+        "    import pyarrow.fs\n"
+        "    print('loaded:', sorted(loaded), file=sys.stderr)\n"
+    )
+    args = ["--db", loaded.url, "run", str(path), "--workers", "1"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr.rstrip().endswith("loaded: []"), done.stderr[-2000:]
+    assert sorted(p.stem for p in (tmp_path / "out").glob("*.ipynb")) == items

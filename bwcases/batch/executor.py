@@ -261,6 +261,14 @@ def _write_atomic(path: str, text: str, tmp_dir: Path) -> None:
     os.replace(tmp, path)
 
 
+class RenderError(Exception):
+    """An output an item's executed notebook could not be made into (its HTML, its PDF)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(f"cannot make {path}: {' '.join(reason.split())}")
+
+
 def _render(task: Task, nb: Any) -> None:
     from bwcases.render.pdf import to_html, to_pdf
 
@@ -270,7 +278,13 @@ def _render(task: Task, nb: Any) -> None:
     if task.pdf:
         tmp = task.tmp_dir / (Path(task.pdf).name + f".{os.getpid()}.{threading.get_ident()}")
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        to_pdf(html, tmp)
+        try:
+            to_pdf(html, tmp)
+        except Exception as exc:  # Chromium that failed, WeasyPrint that choked: this PDF alone
+            tmp.unlink(missing_ok=True)
+            # a PDF of an earlier run beside this run's files would be taken for this run's
+            Path(task.pdf).unlink(missing_ok=True)
+            raise RenderError(task.pdf, str(exc)) from exc
         os.replace(tmp, task.pdf)
 
 
@@ -318,6 +332,12 @@ def run_task(task: Task, cancelled: Callable[[], bool] | None = None) -> Result:
     except OSError as exc:  # a full disk, a folder in the way: this item failed, the batch goes on
         status = "failed"
         error = f"cannot write {exc.filename2 or exc.filename or task.ipynb}: {exc.strerror or exc}"
+    except RenderError as exc:  # the notebook ran, but an output of it was not made: failed
+        status, error = "failed", str(exc)
+        # marked failed in the notebook too, so that the next run does it again
+        nb.metadata["bwcases"] = {**task.metadata, "status": status, "error": error}
+        with contextlib.suppress(OSError):  # unmarked, it is still not current: its PDF is gone
+            _write_atomic(task.ipynb, nbformat.writes(nb), task.tmp_dir)
     return Result(
         item=task.item,
         status=status,

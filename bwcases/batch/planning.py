@@ -17,7 +17,7 @@ from bwcases.core.digests import sha256_hex, short_digest
 from bwcases.core.paths import absolute_store
 
 if TYPE_CHECKING:
-    from bwcases.store import Store
+    from bwcases.store.register import RegisterStore
 
 
 def code_version() -> str:
@@ -37,7 +37,7 @@ class Plan:
 
 
 def plan(
-    spec: BatchSpec, store: Store, *, force: bool = False, only: Iterable[str] | None = None
+    spec: BatchSpec, store: RegisterStore, *, force: bool = False, only: Iterable[str] | None = None
 ) -> Plan:
     """Decide what to run: every selected item whose output is not current (or all, forced)."""
     items = select_items(spec, store, only)
@@ -84,17 +84,17 @@ def plan(
     return Plan(spec, tasks, current, keys, snapshots)
 
 
-def _fingerprints(spec: BatchSpec, store: Store, items: list[str]) -> dict[str, str]:
+def _fingerprints(spec: BatchSpec, store: RegisterStore, items: list[str]) -> dict[str, str]:
     """For each item, a digest that changes whenever its data changes (a country's: that of
     every factory in it)."""
     if spec.for_each == "factory":
         return store.factory_fingerprints(items)
     if spec.for_each == "partner":
         return store.partner_fingerprints(items)
-    register = store.factories_frame()
+    register = store.factory_countries()
     out = {}
     for country in items:
-        ids = sorted(register.loc[register["country"] == country, "factory_id"])
+        ids = sorted(fid for fid, where in register.items() if where == country)
         out[country] = short_digest(sorted(store.factory_fingerprints(ids).items()))
     return out
 

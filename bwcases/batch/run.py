@@ -17,7 +17,7 @@ from bwcases.batch.spec import BatchSpec
 from bwcases.core.errors import OutputError
 
 if TYPE_CHECKING:
-    from bwcases.store import Store
+    from bwcases.store.register import RegisterStore
 
 
 @dataclass
@@ -40,7 +40,7 @@ class BatchResult:
 
 def run(
     spec: BatchSpec,
-    store: Store,
+    store: RegisterStore,
     *,
     workers: int | None = None,
     scheduler: str | None = None,

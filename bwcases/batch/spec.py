@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bwcases.core.errors import InputError, Problem, UsageError
+from bwcases.core.errors import BwcasesError, InputError, Problem, UsageError
 from bwcases.core.paths import NOTEBOOKS
 
 if TYPE_CHECKING:
-    from bwcases.store import Store
+    from bwcases.store.register import RegisterStore
 
 FOR_EACH = {"factory": "factory_id", "partner": "partner_id", "country": "country"}
 SELECTORS = ("ids", "country", "partner", "partner_type", "all")
@@ -168,6 +168,13 @@ def load_spec(path: str | Path) -> BatchSpec:
 
         if not (TEMPLATES / str(template) / "index.html.j2").is_file():
             bad("template", template, f"is not a template in {TEMPLATES}")
+    if isinstance(formats, list) and "pdf" in formats:
+        from bwcases.render.pdf import require_pdf_engine
+
+        try:  # a missing Chromium said once, now, not by every item once it has run
+            require_pdf_engine()
+        except BwcasesError as exc:
+            bad("formats", None, f"asks for PDFs: {exc}")
     if problems:
         raise InputError(problems)
     spec = BatchSpec(
@@ -216,16 +223,18 @@ def _check_parameters(spec: BatchSpec) -> None:
         raise InputError(problems)
 
 
-def select_items(spec: BatchSpec, store: Store, only: Iterable[str] | None = None) -> list[str]:
+def select_items(
+    spec: BatchSpec, store: RegisterStore, only: Iterable[str] | None = None
+) -> list[str]:
     """The factory or partner IDs, or the countries, the batch runs for."""
     ((how, value),) = spec.select.items()
     if spec.for_each == "factory":
-        register = store.factories_frame()
-        known = set(register["factory_id"])
+        register = store.factory_countries()
+        known = set(register)
         if how == "ids":
             ids = [str(i) for i in (value or [])]
         elif how == "country":
-            ids = list(register.loc[register["country"] == value, "factory_id"])
+            ids = [fid for fid, country in register.items() if country == value]
             if not ids:
                 raise _problem(spec.path, "select.country", value, "has no factories in the store")
         elif how == "partner":
@@ -266,7 +275,9 @@ def select_items(spec: BatchSpec, store: Store, only: Iterable[str] | None = Non
     return list(dict.fromkeys(ids))
 
 
-def _countries(spec: BatchSpec, store: Store, how: str, value: Any) -> tuple[list[str], set[str]]:
+def _countries(
+    spec: BatchSpec, store: RegisterStore, how: str, value: Any
+) -> tuple[list[str], set[str]]:
     """The countries a batch selects (names or ISO codes, in any case), and those known."""
     from bwcases.core.catalogue import country_named
 

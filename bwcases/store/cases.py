@@ -7,19 +7,18 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bwcases.core.digests import short_digest
 from bwcases.core.errors import NotAllowedError, NotFoundError, UsageError
 from bwcases.store import models as m
 from bwcases.store.drafts import clear_draft
 from bwcases.store.evidence import Upload, keep_file
-from bwcases.store.gateway import Gateway, assign, rows_in
+from bwcases.store.gateway import assign, rows_in
 from bwcases.store.portfolio import EDITORS, check_writer
+from bwcases.store.register import RegisterStore
 
 FACTORY_COLUMNS = ["factory_id", "factory_name", "country", "workers", "advisor", "status"]
-PARTNER_COLUMNS = ["partner_id", "partner_name", "partner_type", "factory_id", "consent"]
 # What a visit's author may correct; its minutes are a file (update_visit's `minutes`).
 VISIT_FIELDS = ("date", "kind", "attendees", "topics", "follow_ups", "decisions")
 VISIT_COLUMNS = [
@@ -34,7 +33,7 @@ VISIT_COLUMNS = [
 MINUTES_FIELDS = ("filename", "media_type", "size", "factory_id", "sha256")
 
 
-class CaseStore(Gateway):
+class CaseStore(RegisterStore):
     """Reads and audited writes of the records advisors and partners work with."""
 
     # -- factories -----------------------------------------------------------------------
@@ -60,15 +59,6 @@ class CaseStore(Gateway):
             stmt = stmt.where(f.factory_id == factory_id)
         df = self.frame(stmt)
         return df if len(df) else pd.DataFrame(columns=FACTORY_COLUMNS)
-
-    def countries(self) -> list[str]:
-        """The countries of the factory register, as it spells them."""
-        with self.reading() as s:
-            return list(
-                s.execute(
-                    select(m.Factory.country).distinct().order_by(m.Factory.country)
-                ).scalars()
-            )
 
     def known_factories(self, factory_ids: Iterable[str]) -> set[str]:
         """Which of these factory IDs the store holds."""
@@ -99,19 +89,6 @@ class CaseStore(Gateway):
 
     # -- partners ------------------------------------------------------------------------
 
-    def partners_frame(self, partner_id: str | None = None) -> pd.DataFrame:
-        """Partners with their factory links, one row per link."""
-        p, link = m.Partner, m.PartnerLink
-        stmt = (
-            select(p.partner_id, p.partner_name, p.partner_type, link.factory_id, link.consent)
-            .outerjoin(link, link.partner_id == p.partner_id)
-            .order_by(p.partner_id, link.factory_id)
-        )
-        if partner_id:
-            stmt = stmt.where(p.partner_id == partner_id)
-        df = self.frame(stmt)
-        return df if len(df) else pd.DataFrame(columns=PARTNER_COLUMNS)
-
     def partner(self, partner_id: str) -> dict[str, Any]:
         """One partner's fields, or NotFoundError."""
         with self.reading() as s:
@@ -121,16 +98,6 @@ class CaseStore(Gateway):
                 "partner_name": obj.partner_name,
                 "partner_type": obj.partner_type,
             }
-
-    def consented_factories(self, partner_id: str) -> list[str]:
-        """The factories a partner is linked to with the factory's consent."""
-        link = m.PartnerLink
-        with self.reading() as s:
-            self.get(s, m.Partner, partner_id)
-            stmt = select(link.factory_id).where(
-                link.partner_id == partner_id, link.consent.is_(True)
-            )
-            return sorted(s.execute(stmt).scalars())
 
     def save_partners(
         self, partners: list[dict[str, Any]], links: list[dict[str, Any]], actor: str
@@ -157,44 +124,6 @@ class CaseStore(Gateway):
                     link.updated_by = actor
                     changed_links += 1
         return changed_partners, changed_links
-
-    # -- fingerprints --------------------------------------------------------------------
-
-    def factory_fingerprints(self, factory_ids: Sequence[str]) -> dict[str, str]:
-        """For each factory, a digest that changes whenever any of its data changes."""
-        ids = list(factory_ids)
-        a, i, u, v, f = m.Assessment, m.PlanItem, m.ProgressUpdate, m.Visit, m.Factory
-        parts: dict[str, list[Any]] = {fid: [] for fid in ids}
-        queries = [
-            select(f.factory_id, f.version, f.factory_name),
-            select(a.factory_id, func.count(), func.max(a.quest_id)).group_by(a.factory_id),
-            select(i.factory_id, func.count(), func.max(i.id), func.sum(i.version)).group_by(
-                i.factory_id
-            ),
-            select(i.factory_id, func.count(), func.max(u.id))
-            .join(i, i.id == u.item_id)
-            .group_by(i.factory_id),
-            select(v.factory_id, func.count(), func.max(v.id), func.sum(v.version)).group_by(
-                v.factory_id
-            ),
-        ]
-        with self.reading() as s:
-            for n, stmt in enumerate(queries):
-                for row in s.execute(stmt):
-                    if row[0] in parts:
-                        parts[row[0]].append((n, *map(str, row[1:])))
-        return {fid: short_digest(parts[fid]) for fid in ids}
-
-    def partner_fingerprints(self, partner_ids: Sequence[str]) -> dict[str, str]:
-        """For each partner, a digest of its links and of its consenting factories' data."""
-        links = self.partners_frame()
-        out = {}
-        for pid in partner_ids:
-            mine = links[links["partner_id"] == pid]
-            consented = sorted(mine.loc[mine["consent"].astype(bool), "factory_id"].dropna())
-            factories = self.factory_fingerprints(consented)
-            out[pid] = short_digest([mine.astype(str).values.tolist(), sorted(factories.items())])
-        return out
 
     # -- visits --------------------------------------------------------------------------
 
