@@ -181,3 +181,35 @@ def test_a_killed_forked_kernel_is_finished_though_no_one_has_reaped_it() -> Non
         assert ForkedProcess(os.getpid()).poll() is None  # a live one is not
     finally:
         os.waitpid(pid, 0)
+
+
+def test_stopping_the_zygote_does_not_wait_for_a_kernel_it_is_still_warming(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C or a failure while the first kernel is asked for: the zygote is still importing
+    # the notebook's modules (here, forever), and the run must stop at once all the same
+    from bwcases.batch.zygote import Zygote
+
+    (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(120)\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), *sys.path]))
+    zygote = Zygote("import slow_to_import", cwd=str(tmp_path))
+    asked: list[BaseException | None] = []
+
+    def ask() -> None:
+        try:
+            zygote.fork(str(tmp_path / "kernel.json"), str(tmp_path), [])
+        except BaseException as exc:
+            asked.append(exc)
+        else:
+            asked.append(None)
+
+    asking = threading.Thread(target=ask, daemon=True)
+    asking.start()
+    time.sleep(0.5)  # the fork is waiting for its answer
+    closing = threading.Thread(target=zygote.close, daemon=True)
+    closing.start()
+    closing.join(60)  # the import alone would hold it for 120 s
+    assert not closing.is_alive(), "close() waited for the zygote's imports"
+    asking.join(60)
+    assert len(asked) == 1 and isinstance(asked[0], OSError)
+    assert zygote.process.poll() is not None

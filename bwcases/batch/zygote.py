@@ -130,9 +130,11 @@ class Zygote:
 
     def done(self) -> None:
         """Fork no more: the zygote's memory is given back, its kernels run on."""
+        # killed before the lock is taken: a fork waiting for its answer holds it, and the
+        # zygote may still be importing the notebook's modules (the fork is then told it ended)
+        if self.process.poll() is None:
+            self.process.kill()
         with self._lock:
-            if self.process.poll() is None:
-                self.process.kill()
             self.process.wait()
             for pipe in (self.process.stdin, self.process.stdout):
                 if pipe is not None:
