@@ -318,7 +318,11 @@ class AssessmentLoader:
 
     def _question_refs(self, chunk: pd.DataFrame) -> pd.Series:
         # each row's spelling numbered in order of first appearance, and where each first appears
-        which = chunk.groupby(QUESTION_SPELLING, sort=False, dropna=False).ngroup().to_numpy()
+        which = (
+            chunk.groupby(QUESTION_SPELLING, sort=False, dropna=False, observed=True)
+            .ngroup()
+            .to_numpy()
+        )
         _numbers, first = np.unique(which, return_index=True)
         spellings = list(chunk[QUESTION_SPELLING].iloc[first].itertuples(index=False, name=None))
         for spelling in spellings:
