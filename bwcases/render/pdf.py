@@ -204,14 +204,9 @@ def weasyprint_pdf(html: str, path: Path) -> None:
 
 
 def _fetcher() -> Any:
-    try:  # WeasyPrint 70 and later: a fetcher object, whose refusals are warnings
-        from weasyprint.urls import URLFetcher
-    except ImportError:  # before 70: a function; what it raises is a warning
+    """WeasyPrint's fetcher for data: URLs alone; what it refuses is a warning."""
+    from weasyprint.urls import URLFetcher
 
-        def no_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
-            raise ValueError(f"briefs fetch nothing ({url})")
-
-        return no_fetch
     return URLFetcher(allowed_protocols={"data"})
 
 

@@ -76,7 +76,7 @@ _PYTHON = {"int64": int, "float64": float, "bool": bool}
 class RateQuery:
     """What one call of rates asks: a method's choice of assessments, a level, a breakdown.
 
-    The options are those metrics.check_options has accepted: `start`/`end` with latest (and
+    The options are those analysis.methods.check_options has accepted: `start`/`end` with latest (and
     optionally cycle), `cycle` with cycle and panel."""
 
     method: str  # latest | cycle | panel
@@ -233,7 +233,7 @@ def _chosen(query: RateQuery, ncq: CTE) -> CTE:
     if query.method == "latest":
         latest = select(func.max(a.quest_id).label("quest_id")).where(*kept, asked)
         return latest.group_by(a.factory_id).cte("chosen")
-    assert query.cycle is not None  # metrics.check_options
+    assert query.cycle is not None  # analysis.methods.check_options
     if query.method == "cycle":
         return select(a.quest_id).where(*kept, a.cycle == query.cycle).cte("chosen")
     early = (
