@@ -213,3 +213,22 @@ def test_stopping_the_zygote_does_not_wait_for_a_kernel_it_is_still_warming(
     asking.join(60)
     assert len(asked) == 1 and isinstance(asked[0], OSError)
     assert zygote.process.poll() is not None
+
+
+def test_a_finished_kernel_s_pid_given_to_another_process_is_not_signalled() -> None:
+    # a kernel that ended long ago: the system may give its pid to a new process, which leads
+    # its own group as every kernel does; stopping the old kernel must not stop the new one
+    from bwcases.batch.zygote import ForkedProcess
+
+    other = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        ended = ForkedProcess(other.pid)
+        assert ended.poll() is None
+        ended.started = "1"  # as it was for the kernel this pid belonged to, started at boot
+        ended.kill()
+        assert ended.poll() is not None
+        time.sleep(0.2)
+        assert other.poll() is None  # the process now holding the pid runs on
+    finally:
+        other.kill()
+        other.wait()

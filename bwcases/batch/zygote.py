@@ -38,6 +38,18 @@ def forkable(argv: list[str], env: dict[str, str] | None) -> bool:
     return not env and len(argv) == 5 and argv[0] in pythons and argv[1:] == LAUNCHER
 
 
+STARTTIME = 19  # /proc/PID/stat's 22nd field, counted from the state (its 3rd)
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name, from the state on; None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()
+
+
 class ForkedProcess:
     """A kernel forked by the zygote, seen as `subprocess.Popen` would show it."""
 
@@ -46,18 +58,17 @@ class ForkedProcess:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.returncode: int | None = None
+        # its start time tells it from a later process given the same pid once it has ended
+        found = _stat(pid)
+        self.started = found[STARTTIME] if found else ""
 
     def poll(self) -> int | None:
         if self.returncode is None:
             # Not this process's child: once the zygote has ended, whoever inherited the kernel
             # reaps it when it pleases (a second or more), so a zombie is a finished kernel
-            try:
-                stat = Path(f"/proc/{self.pid}/stat").read_text()
-            except OSError:  # gone
+            found = _stat(self.pid)
+            if found is None or found[0] in "ZX" or found[STARTTIME] != self.started:
                 self.returncode = -signal.SIGKILL
-            else:
-                if stat[stat.rindex(")") + 2] in "ZX":
-                    self.returncode = -signal.SIGKILL
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:

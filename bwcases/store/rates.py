@@ -76,8 +76,8 @@ _PYTHON = {"int64": int, "float64": float, "bool": bool}
 class RateQuery:
     """What one call of rates asks: a method's choice of assessments, a level, a breakdown.
 
-    The options are those analysis.methods.check_options has accepted: `start`/`end` with latest (and
-    optionally cycle), `cycle` with cycle and panel."""
+    The options are those analysis.methods.check_options has accepted: `start`/`end` with
+    latest (and optionally cycle), `cycle` with cycle and panel."""
 
     method: str  # latest | cycle | panel
     level: str = "cp"  # cp | cluster | question | factory
