@@ -50,7 +50,10 @@ def country_rates(
     """The country's rates in the window, suppressed where fewer than 5 factories other than
     `own` (the reader's factories, whose figures she already has) were assessed: else she could
     subtract her own from the country's and read the few others'."""
-    findings = store.findings_frame(country=country, ncq_only=True)
+    # only the window's assessments: the latest of each factory in it is all that counts
+    findings = store.findings_frame(
+        country=country, start=window.start, end=window.end, ncq_only=True
+    )
     others = findings[~findings["factory_id"].isin(set(own))]
     out = {}
     for level in ("cluster", "cp"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,9 @@ class FactoryReport:
 
 def _latest(
     assessments: pd.DataFrame, as_of: dt.date, window: Window | None, cycle: int | None
-) -> pd.Series | None:
+) -> pd.DataFrame:
+    """Per factory, the assessment that counts: its largest Quest.ID by the day (in the window,
+    of the cycle)."""
     dates = pd.to_datetime(assessments["start_date"]).dt.date
     candidates = assessments[dates <= as_of]
     if window is not None:
@@ -50,32 +53,44 @@ def _latest(
         candidates = candidates[(inside >= window.start) & (inside <= window.end)]
     if cycle:
         candidates = candidates[candidates["cycle"] == cycle]
-    return None if candidates.empty else candidates.sort_values("quest_id").iloc[-1]
+    if candidates.empty:
+        return candidates
+    return candidates.loc[candidates.groupby("factory_id")["quest_id"].idxmax()]
 
 
-def _previous(assessments: pd.DataFrame, chosen: pd.Series) -> dict[str, Any] | None:
-    """The assessment before the latest, as the persistence rule takes it."""
-    if chosen.empty:
-        return None
-    quest = compared_assessments(assessments, chosen)["previous"].iloc[0]
-    if pd.isna(quest):
-        return None
-    return _describe(assessments[assessments["quest_id"] == quest].iloc[0])
-
-
-def _describe(row: pd.Series | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
+def _described(assessments: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per factory, one assessment of it as the report names it: Quest.ID, cycle, date."""
     return {
-        "quest_id": int(row["quest_id"]),
-        "cycle": int(row["cycle"]),
-        "start_date": pd.Timestamp(row["start_date"]).date(),
+        str(fid): {
+            "quest_id": int(quest),
+            "cycle": int(cycle),
+            "start_date": pd.Timestamp(start).date(),
+        }
+        for fid, quest, cycle, start in zip(
+            assessments["factory_id"],
+            assessments["quest_id"],
+            assessments["cycle"],
+            assessments["start_date"],
+            strict=True,
+        )
     }
 
 
-def _chosen(quest: dict[str, Any] | None, factory_id: str) -> pd.Series:
-    """The latest assessment that counts, as the persistence rule takes it."""
-    return pd.Series({factory_id: quest["quest_id"]} if quest else {}, dtype="int64")
+def _previous(assessments: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:
+    """Per factory, the assessment before the latest, as the persistence rule takes it."""
+    if chosen.empty:
+        return assessments.iloc[0:0]
+    pairs = compared_assessments(assessments, chosen).dropna(subset=["previous"])
+    before = pairs[["factory_id", "previous"]].astype({"previous": "int64"})
+    return assessments.merge(
+        before.rename(columns={"previous": "quest_id"}), on=["factory_id", "quest_id"]
+    ).drop_duplicates("factory_id")
+
+
+def _at(rows: pd.DataFrame, chosen: pd.Series) -> pd.Series:
+    """Whether each finding is of its factory's latest assessment."""
+    latest = rows["factory_id"].map(chosen.astype(object))
+    return rows["quest_id"].astype(object) == latest
 
 
 def _per_cp(rows: pd.DataFrame, assessments: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:
@@ -84,7 +99,19 @@ def _per_cp(rows: pd.DataFrame, assessments: pd.DataFrame, chosen: pd.Series) ->
     per = per[per["latest"].notna()]
     return per.assign(
         latest=per["latest"].astype("int64"), previous=per["previous"].astype("float64")
-    )[["cluster", "compliance_point", "latest", "previous", "persistent"]].reset_index(drop=True)
+    )[["factory_id", "cluster", "compliance_point", "latest", "previous", "persistent"]]
+
+
+def _per_cluster(by_cp: pd.DataFrame) -> pd.DataFrame:
+    """Per cluster: CPs assessed, non-compliant at the latest assessment and at the one before."""
+    groups = by_cp.groupby(["factory_id", "cluster"])
+    return pd.DataFrame(
+        {
+            "cps_assessed": groups["latest"].count(),
+            "non_compliant_latest": groups["latest"].sum(),
+            "non_compliant_previous": groups["previous"].sum(min_count=1),
+        }
+    ).reset_index()
 
 
 def factory_report(
@@ -97,78 +124,112 @@ def factory_report(
     lang: str = "en",
 ) -> FactoryReport:
     """The report of one factory as of a day, on its latest assessment (in a window or cycle)."""
+    (report,) = factory_reports(
+        store, [factory_id], as_of=as_of, window=window, cycle=cycle, lang=lang
+    )
+    return report
+
+
+def factory_reports(
+    store: Store,
+    factory_ids: Sequence[str],
+    *,
+    as_of: dt.date | str | None = None,
+    window: Window | str | None = None,
+    cycle: int | None = None,
+    lang: str = "en",
+) -> list[FactoryReport]:
+    """The reports of factories as of one day, in their order, each as factory_report has it."""
+    # one read of each kind for all of them, and each step on all of them at once: a partner
+    # brief's factories cost little more than one
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of or dt.date.today()
     if isinstance(window, str):
         window = Window.parse(window) if window else None
-    register = store.factories_frame(factory_ids=[factory_id])
-    if register.empty:
-        raise NotFoundError("factory", factory_id)
-    factory = register.iloc[0].to_dict()
-    assessments = store.assessments_frame(factory_ids=[factory_id])
-    latest = _describe(_latest(assessments, day, window, cycle or None))
-    chosen = _chosen(latest, factory_id)
-    previous = _previous(assessments, chosen)
-    findings = store.findings_frame(factory_ids=[factory_id], ncq_only=True)
+    ids = list(factory_ids)
+    if not ids:
+        return []
+    register = store.factories_frame(factory_ids=ids)
+    known = set(register["factory_id"])
+    for fid in ids:
+        if fid not in known:
+            raise NotFoundError("factory", fid)
+    assessments = store.assessments_frame(factory_ids=ids)
+    counted = _latest(assessments, day, window, cycle or None)
+    latest = _described(counted)
+    # the latest assessment that counts per factory, as the persistence rule takes it; by the
+    # factory ids of the store's frame, comparable with them even when there is none
+    chosen = counted.set_index("factory_id")["quest_id"].astype("int64")
+    previous = _described(_previous(assessments, chosen))
+    findings = store.findings_frame(factory_ids=ids, ncq_only=True)
     rows = metrics.prepare(findings) if len(findings) else findings.assign(public_disclosure=False)
     by_cp = _per_cp(rows, assessments, chosen)
-    by_cluster = (
-        by_cp.groupby("cluster")
-        .agg(
-            cps_assessed=("latest", "count"),
-            latest=("latest", "sum"),
-            previous=("previous", lambda s: s.sum(min_count=1)),
-        )
-        .reset_index()
-        .rename(columns={"latest": "non_compliant_latest", "previous": "non_compliant_previous"})
-    )
-    persistent = _persistent_questions(rows, assessments, chosen)
-    disclosed = _disclosed_questions(rows, latest)
-    plan = _plan(store, factory_id, day)
-    visits = store.visits_frame(factory_ids=[factory_id])
+    visits = store.visits_frame(factory_ids=ids)
     visits = visits[pd.to_datetime(visits["date"]).dt.date <= day] if len(visits) else visits
-    report = FactoryReport(
-        factory=factory,
-        as_of=day,
-        lang=lang,
-        assessments=assessments,
-        latest=latest,
-        previous=previous,
-        by_cluster=by_cluster,
-        by_cp=by_cp,
-        persistent=persistent,
-        public_disclosure=disclosed,
-        plan=plan,
-        visits=visits,
-    )
-    report.figures = _figures(report)
-    return report
+    parts = {
+        "assessments": _by_factory(assessments),
+        "by_cp": _by_factory(by_cp, drop=True),
+        "by_cluster": _by_factory(_per_cluster(by_cp), drop=True),
+        "persistent": _by_factory(_persistent_questions(rows, assessments, chosen), drop=True),
+        "public_disclosure": _by_factory(_disclosed_questions(rows, chosen), drop=True),
+        "plan": _by_factory(queries.plan_as_of(store, day, factory_ids=ids)),
+        "visits": _by_factory(visits),
+    }
+    factories = {str(r["factory_id"]): r for r in register.to_dict("records")}
+    reports = []
+    for fid in ids:
+        report = FactoryReport(
+            factory=factories[fid],
+            as_of=day,
+            lang=lang,
+            latest=latest.get(fid),
+            previous=previous.get(fid),
+            **{name: part(fid) for name, part in parts.items()},
+        )
+        report.figures = _figures(report)
+        reports.append(report)
+    return reports
+
+
+def _by_factory(frame: pd.DataFrame, *, drop: bool = False) -> Callable[[str], pd.DataFrame]:
+    """A frame's rows of one factory, numbered from 0 (without factory_id if `drop`)."""
+    keys = frame["factory_id"]
+    if drop:
+        frame = frame.drop(columns="factory_id")
+    positions = pd.Series(range(len(frame))).groupby(keys.to_numpy()).indices
+    empty = frame.iloc[0:0].reset_index(drop=True)
+
+    def rows(factory_id: str) -> pd.DataFrame:
+        at = positions.get(factory_id)
+        return empty if at is None else frame.iloc[at].reset_index(drop=True)
+
+    return rows
 
 
 def _persistent_questions(
     rows: pd.DataFrame, assessments: pd.DataFrame, chosen: pd.Series
 ) -> pd.DataFrame:
+    """Per factory: the questions non-compliant at its latest assessment and the one before."""
     columns = ["cluster", "compliance_point", "question_id", "question_label", "public_disclosure"]
     per = persistence(rows, assessments=assessments, latest=chosen)
     if not per["persistent"].any():
+        return pd.DataFrame(columns=["factory_id", *columns])
+    found = per.loc[per["persistent"], ["factory_id", "question_id"]]
+    now = rows[_at(rows, chosen) & (rows["finding"] == 1)]
+    keys = pd.MultiIndex.from_frame(now[["factory_id", "question_id"]])
+    out = now[keys.isin(pd.MultiIndex.from_frame(found))][["factory_id", *columns]]
+    out = out.drop_duplicates(["factory_id", "question_id"])
+    return out.sort_values(["factory_id", *columns[:3]], ignore_index=True)
+
+
+def _disclosed_questions(rows: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:
+    """Per factory: the publicly disclosed questions non-compliant at its latest assessment."""
+    columns = ["factory_id", "cluster", "compliance_point", "question_id", "question_label"]
+    if chosen.empty:
         return pd.DataFrame(columns=columns)
-    persistent = set(per.loc[per["persistent"], "question_id"])
-    now = rows[(rows["quest_id"] == chosen.iloc[0]) & (rows["finding"] == 1)]
-    out = now[now["question_id"].isin(persistent)][columns].drop_duplicates("question_id")
-    return out.sort_values(["cluster", "compliance_point", "question_id"], ignore_index=True)
-
-
-def _disclosed_questions(rows: pd.DataFrame, latest: dict[str, Any] | None) -> pd.DataFrame:
-    columns = ["cluster", "compliance_point", "question_id", "question_label"]
-    if latest is None:
-        return pd.DataFrame(columns=columns)
-    mine = rows[(rows["quest_id"] == latest["quest_id"]) & (rows["finding"] == 1)]
-    out = mine[mine["public_disclosure"]][columns].drop_duplicates("question_id")
-    return out.sort_values(columns[:3], ignore_index=True)
-
-
-def _plan(store: Store, factory_id: str, day: dt.date) -> pd.DataFrame:
-    """The plan as it stood on `day`: statuses replayed to that date, as `progress` has them."""
-    return queries.plan_as_of(store, day, factory_ids=[factory_id])
+    mine = rows[_at(rows, chosen) & (rows["finding"] == 1)]
+    out = mine[mine["public_disclosure"].astype(bool)][columns]
+    out = out.drop_duplicates(["factory_id", "question_id"])
+    return out.sort_values(columns[:4], ignore_index=True)
 
 
 def _figures(report: FactoryReport) -> dict[str, Any]:

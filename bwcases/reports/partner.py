@@ -32,7 +32,7 @@ from bwcases.reports.common import (
     points,
     section,
 )
-from bwcases.reports.factory import FactoryReport, factory_report
+from bwcases.reports.factory import FactoryReport, factory_reports
 from bwcases.reports.plan_findings import FINDING_COLUMNS, plan_findings, question_finding
 from bwcases.reports.subjects import require_buyer
 from bwcases.reports.suppression import MIN_FACTORIES
@@ -62,9 +62,7 @@ def partner_brief(store: Store, partner_id: str, period: str, lang: str = "en") 
     partner = require_buyer(store, partner_id)
     window = Window.parse(period)
     ids = store.consented_factories(partner_id)
-    reports = [
-        factory_report(store, fid, as_of=window.end, window=window, lang=lang) for fid in ids
-    ]
+    reports = factory_reports(store, ids, as_of=window.end, window=window, lang=lang)
     summary = pd.DataFrame([_summary_row(r) for r in reports], columns=_SUMMARY_COLUMNS)
     brief = PartnerBrief(partner, window, lang, reports, summary, _by_cluster(reports))
     brief.findings = plan_findings(store, [r.plan for r in reports], window, lang)
@@ -114,26 +112,20 @@ def _summary_row(report: FactoryReport) -> dict[str, Any]:
 
 def _by_cluster(reports: list[FactoryReport]) -> pd.DataFrame:
     """Share of the partner's assessed factories non-compliant on each cluster."""
+    columns = ["cluster", "non_compliant_latest", "non_compliant_previous"]
+    frames = [r.by_cluster[columns] for r in reports if len(r.by_cluster)]
+    every = pd.concat(frames) if frames else pd.DataFrame(columns=columns)
     rows = []
     for cluster in CLUSTERS:
-        latest = [
-            r.by_cluster.set_index("cluster").get("non_compliant_latest", pd.Series()).get(cluster)
-            for r in reports
-        ]
-        previous = [
-            r.by_cluster.set_index("cluster")
-            .get("non_compliant_previous", pd.Series())
-            .get(cluster)
-            for r in reports
-        ]
-        assessed = [v for v in latest if v is not None and v == v]
-        before = [v for v in previous if v is not None and v == v]
+        mine = every[every["cluster"] == cluster]
+        assessed = mine["non_compliant_latest"].dropna()
+        before = mine["non_compliant_previous"].dropna()
         rows.append(
             {
                 "cluster": cluster,
                 "factories_assessed": len(assessed),
-                "latest": sum(v > 0 for v in assessed) / len(assessed) if assessed else None,
-                "previous": sum(v > 0 for v in before) / len(before) if before else None,
+                "latest": (assessed > 0).sum() / len(assessed) if len(assessed) else None,
+                "previous": (before > 0).sum() / len(before) if len(before) else None,
             }
         )
     return pd.DataFrame(rows)

@@ -508,10 +508,8 @@ class AssessmentStore(Gateway):
         if factory_ids is not None:
             stmt = stmt.where(a.factory_id.in_(list(factory_ids)))
         df = self.frame(stmt)
-        if df.empty:
-            df = pd.DataFrame(
-                columns=["quest_id", "factory_id", "factory_name", "country", "cycle", "start_date"]
-            )
+        if df.empty:  # the columns of a full read
+            df = pd.DataFrame(columns=["quest_id", *_ASSESSMENT, "cat_version"])
         df["start_date"] = pd.to_datetime(df["start_date"])
         return df
 

@@ -47,6 +47,16 @@ ITEM_FIELDS = [
     "verification",
     "verified_by",
 ]
+# plan_items_frame's columns
+ITEM_COLUMNS = [
+    "item_id",
+    *ITEM_FIELDS,
+    "version",
+    "updated_by",
+    "updated_at",
+    "country",
+    "factory_name",
+]
 # What a save may change; the status only by an allowed move. The completion date and the
 # verification follow from progress updates and verifications, never from a save.
 EDITABLE = frozenset(
@@ -121,8 +131,8 @@ class PlanStore(Gateway):
         if item_ids is not None:
             stmt = stmt.where(i.id.in_(list(item_ids)))
         df = self.frame(stmt)
-        if df.empty:
-            return pd.DataFrame(columns=["item_id", *ITEM_FIELDS, "version", "country"])
+        if df.empty:  # the columns of a full read, so that frames of items stack and compare
+            return pd.DataFrame(columns=ITEM_COLUMNS)
         return df.astype({"quest_id": "Int64"})  # self-diagnosis items have none
 
     def plan_item(self, item_id: int) -> dict[str, Any]:
