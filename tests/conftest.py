@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,3 +209,20 @@ def export_lines() -> list[str]:
 @pytest.fixture
 def export_file(tmp_path: Path, export_lines: list[str]) -> Path:
     return write_csv(tmp_path / "assessments.csv", export_lines)
+
+
+@pytest.fixture
+def batch_store(sqlite_store: Store, export_file: Path) -> Store:
+    """The fixture export in an SQLite file (kernels of a batch open it by its path)."""
+    import_file(sqlite_store, "assessments", export_file)
+    return sqlite_store
+
+
+@pytest.fixture(scope="module", autouse=True)
+def brief_kernels() -> Iterator[None]:
+    """The kernels `bwcases brief` keeps warm in this process, stopped when a module is done."""
+    yield
+    if "bwcases.reports.briefs" in sys.modules:
+        from bwcases.reports.briefs import close_kernels
+
+        close_kernels()

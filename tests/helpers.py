@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import os
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -528,3 +529,24 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def kernels(pid: int) -> int:
+    """Kernel processes a served app's server runs (its children)."""
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        count += int(fields[1]) == pid
+    return count
+
+
+def settles(pid: int, expected: int, seconds: float = 60) -> int:
+    """The number of the server's kernels once it reaches `expected` (or the last seen after
+    `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while (seen := kernels(pid)) != expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return seen

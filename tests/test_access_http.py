@@ -7,11 +7,9 @@ import asyncio
 import datetime as dt
 import json
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,8 +29,10 @@ from tests.helpers import (
     PDF,
     bw,
     fill_advisor_case,
+    kernels,
     password_hash,
     served_store_url,
+    settles,
 )
 from tests.test_evidence_http import call, session
 
@@ -111,18 +111,6 @@ def case(
             store.dispose()
 
 
-def kernels(pid: int) -> int:
-    """Kernel processes the server runs (its children)."""
-    count = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        count += int(fields[1]) == pid
-    return count
-
-
 def open_page(base: str, cookie: str) -> str:
     """Open an app page as the signed-in browser; the id of its kernel."""
     status, _headers, body = call(base, "GET", PAGE, cookie=cookie)
@@ -160,14 +148,6 @@ async def ask(ws: WebSocketClientConnection) -> dict[str, Any] | None:
         if found["header"]["msg_type"] == "kernel_info_reply":
             return dict(found)
     return None
-
-
-def settles(pid: int, expected: int, seconds: float = 60) -> int:
-    """The number of kernels once it reaches `expected` (or the last seen after `seconds`)."""
-    deadline = time.monotonic() + seconds
-    while (seen := kernels(pid)) != expected and time.monotonic() < deadline:
-        time.sleep(0.5)
-    return seen
 
 
 def sign_in_status(base: str, name: str) -> int:

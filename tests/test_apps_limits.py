@@ -21,7 +21,7 @@ from bwcases.store import Store
 from bwcases.web.limits import APPS, Limits
 from bwcases.web.serve import start_server, stop_server
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sign_in
-from tests.helpers import BACKENDS, PASSWORD, fill_advisor_case, served_store_url
+from tests.helpers import BACKENDS, PASSWORD, fill_advisor_case, kernels, served_store_url, settles
 
 pytestmark = [pytest.mark.slow]
 LIMITS = Limits(pages_per_person=2, max_pages=3, trusted_proxy=True)
@@ -112,26 +112,6 @@ def alert(page: str) -> str:
     return found[1] if found else ""
 
 
-def kernels(server: Server) -> int:
-    """Kernel processes the server runs (its children)."""
-    count = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        count += int(fields[1]) == server.pid
-    return count
-
-
-def settles(server: Server, expected: int, seconds: float = 60) -> int:
-    """The number of kernels once it reaches `expected` (or the last seen after `seconds`)."""
-    deadline = time.monotonic() + seconds
-    while (seen := kernels(server)) != expected and time.monotonic() < deadline:
-        time.sleep(0.5)
-    return seen
-
-
 def test_guessing_a_password_gets_a_few_tries_a_minute(server: Server) -> None:
     guesser = Client(server.base, "198.51.100.1")
     spellings = ["Farhana Akter", "farhana  akter", "FARHANA\tAKTER"]  # one person
@@ -178,9 +158,9 @@ def test_the_session_cookie_is_secure_behind_a_tls_proxy(server: Server) -> None
 def test_sign_out_is_a_post_and_closes_her_pages(server: Server) -> None:
     minh = Client(server.base, "203.0.113.10")
     assert minh.sign_in("Minh Tran")[0] == 302
-    before = settles(server, POOL)
+    before = settles(server.pid, POOL)
     assert minh.send("GET", APP)[0] == 200
-    assert settles(server, before + 1) == before + 1  # her page's kernel
+    assert settles(server.pid, before + 1) == before + 1  # her page's kernel
     status, _, page = minh.send("GET", "logout")  # a link or an image cannot sign her out
     assert status == 200 and minh.signed_in()
     forged = Client(server.base, "203.0.113.10", jar=dict(minh.jar))
@@ -189,7 +169,7 @@ def test_sign_out_is_a_post_and_closes_her_pages(server: Server) -> None:
     status, headers, _ = minh.send("POST", "logout", {})
     assert status == 302 and headers["location"].startswith("/login")
     assert not minh.signed_in()
-    assert settles(server, POOL) == POOL  # her page can no longer read anything
+    assert settles(server.pid, POOL) == POOL  # her page can no longer read anything
 
 
 def test_a_person_who_loads_pages_in_a_loop_holds_at_most_her_share(server: Server) -> None:
@@ -197,10 +177,10 @@ def test_a_person_who_loads_pages_in_a_loop_holds_at_most_her_share(server: Serv
     assert nasrin.sign_in("Nasrin Sultana")[0] == 302
     for _ in range(5):
         assert nasrin.send("GET", APP)[0] == 200
-        assert kernels(server) <= POOL + LIMITS.pages_per_person + 1  # +1: a refill starting
-    assert settles(server, POOL + LIMITS.pages_per_person) == POOL + LIMITS.pages_per_person
+        assert kernels(server.pid) <= POOL + LIMITS.pages_per_person + 1  # +1: a refill starting
+    assert settles(server.pid, POOL + LIMITS.pages_per_person) == POOL + LIMITS.pages_per_person
     nasrin.send("POST", "logout", {})
-    assert settles(server, POOL) == POOL  # memory back to the preheated pool
+    assert settles(server.pid, POOL) == POOL  # memory back to the preheated pool
 
 
 def test_a_full_server_says_it_is_busy_in_her_language(server: Server) -> None:
@@ -215,7 +195,7 @@ def test_a_full_server_says_it_is_busy_in_her_language(server: Server) -> None:
     assert lan.send("GET", APP)[0] == 200  # her own third page replaces her oldest
     for client in people:
         client.send("POST", "logout", {})
-    assert settles(server, POOL) == POOL
+    assert settles(server.pid, POOL) == POOL
 
 
 def test_she_changes_her_password_and_her_other_devices_sign_out(server: Server) -> None:
@@ -261,11 +241,11 @@ def short_grace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_a_kernel_whose_page_is_gone_is_stopped_after_the_grace(short_grace: Server) -> None:
     lan = Client(short_grace.base, "203.0.113.40")
     assert lan.sign_in("Lan Nguyen")[0] == 302
-    assert settles(short_grace, POOL) == POOL
+    assert settles(short_grace.pid, POOL) == POOL
     # pages asked for and never connected: a tab closed offline, a browser that died
     assert lan.send("GET", APP)[0] == 200 and lan.send("GET", APP)[0] == 200
-    assert kernels(short_grace) > POOL
-    assert settles(short_grace, POOL, seconds=90) == POOL  # the preheated pool stays
+    assert kernels(short_grace.pid) > POOL
+    assert settles(short_grace.pid, POOL, seconds=90) == POOL  # the preheated pool stays
     assert "culling kernel" in short_grace.log.read_text().lower()
 
 
@@ -274,7 +254,7 @@ def test_a_kernel_whose_page_is_gone_is_stopped_after_the_grace(short_grace: Ser
 def test_a_tab_closed_offline_leaves_a_draft_and_its_kernel_stops(short_grace: Server) -> None:
     from playwright.sync_api import sync_playwright
 
-    assert settles(short_grace, POOL) == POOL
+    assert settles(short_grace.pid, POOL) == POOL
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -14,49 +14,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 from bwcases.batch.planning import plan
 from bwcases.batch.run import run
 from bwcases.batch.spec import load_spec
 from bwcases.core.errors import InputError, OutputError
 from bwcases.core.paths import NOTEBOOKS, absolute_store
-from bwcases.io.importers import import_file
 from bwcases.reports.factory import factory_report
 from bwcases.store import Store
+from tests.batches import alive, batch_file, kernels_of_run, notebook, process_tree
 from tests.browser import CHROMIUM, needs_chromium
-from tests.helpers import ROOT, bw
-
-REPORT = ROOT / "notebooks" / "factory_progress_report.ipynb"
-
-
-def notebook(path: Path, *cells: str) -> Path:
-    """A notebook whose first cell is tagged parameters."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.cells[0].metadata["tags"] = ["parameters"]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-    return path
-
-
-def batch_file(tmp_path: Path, **fields) -> Path:
-    spec = {
-        "notebook": str(REPORT),
-        "for_each": "factory",
-        "select": {"all": True},
-        "parameters": {"as_of": "2026-06-30"},
-        "output": str(tmp_path / "out"),
-        "formats": ["ipynb", "html"],
-        **fields,
-    }
-    path = tmp_path / "batch.yaml"
-    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    return path
+from tests.helpers import bw
 
 
 def quick_report(tmp_path: Path) -> Path:
@@ -70,19 +38,13 @@ def rows(path: Path) -> dict[str, dict[str, str]]:
         return {r["item"]: r for r in csv.DictReader(fh)}
 
 
-@pytest.fixture
-def loaded(sqlite_store: Store, export_file: Path) -> Store:
-    import_file(sqlite_store, "assessments", export_file)
-    return sqlite_store
-
-
-def test_each_output_holds_its_factorys_figures(loaded: Store, tmp_path: Path) -> None:
+def test_each_output_holds_its_factorys_figures(batch_store: Store, tmp_path: Path) -> None:
     spec = load_spec(batch_file(tmp_path))
-    outcome = run(spec, loaded, workers=2)
+    outcome = run(spec, batch_store, workers=2)
     assert outcome.exit_status == 0 and len(outcome.results) == 3
     summary = rows(outcome.summary)
     for fid in ("VN001", "VN002", "KH001"):
-        expected = factory_report(loaded, fid, as_of="2026-06-30").figures
+        expected = factory_report(batch_store, fid, as_of="2026-06-30").figures
         nb = nbformat.read(spec.output / f"{fid}.ipynb", as_version=4)
         recorded = nb.metadata["bwcases"]
         assert recorded["parameters"]["factory_id"] == fid and recorded["status"] == "ok"
@@ -93,7 +55,7 @@ def test_each_output_holds_its_factorys_figures(loaded: Store, tmp_path: Path) -
     assert summary["VN001"]["persistent_cps"] == "1"
 
 
-def test_a_failing_factory_is_kept_marked_and_reported(loaded: Store, tmp_path: Path) -> None:
+def test_a_failing_factory_is_kept_marked_and_reported(batch_store: Store, tmp_path: Path) -> None:
     nb = notebook(
         tmp_path / "fragile.ipynb",
         'factory_id = ""',
@@ -101,7 +63,7 @@ def test_a_failing_factory_is_kept_marked_and_reported(loaded: Store, tmp_path: 
         "print('done', factory_id)",
     )
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
-    outcome = run(spec, loaded, workers=2)
+    outcome = run(spec, batch_store, workers=2)
     assert outcome.exit_status == 1
     assert [r.item for r in outcome.failed] == ["VN002"]
     assert "ValueError: cannot report on VN002" in outcome.failed[0].error
@@ -113,22 +75,22 @@ def test_a_failing_factory_is_kept_marked_and_reported(loaded: Store, tmp_path: 
 
 
 def test_rerun_skips_current_items_and_redoes_changed_or_forced(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
     nb = quick_report(tmp_path)
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), formats=["ipynb"]))
-    first = run(spec, loaded, workers=1)
+    first = run(spec, batch_store, workers=1)
     assert len(first.results) == 3
-    again = run(spec, loaded, workers=1)
+    again = run(spec, batch_store, workers=1)
     assert again.results == [] and sorted(again.skipped) == ["KH001", "VN001", "VN002"]
-    loaded.add_visit(
+    batch_store.add_visit(
         {"factory_id": "KH001", "date": dt.date(2026, 5, 1), "kind": "advisory visit"}, actor="sok"
     )
-    changed = run(spec, loaded, workers=1)
+    changed = run(spec, batch_store, workers=1)
     assert [r.item for r in changed.results] == ["KH001"]
-    forced = run(spec, loaded, workers=1, force=True)
+    forced = run(spec, batch_store, workers=1, force=True)
     assert sorted(r.item for r in forced.results) == ["KH001", "VN001", "VN002"]
-    only = run(spec, loaded, workers=1, force=True, only=["VN001"])
+    only = run(spec, batch_store, workers=1, force=True, only=["VN001"])
     assert [r.item for r in only.results] == ["VN001"]
     manifest = rows(spec.output / "manifest.csv")
     assert set(manifest) == {"KH001", "VN001", "VN002"}
@@ -139,12 +101,12 @@ def test_rerun_skips_current_items_and_redoes_changed_or_forced(
     assert manifest["VN001"]["code_version"] and manifest["VN001"]["snapshot"]
 
 
-def test_no_half_written_output_is_taken_for_current(loaded: Store, tmp_path: Path) -> None:
+def test_no_half_written_output_is_taken_for_current(batch_store: Store, tmp_path: Path) -> None:
     nb = quick_report(tmp_path)
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), formats=["ipynb"]))
     spec.output.mkdir(parents=True)
     (spec.output / "VN001.ipynb").write_text('{"cells": [', encoding="utf-8")  # a torn write
-    outcome = run(spec, loaded, workers=1)
+    outcome = run(spec, batch_store, workers=1)
     assert "VN001" in [r.item for r in outcome.results]
     assert (
         nbformat.read(spec.output / "VN001.ipynb", as_version=4).metadata["bwcases"]["status"]
@@ -181,7 +143,9 @@ sys.path.append("/nowhere/" + factory_id)
 """
 
 
-def test_a_warm_kernel_shows_no_run_what_the_one_before_left(loaded: Store, tmp_path: Path) -> None:
+def test_a_warm_kernel_shows_no_run_what_the_one_before_left(
+    batch_store: Store, tmp_path: Path
+) -> None:
     probe_dir = tmp_path / "probes"
     probe_dir.mkdir()
     for fid in ("VN001", "VN002", "KH001"):
@@ -190,7 +154,7 @@ def test_a_warm_kernel_shows_no_run_what_the_one_before_left(loaded: Store, tmp_
     spec = load_spec(
         batch_file(tmp_path, notebook=str(nb), parameters={"probe_dir": str(probe_dir)})
     )
-    outcome = run(spec, loaded, workers=1)
+    outcome = run(spec, batch_store, workers=1)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     recorded = [r.figures for r in sorted(outcome.results, key=lambda r: r.item)]
     assert len({f["pid"] for f in recorded}) == 1  # one kernel served all three
@@ -213,11 +177,11 @@ def test_a_warm_kernel_shows_no_run_what_the_one_before_left(loaded: Store, tmp_
     ],
 )
 def test_bad_batch_files_are_refused_with_the_field_named(
-    loaded: Store, tmp_path: Path, fields: dict, message: str
+    batch_store: Store, tmp_path: Path, fields: dict, message: str
 ) -> None:
     with pytest.raises(InputError) as err:
         spec = load_spec(batch_file(tmp_path, **fields))
-        plan(spec, loaded)
+        plan(spec, batch_store)
     assert message in str(err.value) and "batch.yaml" in str(err.value)
 
 
@@ -252,7 +216,7 @@ def test_a_notebook_of_her_own_comes_first(tmp_path: Path, monkeypatch: pytest.M
     ],
 )
 def test_a_relative_store_reaches_the_kernels_from_another_folder(
-    loaded: Store,
+    batch_store: Store,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     store_url: str | None,
@@ -270,11 +234,11 @@ def test_a_relative_store_reaches_the_kernels_from_another_folder(
     spec = load_spec(
         batch_file(tmp_path, notebook=str(nb), select={"ids": ["VN001"]}, parameters=parameters)
     )
-    store = loaded if store_url is None else Store(store_url)
+    store = batch_store if store_url is None else Store(store_url)
     try:
         outcome = run(spec, store, workers=1)
     finally:
-        if store is not loaded:
+        if store is not batch_store:
             store.dispose()
     assert [(r.item, r.status, r.error) for r in outcome.results] == [("VN001", "ok", "")]
     assert not (tmp_path / "pages" / "cases.sqlite").exists()  # no empty store beside it
@@ -303,25 +267,27 @@ def test_the_kernels_are_handed_a_store_they_find_from_any_folder(
     assert absolute_store(given) == handed.format(here=tmp_path.resolve())
 
 
-def test_cli_run_exits_1_when_an_item_failed(loaded: Store, tmp_path: Path) -> None:
+def test_cli_run_exits_1_when_an_item_failed(batch_store: Store, tmp_path: Path) -> None:
     nb = notebook(
         tmp_path / "fragile.ipynb", 'factory_id = ""', 'assert factory_id != "KH001", "no"'
     )
     path = batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"])
-    done = bw("--db", loaded.url, "run", str(path), "--workers", "1")
+    done = bw("--db", batch_store.url, "run", str(path), "--workers", "1")
     assert done.exit_code == 1, done.stderr
     assert "bwcases: failed KH001: In [3]: AssertionError: no" in done.stderr
     assert "2 ok, 1 failed" in done.stderr
 
 
 @pytest.mark.slow
-def test_dask_cluster_gives_the_same_outputs_as_a_local_run(loaded: Store, tmp_path: Path) -> None:
+def test_dask_cluster_gives_the_same_outputs_as_a_local_run(
+    batch_store: Store, tmp_path: Path
+) -> None:
     from distributed import LocalCluster
 
     local = (
         run(
             load_spec(batch_file(tmp_path / "a", output=str(tmp_path / "local"))),
-            loaded,
+            batch_store,
             workers=2,
         )
         if (tmp_path / "a").mkdir() is None
@@ -332,7 +298,7 @@ def test_dask_cluster_gives_the_same_outputs_as_a_local_run(loaded: Store, tmp_p
     ) as cluster:
         (tmp_path / "b").mkdir()
         spec = load_spec(batch_file(tmp_path / "b", output=str(tmp_path / "dask")))
-        remote = run(spec, loaded, scheduler=cluster.scheduler_address)
+        remote = run(spec, batch_store, scheduler=cluster.scheduler_address)
     assert local is not None and remote.exit_status == 0 and len(remote.results) == 3
     local_summary = rows(tmp_path / "local" / "summary.csv")
     assert rows(tmp_path / "dask" / "summary.csv") == local_summary
@@ -343,7 +309,7 @@ def test_dask_cluster_gives_the_same_outputs_as_a_local_run(loaded: Store, tmp_p
 
 
 def test_ctrl_c_keeps_finished_outputs_whole_and_the_rerun_resumes(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
     import signal
     import time
@@ -351,7 +317,17 @@ def test_ctrl_c_keeps_finished_outputs_whole_and_the_rerun_resumes(
     nb = notebook(tmp_path / "slow.ipynb", 'factory_id = ""', "import time\ntime.sleep(1.5)")
     path = batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bwcases", "--db", loaded.url, "run", str(path), "--workers", "1"],
+        [
+            sys.executable,
+            "-m",
+            "bwcases",
+            "--db",
+            batch_store.url,
+            "run",
+            str(path),
+            "--workers",
+            "1",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -371,63 +347,11 @@ def test_ctrl_c_keeps_finished_outputs_whole_and_the_rerun_resumes(
             nbformat.read(out / f"{name}.ipynb", as_version=4).metadata["bwcases"]["status"] == "ok"
         )
     assert not (out / ".tmp").exists() or not any((out / ".tmp").iterdir())
-    rerun = run(load_spec(path), loaded, workers=1)
+    rerun = run(load_spec(path), batch_store, workers=1)
     assert sorted(rerun.skipped) == finished
     assert sorted(r.item for r in rerun.results) == sorted(
         {"KH001", "VN001", "VN002"} - set(finished)
     )
-
-
-def _processes() -> dict[int, tuple[int, str, str]]:
-    """Every process: pid -> (parent pid, start time, state), from /proc."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone meanwhile
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        found[int(entry.name)] = (int(fields[1]), fields[19], fields[0])
-    return found
-
-
-def _tree(root: int) -> dict[int, str]:
-    """The live descendants of a process: pid -> start time (which tells a reused pid apart)."""
-    procs = _processes()
-    out: dict[int, str] = {}
-    parents = {root}
-    while parents:
-        children = {p for p, (ppid, _, _) in procs.items() if ppid in parents and p not in out}
-        out.update({p: procs[p][1] for p in children})
-        parents = children
-    return out
-
-
-def _alive(pids: dict[int, str]) -> list[int]:
-    """Those of `pids` still running (not replaced by another process, not a zombie)."""
-    procs = _processes()
-    return [
-        p for p, start in pids.items() if p in procs and procs[p][1] == start and procs[p][2] != "Z"
-    ]
-
-
-def _kernels(run: int) -> dict[int, str]:
-    """A run's live kernels: those below it, and those forked by its zygote (no one's children
-    once the zygote has ended, and their command line then names the run): pid -> start time."""
-    procs = _processes()
-    below = _tree(run)
-    found = {}
-    for pid, (_, start, state) in procs.items():
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:  # gone meanwhile
-            continue
-        forked = b"bwcases.batch.zygote" in argv and argv[-2:-1] == [str(run).encode()]
-        if state != "Z" and (forked or (pid in below and b"ipykernel_launcher" in argv)):
-            found[pid] = start
-    return found
 
 
 def _kernels_once_their_threads_end() -> list[int]:
@@ -442,18 +366,30 @@ def _kernels_once_their_threads_end() -> list[int]:
         t.name.startswith("bwcases-kernel-") for t in threading.enumerate()
     ):
         time.sleep(0.2)
-    return list(_kernels(os.getpid()))
+    return list(kernels_of_run(os.getpid()))
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
-def test_a_killed_run_takes_its_workers_and_kernels_with_it(loaded: Store, tmp_path: Path) -> None:
+def test_a_killed_run_takes_its_workers_and_kernels_with_it(
+    batch_store: Store, tmp_path: Path
+) -> None:
     import signal
     import time
 
     nb = notebook(tmp_path / "slow.ipynb", 'factory_id = ""', "import time\ntime.sleep(60)")
     path = batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bwcases", "--db", loaded.url, "run", str(path), "--workers", "2"],
+        [
+            sys.executable,
+            "-m",
+            "bwcases",
+            "--db",
+            batch_store.url,
+            "run",
+            str(path),
+            "--workers",
+            "2",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -463,31 +399,31 @@ def test_a_killed_run_takes_its_workers_and_kernels_with_it(loaded: Store, tmp_p
         kernels: list[int] = []
         while len(kernels) < 2 and time.monotonic() < deadline:  # two kernels running items
             time.sleep(0.5)
-            kernels = list(_kernels(proc.pid))
+            kernels = list(kernels_of_run(proc.pid))
         assert len(kernels) == 2, "the run never started its kernels"
         time.sleep(2)  # mid-item
-        started = {**_tree(proc.pid), **_kernels(proc.pid)}
+        started = {**process_tree(proc.pid), **kernels_of_run(proc.pid)}
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 30
-        while _alive(started) and time.monotonic() < deadline:
+        while alive(started) and time.monotonic() < deadline:
             time.sleep(0.5)
-        left = {p: Path(f"/proc/{p}/cmdline").read_bytes()[:80] for p in _alive(started)}
+        left = {p: Path(f"/proc/{p}/cmdline").read_bytes()[:80] for p in alive(started)}
         assert left == {}, "left running after the run was killed"
     finally:
         proc.kill()
-        for pid in _alive(started):  # leave nothing behind even when the test fails
+        for pid in alive(started):  # leave nothing behind even when the test fails
             os.kill(pid, signal.SIGKILL)
 
 
 def test_an_output_that_cannot_be_written_fails_its_item_and_the_batch_goes_on(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
     # A full disk and a folder where the file should go both refuse the write: one line each
     nb = notebook(tmp_path / "quick.ipynb", 'factory_id = ""', "print(factory_id)")
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
     (spec.output / "VN002.ipynb").mkdir(parents=True)
-    outcome = run(spec, loaded, workers=1)
+    outcome = run(spec, batch_store, workers=1)
     assert outcome.exit_status == 1 and [r.item for r in outcome.failed] == ["VN002"]
     error = outcome.failed[0].error
     assert "cannot write" in error and "VN002.ipynb" in error and "\n" not in error
@@ -496,20 +432,20 @@ def test_an_output_that_cannot_be_written_fails_its_item_and_the_batch_goes_on(
 
 
 def test_a_manifest_that_cannot_be_written_is_one_line_saying_what_to_do(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
     nb = notebook(tmp_path / "quick.ipynb", 'factory_id = ""', "print(factory_id)")
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}))
     (spec.output / "summary.csv").mkdir(parents=True)
     with pytest.raises(OutputError) as err:
-        run(spec, loaded, workers=1)
+        run(spec, batch_store, workers=1)
     assert "summary.csv" in str(err.value) and "\n" not in str(err.value)
     assert "run the same command again" in str(err.value)
     assert rows(spec.output / "manifest.csv")["VN001"]["status"] == "ok"
 
 
 def test_what_a_run_left_in_cycles_is_collected_before_the_next(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
     # The kernel keeps what warm-up made out of later collections; a run's garbage still goes
     marks = tmp_path / "collected"
@@ -525,14 +461,14 @@ def test_what_a_run_left_in_cycles_is_collected_before_the_next(
         "held = Cycle()\nheld.mark = os.path.join(marks, factory_id)\nheld.me = held",
     )
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={"marks": str(marks)}))
-    outcome = run(spec, loaded, workers=1)
+    outcome = run(spec, batch_store, workers=1)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     for n, result in enumerate(outcome.results):  # one kernel: in the order they ran
         assert result.figures["seen"] == sorted(r.item for r in outcome.results[:n])
 
 
 def test_the_kernels_are_driven_from_the_run_itself_not_worker_processes(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
     # A worker process would import (and hold) the whole stack again: threads drive the kernels
     nb = notebook(
@@ -542,7 +478,7 @@ def test_the_kernels_are_driven_from_the_run_itself_not_worker_processes(
         "record({'parent': os.getppid(), 'by': open(f'/proc/{os.getppid()}/cmdline').read()})",
     )
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
-    outcome = run(spec, loaded, workers=2)
+    outcome = run(spec, batch_store, workers=2)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     # launched by the run, or forked by its zygote (which only forks: the run drives them)
     zygote = f"bwcases.batch.zygote\0{{}}\0{os.getpid()}\0"
@@ -555,19 +491,19 @@ def test_the_kernels_are_driven_from_the_run_itself_not_worker_processes(
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 def test_kernels_started_ahead_for_a_run_with_nothing_to_do_are_stopped(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
 
     nb = quick_report(tmp_path)
     path = batch_file(tmp_path, notebook=str(nb), formats=["ipynb"])
-    assert run(load_spec(path), loaded, workers=1).exit_status == 0
-    done = bw("--db", loaded.url, "run", str(path), "--workers", "2")
+    assert run(load_spec(path), batch_store, workers=1).exit_status == 0
+    done = bw("--db", batch_store.url, "run", str(path), "--workers", "2")
     assert done.exit_code == 0 and "3 current" in done.stderr, done.stderr
     assert _kernels_once_their_threads_end() == [], "kernels left running after the run"
 
 
 def test_an_item_whose_outputs_cannot_be_read_fails_alone_and_the_batch_goes_on(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
     # Anything unforeseen in handling one item's outputs is that item's failure: its kernel's
     # thread goes on with the next item (with one worker, a dead thread ran no more items)
@@ -580,7 +516,7 @@ def test_an_item_whose_outputs_cannot_be_read_fails_alone_and_the_batch_goes_on(
         " 'text/plain': ''}, raw=True)",
     )
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
-    outcome = run(spec, loaded, workers=1)
+    outcome = run(spec, batch_store, workers=1)
     assert [r.item for r in outcome.failed] == ["VN002"]
     assert outcome.failed[0].error and "\n" not in outcome.failed[0].error
     manifest = rows(outcome.manifest)
@@ -590,18 +526,18 @@ def test_an_item_whose_outputs_cannot_be_read_fails_alone_and_the_batch_goes_on(
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 def test_kernels_started_ahead_of_a_refused_batch_file_are_stopped(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
 
     nb = quick_report(tmp_path)
     path = batch_file(tmp_path, notebook=str(nb), select={"ids": ["VN001", "XX999"]})
-    done = bw("--db", loaded.url, "run", str(path), "--workers", "1")
+    done = bw("--db", batch_store.url, "run", str(path), "--workers", "1")
     assert done.exit_code != 0 and "XX999" in done.stderr, done.stderr
     assert _kernels_once_their_threads_end() == [], "kernels left running after the refusal"
 
 
 def test_a_cell_that_times_out_is_kept_and_its_kernel_replaced(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
     # A kernel still busy with the cell cannot be reset: it is replaced, not waited for
     nb = notebook(
@@ -613,7 +549,7 @@ def test_a_cell_that_times_out_is_kept_and_its_kernel_replaced(
     spec = load_spec(
         batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"], timeout=3)
     )
-    outcome = run(spec, loaded, workers=1)
+    outcome = run(spec, batch_store, workers=1)
     assert [r.item for r in outcome.failed] == ["VN002"]
     assert "timed out" in outcome.failed[0].error
     kept = nbformat.read(spec.output / "VN002.ipynb", as_version=4)
@@ -624,7 +560,7 @@ def test_a_cell_that_times_out_is_kept_and_its_kernel_replaced(
 
 
 def test_a_kernel_that_dies_at_start_fails_its_items_and_leaves_nothing_behind(
-    loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    batch_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Each try at a kernel that never answers is stopped and its connection file removed
     seen = tmp_path / "connection_files"
@@ -636,7 +572,7 @@ def test_a_kernel_that_dies_at_start_fails_its_items_and_leaves_nothing_behind(
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     nb = notebook(tmp_path / "quick.ipynb", 'factory_id = ""', "print(factory_id)")
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
-    outcome = run(spec, loaded, workers=1)
+    outcome = run(spec, batch_store, workers=1)
     assert sorted(r.item for r in outcome.failed) == ["KH001", "VN001", "VN002"]
     assert all("died" in r.error for r in outcome.failed), [r.error for r in outcome.failed]
     tried = seen.read_text().split()
@@ -645,19 +581,19 @@ def test_a_kernel_that_dies_at_start_fails_its_items_and_leaves_nothing_behind(
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 def test_kernels_started_ahead_of_an_output_folder_that_cannot_be_made_are_stopped(
-    loaded: Store, tmp_path: Path
+    batch_store: Store, tmp_path: Path
 ) -> None:
     nb = quick_report(tmp_path)
     path = batch_file(tmp_path, notebook=str(nb), formats=["ipynb"])
     (tmp_path / "out").write_text("a file where the folder should be", encoding="utf-8")
-    done = bw("--db", loaded.url, "run", str(path), "--workers", "1")
+    done = bw("--db", batch_store.url, "run", str(path), "--workers", "1")
     assert done.exit_code != 0 and "out" in done.stderr, done.stderr
     assert _kernels_once_their_threads_end() == [], "kernels left running after the refusal"
 
 
 @needs_chromium
 def test_a_pdf_that_cannot_be_printed_fails_its_item_alone_and_the_rerun_retries_it(
-    loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    batch_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A Chromium that fails on VN002's page (while a file says so) and prints the others
     failing = tmp_path / "fail-VN002"
@@ -676,9 +612,9 @@ def test_a_pdf_that_cannot_be_printed_fails_its_item_alone_and_the_rerun_retries
     monkeypatch.setenv("BWCASES_PDF_ENGINE", "chromium")
     nb = quick_report(tmp_path)
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), formats=["ipynb", "html", "pdf"]))
-    assert run(spec, loaded, workers=2).exit_status == 0  # a PDF of every item, then ...
+    assert run(spec, batch_store, workers=2).exit_status == 0  # a PDF of every item, then ...
     failing.touch()
-    outcome = run(spec, loaded, workers=2, force=True)  # ... VN002's cannot be printed again
+    outcome = run(spec, batch_store, workers=2, force=True)  # ... VN002's cannot be printed again
     assert [r.item for r in outcome.failed] == ["VN002"]
     error = outcome.failed[0].error
     assert "VN002.pdf" in error and "cannot open display" in error and "\n" not in error
@@ -688,19 +624,19 @@ def test_a_pdf_that_cannot_be_printed_fails_its_item_alone_and_the_rerun_retries
     assert manifest["VN002"]["status"] == "failed" and "VN002.pdf" in manifest["VN002"]["error"]
     assert manifest["VN001"]["status"] == manifest["KH001"]["status"] == "ok"
     failing.unlink()
-    again = run(spec, loaded, workers=2)
+    again = run(spec, batch_store, workers=2)
     assert [(r.item, r.status) for r in again.results] == [("VN002", "ok")]
     assert (spec.output / "VN002.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_pdfs_asked_of_a_chromium_that_is_missing_are_refused_before_anything_runs(
-    loaded: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    batch_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BWCASES_CHROMIUM", str(tmp_path / "no-chromium"))
     monkeypatch.setenv("BWCASES_PDF_ENGINE", "chromium")
     nb = quick_report(tmp_path)
     path = batch_file(tmp_path, notebook=str(nb), formats=["ipynb", "pdf"])
-    done = bw("--db", loaded.url, "run", str(path), "--workers", "1")
+    done = bw("--db", batch_store.url, "run", str(path), "--workers", "1")
     assert done.exit_code == 2, done.stderr
     assert "formats" in done.stderr and "apt-get install chromium" in done.stderr
     assert done.stderr.count("no-chromium") == 1  # one refusal, not one failure per factory
@@ -713,7 +649,7 @@ def test_pdfs_asked_of_a_chromium_that_is_missing_are_refused_before_anything_ru
     ids=["all", "country"],
 )
 def test_a_run_imports_no_pandas_or_arrow_to_plan_and_run_its_factories(
-    loaded: Store, tmp_path: Path, select: dict[str, object], items: list[str]
+    batch_store: Store, tmp_path: Path, select: dict[str, object], items: list[str]
 ) -> None:
     # pandas and Arrow (papermill's HDFS handler's) were most of what the command would load,
     # and hold while its kernels run the notebooks; Arrow is still there for whoever needs it
@@ -729,7 +665,7 @@ def test_a_run_imports_no_pandas_or_arrow_to_plan_and_run_its_factories(
         "    import pyarrow.fs\n"
         "    print('loaded:', sorted(loaded), file=sys.stderr)\n"
     )
-    args = ["--db", loaded.url, "run", str(path), "--workers", "1"]
+    args = ["--db", batch_store.url, "run", str(path), "--workers", "1"]
     done = subprocess.run(
         [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120
     )

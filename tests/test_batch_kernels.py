@@ -18,7 +18,7 @@ from bwcases.batch.run import run
 from bwcases.batch.spec import load_spec
 from bwcases.core.errors import InputError
 from bwcases.store import Store
-from tests.test_batch import _alive, _kernels, batch_file, loaded, notebook  # noqa: F401
+from tests.batches import alive, batch_file, kernels_of_run, notebook
 
 
 def _install_kernel(share: Path, name: str) -> None:
@@ -45,7 +45,7 @@ def _asking_for(path: Path, kernel: str) -> Path:
 
 
 def test_a_batch_runs_the_kernel_its_notebook_asks_for(
-    loaded: Store,  # noqa: F811
+    batch_store: Store,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -53,13 +53,13 @@ def test_a_batch_runs_the_kernel_its_notebook_asks_for(
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     nb = _asking_for(tmp_path / "other.ipynb", "bw-other")
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
-    outcome = run(spec, loaded, workers=1)
+    outcome = run(spec, batch_store, workers=1)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     assert {r.figures["kernel"] for r in outcome.results} == {"bw-other"}
 
 
 def test_a_kernel_that_is_not_installed_is_named_with_its_notebook(
-    loaded: Store,  # noqa: F811
+    batch_store: Store,
     tmp_path: Path,
 ) -> None:
     nb = _asking_for(tmp_path / "julia.ipynb", "julia-1.9")
@@ -74,7 +74,7 @@ def test_a_kernel_that_is_not_installed_is_named_with_its_notebook(
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_ctrl_c_while_planning_says_so_exits_130_and_leaves_nothing(
-    loaded: Store,  # noqa: F811
+    batch_store: Store,
     tmp_path: Path,
 ) -> None:
     # The batch file is a pipe: read once (the kernels start), the second read - the planning's -
@@ -84,7 +84,7 @@ def test_ctrl_c_while_planning_says_so_exits_130_and_leaves_nothing(
     written.unlink()
     os.mkfifo(written)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bwcases", "--db", loaded.url, "run", str(written)],
+        [sys.executable, "-m", "bwcases", "--db", batch_store.url, "run", str(written)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -97,7 +97,7 @@ def test_ctrl_c_while_planning_says_so_exits_130_and_leaves_nothing(
         deadline = time.monotonic() + 120
         while not started and time.monotonic() < deadline:  # its kernel is starting
             time.sleep(0.2)
-            started = _kernels(proc.pid)
+            started = kernels_of_run(proc.pid)
         assert started, "the run never started a kernel"
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
@@ -106,17 +106,17 @@ def test_ctrl_c_while_planning_says_so_exits_130_and_leaves_nothing(
         assert "Traceback" not in err and "Aborted" not in err, err
         assert not (tmp_path / "out").exists()
         deadline = time.monotonic() + 30
-        while _alive(started) and time.monotonic() < deadline:
+        while alive(started) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _alive(started) == [], "kernels left running after the interrupt"
+        assert alive(started) == [], "kernels left running after the interrupt"
     finally:
         proc.kill()
-        for pid in _alive(started):
+        for pid in alive(started):
             os.kill(pid, signal.SIGKILL)
 
 
 def test_kernels_forked_warm_show_figures_and_run_subprocesses_as_launched_ones(
-    loaded: Store,  # noqa: F811
+    batch_store: Store,
     tmp_path: Path,
 ) -> None:
     # The zygote imports the notebook's modules before any kernel exists: pyplot must still
@@ -130,7 +130,7 @@ def test_kernels_forked_warm_show_figures_and_run_subprocesses_as_launched_ones(
         "record({'child': subprocess.run(['sh', '-c', 'exit 3']).returncode})",
     )
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
-    outcome = run(spec, loaded, workers=2)
+    outcome = run(spec, batch_store, workers=2)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     for result in outcome.results:
         assert result.figures["child"] == 3
@@ -141,7 +141,7 @@ def test_kernels_forked_warm_show_figures_and_run_subprocesses_as_launched_ones(
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 def test_a_batchs_kernels_are_forked_and_none_outlives_it(
-    loaded: Store,  # noqa: F811
+    batch_store: Store,
     tmp_path: Path,
 ) -> None:
     nb = notebook(
@@ -151,14 +151,14 @@ def test_a_batchs_kernels_are_forked_and_none_outlives_it(
         "record({'pid': os.getpid(), 'argv': open('/proc/self/cmdline').read()})",
     )
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
-    outcome = run(spec, loaded, workers=2)
+    outcome = run(spec, batch_store, workers=2)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     assert all("bwcases.batch.zygote" in r.figures["argv"] for r in outcome.results)
     assert os.getpid() not in {r.figures["pid"] for r in outcome.results}
     deadline = time.monotonic() + 30
-    while _kernels(os.getpid()) and time.monotonic() < deadline:
+    while kernels_of_run(os.getpid()) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _kernels(os.getpid()) == {}, "kernels left running after the batch"
+    assert kernels_of_run(os.getpid()) == {}, "kernels left running after the batch"
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")

@@ -22,7 +22,7 @@ from bwcases.batch.spec import load_spec
 from bwcases.core.errors import UsageError
 from bwcases.io.importers import import_file
 from bwcases.reports import charts, partner
-from bwcases.reports.briefs import close_kernels, render_brief
+from bwcases.reports.briefs import render_brief
 from bwcases.reports.common import heading, para, section
 from bwcases.reports.factory import factory_report
 from bwcases.reports.suppression import SUPPRESSED, suppress
@@ -58,13 +58,6 @@ def read(path: Path) -> Figures:
     parser = Figures()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser
-
-
-@pytest.fixture(scope="module", autouse=True)
-def brief_kernels() -> Iterator[None]:
-    """The brief kernels a test module started, stopped when it is done."""
-    yield
-    close_kernels()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from bwcases.reports.common import long_date, percent, points
 from bwcases.reports.factory import factory_report
 from bwcases.reports.suppression import MIN_FACTORIES
 from bwcases.store import Store
-from tests.test_briefs import Figures, brief_kernels  # noqa: F401 (a fixture)
+from tests.test_briefs import Figures
 
 PERIOD = "2024-01:2026-06"
 WINDOW = Window.parse(PERIOD)

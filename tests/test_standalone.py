@@ -20,7 +20,6 @@ from bwcases.reports import briefs
 from bwcases.reports.briefs import BriefKind, render_brief
 from bwcases.store import Store
 from tests.helpers import ROOT, bw
-from tests.test_briefs import brief_kernels  # noqa: F401 (a fixture)
 
 PERIOD = "2024-01:2026-06"
 # what a browser fetches by itself when it opens a page: an address outside the file
