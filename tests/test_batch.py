@@ -308,6 +308,17 @@ def test_dask_cluster_gives_the_same_outputs_as_a_local_run(
         assert [c.get("outputs") for c in a.cells] == [c.get("outputs") for c in b.cells]
 
 
+def bwcases_run(store: Store, path: Path, workers: int, **streams: int) -> subprocess.Popen[str]:
+    """`bwcases run` of a batch file as a process of its own (its output dropped unless asked)."""
+    argv = [sys.executable, "-m", "bwcases", "--db", store.url, "run", str(path)]
+    return subprocess.Popen(
+        [*argv, "--workers", str(workers)],
+        stdout=streams.get("stdout", subprocess.DEVNULL),
+        stderr=streams.get("stderr", subprocess.DEVNULL),
+        text=True,
+    )
+
+
 def test_ctrl_c_keeps_finished_outputs_whole_and_the_rerun_resumes(
     batch_store: Store, tmp_path: Path
 ) -> None:
@@ -316,22 +327,7 @@ def test_ctrl_c_keeps_finished_outputs_whole_and_the_rerun_resumes(
 
     nb = notebook(tmp_path / "slow.ipynb", 'factory_id = ""', "import time\ntime.sleep(1.5)")
     path = batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"])
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bwcases",
-            "--db",
-            batch_store.url,
-            "run",
-            str(path),
-            "--workers",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = bwcases_run(batch_store, path, 1, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = tmp_path / "out"
     deadline = time.monotonic() + 120
     while not list(out.glob("*.ipynb")) and time.monotonic() < deadline:
@@ -378,21 +374,7 @@ def test_a_killed_run_takes_its_workers_and_kernels_with_it(
 
     nb = notebook(tmp_path / "slow.ipynb", 'factory_id = ""', "import time\ntime.sleep(60)")
     path = batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"])
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bwcases",
-            "--db",
-            batch_store.url,
-            "run",
-            str(path),
-            "--workers",
-            "2",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = bwcases_run(batch_store, path, 2)
     started: dict[int, str] = {}
     try:
         deadline = time.monotonic() + 120
