@@ -188,13 +188,10 @@ class PlanStore(Gateway):
         _check_save(item_id, values, expected_version)
         with self.writing(actor) as s:
             clear_draft(s, actor, draft)  # gone with the save, kept (rolled back) if it fails
-            made = item_id is None
-            held = (
-                values.get("factory_id", "")
-                if made
-                else self.get(s, m.PlanItem, item_id).factory_id
-            )
-            _check_plan_writer(s, actor, str(held))
+            if item_id is None:
+                _check_plan_writer(s, actor, str(values.get("factory_id", "")))
+            else:
+                _check_plan_writer(s, actor, self.get(s, m.PlanItem, item_id).factory_id)
             return self._save_item(s, item_id, values, expected_version, actor, reason, on)
 
     def _save_item(
