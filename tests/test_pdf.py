@@ -3,6 +3,7 @@ clear message when the chosen engine cannot run; nothing fetched by either."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import re
@@ -197,3 +198,43 @@ def test_the_print_policy_comes_first_in_the_head() -> None:
     page = pdf.with_print_policy('<html><HEAD lang="x"><title>t</title></HEAD></html>')
     assert page.startswith('<html><HEAD lang="x">' + pdf.PRINT_POLICY + "<title>")
     assert pdf.with_print_policy("<p>x</p>") == pdf.PRINT_POLICY + "<p>x</p>"
+
+
+@needs_chromium
+def test_one_chromium_prints_every_pdf_and_a_crashed_one_is_started_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bwcases.render import printer
+
+    monkeypatch.delenv(pdf.CHROMIUM_VARIABLE, raising=False)
+    monkeypatch.setenv(pdf.ENGINE_VARIABLE, "chromium")
+    printer.close_printer()
+    pdf.start_printing()
+    to_pdf(PAGE.format(extra="", body="First"), tmp_path / "a.pdf")
+    running = printer._printer
+    assert running is not None
+    browsers = [p for p in printer._descendants(running._driver) if p not in running._driver]
+    assert browsers, "no Chromium under the printer's driver"
+    to_pdf(PAGE.format(extra="", body="Second"), tmp_path / "b.pdf")
+    assert printer._printer is running
+    assert all(Path(f"/proc/{p}").exists() for p in browsers[:1])  # the same browser process
+    for pid in browsers:  # Chromium crashes: the next print starts it again
+        with contextlib.suppress(ProcessLookupError):  # a renderer that had ended
+            os.kill(pid, 9)
+    to_pdf(PAGE.format(extra="", body="Third"), tmp_path / "c.pdf")
+    assert "Third" in text(tmp_path / "c.pdf")
+    made = info(tmp_path / "c.pdf")
+    assert made["Tagged"] == "yes" and made["Pages"] == "2"  # read aloud in order, by headings
+    printer.close_printer()
+    assert [p for p in running._driver if Path(f"/proc/{p}").exists()] == []
+
+
+@needs_chromium
+def test_scripts_of_a_printed_page_do_not_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(pdf.CHROMIUM_VARIABLE, raising=False)
+    monkeypatch.setenv(pdf.ENGINE_VARIABLE, "chromium")
+    extra = "<script>document.title = 'x'; document.write('<p>written by a script</p>')</script>"
+    to_pdf(PAGE.format(extra=extra, body="Second"), tmp_path / "b.pdf")
+    assert "written by a script" not in text(tmp_path / "b.pdf")

@@ -179,6 +179,10 @@ def run_local(tasks: list[Task], done: Callable[[Result], None], options: dict[s
     threads = _take_early(first.kernel_name, first.notebook) or KernelThreads(
         first.kernel_name, first.notebook, min(int(options["workers"]), len(tasks))
     )
+    if any(task.pdf for task in tasks):
+        from bwcases.render.pdf import start_printing
+
+        start_printing()  # one Chromium prints every PDF of the run, started while kernels warm
     try:
         threads.run(tasks, done)
     except BaseException:

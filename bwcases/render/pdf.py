@@ -10,14 +10,10 @@ choose otherwise.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
 import shutil
-import signal
-import subprocess
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +21,7 @@ from typing import Any
 
 from bwcases.core.errors import BwcasesError, UsageError
 from bwcases.core.paths import TEMPLATES
+from bwcases.render.printer import printer
 
 BRIEF_TEMPLATE = "brief"
 REPORT_TEMPLATE = "report"  # any other notebook: JupyterLab's look, standing alone
@@ -44,11 +41,11 @@ CHROMIUM_FLAGS = (
     "--no-first-run",
     "--disable-dev-shm-usage",  # a container's small /dev/shm does not end a long print
     "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: nothing fetched from elsewhere
-    "--no-pdf-header-footer",  # the brief's own @page footer numbers its pages
 )
 PRINT_TIMEOUT_S = 300
 # Printed pages load nothing and run nothing: the HTML is self-contained (styles inline, charts
-# inline SVG, images as data: URLs); this policy makes sure of it while Chromium prints.
+# inline SVG, images as data: URLs); this policy makes sure of it while Chromium prints, beside
+# the printer's own refusal of every request and its scripts turned off.
 PRINT_POLICY = (
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
     "style-src 'unsafe-inline'; img-src data:; font-src data:\">"
@@ -149,51 +146,19 @@ def with_print_policy(html: str) -> str:
 
 
 def chromium_pdf(html: str, path: Path) -> None:
-    """Print HTML to a PDF with headless Chromium, in a profile of its own, with no network."""
+    """Print HTML to a PDF with this process's headless Chromium (started once), nothing fetched."""
     exe = find_chromium()
     if exe is None:
         raise _no_chromium()
     path.unlink(missing_ok=True)  # a PDF found there afterwards is this print's
-    # helpers of a hung Chromium may still write to its profile while it is removed
-    with tempfile.TemporaryDirectory(prefix="bwcases-print-", ignore_cleanup_errors=True) as tmp:
-        page = Path(tmp) / "page.html"
-        page.write_text(with_print_policy(html), encoding="utf-8")
-        argv = [
-            exe,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={Path(tmp) / 'profile'}",  # never a running browser's profile
-            f"--print-to-pdf={Path(path).resolve()}",
-            page.as_uri(),
-        ]
-        # a session of its own: Chromium runs as several processes, stopped together
-        with subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        ) as chromium:
-            try:
-                _out, err = chromium.communicate(timeout=PRINT_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                path.unlink(missing_ok=True)
-                raise BwcasesError(
-                    f"Chromium ({exe}) printed no PDF in {PRINT_TIMEOUT_S} s"
-                ) from None
-            finally:
-                _stop_group(chromium)
-    if chromium.returncode != 0 or not path.is_file() or path.stat().st_size == 0:
-        said = err.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
-        raise BwcasesError(
-            f"Chromium ({exe}) printed no PDF (exit status {chromium.returncode}): {said[0]}"
-        )
+    printer(exe, CHROMIUM_FLAGS, PRINT_TIMEOUT_S).print(with_print_policy(html), path)
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    """Stop a process and every process of its session that is left."""
-    with contextlib.suppress(ProcessLookupError):  # all of them had ended
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+def start_printing() -> None:
+    """Start Chromium now, where PDFs will be printed by it, to have it ready for the first."""
+    exe = find_chromium() if pdf_engine() == "chromium" else None
+    if exe is not None:
+        printer(exe, CHROMIUM_FLAGS, PRINT_TIMEOUT_S)
 
 
 def weasyprint_pdf(html: str, path: Path) -> None:

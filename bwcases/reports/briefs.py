@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ from bwcases.analysis.methods import Window
 from bwcases.core.errors import BwcasesError, UsageError
 from bwcases.core.i18n import LANGUAGES
 from bwcases.core.paths import NOTEBOOKS
-from bwcases.render.pdf import html_exporter, require_pdf_engine
+from bwcases.render.pdf import html_exporter, require_pdf_engine, start_printing
 from bwcases.reports.subjects import require_buyer, require_country
 
 if TYPE_CHECKING:  # the store, pandas and the reports are the kernel's business, not this module's
@@ -66,7 +67,7 @@ class BriefKernel:
         notebook = str(NOTEBOOKS / require_kind(kind).notebook)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"bwcases-{kind}-brief")
         # A kernel that fails to start is started again by the run, which reports what it said
-        self._thread.submit(prepare, KERNEL_NAME, notebook)
+        self._warm = self._thread.submit(prepare, KERNEL_NAME, notebook)
 
     def run(self, task: Task) -> Result:
         """Run a brief's task on the warm kernel (once its warm-up is done)."""
@@ -78,6 +79,12 @@ class BriefKernel:
         import_module("bwcases.batch.engine")  # papermill, nbformat
         if task.html or task.pdf:
             html_exporter(task.template)  # nbconvert, the template compiled
+        if task.pdf:
+            # Chromium, ready for the PDF when the notebook is done: started once the kernel is
+            # warm, as on two cores it would slow the warm-up down by as much as it takes
+            with contextlib.suppress(Exception):  # a kernel that failed: the run says why
+                self._warm.result()
+            start_printing()
         return running.result()
 
     def close(self) -> None:
