@@ -232,3 +232,21 @@ def test_a_finished_kernel_s_pid_given_to_another_process_is_not_signalled() -> 
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_batch_kernel_starts_without_a_debugger_and_runs_what_the_notebook_imports(
+    batch_store: Store,
+    tmp_path: Path,
+) -> None:
+    # Nobody debugs a batch kernel: debugpy, which each kernel imported as it started, is not
+    # loaded; what the notebook itself imports still is, and runs
+    nb = notebook(
+        tmp_path / "modules.ipynb",
+        'factory_id = ""',
+        "import sys\nimport pdb\nfrom bwcases.reports.factory import record\n"
+        "record({'debugpy': sys.modules.get('debugpy') is not None, 'pdb': callable(pdb.set_trace)})",
+    )
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
+    outcome = run(spec, batch_store, workers=2)
+    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
+    assert {(r.figures["debugpy"], r.figures["pdb"]) for r in outcome.results} == {(False, True)}

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from jupyter_core.utils import run_sync
@@ -93,7 +94,7 @@ class WarmKernel:
         self.kc = self.km.client()
         self.kc.start_channels()
         try:
-            run_sync(self.kc.wait_for_ready)(timeout=120)
+            run_sync(_answers)(self.kc, 120)
         except BaseException:  # a kernel that never answers is stopped, each time it is tried
             self.shutdown()
             raise
@@ -182,6 +183,27 @@ class WarmKernel:
 
 
 _KERNELS: list[WarmKernel] = []  # the kernels this process runs, to stop them at once
+
+
+async def _answers(kc: Any, timeout: float) -> None:
+    """Wait until a new kernel answers, on its shell and its iopub channels.
+
+    jupyter_client's `wait_for_ready` does the same, then listens to iopub 0.2 s more for
+    messages nobody reads (every reader here takes only its own request's messages): 0.2 s of
+    each kernel's start, and of the first result's wait.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        kc.kernel_info()
+        with contextlib.suppress(Empty):
+            reply = await kc.shell_channel.get_msg(timeout=1)
+            if reply["msg_type"] == "kernel_info_reply":
+                await kc.iopub_channel.get_msg(timeout=0.2)  # its iopub is connected too
+                return
+        if not await kc.is_alive():
+            raise RuntimeError("the kernel died before it answered")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the kernel did not answer in {timeout:g} s")
 
 
 def _ignore(_msg: Any) -> None:

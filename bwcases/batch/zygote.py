@@ -16,6 +16,7 @@ import ast
 import contextlib
 import ctypes
 import gc
+import importlib
 import json
 import os
 import signal
@@ -178,6 +179,16 @@ def imports_of(notebook: str) -> str:
     return "\n".join(lines)
 
 
+# What a kernel imports as it starts, beyond ipykernel.kernelapp: imported once, before the forks
+KERNEL_START = (
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.extensions.storemagic",
+    "psutil",
+    "tornado.queues",
+)
+
+
 def _die_with_parent() -> None:
     parent = os.getppid()
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -224,7 +235,14 @@ def main() -> None:
         del sys.path[0]
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     first = json.loads(sys.stdin.readline() or "{}")
+    # A batch kernel has no debugger: ipykernel then skips debugpy, which each kernel imported
+    # as it started (0.1 s, and pydevd's memory)
+    sys.modules["debugpy"] = None  # type: ignore[assignment]
     from ipykernel import kernelapp  # noqa: F401  (in memory for every kernel)
+
+    for name in KERNEL_START:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
     # a failing import fails the same way in each kernel's warm-up, which reports it
     with contextlib.suppress(Exception):
