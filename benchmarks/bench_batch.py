@@ -21,6 +21,7 @@ starts; 12 factories >= 20x the papermill loop, 100 factories >= 30x; <= 400 MB 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import re
@@ -35,6 +36,7 @@ from pathlib import Path
 
 import yaml
 
+import bwcases
 from bwcases.core.paths import NOTEBOOKS
 from bwcases.io.demo import fill_demo
 from bwcases.store import Store
@@ -135,6 +137,9 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="an SQLite store to use (default: a new demo)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
     args = parser.parse_args()
+    # bwcases compiled as an installed wheel is: where PYTHONDONTWRITEBYTECODE is set (this
+    # machine), a checkout's modules would be compiled again by every process, on both sides
+    compileall.compile_dir(Path(bwcases.__file__).parent, quiet=1)
     sizes = [int(n) for n in args.items.split(",")]
     work = Path(tempfile.mkdtemp(prefix="bwcases-batch-"))
     path = (args.store or work / "demo.sqlite").resolve()
