@@ -164,6 +164,37 @@ def test_a_warm_kernel_shows_no_run_what_the_one_before_left(
     assert states[0]["max_rows"] == 60
 
 
+LAZY = """\
+import importlib, sys
+from bwcases.reports.factory import record
+before = {name: name in sys.modules for name in ("xml.dom.minidom", "bw_lazy_mine")}
+# imported on the way, not by the notebook's import lines (which warm-up runs)
+minidom = importlib.import_module("xml.dom.minidom")  # a library's, as pandas and Babel do
+mine = importlib.import_module("bw_lazy_mine")  # one of her own, beside the notebook
+count = mine.COUNT
+mine.COUNT += 1
+record({"before": before, "parsed": minidom.parseString("<a/>").documentElement.tagName,
+        "mine": count})
+"""
+
+
+def test_a_library_module_a_run_imports_stays_loaded_and_her_own_does_not(
+    batch_store: Store, tmp_path: Path
+) -> None:
+    # Re-imported by every run, pandas's and Babel's lazily imported modules took a fifth of a
+    # report's time: the next runs find them loaded, as a fresh import leaves them; a module of
+    # her own is imported afresh by each run, its state that of a first import
+    (tmp_path / "bw_lazy_mine.py").write_text("COUNT = 0\n", encoding="utf-8")
+    nb = notebook(tmp_path / "lazy.ipynb", 'factory_id = ""', LAZY)
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
+    outcome = run(spec, batch_store, workers=1)
+    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
+    figures = [r.figures for r in sorted(outcome.results, key=lambda r: r.item)]
+    assert [f["before"]["bw_lazy_mine"] for f in figures] == [False, False, False]
+    assert sorted(f["before"]["xml.dom.minidom"] for f in figures) == [False, True, True]
+    assert {f["parsed"] for f in figures} == {"a"} and {f["mine"] for f in figures} == {0}
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

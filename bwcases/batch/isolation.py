@@ -9,11 +9,14 @@ pandas options, matplotlib settings and figures, and the global random generator
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import importlib
 import operator
 import os
 import random
 import sys
+import sysconfig
 import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -53,6 +56,10 @@ _KERNEL_MACHINERY = (
     "_",
 )
 _MISSING = object()
+_LIBRARY_PATHS = tuple(
+    {sysconfig.get_path(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    | {os.path.dirname(os.path.dirname(__file__))}  # bwcases
+)
 
 
 def _watched(name: str) -> bool:
@@ -122,6 +129,7 @@ def restore() -> list[str]:
     if shell is not None:
         shell.reset(new_session=False, aggressive=False)
     dropped = [name for name in list(sys.modules) if name not in snap.modules]
+    lazy = [name for name in dropped if _library(sys.modules[name])]
     for name in dropped:
         del sys.modules[name]
     for name, saved in snap.globals_of.items():
@@ -158,10 +166,43 @@ def restore() -> list[str]:
         plt.close("all")
         if "rc" in snap.extra:
             mpl.rcParams.update(snap.extra["rc"])
+    if lazy:
+        _import_fresh(lazy, snap)
     # What the run left in reference cycles goes now, not a run later: its open files and
     # connections are closed before the next run starts (cheap, warm-up's objects are frozen).
     gc.collect()
     return dropped
+
+
+def _library(module: object) -> bool:
+    """Whether a module is installed library code: Python's own, an installed package's, or
+    bwcases's; never a module of the notebook's folder or of a path a run added."""
+    origin = getattr(getattr(module, "__spec__", None), "origin", None)
+    return isinstance(origin, str) and origin.startswith(_LIBRARY_PATHS)
+
+
+def _import_fresh(names: list[str], snap: Snapshot) -> None:
+    """Import again, into the restored state, the library modules a run imported on its way
+    (pandas's and Babel's lazy imports: a fifth of a factory report's run, each run), and take
+    them into the state every run starts from.
+
+    A module imported into the restored state is what the next run would import itself; it is
+    then there already, as the notebook's own imports are after warm-up. Modules of the
+    notebook's folder, or of paths a run added, are never kept.
+    """
+    for name in names:
+        with contextlib.suppress(Exception):  # a module that fails on its own: the run says so
+            importlib.import_module(name)
+    for name in [name for name in sys.modules if name not in snap.modules]:
+        snap.modules.add(name)
+        mod = sys.modules[name]
+        if isinstance(mod, ModuleType) and _watched(name):
+            snap.globals_of[name] = dict(vars(mod))
+    for name, saved in snap.globals_of.items():  # the parent packages now name them
+        parent = sys.modules.get(name)
+        if parent is not None:
+            for key, value in vars(parent).items():
+                saved.setdefault(key, value)
 
 
 def _unchanged(now: dict[str, Any], saved: dict[str, Any]) -> bool:
