@@ -1,5 +1,6 @@
-"""Rendering executed briefs: self-contained HTML with the brief template; PDF printed by Chromium,
-or by WeasyPrint where no Chromium is installed.
+"""Rendering executed briefs: self-contained HTML with the brief template; PDF printed by Chromium
+(one per process, kept running: `bwcases.render.printer`), or by WeasyPrint where no Chromium is
+installed.
 
 Chromium prints the 60-page partner brief in a fifth of WeasyPrint's time and half its CPU, and
 none of WeasyPrint's options or the brief's CSS rules changed that (benchmarks/bench_brief.py).
