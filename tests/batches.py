@@ -78,18 +78,21 @@ def alive(pids: dict[int, str]) -> list[int]:
     ]
 
 
-def kernels_of_run(run: int) -> dict[int, str]:
+def kernels_of_run(run: int, *, zygote: bool = True) -> dict[int, str]:
     """A run's live kernels: those below it, and those forked by its zygote (no one's children
-    once the zygote has ended, and their command line then names the run): pid -> start time."""
+    once the zygote has ended, and their command line then names the run), with the zygote
+    itself (the run's child, with the same command line) unless asked not to: pid -> start
+    time."""
     procs = processes()
     below = process_tree(run)
     found = {}
-    for pid, (_, start, state) in procs.items():
+    for pid, (parent, start, state) in procs.items():
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:  # gone meanwhile
             continue
-        forked = b"bwcases.batch.zygote" in argv and argv[-2:-1] == [str(run).encode()]
+        zygote_like = b"bwcases.batch.zygote" in argv and argv[-2:-1] == [str(run).encode()]
+        forked = zygote_like and (zygote or parent != run)
         if state != "Z" and (forked or (pid in below and b"ipykernel_launcher" in argv)):
             found[pid] = start
     return found

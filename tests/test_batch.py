@@ -411,7 +411,7 @@ def test_a_killed_run_takes_its_workers_and_kernels_with_it(
         kernels: list[int] = []
         while len(kernels) < 2 and time.monotonic() < deadline:  # two kernels running items
             time.sleep(0.5)
-            kernels = list(kernels_of_run(proc.pid))
+            kernels = list(kernels_of_run(proc.pid, zygote=False))
         assert len(kernels) == 2, "the run never started its kernels"
         time.sleep(2)  # mid-item
         started = {**process_tree(proc.pid), **kernels_of_run(proc.pid)}

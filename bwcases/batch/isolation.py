@@ -56,10 +56,13 @@ _KERNEL_MACHINERY = (
     "_",
 )
 _MISSING = object()
-_LIBRARY_PATHS = tuple(
-    {sysconfig.get_path(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    | {os.path.dirname(os.path.dirname(__file__))}  # bwcases
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bwcases
+_LIBRARY_PATHS = tuple(  # folders of installed code, each ending in a separator
+    os.path.join(path, "")
+    for path in {sysconfig.get_path(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    | {_PACKAGE}
 )
+_SHIPPED_NOTEBOOKS = os.path.join(_PACKAGE, "notebooks", "")
 
 
 def _watched(name: str) -> bool:
@@ -178,7 +181,11 @@ def _library(module: object) -> bool:
     """Whether a module is installed library code: Python's own, an installed package's, or
     bwcases's; never a module of the notebook's folder or of a path a run added."""
     origin = getattr(getattr(module, "__spec__", None), "origin", None)
-    return isinstance(origin, str) and origin.startswith(_LIBRARY_PATHS)
+    return (
+        isinstance(origin, str)
+        and origin.startswith(_LIBRARY_PATHS)
+        and not origin.startswith(_SHIPPED_NOTEBOOKS)  # a module she put beside them
+    )
 
 
 def _import_fresh(names: list[str], snap: Snapshot) -> None:

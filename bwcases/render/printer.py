@@ -55,8 +55,6 @@ class Printer:
         except FutureTimeout:
             self.kill()
             raise BwcasesError(self._timed_out()) from None
-        except BwcasesError:
-            raise
         except Exception as exc:
             raise BwcasesError(self._said(str(exc))) from None
         path.write_bytes(data)
