@@ -6,6 +6,8 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from html import escape
 from html.parser import HTMLParser
@@ -197,6 +199,35 @@ def test_a_governance_body_gets_no_partner_brief(demo: Store, tmp_path: Path) ->
     done = bw("--db", demo.url, "brief", "partner", pac, "--period", PERIOD, "-o", str(tmp_path))
     assert done.exit_code == 2 and "governance body" in done.stderr
     assert not list(tmp_path.glob("*.html"))
+
+
+def test_a_partner_not_in_the_store_is_refused_at_once_and_leaves_no_kernel(
+    demo: Store, tmp_path: Path
+) -> None:
+    # The brief's kernel starts while the partner is checked: a refusal ends the command there,
+    # without waiting for the kernel to warm up, and leaves no kernel of its own behind
+    argv = [sys.executable, "-m", "bwcases", "--db", demo.url, "brief", "partner", "NOPE"]
+    argv += ["--period", PERIOD, "-o", str(tmp_path)]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and b"no partner 'NOPE' in the store" in err
+    assert not list(tmp_path.iterdir())
+    deadline = time.monotonic() + 15  # a kernel still starting ends once it finds itself alone
+    while _kernels_started_by(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _kernels_started_by(proc.pid) == []
+
+
+def _kernels_started_by(pid: int) -> list[int]:
+    """Kernels jupyter_client started for a process (it names its parent in their environment)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"JPY_PARENT_PID={pid}\0".encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
 
 
 # -- governance briefs --------------------------------------------------------------------

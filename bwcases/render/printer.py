@@ -3,7 +3,8 @@
 Starting Chromium costs more than printing a 30-page brief with it (0.75 s against 0.4 s on two
 cores), so a process starts it once, ahead of its first PDF where it knows one is coming (a brief,
 a batch with PDFs), and prints every PDF on it. Playwright's objects belong to the thread that
-made them: one thread of the printer's own does all the driving, and callers hand it jobs.
+made them: one thread of the printer's own (`JobThread`) does all the driving, and callers hand
+it jobs.
 
 Each print is a new browser context with scripts off; the page is answered from memory at an
 address of its own, and every other request, of any page, is refused.
@@ -14,18 +15,16 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import queue
 import re
 import signal
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
 from bwcases.core.errors import BwcasesError
+from bwcases.core.jobs import JobThread
 
 PAGE_URL = "https://print.bwcases.invalid/"  # answered by the printer, asked of no network
 
@@ -35,23 +34,19 @@ class Printer:
 
     def __init__(self, exe: str, flags: tuple[str, ...], timeout_s: float) -> None:
         self.exe, self.flags, self.timeout_s = exe, flags, timeout_s
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = (
-            queue.SimpleQueue()
-        )
         self._playwright: Any = None
         self._browser: Any = None
         self._driver: set[int] = set()  # Playwright's driver process, Chromium's parent
         self.broken = False  # killed (a launch or print that failed): a new printer takes over
-        self._thread = threading.Thread(target=self._serve, name="bwcases-printer", daemon=True)
-        self._thread.start()
-        self._launching = self._submit(self._launch)  # started now, told at the first print
+        self._jobs = JobThread("bwcases-printer")
+        self._launching = self._jobs.submit(self._launch)  # started now, told at the first print
 
     def print(self, html: str, path: Path) -> None:
         """Write `html` as a PDF at `path`; refused with what Chromium said, or after the
         timeout (Chromium and its helpers then stopped)."""
         try:  # a launch has a timeout of its own, and stops what it started when it fails
             self._launching.result(timeout=self.timeout_s + 30)
-            data = self._submit(lambda: self._print(html)).result(timeout=self.timeout_s)
+            data = self._jobs.submit(self._print, html).result(timeout=self.timeout_s)
         except FutureTimeout:
             self.kill()
             raise BwcasesError(self._timed_out()) from None
@@ -61,10 +56,8 @@ class Printer:
 
     def close(self) -> None:
         """Stop Chromium and the thread, once the jobs handed over are done."""
-        self._jobs.put(None)
-        if not self.broken and self._thread.is_alive():
-            self._thread.join(timeout=10)
-        if self._thread.is_alive():
+        self._jobs.submit(self._stop)
+        if not self._jobs.stop(timeout=0 if self.broken else 10):
             self.kill()
 
     def kill(self) -> None:
@@ -102,19 +95,7 @@ class Printer:
             return f"Chromium ({self.exe}) printed no PDF: {last}"
         return f"Chromium ({self.exe}) printed no PDF (exit status {status.group(1)}): {last}"
 
-    def _submit(self, fn: Callable[[], Any]) -> Future[Any]:
-        job: Future[Any] = Future()
-        self._jobs.put((fn, job))
-        return job
-
-    def _serve(self) -> None:
-        while (item := self._jobs.get()) is not None:
-            fn, job = item
-            if job.set_running_or_notify_cancel():
-                try:
-                    job.set_result(fn())
-                except BaseException as exc:  # handed to the caller, who says what it means
-                    job.set_exception(exc)
+    def _stop(self) -> None:
         with contextlib.suppress(Exception):  # a browser killed already
             if self._playwright is not None:
                 self._playwright.stop()

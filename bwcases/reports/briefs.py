@@ -9,7 +9,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 from bwcases.analysis.methods import Window
 from bwcases.core.errors import BwcasesError, UsageError
 from bwcases.core.i18n import LANGUAGES
+from bwcases.core.jobs import JobThread
 from bwcases.core.paths import NOTEBOOKS
 from bwcases.render.pdf import html_exporter, require_pdf_engine, start_printing
 from bwcases.reports.subjects import require_buyer, require_country
@@ -65,7 +65,9 @@ class BriefKernel:
         from bwcases.batch.executor import prepare
 
         notebook = str(NOTEBOOKS / require_kind(kind).notebook)
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"bwcases-{kind}-brief")
+        # A daemon: a command refused meanwhile (a partner not in the store) ends at once, its
+        # kernel killed by the batch's exit handler, not warmed up first
+        self._thread = JobThread(f"bwcases-{kind}-brief")
         # A kernel that fails to start is started again by the run, which reports what it said
         self._warm = self._thread.submit(prepare, KERNEL_NAME, notebook)
 
@@ -92,7 +94,7 @@ class BriefKernel:
         from bwcases.batch.executor import release
 
         self._thread.submit(release).result()
-        self._thread.shutdown()
+        self._thread.stop()
 
 
 _kernels: dict[str, BriefKernel] = {}
