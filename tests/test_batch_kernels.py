@@ -250,3 +250,16 @@ def test_a_batch_kernel_starts_without_a_debugger_and_runs_what_the_notebook_imp
     outcome = run(spec, batch_store, workers=2)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
     assert {(r.figures["debugpy"], r.figures["pdb"]) for r in outcome.results} == {(False, True)}
+
+
+def test_a_notebook_that_imports_debugpy_still_gets_it(batch_store: Store, tmp_path: Path) -> None:
+    nb = notebook(
+        tmp_path / "debugs.ipynb",
+        'factory_id = ""',
+        "import debugpy\nfrom bwcases.reports.factory import record\n"
+        "record({'debugpy': callable(debugpy.listen)})",
+    )
+    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
+    outcome = run(spec, batch_store, workers=1)
+    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
+    assert {r.figures["debugpy"] for r in outcome.results} == {True}

@@ -235,9 +235,10 @@ def main() -> None:
         del sys.path[0]
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     first = json.loads(sys.stdin.readline() or "{}")
-    # A batch kernel has no debugger: ipykernel then skips debugpy, which each kernel imported
-    # as it started (0.1 s, and pydevd's memory)
-    sys.modules["debugpy"] = None  # type: ignore[assignment]
+    # A batch kernel has no debugger, unless its notebook imports debugpy: ipykernel then skips
+    # it, where each kernel imported it as it started (0.1 s, and pydevd's memory)
+    if "debugpy" not in first.get("imports", ""):
+        sys.modules["debugpy"] = None  # type: ignore[assignment]
     from ipykernel import kernelapp  # noqa: F401  (in memory for every kernel)
 
     for name in KERNEL_START:
