@@ -234,32 +234,25 @@ def test_a_finished_kernel_s_pid_given_to_another_process_is_not_signalled() -> 
         other.wait()
 
 
-def test_a_batch_kernel_starts_without_a_debugger_and_runs_what_the_notebook_imports(
-    batch_store: Store,
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("imports", "debugger"),
+    [
+        # Nobody debugs a batch kernel: debugpy, which each kernel imported as it started, is
+        # not loaded; what the notebook itself imports still is, and runs
+        ("import pdb", False),
+        ("import pdb\nimport debugpy", True),  # unless the notebook asks for it
+    ],
+)
+def test_a_batch_kernel_has_a_debugger_only_if_its_notebook_imports_one(
+    batch_store: Store, tmp_path: Path, imports: str, debugger: bool
 ) -> None:
-    # Nobody debugs a batch kernel: debugpy, which each kernel imported as it started, is not
-    # loaded; what the notebook itself imports still is, and runs
     nb = notebook(
         tmp_path / "modules.ipynb",
         'factory_id = ""',
-        "import sys\nimport pdb\nfrom bwcases.reports.factory import record\n"
+        f"import sys\n{imports}\nfrom bwcases.reports.factory import record\n"
         "record({'debugpy': sys.modules.get('debugpy') is not None, 'pdb': callable(pdb.set_trace)})",
     )
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
     outcome = run(spec, batch_store, workers=2)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
-    assert {(r.figures["debugpy"], r.figures["pdb"]) for r in outcome.results} == {(False, True)}
-
-
-def test_a_notebook_that_imports_debugpy_still_gets_it(batch_store: Store, tmp_path: Path) -> None:
-    nb = notebook(
-        tmp_path / "debugs.ipynb",
-        'factory_id = ""',
-        "import debugpy\nfrom bwcases.reports.factory import record\n"
-        "record({'debugpy': callable(debugpy.listen)})",
-    )
-    spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
-    outcome = run(spec, batch_store, workers=1)
-    assert outcome.exit_status == 0, [r.error for r in outcome.failed]
-    assert {r.figures["debugpy"] for r in outcome.results} == {True}
+    assert {(r.figures["debugpy"], r.figures["pdb"]) for r in outcome.results} == {(debugger, True)}
