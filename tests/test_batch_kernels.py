@@ -241,6 +241,7 @@ def test_a_finished_kernel_s_pid_given_to_another_process_is_not_signalled() -> 
         # not loaded; what the notebook itself imports still is, and runs
         ("import pdb", False),
         ("import pdb\nimport debugpy", True),  # unless the notebook asks for it
+        ("import pdb\ndef debugs():\n    import debugpy\n\ndebugs()", True),  # anywhere
     ],
 )
 def test_a_batch_kernel_has_a_debugger_only_if_its_notebook_imports_one(

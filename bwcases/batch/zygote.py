@@ -235,11 +235,14 @@ def main() -> None:
         del sys.path[0]
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     first = json.loads(sys.stdin.readline() or "{}")
-    # A batch kernel has no debugger, unless its notebook imports debugpy: ipykernel then skips
-    # it, where each kernel imported it as it started (0.1 s, and pydevd's memory)
-    if "debugpy" not in first.get("imports", ""):
-        sys.modules["debugpy"] = None  # type: ignore[assignment]
-    from ipykernel import kernelapp  # noqa: F401  (in memory for every kernel)
+    # A batch kernel has no debugger: ipykernel's debugger module, imported while debugpy cannot
+    # be, says so, where each kernel imported debugpy as it started (0.1 s, and pydevd's memory).
+    # debugpy itself stays importable, for a notebook that uses it.
+    sys.modules["debugpy"] = None  # type: ignore[assignment]
+    try:
+        from ipykernel import debugger, kernelapp  # noqa: F401  (in memory for every kernel)
+    finally:
+        del sys.modules["debugpy"]
 
     for name in KERNEL_START:
         with contextlib.suppress(ImportError):
