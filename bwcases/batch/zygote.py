@@ -26,6 +26,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from bwcases.core import procs
+
 PR_SET_PDEATHSIG = 1
 LAUNCHER = ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
@@ -39,18 +41,6 @@ def forkable(argv: list[str], env: dict[str, str] | None) -> bool:
     return not env and len(argv) == 5 and argv[0] in pythons and argv[1:] == LAUNCHER
 
 
-STARTTIME = 19  # /proc/PID/stat's 22nd field, counted from the state (its 3rd)
-
-
-def _stat(pid: int) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command's name, from the state on; None if gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat[stat.rindex(")") + 2 :].split()
-
-
 class ForkedProcess:
     """A kernel forked by the zygote, seen as `subprocess.Popen` would show it."""
 
@@ -60,15 +50,19 @@ class ForkedProcess:
         self.pid = pid
         self.returncode: int | None = None
         # its start time tells it from a later process given the same pid once it has ended
-        found = _stat(pid)
-        self.started = found[STARTTIME] if found else ""
+        found = procs.stat(pid)
+        self.started = found[procs.STARTTIME] if found else ""
 
     def poll(self) -> int | None:
         if self.returncode is None:
             # Not this process's child: once the zygote has ended, whoever inherited the kernel
             # reaps it when it pleases (a second or more), so a zombie is a finished kernel
-            found = _stat(self.pid)
-            if found is None or found[0] in "ZX" or found[STARTTIME] != self.started:
+            found = procs.stat(self.pid)
+            if (
+                found is None
+                or found[procs.STATE] in "ZX"
+                or found[procs.STARTTIME] != self.started
+            ):
                 self.returncode = -signal.SIGKILL
         return self.returncode
 

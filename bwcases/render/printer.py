@@ -23,6 +23,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
+from bwcases.core import procs
 from bwcases.core.errors import BwcasesError
 from bwcases.core.jobs import JobThread
 
@@ -74,8 +75,8 @@ class Printer:
                 os.killpg(group, signal.SIGKILL)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and any(
-            _running(pid)
-            for pid, (_, group) in _processes().items()
+            procs.running(pid)
+            for pid, (_, group) in procs.processes().items()
             if pid in killed or group in groups
         ):
             time.sleep(0.01)
@@ -160,47 +161,22 @@ def _answer(route: Any, html: str) -> None:
         route.abort()
 
 
-def _processes() -> dict[int, tuple[int, int]]:
-    """pid -> (parent pid, process group), for every process now."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            text = stat.read_text()
-            parent, group = text[text.rindex(")") + 2 :].split()[1:3]
-            found[int(stat.parent.name)] = (int(parent), int(group))
-    return found
-
-
-def _running(pid: int) -> bool:
-    """Whether a process is there and not yet ended (a zombie has ended)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return ""
-
-
 def _drivers() -> set[int]:
     """Playwright's drivers: children of this process (the printer's, and those of any other
     Playwright it uses)."""
     me = os.getpid()
     return {
         pid
-        for pid, (parent, _group) in _processes().items()
-        if parent == me and "run-driver" in _cmdline(pid) and "playwright" in _cmdline(pid)
+        for pid, (parent, _group) in procs.processes().items()
+        if parent == me
+        and "run-driver" in procs.cmdline(pid)
+        and "playwright" in procs.cmdline(pid)
     }
 
 
 def _descendants(roots: set[int]) -> dict[int, int]:
     """These processes and all theirs: pid -> process group."""
-    processes = _processes()
+    processes = procs.processes()
     found, frontier = {}, [pid for pid in roots if pid in processes]
     while frontier:
         pid = frontier.pop()
