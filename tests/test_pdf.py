@@ -200,14 +200,19 @@ def test_the_print_policy_comes_first_in_the_head() -> None:
     assert pdf.with_print_policy("<p>x</p>") == pdf.PRINT_POLICY + "<p>x</p>"
 
 
+@pytest.fixture
+def chromium(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PDFs printed by the machine's own Chromium, whatever the environment says."""
+    monkeypatch.delenv(pdf.CHROMIUM_VARIABLE, raising=False)
+    monkeypatch.setenv(pdf.ENGINE_VARIABLE, "chromium")
+
+
 @needs_chromium
 def test_one_chromium_prints_every_pdf_and_a_crashed_one_is_started_again(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    chromium: None, tmp_path: Path
 ) -> None:
     from bwcases.render import printer
 
-    monkeypatch.delenv(pdf.CHROMIUM_VARIABLE, raising=False)
-    monkeypatch.setenv(pdf.ENGINE_VARIABLE, "chromium")
     printer.close_printer()
     pdf.start_printing()
     to_pdf(PAGE.format(extra="", body="First"), tmp_path / "a.pdf")
@@ -230,11 +235,7 @@ def test_one_chromium_prints_every_pdf_and_a_crashed_one_is_started_again(
 
 
 @needs_chromium
-def test_scripts_of_a_printed_page_do_not_run(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.delenv(pdf.CHROMIUM_VARIABLE, raising=False)
-    monkeypatch.setenv(pdf.ENGINE_VARIABLE, "chromium")
+def test_scripts_of_a_printed_page_do_not_run(chromium: None, tmp_path: Path) -> None:
     extra = "<script>document.title = 'x'; document.write('<p>written by a script</p>')</script>"
     to_pdf(PAGE.format(extra=extra, body="Second"), tmp_path / "b.pdf")
     assert "written by a script" not in text(tmp_path / "b.pdf")
