@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bwcases.web.serve import start_server, stop_server
+from tests.helpers import PG_GIVEN
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -41,19 +43,78 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+SERVING: set[Path] = set()  # the logs of the Voilà servers running now
+SIGNED_IN: weakref.WeakSet[Page] = weakref.WeakSet()  # the pages a test signed in with
+CLOSED_ON_FAILURE: list[tuple[str, str]] = []  # what pages showed as a failure closed them
+
+
 @contextmanager
 def served(store_url: str, log_path: Path, *, preheat: bool = True) -> Iterator[str]:
     """Voilà on a free localhost port over the store; yields its base URL (ending in /)."""
     with log_path.open("wb") as log:
         proc, url = start_server(store_url, log=log, preheat=preheat)
+        SERVING.add(log_path)
         try:
             yield url.split("/voila/", 1)[0] + "/"
         finally:
+            SERVING.discard(log_path)
             stop_server(proc)
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    return "\n".join(path.read_text("utf-8", "replace").splitlines()[-lines:])
+
+
+def _database_activity() -> str:
+    """What the PostgreSQL test server's connections are doing, but the idle ones."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_GIVEN)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(ACTIVITY)).all()
+        return "\n".join(" | ".join(str(v) for v in row) for row in rows) or "(all idle)"
+    except Exception as exc:  # the report of a failure must not fail itself
+        return f"could not be read: {exc}"
+    finally:
+        engine.dispose()
+
+
+def _shown(page: Page) -> tuple[str, str]:
+    """A page's address and its text, as the person saw it when the test failed."""
+    try:
+        return page.url, page.locator("body").inner_text(timeout=2_000)[-3_000:]
+    except Exception as exc:  # closed already
+        return "closed", str(exc).splitlines()[0]
+
+
+ACTIVITY = """SELECT pid, datname, state, wait_event_type, wait_event, now() - xact_start AS open_for,
+left(query, 160) FROM pg_stat_activity
+WHERE backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()"""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test while Voilà serves: the end of each server's log (its kernels' too) and
+    what the database is doing, in the report, for a failure seen only on another machine."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    closed = CLOSED_ON_FAILURE[:]
+    CLOSED_ON_FAILURE.clear()
+    if report.when != "call" or not report.failed or not SERVING:
+        return
+    for path in sorted(SERVING):
+        report.sections.append((f"Voilà log {path} (end)", _tail(path)))
+    shown = [_shown(page) for page in list(SIGNED_IN) if not page.is_closed()]
+    for url, text in [*closed, *shown]:
+        report.sections.append((f"What the page showed ({url})", text))
+    if PG_GIVEN:
+        report.sections.append(("PostgreSQL activity", _database_activity()))
 
 
 def sign_in(page: Page, base: str, name: str, password: str, lang: str = "") -> None:
     """Sign in through the login form (the browser keeps the session cookie)."""
+    SIGNED_IN.add(page)
     page.goto(f"{base}login" + (f"?lang={lang}" if lang else ""))
     page.fill("#username", name)
     page.fill("#password", password)
@@ -71,7 +132,11 @@ def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
-            yield page
+            try:
+                yield page
+            except BaseException:
+                CLOSED_ON_FAILURE.append(_shown(page))
+                raise
         finally:
             browser.close()
 
