@@ -235,6 +235,36 @@ def test_one_chromium_prints_every_pdf_and_a_crashed_one_is_started_again(
 
 
 @needs_chromium
+def test_each_pdf_is_its_own_page_and_a_crashed_page_is_made_anew(
+    chromium: None, tmp_path: Path
+) -> None:
+    # prints share one page: each PDF holds its own HTML alone, and a renderer that crashed
+    # between prints (the browser still running) takes no print with it
+    from bwcases.core import procs
+    from bwcases.render import printer
+
+    printer.close_printer()
+    for name in ("First", "Second"):
+        to_pdf(PAGE.format(extra="", body=name), tmp_path / f"{name}.pdf")
+    assert "First" not in text(tmp_path / "Second.pdf") and "Second" in text(
+        tmp_path / "Second.pdf"
+    )
+    running = printer._printer
+    assert running is not None
+    renderers = [
+        pid
+        for pid in printer._descendants(running._driver)
+        if "--type=renderer" in procs.cmdline(pid)
+    ]
+    assert renderers, "no renderer under the printer's Chromium"
+    for pid in renderers:
+        os.kill(pid, 9)
+    to_pdf(PAGE.format(extra="", body="Third"), tmp_path / "Third.pdf")
+    assert "Third" in text(tmp_path / "Third.pdf") and printer._printer is running
+    printer.close_printer()
+
+
+@needs_chromium
 def test_scripts_of_a_printed_page_do_not_run(chromium: None, tmp_path: Path) -> None:
     extra = "<script>document.title = 'x'; document.write('<p>written by a script</p>')</script>"
     to_pdf(PAGE.format(extra=extra, body="Second"), tmp_path / "b.pdf")
