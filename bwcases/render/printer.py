@@ -128,6 +128,7 @@ class Printer:
                 handle_sigterm=False,
                 handle_sighup=False,
             )
+            self._new_page()  # ready for the first print too
         except BaseException:
             self.kill()  # a launch that timed out leaves Chromium running: this printer is done
             raise
