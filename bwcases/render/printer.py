@@ -7,11 +7,11 @@ made them: one thread of the printer's own (`JobThread`) does all the driving, a
 it jobs.
 
 Prints go to one page, kept open in a browser context with scripts off: a new context for every
-print cost more than the print itself (12 factory reports: 6 s against 2.1 s, and two or more
-prints at once on one Chromium were no faster than one after the other). The page is answered from
-memory at an address of its own, and every other request, of any page, is refused. With scripts
-off and nothing fetched, a print leaves nothing the next could read; the page is made anew after a
-crash, after a failed print, and every `PAGE_PRINTS` prints.
+print cost more than the print itself (12 factory reports printed: 6 s against 2.1 s), and two
+or more prints at once on one Chromium were no faster than one after the other. The page is
+answered from memory at an address of its own, and every other request, of any page, is refused.
+With scripts off and nothing fetched, a print leaves nothing the next could read; the page is
+made anew after a crash, after a failed print, and every `PAGE_PRINTS` prints.
 """
 
 from __future__ import annotations
