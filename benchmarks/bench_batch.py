@@ -1,7 +1,7 @@
 """Batch throughput: a shell loop of `papermill` calls against the `bwcases run` command.
 
     .venv/bin/python benchmarks/bench_batch.py [--items 12,100] [--workers 2] [--sample 4]
-                                               [--rounds 3] [--store PATH]
+                                               [--rounds 3] [--store PATH] [--pdf]
 
 Both produce the executed factory progress report (.ipynb) of the same factories of a demo
 store. For each batch size, `bwcases run` as a command (imports, kernels, every item) is timed
@@ -13,6 +13,8 @@ papermill loop's time is `--sample` calls of one `papermill` command each, times
 The sampled factories' notebooks are checked the same on both sides (cells and outputs).
 The rounds are interleaved, papermill then each size, and the best of each is kept: on a shared
 machine the CPU-time ratio is the steadier figure, the wall-time ratio the one a user sees.
+With `--pdf`, each size also runs with HTML and PDF written (papermill writes neither), and what
+each PDF adds is printed against the same run without them.
 
 Targets (issue 16), as ratios in the same run: the first result <= 1.5 s after the command
 starts; 12 factories >= 20x the papermill loop, 100 factories >= 30x; <= 400 MB for 2 workers.
@@ -136,6 +138,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=4, help="papermill calls timed (0: all)")
     parser.add_argument("--store", type=Path, help="an SQLite store to use (default: a new demo)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
+    parser.add_argument("--pdf", action="store_true", help="each size with HTML and PDF too")
     args = parser.parse_args()
     # bwcases compiled as an installed wheel is: where PYTHONDONTWRITEBYTECODE is set (this
     # machine), a checkout's modules would be compiled again by every process, on both sides
@@ -161,22 +164,27 @@ def main() -> None:
         ]
 
     calls = active[: args.sample] if args.sample else active[: max(sizes)]
-    specs = {}
+    specs, pdf_specs = {}, {}
     for n in sizes:
-        specs[n] = work / f"batch-{n}.yaml"
-        specs[n].write_text(
-            yaml.safe_dump(
-                {
-                    "notebook": str(NOTEBOOK),
-                    "select": {"ids": active[:n]},
-                    "parameters": {"as_of": AS_OF},
-                    "output": str(work / f"run-{n}"),
-                    "formats": ["ipynb"],
-                }
+        for found, name, formats in (
+            (specs, f"run-{n}", ["ipynb"]),
+            (pdf_specs, f"pdf-{n}", ["ipynb", "html", "pdf"]),
+        ):
+            found[n] = work / f"{name}.yaml"
+            found[n].write_text(
+                yaml.safe_dump(
+                    {
+                        "notebook": str(NOTEBOOK),
+                        "select": {"ids": active[:n]},
+                        "parameters": {"as_of": AS_OF},
+                        "output": str(work / name),
+                        "formats": formats,
+                    }
+                )
             )
-        )
     loop: list[Timing] = []  # per papermill call: the mean of a round's calls
     runs: dict[int, list[Timing]] = {n: [] for n in sizes}
+    pdf_runs: dict[int, list[Timing]] = {n: [] for n in sizes}
     for round_ in range(args.rounds):  # interleaved: a busy spell of the machine hits both sides
         calls_made = []
         for fid in calls:  # one at a time, as a shell loop runs them
@@ -203,6 +211,13 @@ def main() -> None:
                     work / f"loop-{round_}" / fid / "report.ipynb"
                 ):
                     raise SystemExit(f"{fid}: bwcases run and papermill disagree")
+            if args.pdf:
+                out = work / f"pdf-{n}"
+                shutil.rmtree(out, ignore_errors=True)
+                command[-1] = str(pdf_specs[n])
+                pdf_runs[n].append(timed([*command, "--workers", str(args.workers)], out))
+                if len(list(out.glob("*.pdf"))) != n:
+                    raise SystemExit(f"{out}: not a PDF for each of the {n} factories")
 
     per_call = min(t.total for t in loop)
     per_call_cpu = min(t.cpu for t in loop)
@@ -228,6 +243,12 @@ def main() -> None:
             f"{min(t.pss for t in runs[n]):.0f} MB PSS, the command and its kernels "
             "(target <= 400 MB)"
         )
+        if args.pdf:
+            with_pdf = min(t.total for t in pdf_runs[n])
+            print(
+                f"{'':16}with HTML and PDF {with_pdf:5.1f} s: {(with_pdf - total) / n:.2f} s "
+                f"more per factory than without; CPU {min(t.cpu for t in pdf_runs[n]):5.1f} s"
+            )
 
 
 if __name__ == "__main__":
