@@ -214,8 +214,8 @@ def main() -> None:
             if args.pdf:
                 out = work / f"pdf-{n}"
                 shutil.rmtree(out, ignore_errors=True)
-                command[-1] = str(pdf_specs[n])
-                pdf_runs[n].append(timed([*command, "--workers", str(args.workers)], out))
+                command = [*command[:-1], str(pdf_specs[n]), "--workers", str(args.workers)]
+                pdf_runs[n].append(timed(command, out))
                 if len(list(out.glob("*.pdf"))) != n:
                     raise SystemExit(f"{out}: not a PDF for each of the {n} factories")
 

@@ -65,6 +65,11 @@ def _tail(path: Path, lines: int = 60) -> str:
     return "\n".join(path.read_text("utf-8", "replace").splitlines()[-lines:])
 
 
+ACTIVITY = """SELECT pid, datname, state, wait_event_type, wait_event, now() - xact_start AS open_for,
+left(query, 160) FROM pg_stat_activity
+WHERE backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()"""
+
+
 def _database_activity() -> str:
     """What the PostgreSQL test server's connections are doing, but the idle ones."""
     from sqlalchemy import create_engine, text
@@ -86,11 +91,6 @@ def _shown(page: Page) -> tuple[str, str]:
         return page.url, page.locator("body").inner_text(timeout=2_000)[-3_000:]
     except Exception as exc:  # closed already
         return "closed", str(exc).splitlines()[0]
-
-
-ACTIVITY = """SELECT pid, datname, state, wait_event_type, wait_event, now() - xact_start AS open_for,
-left(query, 160) FROM pg_stat_activity
-WHERE backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()"""
 
 
 @pytest.hookimpl(hookwrapper=True)

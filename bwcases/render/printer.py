@@ -137,11 +137,11 @@ class Printer:
         """Print on the running Chromium. A Chromium, or a page, that crashed since the last
         print is made anew, and the print tried once more."""
         self._launch()
-        page = self._page
+        reused = self._page is not None and self._prints < PAGE_PRINTS
         try:
             return self._print_once(html)
         except Exception:
-            if self._browser.is_connected() and page is None:  # failed on a new page: its own
+            if self._browser.is_connected() and not reused:  # failed on a new page: its own
                 raise
         self._launch()
         return self._print_once(html)
@@ -170,12 +170,7 @@ class Printer:
         context = self._browser.new_context(java_script_enabled=False)
         context.route("**/*", self._answer)
         self._page = context.new_page()
-        self._page.on("crash", self._crashed)
         self._prints = 0
-
-    def _crashed(self, page: Any) -> None:
-        if page is self._page:  # its renderer is gone: the next print starts on a new page
-            self._drop_page()
 
     def _drop_page(self) -> None:
         page, self._page = self._page, None
@@ -195,12 +190,11 @@ def _drivers() -> set[int]:
     """Playwright's drivers: children of this process (the printer's, and those of any other
     Playwright it uses)."""
     me = os.getpid()
+    children = [pid for pid, (parent, _group) in procs.processes().items() if parent == me]
     return {
         pid
-        for pid, (parent, _group) in procs.processes().items()
-        if parent == me
-        and "run-driver" in procs.cmdline(pid)
-        and "playwright" in procs.cmdline(pid)
+        for pid in children
+        if "run-driver" in (line := procs.cmdline(pid)) and "playwright" in line
     }
 
 
