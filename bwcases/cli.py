@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pandas takes longer to import than --help and --version tak
     import pandas as pd
 
     from bwcases.analysis.methods import Window
+    from bwcases.store.rates import RateStore
+    from bwcases.store.sqlite_rates import SqliteRates
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -419,24 +421,27 @@ def _print_rate_rows(
     by_cycle: bool,
 ) -> None:
     """Print rates as emit prints their frame in CSV or JSON, from the store's rows: the rates
-    part of the store alone and no pandas are imported (unless a country's name is looked up)."""
+    part of the store alone and no pandas are imported, nor SQLAlchemy on an SQLite store (the
+    statements compiled ahead, run by sqlite3)."""
     from bwcases.analysis.rate_rows import country_named, rate_query
     from bwcases.core.row_output import rows_csv, rows_json
-    from bwcases.store.rates import RateStore
+    from bwcases.store.sqlite_rates import SqliteRates
 
-    if country is not None:
-        country = country_named(_store(ctx), country, pooled=True)
-    query = rate_query(
-        method, window=window, cycle=cycle, country=country, level=level, by_cycle=by_cycle
-    )
-    if country is not None:
-        table = _store(ctx).rates_table(query)
-    else:
-        store = RateStore(ctx.ensure_object(dict).get("db"))
-        try:
-            table = store.rates_table(query)
-        finally:
-            store.dispose()
+    db = ctx.ensure_object(dict).get("db")
+    source: SqliteRates | RateStore | None = SqliteRates.open(db)  # sqlite3 where it can
+    if source is None:
+        from bwcases.store.rates import RateStore
+
+        source = RateStore(db)
+    try:
+        if country is not None:
+            country = country_named(source, country, pooled=True)
+        query = rate_query(
+            method, window=window, cycle=cycle, country=country, level=level, by_cycle=by_cycle
+        )
+        table = source.rates_table(query)
+    finally:
+        source.dispose()
     text = (rows_csv if fmt == "csv" else rows_json)(table.columns, table.rows)
     click.echo(for_terminal(text) if sys.stdout.isatty() else text, nl=False)
 

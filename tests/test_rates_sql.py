@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,10 +17,15 @@ from sqlalchemy import event
 
 from bwcases.analysis.metrics import Window
 from bwcases.analysis.queries import rates, rates_by_pandas
+from bwcases.analysis.rate_rows import rate_query
 from bwcases.cli import emit
+from bwcases.core.catalogue import ALL_COUNTRIES
 from bwcases.io.demo import fill_demo
 from bwcases.io.importers import import_file
-from bwcases.store import Store
+from bwcases.store import RateQuery, Store
+from bwcases.store.rate_query import MERGE_ROWS
+from bwcases.store.rates import RateStore, compiled_for_sqlite
+from bwcases.store.sqlite_rates import COMPILED, SqliteRates
 from tests.helpers import bw, write_csv
 
 # What the demo portfolio never holds and the programme's exports do: spellings the catalogue
@@ -183,22 +190,26 @@ def test_the_commands_csv_quotes_what_a_spreadsheet_would_run(
     assert "Vietnam,'@Odd cluster,'+Odd CP,1,0,0.0\n" in cps
 
 
+@pytest.mark.parametrize("country", [None, "vn"], ids=["every country", "one country"])
 @pytest.mark.parametrize(
     ("fmt", "start"),
     [("csv", "country,cluster,compliance_point,"), ("json", '[\n {\n  "country":')],
 )
 def test_the_command_imports_no_pandas_for_every_countrys_rates(
-    portfolio: Store, fmt: str, start: str
+    portfolio: Store, fmt: str, start: str, country: str | None
 ) -> None:
-    # what keeps the command's memory flat (pandas and pyarrow are most of it) and its start short
+    # what keeps the command's memory flat (pandas and pyarrow are most of it) and its start
+    # short; on SQLite, SQLAlchemy is not imported either (the statements compiled ahead)
     script = (
         "import sys\n"
         "from bwcases.cli import main\n"
         "main(sys.argv[1:], standalone_mode=False)\n"
-        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'numpy', 'pyarrow'})\n"
+        "heavy = {'pandas', 'numpy', 'pyarrow', 'sqlalchemy'}\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & heavy)\n"
         "print('loaded:', loaded, file=sys.stderr)\n"
     )
     args = ["rates", "--db", portfolio.url, "--from", "2024-01", "--to", "2025-12"]
+    args += ["--country", country] if country else []
     done = subprocess.run(
         [sys.executable, "-c", script, *args, "--format", fmt],
         capture_output=True,
@@ -206,4 +217,118 @@ def test_the_command_imports_no_pandas_for_every_countrys_rates(
         check=True,
     )
     assert done.stdout.startswith(start)
-    assert "loaded: []" in done.stderr
+    expected = [] if portfolio.is_sqlite else ["sqlalchemy"]
+    assert f"loaded: {expected}" in done.stderr
+
+
+# -- on SQLite, the statements compiled ahead and run by sqlite3 ------------------------------
+
+
+def test_the_statements_compiled_ahead_are_what_sqlalchemy_compiles_today() -> None:
+    shipped = json.loads(COMPILED.read_text(encoding="utf-8"))
+    assert shipped == compiled_for_sqlite(), "write them again: python -m bwcases.store.rates"
+
+
+def _row_queries() -> Iterator[RateQuery]:
+    """Every kind of call the command prints as rows (levels but question's), each country."""
+    for options, level, country in itertools.product(
+        _options(), ("cp", "cluster", "factory"), (None, ALL_COUNTRIES, "Vietnam")
+    ):
+        if country == ALL_COUNTRIES and level == "factory":
+            continue
+        window, cycle = options.get("window"), options.get("cycle")
+        by_cycle = options.get("by_cycle", False)
+        yield rate_query(
+            options["method"], window=window, cycle=cycle, country=country, level=level,
+            by_cycle=by_cycle,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def sqlite_portfolio(sqlite_store: Store, tmp_path: Path) -> Store:
+    """The 12-factory portfolio with the odd rows, in an SQLite file."""
+    fill_demo(sqlite_store, factories=12, seed=1)
+    import_file(sqlite_store, "assessments", write_csv(tmp_path / "odd.csv", ODD_ROWS))
+    return sqlite_store
+
+
+def test_sqlite3_gives_sqlalchemys_rows_for_every_kind_of_call(
+    sqlite_portfolio: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = list(_row_queries())
+    expected = {q: sqlite_portfolio.rates_table(q) for q in queries}
+    assert sum(len(t.rows) for t in expected.values()) > 1000
+
+    def asked(*_args: Any) -> None:
+        raise AssertionError("RateStore was asked")
+
+    monkeypatch.setattr(RateStore, "rates_table", asked)
+    with SqliteRates.open(sqlite_portfolio.url) as direct:
+        assert direct is not None
+        assert direct.countries() == sqlite_portfolio.countries()
+        differences = [q for q in queries if direct.rates_table(q) != expected[q]]
+    assert not differences, differences[:3]
+
+
+def test_more_merges_than_the_statements_carry_are_counted_through_sqlalchemy(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the catalogue counts "Systems" in any case as OSH: 70 spellings are 70 merges
+    spellings = ["".join(c) for c in itertools.product(*zip("systems", "SYSTEMS", strict=True))]
+    rows = [
+        f"Vietnam,1,ODD1,Odd One,900001,10/01/2025,NCQ,Q?,ODD.Q.{i:02d},Worker Protection,"
+        f"{spelling},{i % 3 == 0:d},"
+        for i, spelling in enumerate(spellings[: MERGE_ROWS + 6])
+    ]
+    fill_demo(sqlite_store, factories=3, seed=1)
+    import_file(sqlite_store, "assessments", write_csv(tmp_path / "spellings.csv", rows))
+    window = WINDOWS["two years"]
+    query = rate_query("latest", window=window, cycle=None, country=None, level="cp",
+                       by_cycle=False)  # fmt: skip
+    expected = sqlite_store.rates_table(query)
+    counted = [r for r in expected.rows if r[2] == "Worker Protection" and r[0] == "Vietnam"]
+    assert [r[1] for r in counted] == ["Occupational Safety and Health"]
+    pd.testing.assert_frame_equal(
+        rates(sqlite_store, "latest", window=window),
+        rates_by_pandas(sqlite_store, "latest", window=window),
+        check_exact=True,
+    )
+    asked = []
+    through_sqlalchemy = RateStore.rates_table
+
+    def spied(store: RateStore, q: RateQuery) -> Any:
+        asked.append(q)
+        return through_sqlalchemy(store, q)
+
+    monkeypatch.setattr(RateStore, "rates_table", spied)
+    with SqliteRates.open(sqlite_store.url) as direct:
+        assert direct is not None
+        assert direct.rates_table(query) == expected
+    assert asked == [query]
+
+
+def test_what_sqlite3_cannot_answer_is_left_to_sqlalchemy(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = Path(sqlite_store.url.removeprefix("sqlite:///"))
+    monkeypatch.chdir(path.parent)
+    for name in (path.name, str(path), sqlite_store.url):  # a relative path is the same file
+        opened = SqliteRates.open(name)
+        assert opened is not None
+        opened.dispose()
+    assert SqliteRates.open("postgresql://someone@localhost/cases") is None
+    assert SqliteRates.open(f"{sqlite_store.url}?timeout=5") is None  # options SQLAlchemy reads
+    missing = tmp_path / "new" / "cases.sqlite"
+    assert SqliteRates.open(str(missing)) is None
+    assert not missing.parent.exists()  # nothing made: the store makes a new file its own way
+    bad = tmp_path / "bad.sqlite"
+    bad.write_text("not a database")
+    assert SqliteRates.open(str(bad)) is None
+    got = bw("rates", "--db", str(bad), "--from", "2024-01", "--to", "2025-12")
+    assert got.exit_code != 0
+    assert f"cannot use the store sqlite:///{bad} (file is not a database)" in got.stderr
+    sqlite_store.dispose()
+    with sqlite3.connect(path) as conn:  # a store of an older migration: the store upgrades it
+        conn.execute("UPDATE alembic_version SET version_num = '0006'")
+    conn.close()
+    assert SqliteRates.open(sqlite_store.url) is None

@@ -9,7 +9,7 @@ from bwcases.analysis.methods import Level, Method, Window, check_options
 from bwcases.core import catalogue
 from bwcases.core.catalogue import ALL_COUNTRIES
 from bwcases.core.errors import UsageError
-from bwcases.store.rates import RateQuery
+from bwcases.store.rate_query import RateQuery
 
 
 class Countries(Protocol):

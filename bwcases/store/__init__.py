@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from bwcases.store.case_store import Store
     from bwcases.store.digests import DigestItems, DigestScope
     from bwcases.store.evidence import Upload
-    from bwcases.store.gateway import default_path, resolve_url
+    from bwcases.store.location import default_path, resolve_url
     from bwcases.store.queue import QueueFilters, WorkQueue
-    from bwcases.store.rates import RateQuery
+    from bwcases.store.rate_query import RateQuery
 
 # Where each public name lives (the Store is composed in case_store: add a part there).
 _HOMES = {
@@ -24,12 +24,12 @@ _HOMES = {
     "DigestScope": "digests",
     "LoadSummary": "assessments",
     "QueueFilters": "queue",
-    "RateQuery": "rates",
+    "RateQuery": "rate_query",
     "Store": "case_store",
     "Upload": "evidence",
     "WorkQueue": "queue",
-    "default_path": "gateway",
-    "resolve_url": "gateway",
+    "default_path": "location",
+    "resolve_url": "location",
 }
 
 __all__ = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
-import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -44,13 +43,16 @@ from bwcases.core.errors import (
     StoreFullError,
     StoreUnreachableError,
 )
-from bwcases.core.paths import absolute_store, private_file
+from bwcases.core.paths import private_file
 from bwcases.store import models as m
+from bwcases.store.location import resolve_url
 
 if TYPE_CHECKING:  # imported by frame(): rates as rows need no pandas
     import pandas as pd
 
 SCHEMA_HEAD = "0007"
+# The migration a store is at (no such table: an empty store)
+REVISION_SQL = "SELECT version_num FROM alembic_version"
 SYSTEM_ACTOR = "system"
 CONNECT_TIMEOUT_S = 10  # an unreachable server is reported, not waited for without end
 MIGRATION_LOCK = 0x6277_6361_7365  # the PostgreSQL advisory lock that one migration at a time holds
@@ -88,22 +90,6 @@ _SQLITE_CODES: dict[int, type[StoreError]] = {
 _REFUSED = ("authentication failed", "no password supplied", "does not exist", "not permitted")
 # libpq's words before the reason (the store's URL, printed beside, already names the server)
 _PREAMBLE = re.compile(r"^(connection failed: )?(connection to server .*? failed: )?(FATAL: )?")
-
-
-def default_path() -> Path:
-    """Where the embedded SQLite store lives unless BWCASES_DB or --db says otherwise."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "bwcases" / "cases.sqlite"
-
-
-def resolve_url(url: str | None = None) -> str:
-    """The store URL: the argument, else BWCASES_DB, else the default SQLite file."""
-    url = url or os.environ.get("BWCASES_DB")
-    if url:
-        if "://" not in url:  # a plain path to an SQLite file
-            return f"sqlite:///{Path(url).expanduser().resolve()}"
-        return absolute_store(url)  # a relative SQLite file named from any folder
-    return f"sqlite:///{default_path()}"
 
 
 def shown(url: URL) -> str:
@@ -311,7 +297,7 @@ class Gateway:
         """The migration the store is at, or None for an empty store."""
         try:
             with self.engine.connect() as conn:
-                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                return conn.execute(text(REVISION_SQL)).scalar()
         except (OperationalError, ProgrammingError):
             return None
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import itertools
+import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    Date,
     Float,
     Integer,
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     column,
@@ -24,89 +28,31 @@ from sqlalchemy import (
     values,
 )
 
-from bwcases.core.catalogue import (
-    ALL_COUNTRIES,
-    OBSOLETE_MARK,
-    QuestionType,
-    canonical_cluster,
-    canonical_compliance_point,
-)
+from bwcases.core.catalogue import OBSOLETE_MARK, QuestionType
 from bwcases.store import models as m
-from bwcases.store.gateway import Gateway
+from bwcases.store.gateway import REVISION_SQL, SCHEMA_HEAD
+from bwcases.store.rate_query import (
+    MERGE_FIELDS,
+    MERGES,
+    TYPES,
+    RateQuery,
+    RateTable,
+    merge_name,
+    merge_rows,
+    merges_of,
+    table_of,
+)
+from bwcases.store.register import RegisterStore, countries_statement
 
 if TYPE_CHECKING:  # rates_frame's alone: a command printing the rows does without it
     import pandas as pd
 
-# What each level reports, in the order the programme's tables show it ("cycle" where asked).
-_COLUMNS = {
-    "cp": ["country", "cluster", "compliance_point", "cycle", "factories_assessed",
-           "factories_non_compliant", "non_compliance_rate"],
-    "cluster": ["country", "cluster", "cycle", "factories_assessed", "factories_non_compliant",
-                "non_compliance_rate"],
-    "question": ["country", "cluster", "compliance_point", "question_id", "question_label",
-                 "public_disclosure", "cycle", "findings", "assessments", "non_compliance_rate"],
-    "factory": ["country", "factory_id", "factory_name", "cycle", "cps_non_compliant",
-                "cps_assessed", "factory_score"],
-}  # fmt: skip
-_KEYS = {
-    "cp": ["country", "cluster", "compliance_point", "cycle"],
-    "cluster": ["country", "cluster", "cycle"],
-    "question": ["country", "cluster", "compliance_point", "question_id", "cycle"],
-    "factory": ["country", "factory_id", "cycle"],
-}
-# How each typed column is held in a frame; other columns are texts.
-_TYPES = {
-    "cycle": "int64",
-    "factories_assessed": "int64",
-    "factories_non_compliant": "int64",
-    "non_compliance_rate": "float64",
-    "public_disclosure": "bool",
-    "findings": "int64",
-    "assessments": "int64",
-    "cps_non_compliant": "int64",
-    "cps_assessed": "int64",
-    "factory_score": "float64",
-}
-# The Python type a row holds for each: SQLite gives 0/1 for a boolean, an aggregate may come
-# back as a Decimal from PostgreSQL.
-_PYTHON = {"int64": int, "float64": float, "bool": bool}
-
-
-@dataclass(frozen=True)
-class RateQuery:
-    """What one call of rates asks: a method's choice of assessments, a level, a breakdown.
-
-    The options are those analysis.methods.check_options has accepted: `start`/`end` with
-    latest (and optionally cycle), `cycle` with cycle and panel."""
-
-    method: str  # latest | cycle | panel
-    level: str = "cp"  # cp | cluster | question | factory
-    start: dt.date | None = None
-    end: dt.date | None = None
-    cycle: int | None = None
-    by_cycle: bool = False
-    country: str | None = None  # one country's rates; None: each country's
-    pooled: bool = False  # every country together, in rows whose country is ALL_COUNTRIES
-
-    @property
-    def keys(self) -> list[str]:
-        """The columns a row of the result is found by (its sort order)."""
-        keys = _KEYS[self.level]
-        keys = keys if self.method != "latest" or self.by_cycle else keys[:-1]
-        return keys[1:] if self.pooled else keys
-
-
-@dataclass(frozen=True)
-class RateTable:
-    """Rates as rows of Python values, in the columns and order of RateStore.rates_frame."""
-
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-
-
-def _text(value: Any) -> Any:
-    """A text column's value as stored (NULL stays None, as a frame's missing value)."""
-    return value
+# The query's values, bound by name: one statement's text serves every value (sqlite_rates runs
+# it compiled ahead).
+_COUNTRY = bindparam("country", type_=String)
+_START = bindparam("start", type_=Date)
+_END = bindparam("end", type_=Date)
+_CYCLE = bindparam("cycle", type_=Integer)
 
 
 def _ratio(part: ColumnElement[Any], whole: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -115,28 +61,17 @@ def _ratio(part: ColumnElement[Any], whole: ColumnElement[Any]) -> ColumnElement
     return cast(part, Float) / cast(whole, Float)
 
 
-class RateStore(Gateway):
-    """Non-compliance rates by the programme's three methods and four levels, in SQL."""
+class RateStore(RegisterStore):
+    """Non-compliance rates by the programme's three methods and four levels, in SQL (and the
+    register's countries, which a rate's country is found among)."""
 
     def rates_table(self, query: RateQuery) -> RateTable:
         """Non-compliance rates as plain rows: rates_frame's columns, values and order."""
         with self.engine.connect() as conn:
-            renamed = self._renamed(conn)
-            result = conn.execute(rates_statement(query, renamed))
-            names = list(result.keys())
-            fetched = result.fetchall()
-        if query.pooled:
-            names = ["country", *names]
-        columns = [c for c in _COLUMNS[query.level] if c in names]
-        where = [names.index(c) for c in columns]
-        kinds = [_PYTHON.get(_TYPES.get(c, ""), _text) for c in columns]
-        rows = []
-        for row in fetched:
-            values = (ALL_COUNTRIES, *row) if query.pooled else tuple(row)
-            rows.append(tuple(kind(values[i]) for kind, i in zip(kinds, where, strict=True)))
-        order = [columns.index(k) for k in query.keys]
-        rows.sort(key=lambda row: [row[i] for i in order])  # the keys are never NULL
-        return RateTable(columns, rows)
+            merges = merges_of(conn.execute(merge_pairs_statement()))
+            statement = rates_statement(query, merge_rows(len(merges)))
+            result = conn.execute(statement, query.values(merges))
+            return table_of(query, list(result.keys()), result.fetchall())
 
     def rates_frame(self, query: RateQuery) -> pd.DataFrame:
         """Non-compliance rates as metrics.non_compliance_rates computes them on the findings."""
@@ -144,56 +79,48 @@ class RateStore(Gateway):
 
         table = self.rates_table(query)
         df = pd.DataFrame(table.rows, columns=table.columns)
-        df = df.astype({c: t for c, t in _TYPES.items() if c in df.columns})
+        df = df.astype({c: t for c, t in TYPES.items() if c in df.columns})
         if df.empty:  # texts typed as a frame of rows types them
-            df = df.astype({c: "str" for c in df.columns if c not in _TYPES})
+            df = df.astype({c: "str" for c in df.columns if c not in TYPES})
         return df
 
-    def rates_sql(self, query: RateQuery) -> Select[Any]:
-        """The one statement rates_frame runs for a query (benchmarks run it bare)."""
+    def rates_sql(self, query: RateQuery) -> tuple[Select[Any], dict[str, Any]]:
+        """The one statement rates_frame runs for a query, and its values (benchmarks run it
+        bare)."""
         with self.engine.connect() as conn:
-            return rates_statement(query, self._renamed(conn))
-
-    @staticmethod
-    def _renamed(conn: Any) -> list[tuple[str, str, str, str]]:
-        """The catalogue's merges for the store's spellings: (cluster, CP) as stored and as
-        counted, for the pairs the catalogue counts as another (Systems, hazardous work)."""
-        q = m.Question
-        pairs = conn.execute(
-            select(q.cluster, q.compliance_point)
-            .where(q.question_type == QuestionType.NCQ.value)
-            .distinct()
-        )
-        out = []
-        for cluster, point in pairs:
-            counted = canonical_cluster(cluster), canonical_compliance_point(point)
-            if counted != (cluster, point):
-                out.append((cluster, point, *counted))
-        return out
+            merges = merges_of(conn.execute(merge_pairs_statement()))
+        return rates_statement(query, merge_rows(len(merges))), query.values(merges)
 
 
-def _ncq_questions(renamed: list[tuple[str, str, str, str]]) -> CTE:
-    """NCQ questions with the cluster and CP they count as (the mapping table joined)."""
+def merge_pairs_statement() -> Select[str, str]:
+    """The store's spellings of (cluster, CP) among NCQ questions: those the catalogue may merge."""
     q = m.Question
-    cluster: ColumnElement[str] = q.__table__.c.cluster
-    point: ColumnElement[str] = q.__table__.c.compliance_point
-    if not renamed:
-        source: Any = q
-    else:
-        mapping = values(
-            column("cluster", String),
-            column("compliance_point", String),
-            column("counted_cluster", String),
-            column("counted_point", String),
-            name="merges",
-        ).data(renamed)
-        merges = mapping.cte("merges")
-        source = q.__table__.outerjoin(
-            merges,
-            and_(merges.c.cluster == q.cluster, merges.c.compliance_point == q.compliance_point),
-        )
-        cluster = func.coalesce(merges.c.counted_cluster, q.cluster)
-        point = func.coalesce(merges.c.counted_point, q.compliance_point)
+    return (
+        select(q.cluster, q.compliance_point)
+        .where(q.question_type == QuestionType.NCQ.value)
+        .distinct()
+    )
+
+
+def _ncq_questions(merge_count: int) -> CTE:
+    """NCQ questions with the cluster and CP they count as (the merges joined: `merge_count`
+    rows of parameters, those not needed left empty)."""
+    q = m.Question
+    rows = [
+        tuple(bindparam(merge_name(i, field), type_=String) for field in MERGE_FIELDS)
+        for i in range(merge_count)
+    ]
+    merges = (
+        values(*(column(field, String) for field in MERGE_FIELDS), name="merges")
+        .data(rows)
+        .cte("merges")
+    )
+    source = q.__table__.outerjoin(
+        merges,
+        and_(merges.c.cluster == q.cluster, merges.c.compliance_point == q.compliance_point),
+    )
+    cluster = func.coalesce(merges.c.counted_cluster, q.cluster)
+    point = func.coalesce(merges.c.counted_point, q.compliance_point)
     return (
         select(
             q.id,
@@ -219,11 +146,11 @@ def _chosen(query: RateQuery, ncq: CTE) -> CTE:
     # the programme drops retired factories: an assessment under a name marked "(Obsolete)"
     kept: list[ColumnElement[bool]] = [~a.factory_name.ilike(f"%{OBSOLETE_MARK}%")]
     if query.country is not None and not query.pooled:
-        kept.append(a.country == query.country)
+        kept.append(a.country == _COUNTRY)
     if query.start is not None:
-        kept.append(a.start_date >= query.start)
+        kept.append(a.start_date >= _START)
     if query.end is not None:
-        kept.append(a.start_date <= query.end)
+        kept.append(a.start_date <= _END)
     # an assessment counts only through its NCQ findings: one with none is not there at all
     asked = exists(
         select(literal_column("1"))
@@ -235,16 +162,16 @@ def _chosen(query: RateQuery, ncq: CTE) -> CTE:
         return latest.group_by(a.factory_id).cte("chosen")
     assert query.cycle is not None  # analysis.methods.check_options
     if query.method == "cycle":
-        return select(a.quest_id).where(*kept, a.cycle == query.cycle).cte("chosen")
+        return select(a.quest_id).where(*kept, a.cycle == _CYCLE).cte("chosen")
     early = (
         select(a.quest_id, a.factory_id, a.cycle)
-        .where(*kept, a.cycle >= 1, a.cycle <= query.cycle, asked)
+        .where(*kept, a.cycle >= 1, a.cycle <= _CYCLE, asked)
         .cte("early")
     )
     balanced = (
         select(early.c.factory_id)
         .group_by(early.c.factory_id)
-        .having(func.count(early.c.cycle.distinct()) == query.cycle)
+        .having(func.count(early.c.cycle.distinct()) == _CYCLE)
     )
     return select(early.c.quest_id).where(early.c.factory_id.in_(balanced)).cte("chosen")
 
@@ -275,9 +202,10 @@ def _rows(query: RateQuery, ncq: CTE, chosen: CTE) -> CTE:
     )
 
 
-def rates_statement(query: RateQuery, renamed: list[tuple[str, str, str, str]]) -> Select[Any]:
-    """The query of rates: choose the assessments, take their NCQ findings, count by level."""
-    ncq = _ncq_questions(renamed)
+def rates_statement(query: RateQuery, merge_count: int) -> Select[Any]:
+    """The query of rates: choose the assessments, take their NCQ findings, count by level.
+    Its values are bound by name (RateQuery.values), with `merge_count` rows of merges."""
+    ncq = _ncq_questions(merge_count)
     rows = _rows(query, ncq, _chosen(query, ncq))
     keys = query.keys
     if query.level in ("cp", "cluster"):
@@ -389,3 +317,68 @@ def _factory_scores(rows: CTE, keys: list[str]) -> Select[Any]:
         scores.c.cps_assessed,
         scores.c.factory_score,
     ).join_from(scores, a, a.quest_id == scores.c.last_quest)
+
+
+# -- compiled ahead: the statements sqlite_rates runs without SQLAlchemy ---------------------
+
+
+def _shapes() -> list[RateQuery]:
+    """A query of every shape the rates command prints as rows (levels but question's)."""
+    day = dt.date(2000, 1, 1)
+    out = []
+    for level, countries in itertools.product(("cp", "cluster", "factory"), ("each", "one", "all")):
+        if level == "factory" and countries == "all":
+            continue  # refused (one row per factory)
+        base = RateQuery("latest", level, country="-" if countries == "one" else None)
+        base = replace(base, pooled=countries == "all")
+        out += [
+            replace(base, start=day, end=day),
+            replace(base, start=day, end=day, by_cycle=True),
+            replace(base, method="cycle", cycle=1),
+            replace(base, method="cycle", start=day, end=day, cycle=1),
+            replace(base, method="panel", cycle=1),
+        ]
+    return out
+
+
+def _compiled(statement: Select[*tuple[Any, ...]], merge_count: int = 0) -> dict[str, Any]:
+    """A statement as SQLite runs it: its text, its parameters in order (a name the caller
+    binds, a constant given here, or MERGES where the merges' rows go), its columns' names."""
+    from sqlalchemy.dialects import sqlite
+
+    compiled = statement.compile(dialect=sqlite.dialect())
+    params = list(compiled.positiontup or [])
+    merges = [merge_name(i, field) for i in range(merge_count) for field in MERGE_FIELDS]
+    if merges:
+        at = params.index(merges[0])
+        if params[at : at + len(merges)] != merges:  # row by row, as RateQuery.values
+            raise ValueError("the merges' parameters are not together in their order")
+        params[at : at + len(merges)] = [MERGES]
+    named = {MERGES} | {p.key for p in compiled.binds.values() if not p.unique}
+    constants = {p: compiled.params[p] for p in params if p not in named}
+    for name, value in constants.items():
+        if not isinstance(value, (str, int, float)):  # as SQLite takes it without processing
+            raise TypeError(f"parameter {name} holds a {type(value).__name__}")
+    columns = list(statement.selected_columns.keys())
+    return {"sql": str(compiled), "params": params, "constants": constants, "columns": columns}
+
+
+def compiled_for_sqlite() -> dict[str, Any]:
+    """Every statement the rates command runs on an SQLite store, compiled: what
+    `rates_sqlite.json` holds (`python -m bwcases.store.rates` writes it; a test compares)."""
+    rows = merge_rows(0)
+    rates = {q.shape: _compiled(rates_statement(q, rows), rows) for q in _shapes()}
+    return {
+        "schema": SCHEMA_HEAD,
+        "revision": REVISION_SQL,
+        "merge_rows": rows,
+        "merge_pairs": _compiled(merge_pairs_statement()),
+        "countries": _compiled(countries_statement()),
+        "rates": rates,
+    }
+
+
+if __name__ == "__main__":  # after a change to the statements or the schema
+    from bwcases.store.sqlite_rates import COMPILED
+
+    COMPILED.write_text(json.dumps(compiled_for_sqlite(), indent=1) + "\n", encoding="utf-8")

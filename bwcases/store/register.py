@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from bwcases.core.digests import short_digest
 from bwcases.store import models as m
@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PARTNER_COLUMNS = ["partner_id", "partner_name", "partner_type", "factory_id", "consent"]
+
+
+def countries_statement() -> Select[str]:
+    """The countries of the factory register, as it spells them (sqlite_rates runs it too)."""
+    return select(m.Factory.country).distinct().order_by(m.Factory.country)
 
 
 class RegisterStore(Gateway):
@@ -30,12 +35,8 @@ class RegisterStore(Gateway):
 
     def countries(self) -> list[str]:
         """The countries of the factory register, as it spells them."""
-        with self.reading() as s:
-            return list(
-                s.execute(
-                    select(m.Factory.country).distinct().order_by(m.Factory.country)
-                ).scalars()
-            )
+        with self.engine.connect() as conn:
+            return [country for (country,) in conn.execute(countries_statement())]
 
     def partners_frame(self, partner_id: str | None = None) -> pd.DataFrame:
         """Partners with their factory links, one row per link."""
