@@ -35,8 +35,8 @@ class RegisterStore(Gateway):
 
     def countries(self) -> list[str]:
         """The countries of the factory register, as it spells them."""
-        with self.engine.connect() as conn:
-            return [country for (country,) in conn.execute(countries_statement())]
+        with self.reading() as s:
+            return list(s.execute(countries_statement()).scalars())
 
     def partners_frame(self, partner_id: str | None = None) -> pd.DataFrame:
         """Partners with their factory links, one row per link."""
