@@ -33,6 +33,7 @@ from bwcases.store import models as m
 from bwcases.store.gateway import REVISION_SQL, SCHEMA_HEAD
 from bwcases.store.rate_query import (
     MERGE_FIELDS,
+    MERGE_ROWS,
     MERGES,
     TYPES,
     RateQuery,
@@ -366,12 +367,11 @@ def _compiled(statement: Select[*tuple[Any, ...]], merge_count: int = 0) -> dict
 def compiled_for_sqlite() -> dict[str, Any]:
     """Every statement the rates command runs on an SQLite store, compiled: what
     `rates_sqlite.json` holds (`python -m bwcases.store.rates` writes it; a test compares)."""
-    rows = merge_rows(0)
-    rates = {q.shape: _compiled(rates_statement(q, rows), rows) for q in _shapes()}
+    rates = {q.shape: _compiled(rates_statement(q, MERGE_ROWS), MERGE_ROWS) for q in _shapes()}
     return {
         "schema": SCHEMA_HEAD,
         "revision": REVISION_SQL,
-        "merge_rows": rows,
+        "merge_rows": MERGE_ROWS,
         "merge_pairs": _compiled(merge_pairs_statement()),
         "countries": _compiled(countries_statement()),
         "rates": rates,

@@ -50,16 +50,17 @@ class SqliteRates:
         if path is None or not path.is_file():
             return None
         compiled = json.loads(COMPILED.read_text(encoding="utf-8"))
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+        conn = None
         try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
             conn.execute("PRAGMA query_only = ON")
-            revision = conn.execute(compiled["revision"]).fetchall()
+            if conn.execute(compiled["revision"]).fetchall() == [(compiled["schema"],)]:
+                return cls(url, conn, compiled)
         except sqlite3.Error:
-            revision = []
-        if revision != [(compiled["schema"],)]:
+            pass  # RateStore meets it again, and says what it is
+        if conn is not None:
             conn.close()
-            return None
-        return cls(url, conn, compiled)
+        return None
 
     def dispose(self) -> None:
         """Close the connection (as Gateway.dispose closes its pool)."""
