@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import sqlite3
@@ -327,6 +328,19 @@ def test_what_sqlite3_cannot_answer_is_left_to_sqlalchemy(
     got = bw("rates", "--db", str(bad), "--from", "2024-01", "--to", "2025-12")
     assert got.exit_code != 0
     assert f"cannot use the store sqlite:///{bad} (file is not a database)" in got.stderr
+    asked = []
+    through_sqlalchemy = RateStore.rates_table
+
+    def spied(store: RateStore, q: RateQuery) -> Any:
+        asked.append(q)
+        return through_sqlalchemy(store, q)
+
+    monkeypatch.setattr(RateStore, "rates_table", spied)
+    half = RateQuery("cycle", start=dt.date(2025, 1, 1), cycle=1)  # no statement of its shape
+    with SqliteRates.open(sqlite_store.url) as direct:
+        assert direct is not None
+        direct.rates_table(half)
+    assert asked == [half]
     sqlite_store.dispose()
     with sqlite3.connect(path) as conn:  # a store of an older migration: the store upgrades it
         conn.execute("UPDATE alembic_version SET version_num = '0006'")

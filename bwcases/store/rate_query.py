@@ -85,7 +85,8 @@ class RateQuery:
     def shape(self) -> str:
         """What the statement's text depends on (its values aside): one compiled statement each."""
         countries = "pooled" if self.pooled else "each" if self.country is None else "one"
-        window = "window" if self.start is not None else "any time"
+        given = (self.start is not None, self.end is not None)
+        window = {(True, True): "window", (False, False): "any time"}.get(given, str(given))
         breakdown = "by cycle" if self.by_cycle else "overall"
         return f"{self.method} {self.level} {countries} {window} {breakdown}"
 
