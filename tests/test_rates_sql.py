@@ -260,10 +260,10 @@ def test_sqlite3_gives_sqlalchemys_rows_for_every_kind_of_call(
     expected = {q: sqlite_portfolio.rates_table(q) for q in queries}
     assert sum(len(t.rows) for t in expected.values()) > 1000
 
-    def asked(*_args: Any) -> None:
+    def refused(*_args: Any) -> None:
         raise AssertionError("RateStore was asked")
 
-    monkeypatch.setattr(RateStore, "rates_table", asked)
+    monkeypatch.setattr(RateStore, "rates_table", refused)
     with SqliteRates.open(sqlite_portfolio.url) as direct:
         assert direct is not None
         assert direct.countries() == sqlite_portfolio.countries()
@@ -271,8 +271,22 @@ def test_sqlite3_gives_sqlalchemys_rows_for_every_kind_of_call(
     assert not differences, differences[:3]
 
 
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[RateQuery]:
+    """The queries RateStore (SQLAlchemy's path) is asked from now on, answered as ever."""
+    queries = []
+    through_sqlalchemy = RateStore.rates_table
+
+    def spied(store: RateStore, query: RateQuery) -> Any:
+        queries.append(query)
+        return through_sqlalchemy(store, query)
+
+    monkeypatch.setattr(RateStore, "rates_table", spied)
+    return queries
+
+
 def test_more_merges_than_the_statements_carry_are_counted_through_sqlalchemy(
-    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: Store, tmp_path: Path, asked: list[RateQuery]
 ) -> None:
     # the catalogue counts "Systems" in any case as OSH: 70 spellings are 70 merges
     spellings = ["".join(c) for c in itertools.product(*zip("systems", "SYSTEMS", strict=True))]
@@ -294,14 +308,7 @@ def test_more_merges_than_the_statements_carry_are_counted_through_sqlalchemy(
         rates_by_pandas(sqlite_store, "latest", window=window),
         check_exact=True,
     )
-    asked = []
-    through_sqlalchemy = RateStore.rates_table
-
-    def spied(store: RateStore, q: RateQuery) -> Any:
-        asked.append(q)
-        return through_sqlalchemy(store, q)
-
-    monkeypatch.setattr(RateStore, "rates_table", spied)
+    asked.clear()
     with SqliteRates.open(sqlite_store.url) as direct:
         assert direct is not None
         assert direct.rates_table(query) == expected
@@ -309,7 +316,7 @@ def test_more_merges_than_the_statements_carry_are_counted_through_sqlalchemy(
 
 
 def test_what_sqlite3_cannot_answer_is_left_to_sqlalchemy(
-    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asked: list[RateQuery]
 ) -> None:
     path = Path(sqlite_store.url.removeprefix("sqlite:///"))
     monkeypatch.chdir(path.parent)
@@ -328,14 +335,6 @@ def test_what_sqlite3_cannot_answer_is_left_to_sqlalchemy(
     got = bw("rates", "--db", str(bad), "--from", "2024-01", "--to", "2025-12")
     assert got.exit_code != 0
     assert f"cannot use the store sqlite:///{bad} (file is not a database)" in got.stderr
-    asked = []
-    through_sqlalchemy = RateStore.rates_table
-
-    def spied(store: RateStore, q: RateQuery) -> Any:
-        asked.append(q)
-        return through_sqlalchemy(store, q)
-
-    monkeypatch.setattr(RateStore, "rates_table", spied)
     half = RateQuery("cycle", start=dt.date(2025, 1, 1), cycle=1)  # no statement of its shape
     with SqliteRates.open(sqlite_store.url) as direct:
         assert direct is not None
