@@ -163,6 +163,12 @@ def main() -> None:
             *("-p", "as_of", AS_OF, "-p", "db", store.url),
         ]
 
+    def run_command(spec: Path) -> list[str]:
+        return [
+            *(sys.executable, "-m", "bwcases", "--db", store.url),
+            *("run", str(spec), "--workers", str(args.workers)),
+        ]
+
     calls = active[: args.sample] if args.sample else active[: max(sizes)]
     specs, pdf_specs = {}, {}
     for n in sizes:
@@ -204,8 +210,7 @@ def main() -> None:
         for n in sizes:
             out = work / f"run-{n}"
             shutil.rmtree(out, ignore_errors=True)
-            command = [sys.executable, "-m", "bwcases", "--db", store.url, "run", str(specs[n])]
-            runs[n].append(timed([*command, "--workers", str(args.workers)], out))
+            runs[n].append(timed(run_command(specs[n]), out))
             for fid in calls:  # the same work on both sides: the same cells, the same outputs
                 if fid in active[:n] and _shown(out / f"{fid}.ipynb") != _shown(
                     work / f"loop-{round_}" / fid / "report.ipynb"
@@ -214,8 +219,7 @@ def main() -> None:
             if args.pdf:
                 out = work / f"pdf-{n}"
                 shutil.rmtree(out, ignore_errors=True)
-                command = [*command[:-1], str(pdf_specs[n]), "--workers", str(args.workers)]
-                pdf_runs[n].append(timed(command, out))
+                pdf_runs[n].append(timed(run_command(pdf_specs[n]), out))
                 if len(list(out.glob("*.pdf"))) != n:
                     raise SystemExit(f"{out}: not a PDF for each of the {n} factories")
 

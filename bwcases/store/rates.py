@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    Connection,
     Date,
     Float,
     Integer,
@@ -69,9 +70,7 @@ class RateStore(RegisterStore):
     def rates_table(self, query: RateQuery) -> RateTable:
         """Non-compliance rates as plain rows: rates_frame's columns, values and order."""
         with self.engine.connect() as conn:
-            merges = merges_of(conn.execute(merge_pairs_statement()))
-            statement = rates_statement(query, merge_rows(len(merges)))
-            result = conn.execute(statement, query.values(merges))
+            result = conn.execute(*_prepared(conn, query))
             return table_of(query, list(result.keys()), result.fetchall())
 
     def rates_frame(self, query: RateQuery) -> pd.DataFrame:
@@ -89,8 +88,13 @@ class RateStore(RegisterStore):
         """The one statement rates_frame runs for a query, and its values (benchmarks run it
         bare)."""
         with self.engine.connect() as conn:
-            merges = merges_of(conn.execute(merge_pairs_statement()))
-        return rates_statement(query, merge_rows(len(merges))), query.values(merges)
+            return _prepared(conn, query)
+
+
+def _prepared(conn: Connection, query: RateQuery) -> tuple[Select[Any], dict[str, Any]]:
+    """The rates statement for the store's merges, and the values it binds."""
+    merges = merges_of(conn.execute(merge_pairs_statement()))
+    return rates_statement(query, merge_rows(len(merges))), query.values(merges)
 
 
 def merge_pairs_statement() -> Select[str, str]:
