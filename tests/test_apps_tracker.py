@@ -407,6 +407,26 @@ def test_chosen_files_are_listed_by_name_and_one_can_be_taken_out(apps_store: St
     assert app.chosen.files == [] and chooser.value == ()
 
 
+def test_a_file_taken_out_is_never_shown_twice_on_the_way(apps_store: Store) -> None:
+    # The page applies each change as it comes; when the first of two is taken out, the row
+    # below must not be drawn into the first row's place while it is still on the page.
+    app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
+    app.choice.value = "2"
+    app.fields["files"].control.value = (upload("exit.png", photo()), upload("boxes.pdf", PDF))
+    seen: list[list[str]] = []
+
+    def shown(_change: object) -> None:
+        texts = [row.children[0].value for row in app.chosen.children[1:]]
+        seen.append([n for t in texts for n in ("exit.png", "boxes.pdf") if n in t])
+
+    app.chosen.observe(shown, "children")
+    for row in app.chosen.rows:
+        row.children[0].observe(shown, "value")
+    app.chosen.children[1].children[1].click()  # "Remove" beside exit.png
+    assert seen and seen[-1] == ["boxes.pdf"]
+    assert all(len(names) == len(set(names)) for names in seen), seen
+
+
 def test_a_refused_file_is_listed_with_why_until_she_chooses_again(apps_store: Store) -> None:
     app = open_app(RemediationTracker, apps_store, "Lan Nguyen", "VN001")
     app.choice.value = "2"

@@ -199,6 +199,7 @@ def test_find_an_item_and_store_its_evidence(
     problems += check(page, viewport, "files chosen", shots)
     page.get_by_role("button", name="Remove").first.click()
     page.locator(".bw-evidence-chosen-file", has_text=photo.name).wait_for(state="detached")
+    expect(page.locator(".bw-evidence-chosen-file")).to_have_count(1)  # the page's rows too
     assert listed(page) == [accented]
     expect(upload).to_contain_text("(1)")  # the chooser counts what will be stored
     attach(page, photo)

@@ -233,6 +233,9 @@ class ChosenFiles(widgets.VBox):
     def draw(self) -> None:
         """List the chosen files, and give the chooser their names."""
         _ = self._
+        shown = (self.head, *self.rows[: len(self.files)])
+        if len(shown) < len(self.children):  # rows go first: a file is never on the page twice
+            self.children = shown
         while len(self.rows) < len(self.files):
             self.rows.append(self._row(len(self.rows)))
         for row, chosen in zip(self.rows, self.files, strict=False):
