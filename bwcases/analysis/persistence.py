@@ -12,6 +12,7 @@ Assessments recorded under a retired "(Obsolete)" name do not count, as in rates
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from bwcases.core.catalogue import OBSOLETE_MARK
@@ -47,43 +48,54 @@ def persistence(
     *,
     assessments: pd.DataFrame | None = None,
     latest: pd.Series | None = None,
+    pairs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per factory and question (or CP): its finding at the latest assessment and at the one
     before, and whether it is persistent."""
     # findings: (factory_id,) quest_id, the level's keys and finding (rows without a finding
     # column are all non-compliant, as store.non_compliant_findings gives them); CP level wants
     # them prepared (metrics.prepare: the merged CPs). assessments: which ones each factory had
-    # (default: those the findings come from).
+    # (default: those the findings come from). pairs: compared_assessments of them, when the
+    # caller has it already.
     keys = LEVELS[str(level)]
     columns = ["factory_id", *keys, "previous", "latest", "persistent"]
-    pairs = compared_assessments(findings if assessments is None else assessments, latest)
-    roles = pd.concat(
-        [
-            pairs[["factory_id", q]].rename(columns={q: "quest_id"}).assign(role=q)
-            for q in ("latest", "previous")
-        ]
-    ).dropna(subset=["quest_id"])
-    if roles.empty or findings.empty:
+    if pairs is None:
+        pairs = compared_assessments(findings if assessments is None else assessments, latest)
+    if pairs.empty or findings.empty:
         empty = pd.DataFrame(columns=columns)
         return empty.astype({"previous": "Int64", "latest": "Int64", "persistent": bool})
-    # by factory too where the findings say it: another factory's assessment may carry the
-    # same Quest.ID (findings without factory_id take theirs from `assessments`)
-    on = ["factory_id", "quest_id"] if "factory_id" in findings else ["quest_id"]
-    found = findings[[*on, *keys]].assign(
-        quest_id=pd.to_numeric(findings["quest_id"]).astype("int64"),
-        finding=pd.to_numeric(findings["finding"]) if "finding" in findings else 1,
-    )
-    roles = roles.assign(quest_id=roles["quest_id"].astype("int64"))
+    if "factory_id" not in findings:  # each finding of the factory whose assessment it is
+        assessed = assessments if assessments is not None else findings
+        owners = assessed[["quest_id", "factory_id"]].drop_duplicates()
+        findings = findings.merge(owners.astype({"quest_id": "int64"}), on="quest_id")
+    # each finding's role, by its factory's own assessments: another factory's assessment may
+    # carry the same Quest.ID
+    quest = pd.to_numeric(findings["quest_id"]).to_numpy("float64", na_value=np.nan)
+    at = {
+        role: quest == findings["factory_id"].map(_quests(pairs, role)).to_numpy("float64")
+        for role in ("latest", "previous")
+    }
+    counted = at["latest"] | at["previous"]
+    found = (
+        pd.to_numeric(findings["finding"]).to_numpy("float64", na_value=np.nan)
+        if "finding" in findings
+        else np.ones(len(findings))
+    )[counted]
     per = (
-        found.merge(roles, on=on)
-        .groupby(["factory_id", *keys, "role"])["finding"]
+        findings.loc[counted, ["factory_id", *keys]]
+        .assign(**{role: np.where(at[role][counted], found, np.nan) for role in at})
+        .groupby(["factory_id", *keys])[["previous", "latest"]]
         .max()
-        .unstack("role")
     )
-    out = per.reindex(columns=["previous", "latest"]).astype("Int64").reset_index()
-    out.columns.name = None
+    out = per.astype("Int64").reset_index()
     out["persistent"] = ((out["previous"] == 1) & (out["latest"] == 1)).fillna(False).astype(bool)
-    return out[columns].sort_values(["factory_id", *keys], ignore_index=True)
+    return out[columns]
+
+
+def _quests(pairs: pd.DataFrame, role: str) -> dict[str, float]:
+    """Per factory, the Quest.ID of its assessment in this role (latest, previous), if any."""
+    known = pairs[pairs[role].notna()]
+    return dict(zip(known["factory_id"], known[role].astype("float64"), strict=True))
 
 
 def persistent_items(

@@ -174,6 +174,7 @@ class ChosenFiles(widgets.VBox):
         self.files: list[Chosen] = []
         self.head = html()
         self.rows: list[widgets.HBox] = []
+        self.shown = 0  # how many rows the page has
         self._: Callable[[str], str] = str
         self.giving_names = False  # the chooser's value is being set from here: not a choice
         self.on_remove: Callable[[int], None] = self.remove  # the app's, to guard it
@@ -233,9 +234,8 @@ class ChosenFiles(widgets.VBox):
     def draw(self) -> None:
         """List the chosen files, and give the chooser their names."""
         _ = self._
-        shown = (self.head, *self.rows[: len(self.files)])
-        if len(shown) < len(self.children):  # rows go first: a file is never on the page twice
-            self.children = shown
+        if len(self.files) < self.shown:  # rows go first: a file is never on the page twice
+            self.children = (self.head, *self.rows[: len(self.files)])
         while len(self.rows) < len(self.files):
             self.rows.append(self._row(len(self.rows)))
         for row, chosen in zip(self.rows, self.files, strict=False):
@@ -249,6 +249,7 @@ class ChosenFiles(widgets.VBox):
             remove.description = _("Remove")
             remove.tooltip = _("Remove {name}").format(name=chosen.name)
         self.children = (self.head, *self.rows[: len(self.files)])
+        self.shown = len(self.files)
         head = _("Files to store with this update: {n}").format(n=len(self.uploads))
         self.head.value = str(views().chosen_head(head)) if self.files else ""
         # files not stored yet: the page asks before a reload or a link leaves them

@@ -76,11 +76,11 @@ def _described(assessments: pd.DataFrame) -> dict[str, dict[str, Any]]:
     }
 
 
-def _previous(assessments: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:
+def _previous(assessments: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """Per factory, the assessment before the latest, as the persistence rule takes it."""
-    if chosen.empty:
+    pairs = pairs.dropna(subset=["previous"])
+    if pairs.empty:
         return assessments.iloc[0:0]
-    pairs = compared_assessments(assessments, chosen).dropna(subset=["previous"])
     before = pairs[["factory_id", "previous"]].astype({"previous": "int64"})
     return assessments.merge(
         before.rename(columns={"previous": "quest_id"}), on=["factory_id", "quest_id"]
@@ -93,9 +93,9 @@ def _at(rows: pd.DataFrame, chosen: pd.Series) -> pd.Series:
     return rows["quest_id"].astype(object) == latest
 
 
-def _per_cp(rows: pd.DataFrame, assessments: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:
+def _per_cp(rows: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """The CPs assessed at the latest assessment: non-compliant then, before, persistent."""
-    per = persistence(rows, "cp", assessments=assessments, latest=chosen)
+    per = persistence(rows, "cp", pairs=pairs)
     per = per[per["latest"].notna()]
     return per.assign(
         latest=per["latest"].astype("int64"), previous=per["previous"].astype("float64")
@@ -159,17 +159,18 @@ def factory_reports(
     # the latest assessment that counts per factory, as the persistence rule takes it; by the
     # factory ids of the store's frame, comparable with them even when there is none
     chosen = counted.set_index("factory_id")["quest_id"].astype("int64")
-    previous = _described(_previous(assessments, chosen))
+    pairs = compared_assessments(assessments, chosen)  # latest and previous, per factory
+    previous = _described(_previous(assessments, pairs))
     findings = store.findings_frame(factory_ids=ids, ncq_only=True)
     rows = metrics.prepare(findings) if len(findings) else findings.assign(public_disclosure=False)
-    by_cp = _per_cp(rows, assessments, chosen)
+    by_cp = _per_cp(rows, pairs)
     visits = store.visits_frame(factory_ids=ids)
     visits = visits[pd.to_datetime(visits["date"]).dt.date <= day] if len(visits) else visits
     parts = {
         "assessments": _by_factory(assessments),
         "by_cp": _by_factory(by_cp, drop=True),
         "by_cluster": _by_factory(_per_cluster(by_cp), drop=True),
-        "persistent": _by_factory(_persistent_questions(rows, assessments, chosen), drop=True),
+        "persistent": _by_factory(_persistent_questions(rows, pairs, chosen), drop=True),
         "public_disclosure": _by_factory(_disclosed_questions(rows, chosen), drop=True),
         "plan": _by_factory(queries.plan_as_of(store, day, factory_ids=ids)),
         "visits": _by_factory(visits),
@@ -195,6 +196,9 @@ def _by_factory(frame: pd.DataFrame, *, drop: bool = False) -> Callable[[str], p
     keys = frame["factory_id"]
     if drop:
         frame = frame.drop(columns="factory_id")
+    if keys.nunique() < 2:  # one factory's report (a batch item): its rows are all there is
+        whole = frame.reset_index(drop=True)
+        return lambda factory_id: whole if (keys == factory_id).all() else whole.iloc[0:0]
     positions = pd.Series(range(len(frame))).groupby(keys.to_numpy()).indices
     empty = frame.iloc[0:0].reset_index(drop=True)
 
@@ -206,17 +210,18 @@ def _by_factory(frame: pd.DataFrame, *, drop: bool = False) -> Callable[[str], p
 
 
 def _persistent_questions(
-    rows: pd.DataFrame, assessments: pd.DataFrame, chosen: pd.Series
+    rows: pd.DataFrame, pairs: pd.DataFrame, chosen: pd.Series
 ) -> pd.DataFrame:
     """Per factory: the questions non-compliant at its latest assessment and the one before."""
     columns = ["cluster", "compliance_point", "question_id", "question_label", "public_disclosure"]
-    per = persistence(rows, assessments=assessments, latest=chosen)
+    per = persistence(rows, pairs=pairs)
     if not per["persistent"].any():
         return pd.DataFrame(columns=["factory_id", *columns])
-    found = per.loc[per["persistent"], ["factory_id", "question_id"]]
+    found = per.loc[per["persistent"]]
+    persistent = set(zip(found["factory_id"], found["question_id"], strict=True))
     now = rows[_at(rows, chosen) & (rows["finding"] == 1)]
-    keys = pd.MultiIndex.from_frame(now[["factory_id", "question_id"]])
-    out = now[keys.isin(pd.MultiIndex.from_frame(found))][["factory_id", *columns]]
+    keys = zip(now["factory_id"], now["question_id"], strict=True)
+    out = now[[key in persistent for key in keys]][["factory_id", *columns]]
     out = out.drop_duplicates(["factory_id", "question_id"])
     return out.sort_values(["factory_id", *columns[:3]], ignore_index=True)
 
