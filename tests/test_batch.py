@@ -487,18 +487,19 @@ def test_the_kernels_are_driven_from_the_run_itself_not_worker_processes(
         tmp_path / "parent.ipynb",
         'factory_id = ""',
         "import os\nfrom bwcases.reports.factory import record\n"
-        "record({'parent': os.getppid(), 'by': open(f'/proc/{os.getppid()}/cmdline').read()})",
+        "record({'parent': os.getppid(), 'me': open('/proc/self/cmdline').read()})",
     )
     spec = load_spec(batch_file(tmp_path, notebook=str(nb), parameters={}, formats=["ipynb"]))
     outcome = run(spec, batch_store, workers=2)
     assert outcome.exit_status == 0, [r.error for r in outcome.failed]
-    # launched by the run, or forked by its zygote (which only forks: the run drives them)
+    # launched by the run, or forked by its zygote (which only forks: the run drives them); a
+    # forked kernel has the zygote's command line, which names the run, and outlives the zygote
     zygote = f"bwcases.batch.zygote\0{{}}\0{os.getpid()}\0"
     for result in outcome.results:
-        by = result.figures["by"]
+        me = result.figures["me"]
         assert result.figures["parent"] == os.getpid() or re.search(
-            re.escape(zygote).replace(re.escape("{}"), r"\d+"), by
-        ), by
+            re.escape(zygote).replace(re.escape("{}"), r"\d+"), me
+        ), me
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")

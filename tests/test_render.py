@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from jinja2 import UndefinedError
+from jinja2 import FileSystemBytecodeCache, UndefinedError
 
 from bwcases.render.html import SUPPRESSED, escape, figure_table, table
 from bwcases.render.templating import ENV, Markup, render
@@ -54,6 +54,26 @@ def test_every_template_in_the_package_compiles() -> None:
     assert {"tables.html.j2", "web/sign_in.html.j2", "apps/pieces.html.j2"} <= set(names)
     for name in names:
         ENV.get_template(name)
+
+
+def test_templates_come_compiled_from_the_cache_and_write_the_same(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Jinja's bytecode cache: a process's templates come compiled from the user's private
+    # folder; what they write is what a fresh compile writes
+    fill_case(store, tmp_path)
+    report = factory_report(store, "VN001", as_of="2024-12-31")
+    cache = ENV.bytecode_cache
+    assert isinstance(cache, FileSystemBytecodeCache)
+    ENV.cache.clear()  # the templates this process holds: loaded again through the cache
+    first = report_html(report)
+    written = list(Path(cache.directory).glob(cache.pattern % "*"))
+    assert written, "the compiled templates are kept"
+    ENV.cache.clear()
+    from_cache = report_html(report)
+    monkeypatch.setattr(ENV, "bytecode_cache", None)
+    ENV.cache.clear()
+    assert first == from_cache == report_html(report)
 
 
 def test_values_are_escaped_and_markup_is_kept() -> None:

@@ -23,13 +23,21 @@ from sqlalchemy import (
 
 from bwcases.core.catalogue import is_obsolete, is_public_disclosure
 from bwcases.core.errors import InputError, Problem
-from bwcases.core.formats import ASSESSMENT_COLUMNS, DATE_FORMAT, MAX_PROBLEMS, QUESTION_SPELLING
+from bwcases.core.formats import (
+    ASSESSMENT_COLUMNS,
+    DATE_FORMAT,
+    FINDING_FRAME_COLUMNS,
+    MAX_PROBLEMS,
+    QUESTION_SPELLING,
+)
 from bwcases.store import models as m
 from bwcases.store.gateway import Gateway, audit, chunked, rows_in
 
 _COLUMN = {v: k for k, v in ASSESSMENT_COLUMNS.items()}  # code name -> export header
 
 _ASSESSMENT = ["factory_id", "factory_name", "country", "cycle", "start_date"]
+# the columns of findings_frame that are not text
+_FINDING_TYPES = {"cycle": "int64", "quest_id": "int64", "finding": "Int64"}
 # what any SQLite binds to one statement (999 before 3.32)
 _SQLITE_PARAMETERS = 999
 
@@ -540,8 +548,16 @@ class AssessmentStore(Gateway):
         ncq_only: bool = False,
     ) -> pd.DataFrame:
         """Findings in the export's shape (code names), filtered in the database."""
-        a = m.Assessment
-        stmt = select(a.quest_id)
+        # one query: each finding with its assessment and its question, each column from the
+        # first of them that has it
+        a, q, f = m.Assessment, m.Question, m.Finding
+        names = [*FINDING_FRAME_COLUMNS, "fact"]
+        stmt = (
+            select(*(getattr(next(t for t in (a, q, f) if hasattr(t, c)), c) for c in names))
+            .join(a, a.quest_id == f.quest_id)
+            .join(q, q.id == f.question_ref)
+            .order_by(f.quest_id, f.question_ref)
+        )
         if country:
             stmt = stmt.where(a.country == country)
         if factory_ids is not None:
@@ -552,26 +568,15 @@ class AssessmentStore(Gateway):
             stmt = stmt.where(a.start_date <= end)
         if cycles is not None:
             stmt = stmt.where(a.cycle.in_(list(cycles)))
-        questions = self.questions_frame()
         if ncq_only:
-            questions = questions[questions["question_type"] == "NCQ"]
-        f = m.Finding
-        body = select(f.quest_id, f.question_ref, f.finding, f.fact).where(
-            f.quest_id.in_(stmt.scalar_subquery())
-        )
-        if ncq_only:
-            body = body.where(f.question_ref.in_(questions["question_ref"].tolist()))
-        findings = self.frame(body)
-        if findings.empty:
-            findings = pd.DataFrame(columns=["quest_id", "question_ref", "finding", "fact"])
-        assessments = self.assessments_frame(country=country, factory_ids=factory_ids)
-        out = findings.merge(
-            assessments.drop(columns=["cat_version"], errors="ignore"), on="quest_id"
-        )
-        out = out.merge(questions.drop(columns=["public_disclosure"]), on="question_ref")
+            stmt = stmt.where(q.question_type == "NCQ")
+        out = self.frame(stmt)
+        if out.empty:  # the types of a full read
+            out = out.astype({c: "str" for c in names if c not in _FINDING_TYPES})
+            out = out.astype(_FINDING_TYPES)
+        out["start_date"] = pd.to_datetime(out["start_date"])
         out["finding"] = pd.to_numeric(out["finding"]).astype("Int64")
-        columns = [*ASSESSMENT_COLUMNS.values(), "fact"]
-        return out[columns].sort_values(["quest_id", "question_id"], ignore_index=True)
+        return out.sort_values(["quest_id", "question_id"], ignore_index=True)
 
     def count_findings(self) -> int:
         """How many findings the store holds."""

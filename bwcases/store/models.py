@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column
 
 from bwcases.core.formats import QUESTION_SPELLING
 
@@ -339,3 +339,8 @@ class DigestSent(Base):
     outcome: Mapped[str] = mapped_column(String(20))  # "sent", "written" or "failed"
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# Set up now rather than at the first query: a batch's kernel zygote imports this module, and
+# the kernels it forks then start with the mappers ready (not each of them at its first item).
+configure_mappers()
