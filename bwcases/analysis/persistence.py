@@ -72,7 +72,7 @@ def persistence(
     # carry the same Quest.ID
     quest = pd.to_numeric(findings["quest_id"]).to_numpy("float64", na_value=np.nan)
     at = {
-        role: quest == findings["factory_id"].map(_quests(pairs, role)).to_numpy("float64")
+        role: quest == _quests(pairs, role, findings["factory_id"])
         for role in ("latest", "previous")
     }
     counted = at["latest"] | at["previous"]
@@ -92,10 +92,12 @@ def persistence(
     return out[columns]
 
 
-def _quests(pairs: pd.DataFrame, role: str) -> dict[str, float]:
-    """Per factory, the Quest.ID of its assessment in this role (latest, previous), if any."""
+def _quests(pairs: pd.DataFrame, role: str, factories: pd.Series) -> np.ndarray:
+    """For each of these factories, the Quest.ID of its assessment in this role (latest,
+    previous), or NaN."""
     known = pairs[pairs[role].notna()]
-    return dict(zip(known["factory_id"], known[role].astype("float64"), strict=True))
+    at = pd.Index(known["factory_id"]).get_indexer(factories)  # -1: none
+    return np.append(known[role].to_numpy("float64"), np.nan)[at]
 
 
 def persistent_items(

@@ -29,6 +29,7 @@ from bwcases.core.formats import FIGURES_MIME
 
 TAKE = "__import__('bwcases.batch.isolation').batch.isolation.take()"
 RESTORE = "__import__('bwcases.batch.isolation').batch.isolation.restore()"
+RECONNECT_MS = 10  # how soon a kernel's channels try again to connect (ZMQ's default: 100)
 RECYCLE_AFTER = 250  # runs on one kernel before it is replaced (bounds slow leaks)
 # Nothing reads a batch kernel's history: no SQLite file opened (and locked) for it.
 KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
@@ -72,6 +73,7 @@ class WarmKernel:
 
     def __init__(self, kernel_name: str, cwd: str, zygote: Zygote | None = None) -> None:
         # here: a run's zygote is started before jupyter_client is imported
+        import zmq
         from jupyter_client.manager import AsyncKernelManager
 
         self.km = AsyncKernelManager(kernel_name=kernel_name)
@@ -92,6 +94,9 @@ class WarmKernel:
         _KERNELS.append(self)
         self.thread = threading.current_thread()  # the one thread that drives it
         self.kc = self.km.client()
+        # A kernel binds its ports tens of ms after it starts, and the channels that tried to
+        # connect before try again after ZMQ's 100 ms: soon after, its first answer comes sooner
+        self.kc.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
         self.kc.start_channels()
         try:
             run_sync(_answers)(self.kc, 120)

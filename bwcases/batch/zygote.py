@@ -223,6 +223,9 @@ def _kernel(request: dict[str, Any], lifeline: int) -> None:
 
 def main() -> None:
     """Import what every kernel needs, then fork one per request until the input ends."""
+    # No collection while importing: the modules' objects all stay, and the collections their
+    # creation sets off found nothing to free but took an eighth of the imports' time (0.1 s)
+    gc.disable()
     lifeline = int(sys.argv[1])
     _die_with_parent()
     if sys.path and sys.path[0] in ("", os.getcwd()):  # as ipykernel_launcher does
@@ -249,6 +252,7 @@ def main() -> None:
     # objects' pages, which it shares with its siblings until one of them writes there.
     gc.collect()
     gc.freeze()
+    gc.enable()  # in each kernel
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished kernels are reaped by the system
     for line in sys.stdin:
         request = json.loads(line)

@@ -164,14 +164,15 @@ def factory_reports(
     findings = store.findings_frame(factory_ids=ids, ncq_only=True)
     rows = metrics.prepare(findings) if len(findings) else findings.assign(public_disclosure=False)
     by_cp = _per_cp(rows, pairs)
+    now = rows[_at(rows, chosen) & (rows["finding"] == 1)]  # non-compliant at the latest
     visits = store.visits_frame(factory_ids=ids)
     visits = visits[pd.to_datetime(visits["date"]).dt.date <= day] if len(visits) else visits
     parts = {
         "assessments": _by_factory(assessments),
         "by_cp": _by_factory(by_cp, drop=True),
         "by_cluster": _by_factory(_per_cluster(by_cp), drop=True),
-        "persistent": _by_factory(_persistent_questions(rows, pairs, chosen), drop=True),
-        "public_disclosure": _by_factory(_disclosed_questions(rows, chosen), drop=True),
+        "persistent": _by_factory(_persistent_questions(rows, now, pairs), drop=True),
+        "public_disclosure": _by_factory(_disclosed_questions(now, chosen), drop=True),
         "plan": _by_factory(queries.plan_as_of(store, day, factory_ids=ids)),
         "visits": _by_factory(visits),
     }
@@ -210,29 +211,29 @@ def _by_factory(frame: pd.DataFrame, *, drop: bool = False) -> Callable[[str], p
 
 
 def _persistent_questions(
-    rows: pd.DataFrame, pairs: pd.DataFrame, chosen: pd.Series
+    rows: pd.DataFrame, now: pd.DataFrame, pairs: pd.DataFrame
 ) -> pd.DataFrame:
-    """Per factory: the questions non-compliant at its latest assessment and the one before."""
+    """Per factory: the questions non-compliant at its latest assessment and the one before
+    (`now`: the non-compliant findings of its latest)."""
     columns = ["cluster", "compliance_point", "question_id", "question_label", "public_disclosure"]
     per = persistence(rows, pairs=pairs)
     if not per["persistent"].any():
         return pd.DataFrame(columns=["factory_id", *columns])
     found = per.loc[per["persistent"]]
     persistent = set(zip(found["factory_id"], found["question_id"], strict=True))
-    now = rows[_at(rows, chosen) & (rows["finding"] == 1)]
     keys = zip(now["factory_id"], now["question_id"], strict=True)
     out = now[[key in persistent for key in keys]][["factory_id", *columns]]
     out = out.drop_duplicates(["factory_id", "question_id"])
     return out.sort_values(["factory_id", *columns[:3]], ignore_index=True)
 
 
-def _disclosed_questions(rows: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:
-    """Per factory: the publicly disclosed questions non-compliant at its latest assessment."""
+def _disclosed_questions(now: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:
+    """Per factory: the publicly disclosed questions non-compliant at its latest assessment
+    (`now`: the non-compliant findings of its latest)."""
     columns = ["factory_id", "cluster", "compliance_point", "question_id", "question_label"]
     if chosen.empty:
         return pd.DataFrame(columns=columns)
-    mine = rows[_at(rows, chosen) & (rows["finding"] == 1)]
-    out = mine[mine["public_disclosure"].astype(bool)][columns]
+    out = now[now["public_disclosure"].astype(bool)][columns]
     out = out.drop_duplicates(["factory_id", "question_id"])
     return out.sort_values(columns[:4], ignore_index=True)
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bwcases.core.domain import FactoryStatus, ProposalState, Status, Verification
 from bwcases.core.errors import NotFoundError, UsageError
@@ -242,12 +241,7 @@ class DigestStore(Gateway):
             "at": dt.datetime.now(dt.UTC),
             "error": error or None,
         }
-        insert = sqlite.insert if self.is_sqlite else postgresql.insert
-        stmt = insert(m.DigestSent).values(**values)
-        upsert = stmt.on_conflict_do_update(
-            index_elements=["person", "day"],
-            set_={k: stmt.excluded[k] for k in ("outcome", "at", "error")},
-        )
+        upsert = self.upsert(m.DigestSent, values, ["person", "day"], ["outcome", "at", "error"])
         with self.engine.begin() as conn:
             conn.execute(upsert)
 

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bwcases.core.errors import UsageError, ValidationError
@@ -59,12 +58,12 @@ class DraftStore(Gateway):
                 }
             )
         now = dt.datetime.now(dt.UTC)
-        insert = sqlite.insert if self.is_sqlite else postgresql.insert
-        stmt = insert(m.Draft).values(person=person, form=form, key=key, values=text, saved_at=now)
         # one statement, so two kernels keeping her draft at once both succeed (the last stays)
-        upsert = stmt.on_conflict_do_update(
-            index_elements=["person", "form", "key"],
-            set_={"values": stmt.excluded["values"], "saved_at": stmt.excluded["saved_at"]},
+        upsert = self.upsert(
+            m.Draft,
+            {"person": person, "form": form, "key": key, "values": text, "saved_at": now},
+            ["person", "form", "key"],
+            ["values", "saved_at"],
         )
         with self.engine.begin() as conn:
             conn.execute(upsert)

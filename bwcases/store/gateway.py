@@ -382,6 +382,22 @@ class Gateway:
                 raise
             raise error from exc
 
+    def upsert(
+        self, table: type[m.Base], values: dict[str, Any], keys: list[str], update: Iterable[str]
+    ) -> Any:
+        """One row inserted, or the row with the same keys updated: one statement, so that two
+        writers at once both succeed (the last one's values stay)."""
+        # each database's own, imported where it is used: PostgreSQL's is 20 ms of the start of
+        # every process on SQLite (a batch's kernels' among them)
+        if self.is_sqlite:
+            from sqlalchemy.dialects import sqlite as dialect
+        else:
+            from sqlalchemy.dialects import postgresql as dialect  # type: ignore[no-redef]
+        stmt = dialect.insert(table).values(**values)
+        return stmt.on_conflict_do_update(
+            index_elements=keys, set_={k: stmt.excluded[k] for k in update}
+        )
+
     def frame(self, statement: Any, **dtypes: str) -> pd.DataFrame:
         """Run a select and return its rows as a DataFrame."""
         import pandas as pd

@@ -133,7 +133,9 @@ class PlanStore(Gateway):
         df = self.frame(stmt)
         if df.empty:  # the columns of a full read, so that frames of items stack and compare
             return pd.DataFrame(columns=ITEM_COLUMNS)
-        return df.astype({"quest_id": "Int64"})  # self-diagnosis items have none
+        # that column alone: a frame's astype copies each of its columns (1.3 ms of 1.6 here)
+        df["quest_id"] = df["quest_id"].astype("Int64")  # self-diagnosis items have none
+        return df
 
     def plan_item(self, item_id: int) -> dict[str, Any]:
         """One plan item's fields with its version."""
