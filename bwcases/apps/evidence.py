@@ -165,6 +165,8 @@ class ChosenFiles(widgets.VBox):
     """The files chosen for the next progress update, each by name with its picture and a button
     that takes it out; each choice adds to them."""
 
+    children: tuple[widgets.Widget, ...]  # the head, then a row per file (traitlets' tuple)
+
     # The browser's file chooser sends each choice once; the kernel keeps its files here and
     # gives the chooser back only their names (a removal sends no bytes down a slow link), so
     # that its count says how many files the update will store.
@@ -174,7 +176,6 @@ class ChosenFiles(widgets.VBox):
         self.files: list[Chosen] = []
         self.head = html()
         self.rows: list[widgets.HBox] = []
-        self.shown = 0  # how many rows the page has
         self._: Callable[[str], str] = str
         self.giving_names = False  # the chooser's value is being set from here: not a choice
         self.on_remove: Callable[[int], None] = self.remove  # the app's, to guard it
@@ -234,7 +235,7 @@ class ChosenFiles(widgets.VBox):
     def draw(self) -> None:
         """List the chosen files, and give the chooser their names."""
         _ = self._
-        if len(self.files) < self.shown:  # rows go first: a file is never on the page twice
+        if len(self.files) < len(self.children) - 1:  # rows go first: no file on the page twice
             self.children = (self.head, *self.rows[: len(self.files)])
         while len(self.rows) < len(self.files):
             self.rows.append(self._row(len(self.rows)))
@@ -249,7 +250,6 @@ class ChosenFiles(widgets.VBox):
             remove.description = _("Remove")
             remove.tooltip = _("Remove {name}").format(name=chosen.name)
         self.children = (self.head, *self.rows[: len(self.files)])
-        self.shown = len(self.files)
         head = _("Files to store with this update: {n}").format(n=len(self.uploads))
         self.head.value = str(views().chosen_head(head)) if self.files else ""
         # files not stored yet: the page asks before a reload or a link leaves them
